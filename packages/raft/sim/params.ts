@@ -1,8 +1,13 @@
 import type { SeededRandom } from './random.js';
 
 /** Rules deliberately broken to prove the checkers notice (see checker.test.ts). */
-export type Mutation = 'voteWithoutLogCheck' | 'commitEntriesOfEarlierTerms' | 'ackBeforePersist';
-export const MUTATIONS: readonly Mutation[] = ['voteWithoutLogCheck', 'commitEntriesOfEarlierTerms', 'ackBeforePersist'];
+export type Mutation = 'voteWithoutLogCheck' | 'commitEntriesOfEarlierTerms' | 'ackBeforePersist' | 'readIndexWithoutQuorum';
+export const MUTATIONS: readonly Mutation[] = [
+  'voteWithoutLogCheck',
+  'commitEntriesOfEarlierTerms',
+  'ackBeforePersist',
+  'readIndexWithoutQuorum',
+];
 
 /** One seed's fault profile and cluster shape, drawn from the seed so every run differs. */
 export interface SimulationParams {
@@ -19,8 +24,8 @@ export interface SimulationParams {
   readonly duplicateRate: number;
   readonly persistLatencyMaxMs: number;
   readonly crashIntervalMs: number;
-  /** Chance that a newly elected leader is killed within a few round trips (figure 8's shape). */
-  readonly killNewLeaderChance: number;
+  /** Chance that a newly elected leader is crashed or isolated within a few round trips (figure 8's shape). */
+  readonly disruptNewLeaderChance: number;
   readonly partitionIntervalMs: number;
   readonly membershipChanges: boolean;
   readonly transferIntervalMs: number;
@@ -47,7 +52,7 @@ export function drawParams(random: SeededRandom, mutation: Mutation | undefined)
     duplicateRate: random.chance(0.5) ? 0 : random.float() * 0.05,
     persistLatencyMaxMs: random.between(0, mutation === 'ackBeforePersist' ? 2 : 6),
     crashIntervalMs: random.between(100, 1200),
-    killNewLeaderChance: random.pick([0, 0, 0.3, 0.6]),
+    disruptNewLeaderChance: random.pick([0, 0, 0.3, 0.6]),
     partitionIntervalMs: random.between(100, 1200),
     membershipChanges: random.chance(0.4),
     transferIntervalMs: random.chance(0.3) ? random.between(200, 1000) : 0,

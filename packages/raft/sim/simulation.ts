@@ -217,6 +217,7 @@ export class Simulation {
         unsafe: {
           voteWithoutLogCheck: this.options.mutation === 'voteWithoutLogCheck',
           commitEntriesOfEarlierTerms: this.options.mutation === 'commitEntriesOfEarlierTerms',
+          readIndexWithoutQuorum: this.options.mutation === 'readIndexWithoutQuorum',
         },
       },
       persistedStateOf(disk),
@@ -263,11 +264,19 @@ export class Simulation {
     }
   }
 
-  /** Kills a new leader after it has had time to replicate part, but not all, of its log. */
-  private killSoon(node: SimNode): void {
+  /**
+   * Cuts a new leader off, by a crash or by isolating it, after it has had time to replicate part,
+   * but not all, of its log: the shape of figure 8, where leaders die with entries only they hold.
+   */
+  private disruptNewLeader(node: SimNode): void {
     const incarnation = node.incarnation;
     this.at(this.nowMs + this.random.between(0, 3 * this.params.messageDelayMaxMs), () => {
       if (node.incarnation !== incarnation || node.status !== 'up' || this.healed) return;
+      if (this.random.chance(0.5)) {
+        this.isolate(node.id);
+        this.stats.partitions++;
+        return;
+      }
       this.crash(node);
       const downIncarnation = node.incarnation;
       this.at(this.nowMs + this.random.between(10, 500), () => {
@@ -386,7 +395,7 @@ export class Simulation {
       this.stats.leadersElected++;
       this.trace(`n${node.id} becomes LEADER of term ${raft.term}`);
       this.checker.onLeader(node.id, raft.term, viewOf(raft));
-      if (!this.healed && this.random.chance(this.params.killNewLeaderChance)) this.killSoon(node);
+      if (!this.healed && this.random.chance(this.params.disruptNewLeaderChance)) this.disruptNewLeader(node);
     }
     if (node.readyScheduled || !raft.hasReady()) return;
     node.readyScheduled = true;

@@ -2,6 +2,11 @@ import { invariant } from './assert.js';
 import { EMPTY_MEMBERSHIP, decodeMembership } from './membership.js';
 import { EntryType, type Entry, type Membership, type PersistedState, type Snapshot } from './types.js';
 
+/** An entry's size for flow control: its data plus what its index, term and type take on the wire. */
+export function entrySizeBytes(entry: Entry): number {
+  return entry.data.byteLength + 16;
+}
+
 const EMPTY_SNAPSHOT: Snapshot = { meta: { index: 0, term: 0, membership: EMPTY_MEMBERSHIP }, data: new Uint8Array() };
 
 interface MembershipAt {
@@ -93,7 +98,7 @@ export class RaftLog {
     let bytes = 0;
     for (let index = lo; index < Math.min(hi, this.lastIndex() + 1); index++) {
       const entry = this.entryAt(index);
-      bytes += entry.data.byteLength;
+      bytes += entrySizeBytes(entry);
       if (result.length > 0 && bytes > maxBytes) break;
       result.push(entry);
     }
