@@ -56,7 +56,7 @@ export function drawParams(random: SeededRandom, mutation: Mutation | undefined)
     partitionIntervalMs: random.between(100, 1200),
     membershipChanges: random.chance(0.4),
     transferIntervalMs: random.chance(0.3) ? random.between(200, 1000) : 0,
-    compactEveryEntries: random.pick([4, 16, 64, Number.POSITIVE_INFINITY]),
+    compactEveryEntries: random.pick([4, 16, 64, 1_000_000]),
     proposalIntervalMs: random.between(3, 30),
     readIntervalMs: random.between(10, 60),
     chaosMs: 3000,

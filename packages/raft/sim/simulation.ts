@@ -569,8 +569,12 @@ export class Simulation {
       }
       const members = leader?.raft ? this.membersOf(leader.raft.status().membership) : [];
       const commit = leader?.raft?.status().commit ?? -1;
+      // A new leader's commit index may lag what its predecessor committed until it commits an
+      // entry of its own term; only then is its commit index the cluster's.
+      const leaderCommittedOwnTerm = leader?.raft !== undefined && leader.raft.log.term(commit) === leader.raft.term;
       const converged =
         missing.length === 0 &&
+        leaderCommittedOwnTerm &&
         members.length > 0 &&
         members.every((node) => node.status === 'up' && node.machine.appliedIndex === commit) &&
         new Set(members.map((node) => node.machine.hash)).size === 1;

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { simulateCommand } from '@k8ts/raft/sim';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command()
+  .name('k8ts')
+  .description('k8ts: a Kubernetes-style cluster runtime whose control plane runs as real, separate processes')
+  .version(version);
+
+const sim = program.command('sim').description('deterministic simulations of k8ts components');
+sim
+  .command('raft')
+  .description('run the Raft cluster simulator (same flags as `pnpm raft:sim`; --help lists them)')
+  .helpOption(false)
+  .allowUnknownOption()
+  .argument('[flags...]')
+  .action(async (flags: string[]) => {
+    process.exitCode = await simulateCommand(flags);
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(`k8ts: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 2;
+});
