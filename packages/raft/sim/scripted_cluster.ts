@@ -1,5 +1,6 @@
 import {
   EntryType,
+  MessageType,
   Raft,
   Role,
   bootstrapState,
@@ -18,6 +19,8 @@ export type ScriptedOptions = Partial<Omit<RaftConfig, 'id' | 'random'>>;
 
 interface ScriptedNode {
   raft: Raft | undefined;
+  /** The last term this node was seen leading: Leader Completeness is checked once, on election. */
+  leaderTermSeen: number;
   disk: Disk;
   applied: Entry[];
   readStates: ReadState[];
@@ -45,7 +48,7 @@ export class ScriptedCluster {
   ) {
     for (const id of ids) {
       const state = states.get(id) ?? bootstrapState(ids);
-      this.nodes.set(id, { raft: undefined, disk: diskOf(state), applied: [], readStates: [] });
+      this.nodes.set(id, { raft: undefined, leaderTermSeen: 0, disk: diskOf(state), applied: [], readStates: [] });
       this.restart(id);
     }
   }
@@ -140,6 +143,25 @@ export class ScriptedCluster {
     }
   }
 
+  /** Delivers like `deliver`, one message at a time, and returns what was delivered, in order. */
+  deliverEach(filter: MessageFilter = () => true): Message[] {
+    const delivered: Message[] = [];
+    for (let next = this.mailbox.find(filter); next !== undefined; next = this.mailbox.find(filter)) {
+      const message = next;
+      delivered.push(this.deliverOne((m) => m === message));
+    }
+    return delivered;
+  }
+
+  /** A cluster of `ids` in which node 1 has just won an election and everyone follows it. */
+  static withLeader(ids: readonly NodeId[], options: ScriptedOptions = {}): ScriptedCluster {
+    const c = new ScriptedCluster(ids, options);
+    c.campaign(1);
+    c.deliver();
+    if (c.leader() !== 1) throw new Error('node 1 did not win the first election');
+    return c;
+  }
+
   /** Delivers one queued message that matches (and nothing it causes). */
   deliverOne(filter: MessageFilter): Message {
     const at = this.mailbox.findIndex(filter);
@@ -199,7 +221,7 @@ export class ScriptedCluster {
     const node = this.node(id);
     const raft = node.raft;
     if (raft === undefined) return;
-    if (raft.role === Role.Leader) this.checker.onLeader(id, raft.term, viewOf(raft));
+    this.noteLeadership(node, raft);
     while (raft.hasReady()) {
       const ready = raft.ready();
       this.checker.onAppend(id, ready.entries, viewOf(raft));
@@ -212,8 +234,14 @@ export class ScriptedCluster {
       }
       node.readStates.push(...ready.readStates);
       raft.advance();
-      if (raft.role === Role.Leader) this.checker.onLeader(id, raft.term, viewOf(raft));
+      this.noteLeadership(node, raft);
     }
+  }
+
+  private noteLeadership(node: ScriptedNode, raft: Raft): void {
+    if (raft.role !== Role.Leader || node.leaderTermSeen === raft.term) return;
+    node.leaderTermSeen = raft.term;
+    this.checker.onLeader(raft.id, raft.term, viewOf(raft));
   }
 }
 
@@ -238,6 +266,27 @@ export const between =
   (a: NodeId, b: NodeId): MessageFilter =>
   (message) =>
     (message.from === a && message.to === b) || (message.from === b && message.to === a);
+export const ofType =
+  (type: MessageType): MessageFilter =>
+  (message) =>
+    message.type === type;
+export const elections: MessageFilter = (message) =>
+  message.type === MessageType.PreVote ||
+  message.type === MessageType.PreVoteResponse ||
+  message.type === MessageType.Vote ||
+  message.type === MessageType.VoteResponse;
+export const carries =
+  (index: number): MessageFilter =>
+  (message) =>
+    message.entries.some((entry) => entry.index === index);
+export const and =
+  (...filters: MessageFilter[]): MessageFilter =>
+  (message) =>
+    filters.every((filter) => filter(message));
+export const not =
+  (filter: MessageFilter): MessageFilter =>
+  (message) =>
+    !filter(message);
 export const among =
   (ids: readonly NodeId[]): MessageFilter =>
   (message) =>

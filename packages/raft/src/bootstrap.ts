@@ -3,13 +3,14 @@ import { EntryType, type NodeId, type PersistedState } from './types.js';
 
 /**
  * The state every founding member of a new cluster starts from: one committed membership entry at
- * index 1, term 1, identical on each of them. Persist it before starting the node.
+ * index 1, term 1, identical on each of them (so `context` must be too). Persist it before starting
+ * the node.
  */
-export function bootstrapState(voters: readonly NodeId[]): PersistedState {
+export function bootstrapState(voters: readonly NodeId[], context?: string): PersistedState {
   const membership = membershipOf(voters);
   return {
     hardState: { term: 1, vote: 0, commit: 1 },
-    entries: [{ index: 1, term: 1, type: EntryType.Membership, data: encodeMembership(membership) }],
+    entries: [{ index: 1, term: 1, type: EntryType.Membership, data: encodeMembership(membership, context) }],
   };
 }
 

@@ -1,21 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { SafetyViolation } from '../sim/checker.js';
-import { ScriptedCluster, among, between, to, type MessageFilter } from '../sim/scripted_cluster.js';
-import { MessageType, Role, type Message } from './index.js';
+import { ScriptedCluster, among, between, to, type MessageFilter, carries, not, and } from '../sim/scripted_cluster.js';
+import { MessageType, Role } from './index.js';
 
 const votes: MessageFilter = (m) => m.type === MessageType.Vote || m.type === MessageType.VoteResponse;
-const carries =
-  (index: number): MessageFilter =>
-  (m: Message) =>
-    m.entries.some((entry) => entry.index === index);
-const and =
-  (...filters: MessageFilter[]): MessageFilter =>
-  (m) =>
-    filters.every((filter) => filter(m));
-const not =
-  (filter: MessageFilter): MessageFilter =>
-  (m) =>
-    !filter(m);
 
 /**
  * Figure 8 of the Raft paper with five servers. One entry per append, no PreVote or CheckQuorum,

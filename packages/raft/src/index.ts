@@ -5,6 +5,7 @@ export { bootstrapState, joiningState } from './bootstrap.js';
 export {
   applyMembershipChange,
   decodeMembership,
+  decodeMembershipContext,
   encodeMembership,
   isMember,
   isVoter,

@@ -56,8 +56,19 @@ export function sameMembership(a: Membership, b: Membership): boolean {
   return sameIds(a.voters, b.voters) && sameIds(a.learners, b.learners);
 }
 
-export function encodeMembership(membership: Membership): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ voters: membership.voters, learners: membership.learners }));
+/**
+ * A membership entry's data: the whole new membership, plus the application's context for the change
+ * (e.g. the new member's name and URLs), which Raft carries but never reads.
+ */
+export function encodeMembership(membership: Membership, context?: string): Uint8Array {
+  const body = { voters: membership.voters, learners: membership.learners, ...(context === undefined ? {} : { context }) };
+  return new TextEncoder().encode(JSON.stringify(body));
+}
+
+/** The application context a membership entry carries, if any. */
+export function decodeMembershipContext(data: Uint8Array): string | undefined {
+  const parsed = JSON.parse(new TextDecoder().decode(data)) as { context?: unknown };
+  return typeof parsed.context === 'string' ? parsed.context : undefined;
 }
 
 export function decodeMembership(data: Uint8Array): Membership {

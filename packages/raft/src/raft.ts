@@ -188,7 +188,7 @@ export class Raft {
       const match = this.progress.get(change.node)?.match ?? 0;
       if (match < this.log.committed) return fail(`learner ${change.node} has not caught up (match ${match})`);
     }
-    return this.appendAsLeader(EntryType.Membership, encodeMembership(next));
+    return this.appendAsLeader(EntryType.Membership, encodeMembership(next, change.context));
   }
 
   /**

@@ -1,40 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { ScriptedCluster, among, between, to, type MessageFilter } from '../sim/scripted_cluster.js';
+import { ScriptedCluster, among, between, to, type MessageFilter, elections, carries, and } from '../sim/scripted_cluster.js';
 import { MessageType, Role, type Message, type NodeId } from './index.js';
 
-const elections: MessageFilter = (m) =>
-  m.type === MessageType.PreVote ||
-  m.type === MessageType.PreVoteResponse ||
-  m.type === MessageType.Vote ||
-  m.type === MessageType.VoteResponse;
 const appends: MessageFilter = (m) => m.type === MessageType.Append;
 const rejectedAppend: MessageFilter = (m) => m.type === MessageType.AppendResponse && m.reject;
-const carries =
-  (index: number): MessageFilter =>
-  (m) =>
-    m.entries.some((entry) => entry.index === index);
-const and =
-  (...filters: MessageFilter[]): MessageFilter =>
-  (m) =>
-    filters.every((filter) => filter(m));
-
-/** Delivers like `deliver`, one message at a time, and returns what was delivered, in order. */
-function deliverAll(c: ScriptedCluster, filter: MessageFilter = () => true): Message[] {
-  const delivered: Message[] = [];
-  for (let next = c.mailbox.find(filter); next !== undefined; next = c.mailbox.find(filter)) {
-    const message = next;
-    delivered.push(c.deliverOne((m) => m === message));
-  }
-  return delivered;
-}
-
-function electedLeader(ids: readonly NodeId[], options: ConstructorParameters<typeof ScriptedCluster>[1] = {}): ScriptedCluster {
-  const c = new ScriptedCluster(ids, options);
-  c.campaign(1);
-  c.deliver();
-  expect(c.leader()).toBe(1);
-  return c;
-}
 
 describe('figure 7: a new leader brings every follower’s log in line with its own (§5.3)', () => {
   const LEADER = 1;
@@ -54,11 +23,11 @@ describe('figure 7: a new leader brings every follower’s log in line with its 
     const c = ScriptedCluster.withLogs(logs, 7);
     // The leader of term 8 is elected by a, b, e and f; c and d hold logs more up to date than its.
     c.campaign(LEADER);
-    const votes = deliverAll(c, elections).filter((m) => m.type === MessageType.VoteResponse);
+    const votes = c.deliverEach(elections).filter((m) => m.type === MessageType.VoteResponse);
     const granted = votes.filter((m) => !m.reject).map((m) => m.from);
     expect(granted.sort()).toEqual([followers.a, followers.b, followers.e, followers.f]);
     expect(c.raft(LEADER)).toMatchObject({ role: Role.Leader, term: 8 });
-    return { c, delivered: deliverAll(c) };
+    return { c, delivered: c.deliverEach() };
   }
 
   test('every follower ends with the leader’s log plus its no-op of term 8', () => {
@@ -101,7 +70,7 @@ describe('log replication', () => {
   test('pipelining: unacknowledged appends to one follower never exceed the in-flight window', () => {
     const WINDOW = 3;
     // One entry per append, so ten proposals need ten appends per follower.
-    const c = electedLeader([1, 2, 3], { maxSizePerMessageBytes: 1, maxInflightMessages: WINDOW });
+    const c = ScriptedCluster.withLeader([1, 2, 3], { maxSizePerMessageBytes: 1, maxInflightMessages: WINDOW });
     const inFlightTo = (id: NodeId): number => c.mailbox.filter((m) => appends(m) && m.to === id && m.entries.length > 0).length;
 
     for (let i = 1; i <= 10; i++) expect(c.propose(1, `v${i}`)).toMatchObject({ ok: true });
@@ -122,12 +91,12 @@ describe('log replication', () => {
   });
 
   test('a lost append in the middle is repaired when the next append does not fit', () => {
-    const c = electedLeader([1, 2, 3]);
+    const c = ScriptedCluster.withLeader([1, 2, 3]);
     c.propose(1, 'a');
     expect(c.drop(and(to(3), carries(3)))).toBe(1); // "a" never reaches 3
     c.propose(1, 'b');
 
-    const delivered = deliverAll(c);
+    const delivered = c.deliverEach();
     // 3 refuses "b": the append says "after index 3", and 3 has no index 3. (Appends already in
     // flight behind it are refused too; the leader ignores those stale refusals.)
     const refusals = delivered.filter((m) => rejectedAppend(m) && m.from === 3);
@@ -141,7 +110,7 @@ describe('log replication', () => {
   });
 
   test('a lost last append is repaired through the next heartbeat', () => {
-    const c = electedLeader([1, 2, 3]);
+    const c = ScriptedCluster.withLeader([1, 2, 3]);
     c.propose(1, 'a');
     c.deliver(between(1, 2));
     // Everything to 3 is lost: "a", then the append that tells of its commit.
@@ -159,7 +128,7 @@ describe('log replication', () => {
   });
 
   test('a crashed follower restarts from its disk and catches up', () => {
-    const c = electedLeader([1, 2, 3]);
+    const c = ScriptedCluster.withLeader([1, 2, 3]);
     c.propose(1, 'a');
     c.deliver();
     c.crash(3);
@@ -181,7 +150,7 @@ describe('log replication', () => {
   });
 
   test('an entry commits only once a majority of voters holds it', () => {
-    const c = electedLeader([1, 2, 3, 4, 5]);
+    const c = ScriptedCluster.withLeader([1, 2, 3, 4, 5]);
     c.propose(1, 'x');
     c.deliver(between(1, 2));
     expect(c.raft(1).log.committed).toBe(2); // on 2 of 5

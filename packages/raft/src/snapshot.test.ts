@@ -1,28 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { ScriptedCluster, decode, to, type MessageFilter } from '../sim/scripted_cluster.js';
-import { MessageType, type Message } from './index.js';
-
-/** Delivers like `deliver`, one message at a time, and returns what was delivered, in order. */
-function deliverAll(c: ScriptedCluster, filter: MessageFilter = () => true): Message[] {
-  const delivered: Message[] = [];
-  for (let next = c.mailbox.find(filter); next !== undefined; next = c.mailbox.find(filter)) {
-    const message = next;
-    delivered.push(c.deliverOne((m) => m === message));
-  }
-  return delivered;
-}
-
-function electedLeader(): ScriptedCluster {
-  const c = new ScriptedCluster([1, 2, 3]);
-  c.campaign(1);
-  c.deliver();
-  expect(c.leader()).toBe(1);
-  return c;
-}
+import { ScriptedCluster, decode, to } from '../sim/scripted_cluster.js';
+import { MessageType } from './index.js';
 
 describe('snapshots (§7)', () => {
   test('a follower that was down while the leader compacted gets the snapshot, then the entries after it', () => {
-    const c = electedLeader();
+    const c = ScriptedCluster.withLeader([1, 2, 3]);
     c.crash(3);
     for (const value of ['a', 'b', 'c']) c.propose(1, value);
     c.deliver();
@@ -37,7 +19,7 @@ describe('snapshots (§7)', () => {
     // 3 comes back knowing only indexes 1 and 2. The leader no longer has 3..5 to send.
     c.restart(3);
     c.tick(1);
-    const toThree = deliverAll(c).filter(to(3));
+    const toThree = c.deliverEach().filter(to(3));
     const snapshotAt = toThree.findIndex((m) => m.type === MessageType.InstallSnapshot);
     expect(toThree[snapshotAt]?.snapshot?.meta).toMatchObject({ index: 5, term: 2 });
     // Only after the snapshot do the entries 6 and 7 follow.
@@ -58,7 +40,7 @@ describe('snapshots (§7)', () => {
   });
 
   test('a restarted node recovers from its snapshot and the entries after it on disk', () => {
-    const c = electedLeader();
+    const c = ScriptedCluster.withLeader([1, 2, 3]);
     for (const value of ['a', 'b', 'c']) c.propose(1, value);
     c.deliver();
     c.compact(2);

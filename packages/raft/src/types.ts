@@ -131,12 +131,15 @@ export interface PersistedState {
   readonly entries: readonly Entry[];
 }
 
-/** A single-server membership change, as proposed by the application. */
-export type MembershipChange =
-  | { readonly type: 'addVoter'; readonly node: NodeId }
-  | { readonly type: 'addLearner'; readonly node: NodeId }
-  | { readonly type: 'promoteLearner'; readonly node: NodeId }
-  | { readonly type: 'removeNode'; readonly node: NodeId };
+/**
+ * A single-server membership change, as proposed by the application. `context` rides along in the
+ * membership entry for the application (etcd puts the member's attributes there).
+ */
+export type MembershipChange = {
+  readonly type: 'addVoter' | 'addLearner' | 'promoteLearner' | 'removeNode';
+  readonly node: NodeId;
+  readonly context?: string;
+};
 
 /** The seeded source of randomness the caller provides (for randomized election timeouts). */
 export interface RandomSource {
