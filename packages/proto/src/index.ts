@@ -1,1 +1,20 @@
-export {};
+/**
+ * @k8ts/proto: the .proto files under the repository's proto/ folder, loaded for gRPC.
+ *
+ * - `loadEtcdApi()`: the etcd v3 API (wire-compatible with etcd 3.4) for the store's server and for
+ *   clients of the store.
+ * - `loadRaftTransport()`: the store members' Raft peer transport.
+ * - TypeScript shapes of the messages as decoded with `PROTO_LOADER_OPTIONS`.
+ */
+export { findProtoRoot } from './paths.js';
+export {
+  PROTO_LOADER_OPTIONS,
+  loadEtcdApi,
+  loadRaftTransport,
+  type EtcdApi,
+  type LoadOptions,
+  type RaftTransportApi,
+} from './load.js';
+export type * from './etcd_types.js';
+export type * from './raft_types.js';
+export { loadLeaderForwarding, type LeaderForwardingApi } from './leader_forwarding.js';

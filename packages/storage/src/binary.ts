@@ -26,9 +26,12 @@ export class ByteWriter {
     return this;
   }
 
-  /** Indexes and terms are JavaScript numbers; only safe integers survive the trip through a u64. */
+  /**
+   * Indexes and terms are safe integers; node ids are 64-bit values a double holds exactly (see
+   * @k8ts/etcdserver's memberIdOf). Any integral double in [0, 2^64) makes the trip unchanged.
+   */
   u64(value: number): this {
-    invariant(Number.isSafeInteger(value) && value >= 0, () => `u64 is not a non-negative safe integer: ${value}`);
+    invariant(Number.isInteger(value) && value >= 0 && value < 2 ** 64, () => `u64 out of range: ${value}`);
     this.offset = this.buffer.writeBigUInt64LE(BigInt(value), this.offset);
     return this;
   }
@@ -70,8 +73,10 @@ export class ByteReader {
 
   u64(what: string): number {
     const value = this.take(8, what).readBigUInt64LE(0);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError(`${what} ${value} is beyond 2^53`);
-    return Number(value);
+    const asNumber = Number(value);
+    // Only values written from a double come back: anything a double cannot hold exactly is damage.
+    if (BigInt(asNumber) !== value) throw new DecodeError(`${what} ${value} is not exactly representable`);
+    return asNumber;
   }
 
   /** A copy, so decoded values never pin the (large) buffer they were read from. */

@@ -1,0 +1,14 @@
+export { EtcdServer, type EtcdServerConfig, type ResponseHeader } from './server.js';
+export { RaftNode, type DurableRaftLog, type PeerSender, type StateMachineSink } from './raft_node.js';
+export { PeerTransport, type PeerDirectory } from './peer_transport.js';
+export { StoreStateMachine, type KeyValueStore, type Command } from './state_machine.js';
+export { MvccKeyValueStore } from './mvcc_adapter.js';
+export { WatchHub, type WatchSpec } from './watch_hub.js';
+export { kvService } from './kv_service.js';
+export { watchService } from './watch_service.js';
+export { leaseService } from './lease_service.js';
+export { clusterService, memberToWire } from './cluster_service.js';
+export { maintenanceService, SERVER_VERSION } from './maintenance_service.js';
+export { createStoreMetrics, type StoreMetrics } from './metrics.js';
+export { ServerError, serverErrors } from './errors.js';
+export { clusterIdOf, formatId, idFromWire, idToWire, memberIdOf, parseInitialCluster, parseUrl, parseUrlList, type InitialMember, type Member } from './members.js';

@@ -1,0 +1,279 @@
+import * as grpc from '@grpc/grpc-js';
+import { loadRaftTransport } from '@k8ts/proto';
+import { EntryType, MessageType, type Entry, type Message, type NodeId } from '@k8ts/raft';
+import type { Logger } from 'pino';
+import { idFromWire } from './members.js';
+import type { PeerSender } from './raft_node.js';
+
+/** Where each peer listens for Raft traffic ("host:port"), as the membership knows it now. */
+export interface PeerDirectory {
+  peerAddress(id: NodeId): string | undefined;
+}
+
+/** The wire shape of k8ts.raftpb.RaftMessage as proto-loader gives and takes it. */
+interface WireEntry {
+  index: string | number;
+  term: string | number;
+  type: 'Normal' | 'Membership';
+  data: Uint8Array;
+}
+interface WireMessage {
+  clusterId: string | number;
+  type: string;
+  from: string | number;
+  to: string | number;
+  term: string | number;
+  index: string | number;
+  logTerm: string | number;
+  entries: WireEntry[];
+  commit: string | number;
+  reject: boolean;
+  rejectHintIndex: string | number;
+  rejectHintTerm: string | number;
+  snapshot?: {
+    meta: { index: string | number; term: string | number; membership: { voters: (string | number)[]; learners: (string | number)[] } };
+    data: Uint8Array;
+  } | null;
+  context?: string | null;
+  force: boolean;
+}
+
+const MESSAGE_TYPES = new Set<string>(Object.values(MessageType));
+/** The refusal a removed member's traffic gets (etcd's rafthttp answers such a member 410 Gone). */
+const MEMBER_REMOVED = 'k8ts: the member has been permanently removed from the cluster';
+/** Peer messages carry whole snapshots: allow far more than gRPC's 4 MiB default. */
+export const PEER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': 1024 * 1024 * 1024,
+  'grpc.max_send_message_length': 1024 * 1024 * 1024,
+  'grpc.keepalive_time_ms': 10_000,
+};
+
+export function toWire(message: Message, clusterId: number): WireMessage {
+  return {
+    clusterId,
+    type: message.type,
+    from: message.from,
+    to: message.to,
+    term: message.term,
+    index: message.index,
+    logTerm: message.logTerm,
+    entries: message.entries.map((entry) => ({
+      index: entry.index,
+      term: entry.term,
+      type: entry.type === EntryType.Membership ? 'Membership' : 'Normal',
+      data: entry.data,
+    })),
+    commit: message.commit,
+    reject: message.reject,
+    rejectHintIndex: message.rejectHintIndex,
+    rejectHintTerm: message.rejectHintTerm,
+    ...(message.snapshot
+      ? {
+          snapshot: {
+            meta: {
+              index: message.snapshot.meta.index,
+              term: message.snapshot.meta.term,
+              membership: { voters: [...message.snapshot.meta.membership.voters], learners: [...message.snapshot.meta.membership.learners] },
+            },
+            data: message.snapshot.data,
+          },
+        }
+      : {}),
+    ...(message.context === undefined ? {} : { context: message.context }),
+    force: message.force === true,
+  };
+}
+
+/** Converts and validates a received message; throws on anything malformed. */
+export function fromWire(wire: WireMessage): Message {
+  if (!MESSAGE_TYPES.has(wire.type)) throw new Error(`unknown raft message type ${JSON.stringify(wire.type)}`);
+  const entries: Entry[] = wire.entries.map((entry) => ({
+    index: Number(entry.index),
+    term: Number(entry.term),
+    type: entry.type === 'Membership' ? EntryType.Membership : EntryType.Normal,
+    data: new Uint8Array(entry.data),
+  }));
+  const snapshot = wire.snapshot;
+  return {
+    type: wire.type as MessageType,
+    from: Number(wire.from),
+    to: Number(wire.to),
+    term: Number(wire.term),
+    index: Number(wire.index),
+    logTerm: Number(wire.logTerm),
+    entries,
+    commit: Number(wire.commit),
+    reject: wire.reject,
+    rejectHintIndex: Number(wire.rejectHintIndex),
+    rejectHintTerm: Number(wire.rejectHintTerm),
+    ...(snapshot
+      ? {
+          snapshot: {
+            meta: {
+              index: Number(snapshot.meta.index),
+              term: Number(snapshot.meta.term),
+              membership: {
+                voters: snapshot.meta.membership.voters.map(Number),
+                learners: snapshot.meta.membership.learners.map(Number),
+              },
+            },
+            data: new Uint8Array(snapshot.data),
+          },
+        }
+      : {}),
+    ...(wire.context ? { context: wire.context } : {}),
+    ...(wire.force ? { force: true } : {}),
+  };
+}
+
+/** One peer's outgoing connection: a client stream, re-opened after a failure, dropping while down. */
+class PeerConnection {
+  private call: grpc.ClientWritableStream<WireMessage> | undefined;
+  private congested = false;
+  private retryAfter = 0;
+
+  constructor(
+    readonly address: string,
+    private readonly client: grpc.Client & Record<string, unknown>,
+    private readonly logger: Logger,
+    private readonly onRemoved: () => void,
+  ) {}
+
+  send(message: WireMessage): void {
+    if (message.type === MessageType.InstallSnapshot) {
+      // Snapshots go on their own call so they neither wait behind nor delay the stream.
+      const unary = this.client['Send'] as (m: WireMessage, cb: (error: grpc.ServiceError | null) => void) => void;
+      unary.call(this.client, message, (error) => {
+        if (error?.details === MEMBER_REMOVED) this.onRemoved();
+        else if (error) this.logger.warn({ peer: this.address, err: error.message }, 'snapshot send failed');
+      });
+      return;
+    }
+    const call = this.stream();
+    if (call === undefined || this.congested) return; // dropped: Raft retries what matters
+    if (!call.write(message)) {
+      this.congested = true;
+      call.once('drain', () => (this.congested = false));
+    }
+  }
+
+  close(): void {
+    this.call?.end();
+    this.client.close();
+  }
+
+  private stream(): grpc.ClientWritableStream<WireMessage> | undefined {
+    if (this.call !== undefined) return this.call;
+    if (Date.now() < this.retryAfter) return undefined;
+    const open = this.client['Stream'] as (cb: (error: grpc.ServiceError | null) => void) => grpc.ClientWritableStream<WireMessage>;
+    const call = open.call(this.client, (error) => {
+      if (this.call === call) this.call = undefined;
+      this.congested = false;
+      if (error?.details === MEMBER_REMOVED) this.onRemoved();
+      if (error && error.code !== grpc.status.CANCELLED) {
+        this.retryAfter = Date.now() + 100;
+        this.logger.debug({ peer: this.address, err: error.message }, 'raft stream to peer closed');
+      }
+    });
+    this.call = call;
+    return call;
+  }
+}
+
+/**
+ * Sends Raft messages to peers over gRPC and receives theirs. Best effort by design: a message to an
+ * unreachable or congested peer is dropped, never queued without bound; Raft retries what matters.
+ */
+export class PeerTransport implements PeerSender {
+  private readonly connections = new Map<NodeId, PeerConnection>();
+  private readonly api = loadRaftTransport();
+
+  constructor(
+    private readonly options: {
+      readonly selfId: NodeId;
+      readonly clusterId: () => number;
+      readonly directory: PeerDirectory;
+      /** Whether a sender was removed from the cluster: its traffic is refused. */
+      readonly isRemoved: (id: NodeId) => boolean;
+      /** A peer refused our traffic because we were removed. */
+      readonly onRemovedByPeer: () => void;
+      readonly logger: Logger;
+    },
+  ) {}
+
+  send(messages: readonly Message[]): void {
+    const clusterId = this.options.clusterId();
+    for (const message of messages) this.connection(message.to)?.send(toWire(message, clusterId));
+  }
+
+  /** The RaftTransport service to register on the peer server, stepping messages into `step`. */
+  register(server: grpc.Server, step: (message: Message) => void): void {
+    const accept = (wire: WireMessage): grpc.StatusObject | undefined => {
+      if (idFromWire(wire.clusterId) !== this.options.clusterId()) {
+        return { code: grpc.status.FAILED_PRECONDITION, details: `message from cluster ${String(wire.clusterId)}`, metadata: new grpc.Metadata() };
+      }
+      let message: Message;
+      try {
+        message = fromWire(wire);
+      } catch (error) {
+        return { code: grpc.status.INVALID_ARGUMENT, details: String(error), metadata: new grpc.Metadata() };
+      }
+      if (this.options.isRemoved(message.from)) {
+        return { code: grpc.status.FAILED_PRECONDITION, details: MEMBER_REMOVED, metadata: new grpc.Metadata() };
+      }
+      if (message.to !== this.options.selfId) {
+        return { code: grpc.status.FAILED_PRECONDITION, details: `message for member ${message.to}`, metadata: new grpc.Metadata() };
+      }
+      step(message);
+      return undefined;
+    };
+    server.addService(this.api.RaftTransport.service, {
+      Stream: (call: grpc.ServerReadableStream<WireMessage, unknown>, callback: grpc.sendUnaryData<{ received: number }>) => {
+        let received = 0;
+        let failed = false;
+        call.on('data', (wire: WireMessage) => {
+          if (failed) return;
+          const refusal = accept(wire);
+          if (refusal) {
+            failed = true;
+            callback(refusal);
+            return;
+          }
+          received++;
+        });
+        call.on('end', () => {
+          if (!failed) callback(null, { received });
+        });
+        call.on('error', () => undefined);
+      },
+      Send: (call: grpc.ServerUnaryCall<WireMessage, unknown>, callback: grpc.sendUnaryData<object>) => {
+        const refusal = accept(call.request);
+        if (refusal) callback(refusal);
+        else callback(null, {});
+      },
+    });
+  }
+
+  /** Drops connections to peers that left or moved. */
+  forget(id: NodeId): void {
+    this.connections.get(id)?.close();
+    this.connections.delete(id);
+  }
+
+  close(): void {
+    for (const connection of this.connections.values()) connection.close();
+    this.connections.clear();
+  }
+
+  private connection(id: NodeId): PeerConnection | undefined {
+    const address = this.options.directory.peerAddress(id);
+    if (address === undefined) return undefined;
+    const existing = this.connections.get(id);
+    if (existing?.address === address) return existing;
+    existing?.close();
+    const client = new this.api.RaftTransport(address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
+    const connection = new PeerConnection(address, client as grpc.Client & Record<string, unknown>, this.options.logger, this.options.onRemovedByPeer);
+    this.connections.set(id, connection);
+    return connection;
+  }
+}

@@ -1,0 +1,103 @@
+import * as grpc from '@grpc/grpc-js';
+import { bootstrapState, Role, type Entry, type NodeId } from '@k8ts/raft';
+import { pino } from 'pino';
+import { afterEach, describe, expect, test } from 'vitest';
+import { PeerTransport } from './peer_transport.js';
+import { RaftNode, type DurableRaftLog } from './raft_node.js';
+
+const logger = pino({ level: 'silent' });
+const memoryLog: DurableRaftLog = { save: async () => undefined, saveSnapshot: async () => undefined };
+
+interface Member {
+  node: RaftNode;
+  server: grpc.Server;
+  transport: PeerTransport;
+  applied: string[];
+}
+
+const members: Member[] = [];
+afterEach(async () => {
+  for (const member of members.splice(0)) {
+    await member.node.stop();
+    member.transport.close();
+    member.server.forceShutdown();
+  }
+});
+
+async function bind(server: grpc.Server): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+  );
+}
+
+async function cluster(size: number): Promise<Member[]> {
+  const ids = Array.from({ length: size }, (_, i) => i + 1);
+  const servers = ids.map(() => new grpc.Server());
+  const ports = await Promise.all(servers.map(bind));
+  const addresses = new Map<NodeId, string>(ids.map((id, i) => [id, `127.0.0.1:${ports[i] ?? 0}`]));
+  for (const [i, id] of ids.entries()) {
+    const applied: string[] = [];
+    const transport = new PeerTransport({
+      selfId: id,
+      clusterId: () => 7,
+      directory: { peerAddress: (peer) => addresses.get(peer) },
+      isRemoved: () => false,
+      onRemovedByPeer: () => undefined,
+      logger,
+    });
+    const node = new RaftNode({
+      raft: { id, electionTimeoutTicks: 10, heartbeatTimeoutTicks: 1, random: { int: (n) => Math.floor(Math.random() * n) } },
+      persisted: bootstrapState(ids),
+      log: memoryLog,
+      peers: transport,
+      stateMachine: {
+        restore: () => undefined,
+        apply: (entries: readonly Entry[]) => {
+          for (const entry of entries) if (entry.data.byteLength > 0 && entry.type === 0) applied.push(Buffer.from(entry.data).toString());
+        },
+      },
+      tickMs: 10,
+      onFatal: (error) => {
+        throw error;
+      },
+    });
+    const server = servers[i] as grpc.Server;
+    transport.register(server, (message) => node.step(message));
+    members.push({ node, server, transport, applied });
+  }
+  for (const member of members) member.node.start();
+  return members;
+}
+
+async function eventually<T>(probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('RaftNode over the gRPC peer transport', () => {
+  test('three members elect a leader, replicate proposals, and serve a read index', async () => {
+    const all = await cluster(3);
+    const leader = await eventually(() => all.find((member) => member.node.status().role === Role.Leader));
+    for (let i = 0; i < 20; i++) {
+      const result = await leader.node.propose(Buffer.from(`v${i}`));
+      expect(result.ok).toBe(true);
+    }
+    await eventually(() => (all.every((member) => member.applied.length === 20) ? true : undefined));
+    for (const member of all) expect(member.applied).toEqual(Array.from({ length: 20 }, (_, i) => `v${i}`));
+    const follower = all.find((member) => member !== leader) as Member;
+    const index = await follower.node.readIndex('read-1', 2000);
+    expect(index).toBeGreaterThanOrEqual(21);
+  });
+
+  test('a follower refuses proposals and names the leader', async () => {
+    const all = await cluster(3);
+    const leader = await eventually(() => all.find((member) => member.node.status().role === Role.Leader));
+    const follower = await eventually(() => all.find((member) => member !== leader && member.node.status().leader === leader.node.id));
+    expect(await follower.node.propose(Buffer.from('x'))).toMatchObject({ ok: false, leader: leader.node.id });
+  });
+});

@@ -1,0 +1,214 @@
+import {
+  Raft,
+  type Entry,
+  type HardState,
+  type MembershipChange,
+  type Message,
+  type PersistedState,
+  type ProposalResult,
+  type RaftConfig,
+  type RaftStatus,
+  type ReadState,
+  type RequestResult,
+  type Snapshot,
+  type SoftState,
+} from '@k8ts/raft';
+
+/** Where the node's Raft state becomes durable (packages/storage's RaftStorage fits). */
+export interface DurableRaftLog {
+  save(batch: { hardState?: HardState; entries: readonly Entry[]; snapshot?: Snapshot }): Promise<void>;
+  saveSnapshot(snapshot: Snapshot): Promise<void>;
+}
+
+/** Best-effort delivery to peers: Raft tolerates loss, so sending never blocks the node. */
+export interface PeerSender {
+  send(messages: readonly Message[]): void;
+}
+
+/** What the node hands to the application, in log order. */
+export interface StateMachineSink {
+  /** Restore a snapshot received from the leader. */
+  restore(snapshot: Snapshot): Promise<void> | void;
+  /** Apply committed entries, in order. */
+  apply(entries: readonly Entry[]): Promise<void> | void;
+  /** Role or leader changed. */
+  softStateChanged?(state: SoftState, term: number): void;
+}
+
+export interface RaftNodeOptions {
+  readonly raft: RaftConfig;
+  readonly persisted: PersistedState;
+  readonly log: DurableRaftLog;
+  readonly peers: PeerSender;
+  readonly stateMachine: StateMachineSink;
+  /** One Raft tick every this many milliseconds (etcd's --heartbeat-interval is one tick). */
+  readonly tickMs: number;
+  /** Bound on queued input; beyond it proposals are refused and peer messages dropped. */
+  readonly maxQueuedInputs?: number;
+  readonly onFatal: (error: unknown) => void;
+}
+
+type Input = () => void;
+
+/**
+ * Drives the pure Raft core: a timer ticks it, peers' messages and client requests are queued, and
+ * one loop takes each Ready, persists it (one fsync for everything queued meanwhile — group
+ * commit), sends its messages, applies its entries, and advances. Nothing touches the core between
+ * ready() and advance(): input that arrives meanwhile waits in the queue.
+ */
+export class RaftNode {
+  private readonly raft: Raft;
+  private queue: Input[] = [];
+  private wake: (() => void) | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private readonly readWaiters = new Map<string, (index: number) => void>();
+  private lastStatus: RaftStatus;
+  private pendingCompaction: { index: number; data: Uint8Array } | undefined;
+
+  constructor(private readonly options: RaftNodeOptions) {
+    this.raft = new Raft(options.raft, options.persisted);
+    this.lastStatus = this.raft.status();
+  }
+
+  get id(): number {
+    return this.raft.id;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.ticker = setInterval(() => this.enqueue(() => this.raft.tick(), true), this.options.tickMs);
+    this.loopDone = this.loop().catch((error: unknown) => {
+      this.running = false;
+      this.options.onFatal(error);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.ticker) clearInterval(this.ticker);
+    this.wake?.();
+    await this.loopDone;
+  }
+
+  /** The status as of the last loop iteration (cheap; safe from any callback). */
+  status(): RaftStatus {
+    return this.lastStatus;
+  }
+
+  step(message: Message): void {
+    this.enqueue(() => this.raft.step(message), true);
+  }
+
+  propose(data: Uint8Array): Promise<ProposalResult> {
+    return this.call((raft) => raft.propose(data), { ok: false, reason: 'server is overloaded', leader: 0 });
+  }
+
+  proposeMembershipChange(change: MembershipChange): Promise<ProposalResult> {
+    return this.call((raft) => raft.proposeMembershipChange(change), { ok: false, reason: 'server is overloaded', leader: 0 });
+  }
+
+  transferLeadership(target: number): Promise<RequestResult> {
+    return this.call((raft) => raft.transferLeadership(target), { ok: false, reason: 'server is overloaded', leader: 0 });
+  }
+
+  /**
+   * Log compaction after the state machine took a snapshot at an applied index. The loop writes the
+   * snapshot between Readies, so storage never sees it concurrently with a save.
+   */
+  compact(index: number, data: Uint8Array): void {
+    this.enqueue(() => {
+      if (index > this.raft.log.snapshot.meta.index) this.pendingCompaction = { index, data };
+    }, true);
+  }
+
+  /**
+   * A linearizable read point: resolves with the index the state machine must reach before the
+   * read is served. Rejects if no answer comes within `timeoutMs` (leader lost, partition).
+   */
+  readIndex(context: string, timeoutMs: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.readWaiters.delete(context);
+        reject(new Error('read index timed out'));
+      }, timeoutMs);
+      this.readWaiters.set(context, (index) => {
+        clearTimeout(timer);
+        resolve(index);
+      });
+      this.enqueue(() => {
+        const result = this.raft.readIndex(context);
+        if (!result.ok) {
+          clearTimeout(timer);
+          this.readWaiters.delete(context);
+          reject(new Error(result.reason));
+        }
+      }, true);
+    });
+  }
+
+  private call<T>(action: (raft: Raft) => T, whenFull: T): Promise<T> {
+    return new Promise((resolve) => {
+      if (!this.enqueue(() => resolve(action(this.raft)), false)) resolve(whenFull);
+    });
+  }
+
+  /** Queues input for the loop; false when the queue is full and `force` is not set. */
+  private enqueue(input: Input, force: boolean): boolean {
+    if (!this.running) return false;
+    if (!force && this.queue.length >= (this.options.maxQueuedInputs ?? 10_000)) return false;
+    this.queue.push(input);
+    this.wake?.();
+    return true;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      if (this.queue.length === 0 && !this.raft.hasReady()) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+        continue;
+      }
+      const inputs = this.queue;
+      this.queue = [];
+      for (const input of inputs) input();
+      if (this.raft.hasReady()) await this.handleReady();
+      if (this.pendingCompaction !== undefined) await this.compactNow(this.pendingCompaction);
+      this.lastStatus = this.raft.status();
+    }
+  }
+
+  private async handleReady(): Promise<void> {
+    const ready = this.raft.ready();
+    if (ready.snapshot !== undefined || ready.entries.length > 0 || ready.hardState !== undefined) {
+      await this.options.log.save({
+        entries: ready.entries,
+        ...(ready.hardState ? { hardState: ready.hardState } : {}),
+        ...(ready.snapshot ? { snapshot: ready.snapshot } : {}),
+      });
+    }
+    // Only now may messages promise durability.
+    if (ready.messages.length > 0) this.options.peers.send(ready.messages);
+    if (ready.softState) this.options.stateMachine.softStateChanged?.(ready.softState, this.raft.term);
+    if (ready.snapshot) await this.options.stateMachine.restore(ready.snapshot);
+    if (ready.committedEntries.length > 0) await this.options.stateMachine.apply(ready.committedEntries);
+    this.answerReads(ready.readStates);
+    this.raft.advance();
+  }
+
+  private async compactNow({ index, data }: { index: number; data: Uint8Array }): Promise<void> {
+    this.pendingCompaction = undefined;
+    this.raft.compact(index, data);
+    await this.options.log.saveSnapshot(this.raft.log.snapshot);
+  }
+
+  private answerReads(readStates: readonly ReadState[]): void {
+    for (const { context, index } of readStates) {
+      const waiter = this.readWaiters.get(context);
+      this.readWaiters.delete(context);
+      waiter?.(index);
+    }
+  }
+}

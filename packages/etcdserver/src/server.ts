@@ -1,0 +1,379 @@
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { loadLeaderForwarding } from '@k8ts/proto';
+import { Role, type MembershipChange, type PersistedState, type RandomSource, type SoftState } from '@k8ts/raft';
+import type { Logger } from 'pino';
+import { decodeJson, encodeJson } from './command_codec.js';
+import { ServerError, serverErrors } from './errors.js';
+import { LeaseExpiry } from './lease_expiry.js';
+import { idToWire, type Member } from './members.js';
+import { PEER_CHANNEL_OPTIONS, PeerTransport } from './peer_transport.js';
+import { RaftNode, type DurableRaftLog } from './raft_node.js';
+import { ReadBatcher } from './read_batcher.js';
+import { StoreStateMachine, type Command, type Envelope, type KeyValueStore, type MembershipContext } from './state_machine.js';
+import { WatchHub } from './watch_hub.js';
+import type { StoreMetrics } from './metrics.js';
+
+export interface EtcdServerConfig {
+  readonly memberId: number;
+  readonly clusterId: number;
+  readonly name: string;
+  readonly clientURLs: readonly string[];
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly snapshotCount: number;
+  readonly maxRequestBytes: number;
+  readonly quotaBackendBytes: number;
+  readonly storage: DurableRaftLog;
+  readonly persisted: PersistedState;
+  readonly kv: KeyValueStore;
+  readonly restoreKv: (bytes: Uint8Array) => KeyValueStore;
+  /** Peer URLs from --initial-cluster, used until the member registry knows a peer. */
+  readonly initialPeers: ReadonlyMap<number, string>;
+  readonly metrics?: StoreMetrics;
+  /** This member's removal was applied: like etcd, it should shut down. */
+  readonly onRemoved?: () => void;
+  readonly logger: Logger;
+  readonly onFatal: (error: unknown) => void;
+}
+
+export interface ResponseHeader {
+  cluster_id: string;
+  member_id: string;
+  revision: string;
+  raft_term: string;
+}
+
+interface ForwardingClient extends grpc.Client {
+  Propose(request: { command: Uint8Array }, options: grpc.CallOptions, callback: grpc.requestCallback<ProposeReply>): void;
+  LeaseRenew(request: { id: string }, options: grpc.CallOptions, callback: grpc.requestCallback<LeaseReply>): void;
+  LeaseRemaining(request: { id: string }, options: grpc.CallOptions, callback: grpc.requestCallback<LeaseReply>): void;
+}
+interface ProposeReply {
+  ok: boolean;
+  reason: string;
+  leader: string;
+  index: string;
+  term: string;
+}
+interface LeaseReply {
+  ttl: string;
+  not_leader: boolean;
+}
+
+const LEASE_CHECK_MS = 500;
+const MAX_REVOKES_PER_CHECK = 500;
+
+/**
+ * One store member: the Raft node, the state machine it drives, and what the client services need
+ * on top — proposing and waiting for results (forwarding to the leader from a follower), linearizable
+ * read points, watches, and the leader's lease clock.
+ */
+export class EtcdServer {
+  readonly node: RaftNode;
+  readonly stateMachine: StoreStateMachine;
+  readonly watches: WatchHub;
+  readonly leaseExpiry = new LeaseExpiry();
+  private readonly reads: ReadBatcher;
+  private readonly transport: PeerTransport;
+  private readonly forwarding = loadLeaderForwarding();
+  private readonly forwardClients = new Map<string, ForwardingClient>();
+  private requestCounter = 0;
+  private readCounter = 0;
+  private role: Role = Role.Follower;
+  private lastLeader = 0;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private published = false;
+  readonly requestTimeoutMs: number;
+
+  constructor(readonly config: EtcdServerConfig) {
+    // etcd: 5 s plus the time an election may take.
+    this.requestTimeoutMs = 5000 + 2 * config.tickMs * config.electionTicks;
+    this.stateMachine = new StoreStateMachine(
+      config.kv,
+      config.restoreKv,
+      {
+        onEvents: (events) => this.watches.publish(events),
+        onLeaseGranted: (id, ttl) => this.leaseExpiry.track(id, ttl, this.role === Role.Leader),
+        onLeaseRevoked: (id) => this.leaseExpiry.forget(id),
+        onMembersChanged: (members) => this.membersChanged(members),
+        onSnapshotDue: (index, data) => this.node.compact(index, data),
+      },
+      config.snapshotCount,
+    );
+    this.watches = new WatchHub({
+      currentRevision: () => this.stateMachine.store().currentRevision(),
+      compactRevision: () => this.stateMachine.store().compactRevision(),
+      eventsSince: (start, key, end) => this.stateMachine.store().eventsSince(start, key, end),
+    });
+    this.transport = new PeerTransport({
+      selfId: config.memberId,
+      clusterId: () => config.clusterId,
+      directory: { peerAddress: (id) => this.peerAddress(id) },
+      isRemoved: (id) => this.stateMachine.isRemoved(id),
+      onRemovedByPeer: () => this.removedFromCluster(),
+      logger: config.logger,
+    });
+    const random: RandomSource = { int: (max) => randomBytes(4).readUInt32BE(0) % max };
+    this.node = new RaftNode({
+      raft: {
+        id: config.memberId,
+        electionTimeoutTicks: config.electionTicks,
+        heartbeatTimeoutTicks: 1,
+        random,
+        maxSizePerMessageBytes: 1024 * 1024,
+        maxInflightMessages: 256,
+      },
+      persisted: config.persisted,
+      log: config.storage,
+      peers: this.transport,
+      stateMachine: {
+        restore: (snapshot) => this.stateMachine.restore(snapshot),
+        apply: (entries) => {
+          const started = performance.now();
+          this.stateMachine.apply(entries);
+          config.metrics?.applySeconds.observe((performance.now() - started) / 1000);
+        },
+        softStateChanged: (state, term) => this.softStateChanged(state, term),
+      },
+      tickMs: config.tickMs,
+      onFatal: config.onFatal,
+    });
+    this.reads = new ReadBatcher(() => this.node.readIndex(`${config.memberId.toString(16)}-r${this.readCounter++}`, this.requestTimeoutMs));
+  }
+
+  /** Registers the peer-facing services and starts the node. */
+  start(peerServer: grpc.Server): void {
+    this.transport.register(peerServer, (message) => this.node.step(message));
+    peerServer.addService(this.forwarding.LeaderForwarding.service, this.forwardingHandlers());
+    this.node.start();
+    this.leaseTimer = setInterval(() => void this.revokeExpiredLeases(), LEASE_CHECK_MS);
+  }
+
+  async stop(): Promise<void> {
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    // A leader hands over first, so the cluster does not wait out an election timeout.
+    const status = this.node.status();
+    if (status.role === Role.Leader && status.membership.voters.length > 1) {
+      const target = status.followers.filter((f) => status.membership.voters.includes(f.id)).sort((a, b) => b.match - a.match)[0];
+      if (target) {
+        await this.node.transferLeadership(target.id);
+        await new Promise((resolve) => setTimeout(resolve, this.config.tickMs * 3));
+      }
+    }
+    await this.node.stop();
+    this.transport.close();
+    for (const client of this.forwardClients.values()) client.close();
+  }
+
+  header(revision = this.stateMachine.store().currentRevision()): ResponseHeader {
+    return {
+      cluster_id: idToWire(this.config.clusterId),
+      member_id: idToWire(this.config.memberId),
+      revision: String(revision),
+      raft_term: String(this.node.status().term),
+    };
+  }
+
+  leader(): number {
+    return this.node.status().leader;
+  }
+
+  isLeader(): boolean {
+    return this.node.status().role === Role.Leader;
+  }
+
+  /** Replicates a command and resolves with its result on this member once applied. */
+  async write(command: Command): Promise<unknown> {
+    const id = `${this.config.memberId.toString(16)}-${this.requestCounter++}`;
+    const data = encodeJson({ id, command } satisfies Envelope);
+    if (data.byteLength > this.config.maxRequestBytes) throw serverErrors.tooLarge();
+    if (command.kind !== 'compact' && command.kind !== 'leaseRevoke' && this.overQuota(command)) throw serverErrors.noSpace();
+    const applied = this.stateMachine.waiters.wait(id, this.requestTimeoutMs);
+    try {
+      await this.propose(data);
+      const result = await applied;
+      if (!result.ok) throw result.error;
+      return result.response;
+    } catch (error) {
+      applied.catch(() => undefined); // the waiter times out on its own
+      if (error instanceof ServerError) this.config.metrics?.proposalsFailed.inc();
+      throw error;
+    }
+  }
+
+  /** Proposes a membership change and resolves with the member list once it is applied. */
+  async changeMembership(change: MembershipChange, context: MembershipContext): Promise<Member[]> {
+    const requestId = `${this.config.memberId.toString(16)}-m${this.requestCounter++}`;
+    const applied = this.stateMachine.waiters.wait(requestId, this.requestTimeoutMs);
+    const proposal = { ...change, context: JSON.stringify({ ...context, requestId }) };
+    const data = encodeJson({ id: requestId, membershipChange: proposal });
+    await this.propose(data);
+    const result = await applied;
+    if (!result.ok) throw result.error;
+    return result.response as Member[];
+  }
+
+  /** Waits until this member may serve a linearizable read (etcd's ReadIndex barrier). */
+  async linearizableRead(): Promise<void> {
+    let index: number;
+    try {
+      index = await this.reads.read();
+    } catch (error) {
+      throw this.leader() === 0 ? serverErrors.noLeader() : error instanceof ServerError ? error : serverErrors.timeout();
+    }
+    await this.stateMachine.appliedIndex.wait(index);
+  }
+
+  /** Keep-alive: the TTL the lease now has, or -1 for an unknown lease. Forwarded to the leader. */
+  async leaseRenew(id: string): Promise<number> {
+    if (this.isLeader()) return this.leaseExpiry.renew(id) ?? -1;
+    const reply = await this.forward<LeaseReply>((client, options, callback) => client.LeaseRenew({ id }, options, callback));
+    if (reply.not_leader) throw serverErrors.noLeader();
+    return Number(reply.ttl);
+  }
+
+  async leaseRemaining(id: string): Promise<number> {
+    if (this.isLeader()) return this.leaseExpiry.remainingSeconds(id) ?? -1;
+    const reply = await this.forward<LeaseReply>((client, options, callback) => client.LeaseRemaining({ id }, options, callback));
+    if (reply.not_leader) throw serverErrors.noLeader();
+    return Number(reply.ttl);
+  }
+
+  private overQuota(command: Command): boolean {
+    void command;
+    return this.stateMachine.store().sizeBytes() > this.config.quotaBackendBytes;
+  }
+
+  /** Hands encoded proposal data to Raft: here if leading, else to the leader. */
+  private async propose(data: Uint8Array): Promise<void> {
+    const local = await this.proposeLocally(data);
+    if (local.ok) return;
+    const leader = local.leader || this.leader();
+    if (leader === 0 || leader === this.config.memberId) throw leader === 0 ? serverErrors.noLeader() : serverErrors.leaderChanged();
+    const reply = await this.forward<ProposeReply>((client, options, callback) => client.Propose({ command: data }, options, callback));
+    if (!reply.ok) throw reply.reason.includes('leader') ? serverErrors.noLeader() : new ServerError(grpc.status.FAILED_PRECONDITION, `etcdserver: ${reply.reason}`);
+  }
+
+  private async proposeLocally(data: Uint8Array): Promise<{ ok: boolean; leader: number; reason?: string }> {
+    const envelope = decodeJson<{ membershipChange?: MembershipChange }>(data);
+    if (envelope.membershipChange !== undefined) {
+      if (!this.isLeader()) return { ok: false, leader: this.leader() };
+      const result = await this.node.proposeMembershipChange(envelope.membershipChange);
+      if (!result.ok) {
+        if (result.reason.includes('not caught up')) throw serverErrors.learnerNotReady();
+        throw new ServerError(grpc.status.FAILED_PRECONDITION, `etcdserver: ${result.reason}`);
+      }
+      return { ok: true, leader: this.config.memberId };
+    }
+    const result = await this.node.propose(data);
+    return result.ok ? { ok: true, leader: this.config.memberId } : { ok: false, leader: result.leader, reason: result.reason };
+  }
+
+  private forward<T>(call: (client: ForwardingClient, options: grpc.CallOptions, callback: grpc.requestCallback<T>) => void): Promise<T> {
+    const leader = this.leader();
+    const address = leader === 0 ? undefined : this.peerAddress(leader);
+    if (address === undefined) return Promise.reject(serverErrors.noLeader());
+    let client = this.forwardClients.get(address);
+    if (client === undefined) {
+      client = new this.forwarding.LeaderForwarding(address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS) as unknown as ForwardingClient;
+      this.forwardClients.set(address, client);
+    }
+    const forwardClient = client;
+    return new Promise((resolve, reject) => {
+      call(forwardClient, { deadline: Date.now() + this.requestTimeoutMs }, (error, reply) => {
+        if (error || reply === undefined) reject(error?.code === grpc.status.DEADLINE_EXCEEDED ? serverErrors.timeout() : serverErrors.leaderChanged());
+        else resolve(reply);
+      });
+    });
+  }
+
+  private forwardingHandlers(): grpc.UntypedServiceImplementation {
+    return {
+      Propose: (call: grpc.ServerUnaryCall<{ command: Uint8Array }, ProposeReply>, callback: grpc.sendUnaryData<object>) => {
+        this.proposeLocally(new Uint8Array(call.request.command)).then(
+          (result) => callback(null, { ok: result.ok, reason: result.reason ?? '', leader: result.leader }),
+          (error: unknown) => callback(null, { ok: false, reason: error instanceof Error ? error.message : String(error), leader: this.leader() }),
+        );
+      },
+      LeaseRenew: (call: grpc.ServerUnaryCall<{ id: string }, LeaseReply>, callback: grpc.sendUnaryData<object>) => {
+        if (!this.isLeader()) callback(null, { ttl: -1, not_leader: true });
+        else callback(null, { ttl: this.leaseExpiry.renew(String(call.request.id)) ?? -1 });
+      },
+      LeaseRemaining: (call: grpc.ServerUnaryCall<{ id: string }, LeaseReply>, callback: grpc.sendUnaryData<object>) => {
+        if (!this.isLeader()) callback(null, { ttl: -1, not_leader: true });
+        else callback(null, { ttl: this.leaseExpiry.remainingSeconds(String(call.request.id)) ?? -1 });
+      },
+    };
+  }
+
+  private softStateChanged(state: SoftState, term: number): void {
+    const was = this.role;
+    this.role = state.role;
+    if (state.role === Role.Leader && was !== Role.Leader) this.leaseExpiry.promote();
+    if (state.role !== Role.Leader && was === Role.Leader) this.leaseExpiry.demote();
+    if (state.leader !== this.lastLeader) {
+      this.lastLeader = state.leader;
+      if (state.leader !== 0) this.config.metrics?.leaderChanges.inc();
+      this.config.logger.info(
+        { event: 'leader-changed', leader: state.leader.toString(16), role: state.role, term },
+        state.leader === 0 ? 'lost the leader' : `leader is ${state.leader.toString(16)}`,
+      );
+    }
+    if (state.leader !== 0 && !this.published) void this.publishSelf();
+  }
+
+  /** Like etcd, a member publishes its name and client URLs through Raft once a leader exists. */
+  private async publishSelf(): Promise<void> {
+    this.published = true;
+    const me = this.stateMachine.member(this.config.memberId);
+    if (me && me.name === this.config.name && sameList(me.clientURLs, this.config.clientURLs)) return;
+    try {
+      await this.write({ kind: 'publish', member: this.config.memberId, name: this.config.name, clientURLs: [...this.config.clientURLs] });
+    } catch (error) {
+      this.published = false;
+      this.config.logger.warn({ err: String(error) }, 'publishing member attributes failed; will retry');
+    }
+  }
+
+  private async revokeExpiredLeases(): Promise<void> {
+    if (!this.isLeader()) return;
+    for (const id of this.leaseExpiry.expired(MAX_REVOKES_PER_CHECK)) {
+      this.leaseExpiry.forget(id); // re-tracked if the revoke fails to commit and the lease stays
+      this.write({ kind: 'leaseRevoke', id }).catch((error: unknown) => {
+        this.config.logger.warn({ lease: id, err: String(error) }, 'revoking an expired lease failed');
+        const ttl = this.stateMachine.store().leaseInfo(id)?.ttl;
+        if (ttl !== undefined) this.leaseExpiry.track(id, 0, true);
+      });
+    }
+  }
+
+  private membersChanged(members: ReadonlyMap<number, Member>): void {
+    for (const id of this.knownPeers) if (!members.has(id)) this.transport.forget(id);
+    const wasMember = this.knownPeers.has(this.config.memberId);
+    this.knownPeers = new Set(members.keys());
+    if (wasMember && !members.has(this.config.memberId)) this.removedFromCluster();
+  }
+
+  private removedFromCluster(): void {
+    if (this.removed) return;
+    this.removed = true;
+    this.config.logger.warn({ event: 'member-removed' }, 'the member has been permanently removed from the cluster');
+    this.config.onRemoved?.();
+  }
+
+  private removed = false;
+
+  private knownPeers = new Set<number>();
+
+  private peerAddress(id: number): string | undefined {
+    const url = this.stateMachine.member(id)?.peerURLs[0] ?? this.config.initialPeers.get(id);
+    if (url === undefined) return undefined;
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port}`;
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}

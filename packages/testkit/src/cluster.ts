@@ -1,0 +1,242 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export type StoreKind = 'etcd' | 'k8ts';
+
+// packages/testkit/{src,dist}/cluster.js → the repository root.
+const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
+export const STORE_BINARY: Record<StoreKind, string> = {
+  etcd: 'etcd',
+  k8ts: join(repoRoot, 'node_modules', '.bin', 'k8ts-store'),
+};
+
+/** Ports the OS says are free now (bound to port 0, then released). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<Server>((done) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => done(server));
+    })),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  });
+  await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
+  return ports;
+}
+
+/**
+ * A TCP proxy on a member's peer link. Cutting it drops every connection and refuses new ones: the
+ * member is partitioned from its peers while its clients can still reach it.
+ */
+export class LinkProxy {
+  private readonly sockets = new Set<Socket>();
+  private cut = false;
+  private server: Server | undefined;
+
+  constructor(
+    readonly listenPort: number,
+    private readonly targetPort: number,
+  ) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((inbound) => {
+      if (this.cut) {
+        inbound.destroy();
+        return;
+      }
+      const outbound = connect(this.targetPort, '127.0.0.1');
+      for (const socket of [inbound, outbound]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+      }
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    await new Promise<void>((done) => this.server?.listen(this.listenPort, '127.0.0.1', done));
+  }
+
+  partition(): void {
+    this.cut = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  heal(): void {
+    this.cut = false;
+  }
+
+  async stop(): Promise<void> {
+    this.partition();
+    await new Promise((done) => this.server?.close(done));
+  }
+}
+
+export interface MemberHandle {
+  readonly name: string;
+  readonly clientUrl: string;
+  readonly endpoint: string;
+  readonly dataDir: string;
+  process: ChildProcess | undefined;
+  /** Present when started with proxies: cuts this member's inbound peer traffic. */
+  readonly proxy?: LinkProxy;
+  readonly args: readonly string[];
+  log: string;
+}
+
+export interface ClusterOptions {
+  readonly size?: number;
+  /** Put a cuttable proxy in front of every member's peer port. */
+  readonly proxies?: boolean;
+  /** Extra flags for every member (e.g. faster heartbeats for fault tests). */
+  readonly extraArgs?: readonly string[];
+}
+
+/**
+ * N members of etcd or of k8ts-store on loopback ports, started with the same etcd flags: the only
+ * difference between the two kinds is the binary.
+ */
+export class TestCluster {
+  private readonly tempDir: string;
+
+  private constructor(
+    readonly kind: StoreKind,
+    readonly members: MemberHandle[],
+    tempDir: string,
+    private initialCluster: string,
+    private readonly extraArgs: readonly string[],
+  ) {
+    this.tempDir = tempDir;
+  }
+
+  static async start(kind: StoreKind, options: ClusterOptions = {}): Promise<TestCluster> {
+    const size = options.size ?? 3;
+    const tempDir = mkdtempSync(join(tmpdir(), `${kind}-cluster-`));
+    const ports = await freePorts(size * (options.proxies ? 3 : 2));
+    const clientPort = (i: number): number => ports[i] ?? 0;
+    const peerPort = (i: number): number => ports[size + i] ?? 0;
+    // With proxies, members advertise the proxy's port; the proxy forwards to the real peer port.
+    const advertisedPeerPort = (i: number): number => (options.proxies ? (ports[2 * size + i] ?? 0) : peerPort(i));
+    const names = Array.from({ length: size }, (_, i) => `m${i + 1}`);
+    const initialCluster = names.map((name, i) => `${name}=http://127.0.0.1:${advertisedPeerPort(i)}`).join(',');
+    const members: MemberHandle[] = [];
+    for (const [i, name] of names.entries()) {
+      const proxy = options.proxies ? new LinkProxy(advertisedPeerPort(i), peerPort(i)) : undefined;
+      await proxy?.start();
+      const dataDir = join(tempDir, name);
+      const args = [
+        '--name', name,
+        '--data-dir', dataDir,
+        '--listen-client-urls', `http://127.0.0.1:${clientPort(i)}`,
+        '--advertise-client-urls', `http://127.0.0.1:${clientPort(i)}`,
+        '--listen-peer-urls', `http://127.0.0.1:${peerPort(i)}`,
+        '--initial-advertise-peer-urls', `http://127.0.0.1:${advertisedPeerPort(i)}`,
+        '--initial-cluster', initialCluster,
+        '--initial-cluster-state', 'new',
+        '--initial-cluster-token', `${kind}-test`,
+        ...(options.extraArgs ?? []),
+      ];
+      members.push({
+        name,
+        clientUrl: `http://127.0.0.1:${clientPort(i)}`,
+        endpoint: `127.0.0.1:${clientPort(i)}`,
+        dataDir,
+        process: undefined,
+        ...(proxy ? { proxy } : {}),
+        args,
+        log: '',
+      });
+    }
+    const cluster = new TestCluster(kind, members, tempDir, initialCluster, options.extraArgs ?? []);
+    for (const member of members) cluster.launch(member);
+    return cluster;
+  }
+
+  get endpoints(): string[] {
+    return this.members.map((member) => member.endpoint);
+  }
+
+  launch(member: MemberHandle): void {
+    const child = spawn(STORE_BINARY[this.kind], member.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (chunk: Buffer): void => {
+      member.log = (member.log + chunk.toString()).slice(-20_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    member.process = child;
+  }
+
+  /**
+   * Prepares a member that joins the running cluster (--initial-cluster-state existing). Announce it
+   * first (`etcdctl member add NAME --peer-urls=PEER_URL`), then `launch` it.
+   */
+  async prepareJoiningMember(name: string): Promise<{ member: MemberHandle; peerUrl: string }> {
+    const [clientPort, peerPort] = await freePorts(2);
+    const peerUrl = `http://127.0.0.1:${peerPort ?? 0}`;
+    this.initialCluster = `${this.initialCluster},${name}=${peerUrl}`;
+    const dataDir = join(this.tempDir, name);
+    const member: MemberHandle = {
+      name,
+      clientUrl: `http://127.0.0.1:${clientPort ?? 0}`,
+      endpoint: `127.0.0.1:${clientPort ?? 0}`,
+      dataDir,
+      process: undefined,
+      args: [
+        '--name', name,
+        '--data-dir', dataDir,
+        '--listen-client-urls', `http://127.0.0.1:${clientPort ?? 0}`,
+        '--advertise-client-urls', `http://127.0.0.1:${clientPort ?? 0}`,
+        '--listen-peer-urls', peerUrl,
+        '--initial-advertise-peer-urls', peerUrl,
+        '--initial-cluster', this.initialCluster,
+        '--initial-cluster-state', 'existing',
+        '--initial-cluster-token', `${this.kind}-test`,
+        ...this.extraArgs,
+      ],
+      log: '',
+    };
+    this.members.push(member);
+    return { member, peerUrl };
+  }
+
+  /** Waits for a member's process to exit on its own (e.g. after its removal); false on timeout. */
+  async exited(member: MemberHandle, timeoutMs: number): Promise<boolean> {
+    const child = member.process;
+    if (child === undefined || child.exitCode !== null) return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        member.process = undefined;
+        resolve(true);
+      });
+    });
+  }
+
+  /** kill -9: the member loses everything not yet on disk. */
+  async kill(member: MemberHandle, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = member.process;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = new Promise((done) => child.once('exit', done));
+    child.kill(signal);
+    await exited;
+    member.process = undefined;
+  }
+
+  restart(member: MemberHandle): void {
+    this.launch(member);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.members.map((member) => this.kill(member, 'SIGKILL')));
+    await Promise.all(this.members.map((member) => member.proxy?.stop()));
+    rmSync(this.tempDir, { recursive: true, force: true });
+  }
+
+  logs(): string {
+    return this.members.map((member) => `--- ${member.name}\n${member.log}`).join('\n');
+  }
+}
