@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { storeBenchCommand } from '@k8ts/bench';
 import { simulateCommand } from '@k8ts/raft/sim';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -19,6 +20,9 @@ sim
   .action(async (flags: string[]) => {
     process.exitCode = await simulateCommand(flags);
   });
+
+const bench = program.command('bench').description('benchmarks: they print their figures and conditions, and run real peers beside k8ts where they can');
+bench.addCommand(storeBenchCommand());
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`k8ts: ${error instanceof Error ? error.message : String(error)}`);

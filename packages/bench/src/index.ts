@@ -1,0 +1,10 @@
+/**
+ * @k8ts/bench: benchmarks as commands. Today: `storeBenchCommand()` (`k8ts bench store`), a load
+ * generator on the etcd v3 gRPC API that also runs real etcd beside k8ts-store (`--vs-etcd`).
+ */
+export { storeBenchCommand } from './command.js';
+export { runStoreBench, hasTrouble, type StoreBenchMode } from './store_bench.js';
+export { DEFAULT_OPTIONS, TEST_NAMES, type StoreBenchOptions, type TestName } from './options.js';
+export { renderReport } from './report.js';
+export { percentile, summarizeLatencies, type LatencySummary } from './stats.js';
+export type * from './results.js';

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { captureConditions } from './conditions.js';
+import { DEFAULT_OPTIONS } from './options.js';
+import { computeRatios, formatNumber, ratio, renderReport, table } from './report.js';
+import type { SuiteReport, TestResult } from './results.js';
+import { summarizeLatencies } from './stats.js';
+
+function test(name: TestResult['name'], perSecond: number, latencies: number[], extra: Partial<TestResult> = {}): TestResult {
+  return {
+    name,
+    description: `${name} shape`,
+    unit: 'writes',
+    clients: 1,
+    conns: 1,
+    requested: latencies.length,
+    sent: latencies.length,
+    completed: latencies.length,
+    failed: 0,
+    errors: {},
+    anomalies: { count: 0, samples: [] },
+    elapsedMs: 1000,
+    perSecond,
+    latency: summarizeLatencies(latencies),
+    stoppedBy: 'count',
+    ...extra,
+  };
+}
+
+function suite(kind: 'k8ts' | 'etcd', tests: TestResult[], problems: string[] = []): SuiteReport {
+  return {
+    target: { kind, endpoints: ['127.0.0.1:1'], targetMode: 'all', usedEndpoints: ['127.0.0.1:1'], members: ['127.0.0.1:1: version 3.4'] },
+    warmup: { puts: 10, failed: 0, errors: {} },
+    tests,
+    problems,
+    memberLogWarnings: { m1: ['{"level":50,"msg":"disk slow"}'] },
+  };
+}
+
+describe('ratios', () => {
+  it('are k8ts ÷ etcd per test both ran, NaN where etcd has no figure', () => {
+    const k8ts = suite('k8ts', [test('put-sequential', 50, [2, 4]), test('watch', 10, [1])]);
+    const etcd = suite('etcd', [test('put-sequential', 200, [1, 1])]);
+    const ratios = computeRatios(k8ts, etcd);
+    expect(ratios).toHaveLength(1);
+    expect(ratios[0]).toMatchObject({ name: 'put-sequential', perSecond: 0.25, p50Ms: 2, p999Ms: 4 });
+    expect(ratio(1, 0)).toBeNaN();
+    expect(ratio(Number.NaN, 1)).toBeNaN();
+  });
+});
+
+describe('formatting', () => {
+  it('prints three significant figures without exponents, and - for no figure', () => {
+    expect(formatNumber(0.01234)).toBe('0.012');
+    expect(formatNumber(1.234)).toBe('1.23');
+    expect(formatNumber(12.34)).toBe('12.3');
+    expect(formatNumber(1234.5)).toBe('1235');
+    expect(formatNumber(0)).toBe('0');
+    expect(formatNumber(Number.NaN)).toBe('-');
+  });
+
+  it('pads table columns, text left and numbers right', () => {
+    expect(table([['a', 'n'], ['long', '10']])).toEqual(['a      n', 'long  10']);
+  });
+
+  it('renders conditions, both runs side by side, and problems with the members\' warnings', () => {
+    const k8ts = suite('k8ts', [test('put-sequential', 50, [2, 4], { failed: 1, errors: { 'code 4: deadline exceeded': 1 } })], ['member m2 exited']);
+    const etcd = suite('etcd', [test('put-sequential', 200, [1, 1])]);
+    const text = renderReport({ conditions: captureConditions(DEFAULT_OPTIONS, new Date(0)), runs: [k8ts, etcd], ratios: computeRatios(k8ts, etcd) });
+    expect(text).toMatch(/machine: +\d+ cores/);
+    expect(text).toMatch(/8-byte keys .* 256-byte values/);
+    expect(text).toMatch(/writes\/s +50\.0 +200 +0\.250/);
+    expect(text).toMatch(/ERROR ×1: code 4: deadline exceeded/);
+    expect(text).toMatch(/PROBLEM: member m2 exited/);
+    expect(text).toMatch(/m1 log warnings/);
+  });
+});

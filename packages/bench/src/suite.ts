@@ -1,0 +1,109 @@
+import type { StatusResponse } from '@k8ts/proto';
+import type { Logger } from 'pino';
+import { measureCpu } from './cpu.js';
+import { ConnectionPool, endpointStatus } from './etcd_client.js';
+import { KeyChooser, makeValue, seededRandom } from './keys.js';
+import { runPutTest, runRangeTest, WrittenState, type KvTestContext } from './kv_tests.js';
+import type { StoreBenchOptions, TestName } from './options.js';
+import type { SuiteReport, TargetDescription, TestResult, WarmupReport } from './results.js';
+import { runWatchTest } from './watch_test.js';
+
+export interface SuiteTarget {
+  readonly kind: TargetDescription['kind'];
+  readonly endpoints: readonly string[];
+  readonly startedWith?: string;
+  readonly dataDirFilesystem?: string;
+  /** The members' process ids, when this run started them: their CPU use is measured per test. */
+  readonly memberPids?: readonly number[];
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const STATUS_TIMEOUT_MS = 5_000;
+
+/**
+ * Runs the selected tests, in a fixed order, against etcd-compatible endpoints: warm-up puts, then
+ * put-sequential, put-concurrent, range-linearizable, range-serializable, watch. The range tests
+ * read the key space the put tests wrote. A failed request is counted, never retried.
+ */
+export async function runSuite(target: SuiteTarget, options: StoreBenchOptions, logger: Logger): Promise<SuiteReport> {
+  const statuses = await Promise.all(target.endpoints.map((endpoint) => endpointStatus(endpoint, STATUS_TIMEOUT_MS)));
+  const usedEndpoints = options.target === 'leader' ? [leaderEndpoint(target.endpoints, statuses)] : [...target.endpoints];
+  const description: TargetDescription = {
+    kind: target.kind,
+    endpoints: target.endpoints,
+    targetMode: options.target,
+    usedEndpoints,
+    members: target.endpoints.map((endpoint, i) => `${endpoint}: ${describeStatus(statuses[i] ?? 'no answer')}`),
+    ...(target.startedWith === undefined ? {} : { startedWith: target.startedWith }),
+    ...(target.dataDirFilesystem === undefined ? {} : { dataDirFilesystem: target.dataDirFilesystem }),
+  };
+  const single = ConnectionPool.open(usedEndpoints, 1, options.requestTimeoutMs);
+  const pool = ConnectionPool.open(usedEndpoints, options.conns, options.requestTimeoutMs);
+  try {
+    await single.ready(CONNECT_TIMEOUT_MS);
+    await pool.ready(CONNECT_TIMEOUT_MS);
+    const random = seededRandom(options.seed);
+    const context: KvTestContext = {
+      pool,
+      options,
+      keys: new KeyChooser({ keySizeBytes: options.keySizeBytes, keySpaceSize: options.keySpaceSize, sequential: options.sequentialKeys }, random),
+      value: makeValue(options.valueSizeBytes, random),
+      state: new WrittenState(options.keySpaceSize),
+    };
+    const warmup = await runWarmup(context, single, logger);
+    const tests: TestResult[] = [];
+    const run = async (name: TestName, test: () => Promise<TestResult>): Promise<void> => {
+      if (!options.tests.includes(name)) return;
+      const { result, cpu } = await measureCpu(target.memberPids ?? [], test);
+      tests.push({ ...result, cpu });
+      logger.info(
+        { target: target.kind, test: name, perSecond: Math.round(result.perSecond), p99Ms: result.latency.p99Ms, failed: result.failed, anomalies: result.anomalies.count, cpu },
+        'test done',
+      );
+    };
+    await run('put-sequential', () => runPutTest({ ...context, pool: single }, { name: 'put-sequential', clients: 1, conns: 1, total: options.sequentialTotal }));
+    await run('put-concurrent', () => runPutTest(context, { name: 'put-concurrent', clients: options.clients, conns: options.conns, total: options.total }));
+    await run('range-linearizable', () => runRangeTest(context, 'range-linearizable', false));
+    await run('range-serializable', () => runRangeTest(context, 'range-serializable', true));
+    const runId = `${Date.now().toString(36)}-${Math.floor(random() * 1e9).toString(36)}`;
+    await run('watch', () => runWatchTest(pool, options, context.value, runId));
+    return { target: description, warmup, tests, problems: [] };
+  } finally {
+    single.close();
+    pool.close();
+  }
+}
+
+/** Unmeasured puts on every connection of both pools, so no test pays for connecting or JIT. */
+async function runWarmup(context: KvTestContext, single: ConnectionPool, logger: Logger): Promise<WarmupReport> {
+  const { options } = context;
+  const share = Math.ceil(options.warmupPuts / 2);
+  const results = [
+    await runPutTest({ ...context, pool: single }, { name: 'put-sequential', clients: 1, conns: 1, total: share }),
+    await runPutTest(context, { name: 'put-concurrent', clients: options.conns, conns: options.conns, total: options.warmupPuts - share }),
+  ];
+  const errors: Record<string, number> = {};
+  for (const result of results) {
+    for (const [message, count] of Object.entries(result.errors)) errors[message] = (errors[message] ?? 0) + count;
+  }
+  const report = { puts: options.warmupPuts, failed: results.reduce((sum, result) => sum + result.failed, 0), errors };
+  if (report.failed > 0) logger.warn({ warmup: report }, 'warm-up puts failed');
+  return report;
+}
+
+function leaderEndpoint(endpoints: readonly string[], statuses: readonly (StatusResponse | string)[]): string {
+  for (const [i, status] of statuses.entries()) {
+    if (typeof status !== 'string' && status.header !== null && status.leader !== '0' && status.header.member_id === status.leader) {
+      const endpoint = endpoints[i];
+      if (endpoint !== undefined) return endpoint;
+    }
+  }
+  throw new Error(`--target leader: no endpoint reports itself leader (${statuses.map((status) => describeStatus(status)).join('; ')})`);
+}
+
+function describeStatus(status: StatusResponse | string): string {
+  if (typeof status === 'string') return `status failed: ${status}`;
+  const self = status.header?.member_id ?? '?';
+  const role = status.leader === self ? 'leader' : 'follower';
+  return `version ${status.version || '?'}, ${role}, raft term ${status.raftTerm}, db ${status.dbSize} bytes`;
+}
