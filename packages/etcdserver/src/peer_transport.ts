@@ -46,6 +46,10 @@ export const PEER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_receive_message_length': 1024 * 1024 * 1024,
   'grpc.max_send_message_length': 1024 * 1024 * 1024,
   'grpc.keepalive_time_ms': 10_000,
+  // A peer back from a crash or a partition should hear from us within a heartbeat or two, not
+  // after grpc's default backoff (1 s growing to 120 s).
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1000,
 };
 
 export function toWire(message: Message, clusterId: number): WireMessage {

@@ -16,7 +16,8 @@ import {
 
 /** Where the node's Raft state becomes durable (packages/storage's RaftStorage fits). */
 export interface DurableRaftLog {
-  save(batch: { hardState?: HardState; entries: readonly Entry[]; snapshot?: Snapshot }): Promise<void>;
+  /** `sync: false`: written in order, durable with the next synced save (for commit-only changes). */
+  save(batch: { hardState?: HardState; entries: readonly Entry[]; snapshot?: Snapshot; sync?: boolean }): Promise<void>;
   saveSnapshot(snapshot: Snapshot): Promise<void>;
 }
 
@@ -66,10 +67,15 @@ export class RaftNode {
   private readonly readWaiters = new Map<string, (index: number) => void>();
   private lastStatus: RaftStatus;
   private pendingCompaction: { index: number; data: Uint8Array } | undefined;
+  /** The term and vote known durable: a Ready changing either must be synced before its messages. */
+  private durableTerm: number;
+  private durableVote: number;
 
   constructor(private readonly options: RaftNodeOptions) {
     this.raft = new Raft(options.raft, options.persisted);
     this.lastStatus = this.raft.status();
+    this.durableTerm = options.persisted.hardState.term;
+    this.durableVote = options.persisted.hardState.vote;
   }
 
   get id(): number {
@@ -182,12 +188,26 @@ export class RaftNode {
 
   private async handleReady(): Promise<void> {
     const ready = this.raft.ready();
+    // A leader's appends go out while its own write is under way (Raft thesis §10.2.1).
+    if (ready.messagesBeforePersist.length > 0) this.options.peers.send(ready.messagesBeforePersist);
     if (ready.snapshot !== undefined || ready.entries.length > 0 || ready.hardState !== undefined) {
-      await this.options.log.save({
+      const hard = ready.hardState;
+      const termOrVoteChanged = hard !== undefined && (hard.term !== this.durableTerm || hard.vote !== this.durableVote);
+      const mustSync = ready.snapshot !== undefined || ready.entries.length > 0 || termOrVoteChanged;
+      const save = this.options.log.save({
         entries: ready.entries,
-        ...(ready.hardState ? { hardState: ready.hardState } : {}),
+        ...(hard ? { hardState: hard } : {}),
         ...(ready.snapshot ? { snapshot: ready.snapshot } : {}),
+        sync: mustSync,
       });
+      if (mustSync) {
+        await save;
+        if (hard) [this.durableTerm, this.durableVote] = [hard.term, hard.vote];
+      } else {
+        // Only the commit index moved: like etcd (MustSync), nothing waits for it to be durable — a
+        // restart relearns the commit index from the leader. Storage keeps it in order with later saves.
+        save.catch((error: unknown) => this.options.onFatal(error));
+      }
     }
     // Only now may messages promise durability.
     if (ready.messages.length > 0) this.options.peers.send(ready.messages);

@@ -190,13 +190,14 @@ export class EtcdServer {
     if (data.byteLength > this.config.maxRequestBytes) throw serverErrors.tooLarge();
     if (command.kind !== 'compact' && command.kind !== 'leaseRevoke' && this.overQuota(command)) throw serverErrors.noSpace();
     const applied = this.stateMachine.waiters.wait(id, this.requestTimeoutMs);
+    // Handled from the start: the waiter may time out while the proposal is still being forwarded.
+    applied.catch(() => undefined);
     try {
       await this.propose(data);
       const result = await applied;
       if (!result.ok) throw result.error;
       return result.response;
     } catch (error) {
-      applied.catch(() => undefined); // the waiter times out on its own
       if (error instanceof ServerError) this.config.metrics?.proposalsFailed.inc();
       throw error;
     }
@@ -206,6 +207,7 @@ export class EtcdServer {
   async changeMembership(change: MembershipChange, context: MembershipContext): Promise<Member[]> {
     const requestId = `${this.config.memberId.toString(16)}-m${this.requestCounter++}`;
     const applied = this.stateMachine.waiters.wait(requestId, this.requestTimeoutMs);
+    applied.catch(() => undefined);
     const proposal = { ...change, context: JSON.stringify({ ...context, requestId }) };
     const data = encodeJson({ id: requestId, membershipChange: proposal });
     await this.propose(data);

@@ -225,6 +225,7 @@ export class ScriptedCluster {
     while (raft.hasReady()) {
       const ready = raft.ready();
       this.checker.onAppend(id, ready.entries, viewOf(raft));
+      this.mailbox.push(...ready.messagesBeforePersist);
       persistReady(node.disk, ready);
       this.mailbox.push(...ready.messages);
       if (ready.snapshot !== undefined) this.checker.onSnapshotInstalled(id, ready.snapshot);

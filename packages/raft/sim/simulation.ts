@@ -62,6 +62,9 @@ interface SimNode {
   pendingWrites: (() => void)[];
   machine: MachineState;
   readyScheduled: boolean;
+  /** Between ready() and advance(): input waits here, as in the real driver. */
+  readyInFlight: boolean;
+  pendingInputs: ((raft: Raft) => void)[];
   leaderTermSeen: number;
   proposals: Map<number, { term: number; value: string }>;
   readFloors: Map<string, number>;
@@ -191,6 +194,8 @@ export class Simulation {
       pendingWrites: [],
       machine: EMPTY_MACHINE,
       readyScheduled: false,
+      readyInFlight: false,
+      pendingInputs: [],
       leaderTermSeen: 0,
       proposals: new Map(),
       readFloors: new Map(),
@@ -228,8 +233,7 @@ export class Simulation {
     const incarnation = node.incarnation;
     const tick = (): void => {
       if (node.incarnation !== incarnation || node.raft === undefined) return;
-      node.raft.tick();
-      this.afterInput(node);
+      this.input(node, (raft) => raft.tick());
       this.at(this.nowMs + this.params.tickMs, tick);
     };
     this.at(this.nowMs + this.random.between(1, this.params.tickMs), tick);
@@ -241,6 +245,8 @@ export class Simulation {
     node.raft = undefined;
     node.pendingWrites = []; // whatever was not on disk is gone
     node.readyScheduled = false;
+    node.readyInFlight = false;
+    node.pendingInputs = [];
     node.proposals.clear();
     node.readFloors.clear();
     node.waitingReads = [];
@@ -337,12 +343,14 @@ export class Simulation {
       change = { type: 'removeNode', node: this.random.pick(candidates) };
     }
     if (change === undefined) return;
-    const result = leader.raft.proposeMembershipChange(change);
-    this.trace(`n${leader.id} proposes ${change.type} n${change.node}: ${result.ok ? `index ${result.index}` : result.reason}`);
-    if (result.ok && (change.type === 'addLearner' || change.type === 'addVoter')) {
-      this.addNode(this.nextNodeId++, joiningState());
-    }
-    this.afterInput(leader);
+    const proposed = change;
+    this.input(leader, (raft) => {
+      const result = raft.proposeMembershipChange(proposed);
+      this.trace(`n${leader.id} proposes ${proposed.type} n${proposed.node}: ${result.ok ? `index ${result.index}` : result.reason}`);
+      if (result.ok && (proposed.type === 'addLearner' || proposed.type === 'addVoter')) {
+        this.addNode(this.nextNodeId++, joiningState());
+      }
+    });
   }
 
   private transferLeadership(): void {
@@ -351,9 +359,10 @@ export class Simulation {
     const voters = leader.raft.status().membership.voters.filter((id) => id !== leader.id);
     if (voters.length === 0) return;
     const target = this.random.pick(voters);
-    const result = leader.raft.transferLeadership(target);
-    this.trace(`n${leader.id} transfers leadership to n${target}: ${result.ok ? 'started' : result.reason}`);
-    this.afterInput(leader);
+    this.input(leader, (raft) => {
+      const result = raft.transferLeadership(target);
+      this.trace(`n${leader.id} transfers leadership to n${target}: ${result.ok ? 'started' : result.reason}`);
+    });
   }
 
   // ─── Clients ──────────────────────────────────────────────────────────────────────────────────
@@ -362,27 +371,27 @@ export class Simulation {
     const up = this.upNodes();
     if (up.length === 0) return;
     const node = target ?? (this.random.chance(0.8) ? this.currentLeader() : undefined) ?? this.random.pick(up);
-    if (node.raft === undefined) return;
-    const result = node.raft.propose(new TextEncoder().encode(value));
-    if (result.ok) {
-      node.proposals.set(result.index, { term: result.term, value });
-      this.trace(`client → n${node.id}: propose ${value} → ${result.index}@${result.term}`);
-      this.afterInput(node);
-    }
+    this.input(node, (raft) => {
+      const result = raft.propose(new TextEncoder().encode(value));
+      if (result.ok) {
+        node.proposals.set(result.index, { term: result.term, value });
+        this.trace(`client → n${node.id}: propose ${value} → ${result.index}@${result.term}`);
+      }
+    });
   }
 
   private clientRead(): void {
     const up = this.upNodes();
     if (up.length === 0) return;
     const node = this.random.pick(up);
-    if (node.raft === undefined) return;
     const context = `r${this.sequence++}`;
     const floor = this.checker.readFloor();
-    if (node.raft.readIndex(context).ok) {
-      node.readFloors.set(context, floor);
-      this.trace(`client → n${node.id}: read ${context} (must reach ${floor})`);
-      this.afterInput(node);
-    }
+    this.input(node, (raft) => {
+      if (raft.readIndex(context).ok) {
+        node.readFloors.set(context, floor);
+        this.trace(`client → n${node.id}: read ${context} (must reach ${floor})`);
+      }
+    });
   }
 
   // ─── The driver: one Ready at a time ──────────────────────────────────────────────────────────
@@ -397,7 +406,7 @@ export class Simulation {
       this.checker.onLeader(node.id, raft.term, viewOf(raft));
       if (!this.healed && this.random.chance(this.params.disruptNewLeaderChance)) this.disruptNewLeader(node);
     }
-    if (node.readyScheduled || !raft.hasReady()) return;
+    if (node.readyScheduled || node.readyInFlight || !raft.hasReady()) return;
     node.readyScheduled = true;
     const incarnation = node.incarnation;
     this.at(this.nowMs + this.random.between(0, this.params.persistLatencyMaxMs), () => {
@@ -405,29 +414,63 @@ export class Simulation {
     });
   }
 
+  /** Steps input into a node's Raft now, or after the Ready in flight is done. */
+  private input(node: SimNode, action: (raft: Raft) => void): void {
+    const raft = node.raft;
+    if (raft === undefined) return;
+    if (node.readyInFlight) {
+      node.pendingInputs.push(action);
+      return;
+    }
+    action(raft);
+    this.afterInput(node);
+  }
+
+  /**
+   * One Ready in two events, as a real driver runs it: messages that promise nothing go out at once;
+   * the write takes a while (a crash meanwhile loses it); then the other messages, apply, advance.
+   */
   private handleReady(node: SimNode): void {
     const raft = node.raft;
     if (raft === undefined) return;
     node.readyScheduled = false;
+    node.readyInFlight = true;
     const ready = raft.ready();
-    this.checker.onAppend(node.id, ready.entries, viewOf(raft));
-    if (this.options.mutation === 'ackBeforePersist') {
+    for (const message of ready.messagesBeforePersist) this.send(message);
+    const brokenDriver = this.options.mutation === 'ackBeforePersist';
+    if (brokenDriver) {
       // The broken driver: acknowledges now, writes to disk later (and loses it if it crashes first).
-      node.pendingWrites.push(() => persistReady(node.disk, ready));
-      const incarnation = node.incarnation;
-      this.at(this.nowMs + this.random.between(5, 40), () => {
-        if (node.incarnation !== incarnation) return;
-        for (const write of node.pendingWrites.splice(0)) write();
-      });
-    } else {
-      persistReady(node.disk, ready);
+      for (const message of ready.messages) this.send(message);
     }
-    for (const message of ready.messages) this.send(message);
-    this.apply(node, ready);
-    raft.advance();
-    this.serveReads(node);
-    this.maybeCompact(node);
-    this.afterInput(node);
+    const incarnation = node.incarnation;
+    const finish = (): void => {
+      if (node.incarnation !== incarnation) return;
+      // Log Matching is about logs that exist: a leader's entries count from when they are written
+      // (a leader that crashed before that, in a term never durable, may lead that term again).
+      this.checker.onAppend(node.id, ready.entries, viewOf(raft));
+      if (brokenDriver) this.deferWrite(node, () => persistReady(node.disk, ready));
+      else persistReady(node.disk, ready);
+      if (!brokenDriver) for (const message of ready.messages) this.send(message);
+      this.apply(node, ready);
+      raft.advance();
+      node.readyInFlight = false;
+      this.serveReads(node);
+      this.maybeCompact(node);
+      for (const action of node.pendingInputs.splice(0)) action(raft);
+      this.afterInput(node);
+    };
+    const persistMs = this.random.between(0, this.params.persistLatencyMaxMs);
+    if (persistMs === 0) finish();
+    else this.at(this.nowMs + persistMs, finish);
+  }
+
+  private deferWrite(node: SimNode, write: () => void): void {
+    node.pendingWrites.push(write);
+    const incarnation = node.incarnation;
+    this.at(this.nowMs + this.random.between(5, 40), () => {
+      if (node.incarnation !== incarnation) return;
+      for (const pending of node.pendingWrites.splice(0)) pending();
+    });
   }
 
   private apply(node: SimNode, ready: Ready): void {
@@ -521,8 +564,7 @@ export class Simulation {
     const node = this.nodes.get(message.to);
     if (node?.raft === undefined) return;
     this.trace(describeMessage(message));
-    node.raft.step(message);
-    this.afterInput(node);
+    this.input(node, (raft) => raft.step(message));
   }
 
   // ─── Healing and liveness ─────────────────────────────────────────────────────────────────────

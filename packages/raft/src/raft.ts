@@ -281,7 +281,8 @@ export class Raft {
       ...(snapshot === undefined ? {} : { snapshot }),
       entries: this.log.unstableEntries(),
       committedEntries: this.log.committedToApply(),
-      messages: this.messages,
+      messagesBeforePersist: this.messages.filter((message) => this.promisesNothingDurable(message)),
+      messages: this.messages.filter((message) => !this.promisesNothingDurable(message)),
       readStates: this.readStates,
     };
     this.messages = [];
@@ -544,8 +545,12 @@ export class Raft {
       ) {
         // A deposed leader cut off by a partition learns of the newer term and steps down.
         this.send(this.blank(MessageType.AppendResponse, message.from));
-      } else if (message.type === MessageType.PreVote) {
-        this.send({ ...this.blank(MessageType.PreVoteResponse, message.from), reject: true });
+      } else if (message.type === MessageType.PreVote || message.type === MessageType.Vote) {
+        // Figure 2's RequestVote rule: answer a stale candidate with our term. Ignoring it (as etcd
+        // does for votes) can deadlock: a candidate whose peers never contact it never learns the
+        // term it must exceed (found by the simulator, seed 878).
+        const responseType = message.type === MessageType.PreVote ? MessageType.PreVoteResponse : MessageType.VoteResponse;
+        this.send({ ...this.blank(responseType, message.from), reject: true });
       }
       return false;
     }
@@ -882,6 +887,20 @@ export class Raft {
   private send(message: Message): void {
     invariant(message.to !== this.id, () => `${this.id} sending ${message.type} to itself`);
     this.messages.push(message);
+  }
+
+  /**
+   * A leader's replication traffic in a term that is already durable promises nothing about what this
+   * Ready persists: followers vouch for their own logs, and the leader counts its own only after
+   * advance(). Everything else (acks, votes, messages of a term not yet on disk) waits.
+   */
+  private promisesNothingDurable(message: Message): boolean {
+    const leaderTraffic =
+      message.type === MessageType.Append ||
+      message.type === MessageType.Heartbeat ||
+      message.type === MessageType.InstallSnapshot ||
+      message.type === MessageType.TimeoutNow;
+    return leaderTraffic && message.term === this.lastHardState.term;
   }
 
   private softState(): SoftState {

@@ -107,6 +107,9 @@ export interface ReadState {
 
 /**
  * One batch of work for the caller. Handle it in this order:
+ *  0. `messagesBeforePersist` may be sent at once, in parallel with step 1: they promise nothing
+ *     about this Ready's durability (a leader's appends and heartbeats in a term already durable;
+ *     the leader counts its own log toward commitment only after `advance()` — Raft thesis §10.2.1);
  *  1. persist `snapshot` (if any), then `entries` (the first entry may replace a suffix of the
  *     stored log from its index on), then `hardState`; make them durable (fsync);
  *  2. only then send `messages` — they may promise that the above is durable;
@@ -119,6 +122,7 @@ export interface Ready {
   readonly entries: readonly Entry[];
   readonly snapshot?: Snapshot;
   readonly committedEntries: readonly Entry[];
+  readonly messagesBeforePersist: readonly Message[];
   readonly messages: readonly Message[];
   readonly readStates: readonly ReadState[];
 }

@@ -32,6 +32,12 @@ export interface StorageUpdate {
   /** The first entry may replace the stored log from its index on. */
   readonly entries: readonly Entry[];
   readonly hardState?: HardState;
+  /**
+   * False: resolve once written, without waiting for (or causing) an fdatasync; the update becomes
+   * durable with the next synced save. Only for what a restart can relearn: a Ready that moved nothing
+   * but the commit index (etcd's MustSync is false then). Default true.
+   */
+  readonly sync?: boolean;
 }
 
 /**
@@ -226,7 +232,7 @@ export class RaftStorage {
     this.snapshotIndex = snapshotIndex;
     if (hardState !== undefined) this.hardState = hardState;
     if (records.length === 0) return undefined;
-    return { records, lastIndex: entries.length > 0 || snapshot !== undefined ? lastIndex : undefined, hardState };
+    return { records, lastIndex: entries.length > 0 || snapshot !== undefined ? lastIndex : undefined, hardState, sync: update.sync !== false || snapshot !== undefined || entries.length > 0 };
   }
 
   private async writeSnapshotFile(snapshot: Snapshot): Promise<void> {

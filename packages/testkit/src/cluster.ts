@@ -50,9 +50,13 @@ export class LinkProxy {
         return;
       }
       const outbound = connect(this.targetPort, '127.0.0.1');
-      for (const socket of [inbound, outbound]) {
+      for (const [socket, other] of [[inbound, outbound], [outbound, inbound]] as const) {
         this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
+        // Either side ending ends both: a half-open link would leave the peer waiting for ~30 s.
+        socket.on('close', () => {
+          this.sockets.delete(socket);
+          other.destroy();
+        });
         socket.on('error', () => socket.destroy());
       }
       inbound.pipe(outbound).pipe(inbound);

@@ -6,9 +6,10 @@ import * as grpc from '@grpc/grpc-js';
 const HTTP2_PREFACE_START = Buffer.from('PRI * HTTP/2');
 
 /**
- * One listener per client URL serving both gRPC and plain HTTP, as etcd does with cmux: the first
- * bytes of a connection decide. gRPC connections go to the gRPC server; anything else (curl
- * /health, a Prometheus scrape of /metrics) to `http`.
+ * One listener per URL serving both gRPC and plain HTTP, as etcd does with cmux: the first bytes of
+ * a connection decide. gRPC connections go to the gRPC server; anything else (curl /health, a
+ * Prometheus scrape of /metrics) to `http`. Nagle is off on every connection, as Go's net (so etcd)
+ * has it: with it on, a response written in pieces waits for the client's delayed ACK.
  */
 export async function listenClientUrl(
   url: string,
@@ -18,7 +19,8 @@ export async function listenClientUrl(
   const { hostname, port } = new URL(url);
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const httpServer = createHttpServer(http);
-  const listener = createServer((socket: Socket) => {
+  const listener = createServer({ noDelay: true }, (socket: Socket) => {
+    socket.setNoDelay(true);
     let seen = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       seen = Buffer.concat([seen, chunk]);

@@ -75,7 +75,10 @@ async function main(): Promise<void> {
     'grpc.max_receive_message_length': 1024 * 1024 * 1024,
   });
   server.start(peerServer);
-  await bindAll(peerServer, config.listenPeerUrls);
+  // Peer ports answer only gRPC; the same listener turns Nagle off for them.
+  const peerListeners = await Promise.all(
+    config.listenPeerUrls.map((url) => listenClientUrl(url, peerServer, (_request, response) => response.writeHead(404).end())),
+  );
 
   const clientServer = new grpc.Server({ 'grpc.max_receive_message_length': config.maxRequestBytes + GRPC_OVERHEAD_BYTES });
   const http = httpHandler(server, metrics.registry);
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
       for (const listener of clientListeners) listener.close();
       clientServer.forceShutdown();
       await server.stop();
+      for (const listener of peerListeners) listener.close();
       peerServer.forceShutdown();
       for (const http of httpServers) http.close();
       await storage.close();
@@ -138,15 +142,6 @@ async function initialState(storage: RaftStorage, config: StoreConfig, members: 
   );
   await storage.save({ hardState: state.hardState, entries: state.entries });
   return state;
-}
-
-async function bindAll(server: grpc.Server, urls: readonly string[]): Promise<void> {
-  for (const url of urls) {
-    const { hostname, port } = new URL(url);
-    await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${hostname}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-    );
-  }
 }
 
 /** /health (etcd's JSON) and /metrics (Prometheus). */

@@ -23,6 +23,12 @@ export interface WalAppend {
   readonly lastIndex?: number | undefined;
   /** The hard state these records leave (unchanged when undefined); every new segment repeats it. */
   readonly hardState?: HardState | undefined;
+  /**
+   * False: written in order but not synced on its own account — it becomes durable with the next
+   * synced append (or is lost in a crash before that). For what a restart can relearn, like a commit
+   * index. Default true.
+   */
+  readonly sync?: boolean | undefined;
 }
 
 export interface WalStats {
@@ -38,6 +44,7 @@ interface PendingAppend {
   readonly recordCount: number;
   readonly lastIndex: number | undefined;
   readonly hardState: HardState | undefined;
+  readonly sync: boolean;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
@@ -109,6 +116,7 @@ export class WalWriter {
         recordCount: append.records.length,
         lastIndex: append.lastIndex,
         hardState: append.hardState,
+        sync: append.sync !== false,
         resolve,
         reject,
       });
@@ -200,15 +208,16 @@ export class WalWriter {
       if (pending.lastIndex !== undefined) this.lastIndex = pending.lastIndex;
       if (pending.hardState !== undefined) this.hardState = pending.hardState;
     }
-    await this.writeAndSync(chunk, chunkRecords);
+    await this.writeAndSync(chunk, chunkRecords, batch.some((pending) => pending.sync));
     this.counters.appends += batch.length;
   }
 
-  private async writeAndSync(chunk: readonly Buffer[], records: number): Promise<void> {
+  private async writeAndSync(chunk: readonly Buffer[], records: number, sync = true): Promise<void> {
     if (chunk.length === 0) return;
     const bytes = chunk.length === 1 ? (chunk[0] as Buffer) : Buffer.concat(chunk);
     await writeFully(this.handle, bytes, this.sizeBytes);
     this.sizeBytes += bytes.length;
+    if (!sync) return;
     const started = performance.now();
     await this.handle.datasync();
     const durationMs = performance.now() - started;
