@@ -39,6 +39,8 @@ interface WireMessage {
 }
 
 const MESSAGE_TYPES = new Set<string>(Object.values(MessageType));
+/** A bound on messages queued for one peer (each holds at most ~1 MiB of entries). */
+const MAX_QUEUED_MESSAGES = 1024;
 /** The refusal a removed member's traffic gets (etcd's rafthttp answers such a member 410 Gone). */
 const MEMBER_REMOVED = 'k8ts: the member has been permanently removed from the cluster';
 /** Peer messages carry whole snapshots: allow far more than gRPC's 4 MiB default. */
@@ -133,7 +135,6 @@ export function fromWire(wire: WireMessage): Message {
 /** One peer's outgoing connection: a client stream, re-opened after a failure, dropping while down. */
 class PeerConnection {
   private call: grpc.ClientWritableStream<WireMessage> | undefined;
-  private congested = false;
   private retryAfter = 0;
 
   constructor(
@@ -154,12 +155,17 @@ class PeerConnection {
       return;
     }
     const call = this.stream();
-    if (call === undefined || this.congested) return; // dropped: Raft retries what matters
-    if (!call.write(message)) {
-      this.congested = true;
-      call.once('drain', () => (this.congested = false));
+    // Dropped when the peer is unreachable or far behind: Raft retries what matters. A write()
+    // returning false only means grpc's small buffer is full, which is normal under load.
+    if (call === undefined || call.writableLength >= MAX_QUEUED_MESSAGES) {
+      this.dropped++;
+      return;
     }
+    call.write(message);
   }
+
+  /** Messages dropped because the peer was unreachable or its stream backed up. */
+  dropped = 0;
 
   close(): void {
     this.call?.end();
@@ -172,7 +178,6 @@ class PeerConnection {
     const open = this.client['Stream'] as (cb: (error: grpc.ServiceError | null) => void) => grpc.ClientWritableStream<WireMessage>;
     const call = open.call(this.client, (error) => {
       if (this.call === call) this.call = undefined;
-      this.congested = false;
       if (error?.details === MEMBER_REMOVED) this.onRemoved();
       if (error && error.code !== grpc.status.CANCELLED) {
         this.retryAfter = Date.now() + 100;
