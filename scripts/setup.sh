@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks for k8ts: Debian's packages the suites use, and pnpm.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+# etcd 3.4 (server and etcdctl) is the referee of the store suites. Later issues add: nats-server
+# docker.io docker-compose iproute2.
+APT_PACKAGES=(etcd-server etcd-client)
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
+if ((${#missing[@]} > 0)); then
+  sudo=''
+  [[ $(id -u) -ne 0 ]] && sudo='sudo'
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+if ! command -v pnpm >/dev/null || [[ "$(pnpm --version | cut -d. -f1)" != "10" ]]; then
+  npm install -g pnpm@10
+fi
