@@ -190,6 +190,7 @@ export class RaftNode {
     const ready = this.raft.ready();
     // A leader's appends go out while its own write is under way (Raft thesis §10.2.1).
     if (ready.messagesBeforePersist.length > 0) this.options.peers.send(ready.messagesBeforePersist);
+    let appliedEarly = false;
     if (ready.snapshot !== undefined || ready.entries.length > 0 || ready.hardState !== undefined) {
       const hard = ready.hardState;
       const termOrVoteChanged = hard !== undefined && (hard.term !== this.durableTerm || hard.vote !== this.durableVote);
@@ -200,6 +201,11 @@ export class RaftNode {
         ...(ready.snapshot ? { snapshot: ready.snapshot } : {}),
         sync: mustSync,
       });
+      // Committed entries are durable on a quorum: apply them while our own write is under way.
+      if (ready.snapshot === undefined && ready.committedEntries.length > 0) {
+        await this.options.stateMachine.apply(ready.committedEntries);
+        appliedEarly = true;
+      }
       if (mustSync) {
         await save;
         if (hard) [this.durableTerm, this.durableVote] = [hard.term, hard.vote];
@@ -213,7 +219,7 @@ export class RaftNode {
     if (ready.messages.length > 0) this.options.peers.send(ready.messages);
     if (ready.softState) this.options.stateMachine.softStateChanged?.(ready.softState, this.raft.term);
     if (ready.snapshot) await this.options.stateMachine.restore(ready.snapshot);
-    if (ready.committedEntries.length > 0) await this.options.stateMachine.apply(ready.committedEntries);
+    if (!appliedEarly && ready.committedEntries.length > 0) await this.options.stateMachine.apply(ready.committedEntries);
     this.answerReads(ready.readStates);
     this.raft.advance();
   }

@@ -8,6 +8,7 @@ import {
   isMember,
   joiningState,
   type Membership,
+  type Entry,
   type MembershipChange,
   type Message,
   type NodeId,
@@ -437,6 +438,9 @@ export class Simulation {
     node.readyInFlight = true;
     const ready = raft.ready();
     for (const message of ready.messagesBeforePersist) this.send(message);
+    // Committed entries are durable on a quorum: without a snapshot, apply while the write runs.
+    const applyEarly = ready.snapshot === undefined;
+    if (applyEarly) this.applyEntries(node, ready.committedEntries);
     const brokenDriver = this.options.mutation === 'ackBeforePersist';
     if (brokenDriver) {
       // The broken driver: acknowledges now, writes to disk later (and loses it if it crashes first).
@@ -451,7 +455,8 @@ export class Simulation {
       if (brokenDriver) this.deferWrite(node, () => persistReady(node.disk, ready));
       else persistReady(node.disk, ready);
       if (!brokenDriver) for (const message of ready.messages) this.send(message);
-      this.apply(node, ready);
+      if (applyEarly) this.takeReadStates(node, ready);
+      else this.apply(node, ready);
       raft.advance();
       node.readyInFlight = false;
       this.serveReads(node);
@@ -480,7 +485,16 @@ export class Simulation {
       this.stats.snapshotsInstalled++;
       this.trace(`n${node.id} installs snapshot ${ready.snapshot.meta.index}@${ready.snapshot.meta.term}`);
     }
-    for (const entry of ready.committedEntries) {
+    this.applyEntries(node, ready.committedEntries);
+    this.takeReadStates(node, ready);
+  }
+
+  private takeReadStates(node: SimNode, ready: Ready): void {
+    for (const read of ready.readStates) node.waitingReads.push(read);
+  }
+
+  private applyEntries(node: SimNode, entries: readonly Entry[]): void {
+    for (const entry of entries) {
       if (entry.index !== node.machine.appliedIndex + 1) {
         throw new SafetyViolation('State Machine Safety', `n${node.id} applies ${entry.index} after ${node.machine.appliedIndex}`);
       }
@@ -497,7 +511,6 @@ export class Simulation {
         }
       }
     }
-    for (const read of ready.readStates) node.waitingReads.push(read);
   }
 
   private serveReads(node: SimNode): void {

@@ -106,7 +106,9 @@ export interface ReadState {
 }
 
 /**
- * One batch of work for the caller. Handle it in this order:
+ * One batch of work for the caller. Committed entries are durable on a quorum, so a Ready without a
+ * snapshot may apply them before its own write completes (etcd applies concurrently with its WAL
+ * write); with a snapshot, restore and apply come after persisting. Otherwise, in this order:
  *  0. `messagesBeforePersist` may be sent at once, in parallel with step 1: they promise nothing
  *     about this Ready's durability (a leader's appends and heartbeats in a term already durable;
  *     the leader counts its own log toward commitment only after `advance()` — Raft thesis §10.2.1);
