@@ -10,5 +10,6 @@ export { leaseService } from './lease_service.js';
 export { clusterService, memberToWire } from './cluster_service.js';
 export { maintenanceService, SERVER_VERSION } from './maintenance_service.js';
 export { createStoreMetrics, type StoreMetrics } from './metrics.js';
+export { AutoCompactor, parseRetention, type AutoCompactionMode } from './auto_compactor.js';
 export { ServerError, serverErrors } from './errors.js';
 export { clusterIdOf, formatId, idFromWire, idToWire, memberIdOf, parseInitialCluster, parseUrl, parseUrlList, type InitialMember, type Member } from './members.js';

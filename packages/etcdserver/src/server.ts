@@ -12,6 +12,7 @@ import { RaftNode, type DurableRaftLog } from './raft_node.js';
 import { ReadBatcher } from './read_batcher.js';
 import { StoreStateMachine, type Command, type Envelope, type KeyValueStore, type MembershipContext } from './state_machine.js';
 import { WatchHub } from './watch_hub.js';
+import { AutoCompactor, type AutoCompactionMode } from './auto_compactor.js';
 import type { StoreMetrics } from './metrics.js';
 
 export interface EtcdServerConfig {
@@ -31,6 +32,8 @@ export interface EtcdServerConfig {
   /** Peer URLs from --initial-cluster, used until the member registry knows a peer. */
   readonly initialPeers: ReadonlyMap<number, string>;
   readonly metrics?: StoreMetrics;
+  /** --auto-compaction-mode and the parsed retention (ms or revisions); 0 is off. */
+  readonly autoCompaction?: { readonly mode: AutoCompactionMode; readonly retention: number };
   /** This member's removal was applied: like etcd, it should shut down. */
   readonly onRemoved?: () => void;
   readonly logger: Logger;
@@ -148,10 +151,27 @@ export class EtcdServer {
     peerServer.addService(this.forwarding.LeaderForwarding.service, this.forwardingHandlers());
     this.node.start();
     this.leaseTimer = setInterval(() => void this.revokeExpiredLeases(), LEASE_CHECK_MS);
+    const auto = this.config.autoCompaction;
+    if (auto !== undefined && auto.retention > 0) {
+      const compactor = new AutoCompactor(auto.mode, auto.retention, Date.now());
+      this.compactionTimer = setInterval(() => {
+        if (!this.isLeader()) return;
+        const store = this.stateMachine.store();
+        const revision = compactor.tick(Date.now(), store.currentRevision(), store.compactRevision());
+        if (revision === undefined) return;
+        this.write({ kind: 'compact', request: { revision } }).then(
+          () => this.config.logger.info({ event: 'auto-compaction', revision }, `compacted to revision ${revision}`),
+          (error: unknown) => this.config.logger.warn({ revision, err: String(error) }, 'auto compaction failed'),
+        );
+      }, 1000);
+    }
   }
+
+  private compactionTimer: NodeJS.Timeout | undefined;
 
   async stop(): Promise<void> {
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+    if (this.compactionTimer) clearInterval(this.compactionTimer);
     // A leader hands over first, so the cluster does not wait out an election timeout.
     const status = this.node.status();
     if (status.role === Role.Leader && status.membership.voters.length > 1) {

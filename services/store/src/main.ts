@@ -11,6 +11,7 @@ import {
   maintenanceService,
   memberIdOf,
   parseInitialCluster,
+  parseRetention,
   watchService,
   type Member,
 } from '@k8ts/etcdserver';
@@ -31,6 +32,13 @@ async function main(): Promise<void> {
   } catch (error) {
     const code = (error as { exitCode?: number }).exitCode;
     if (code === 0) process.exit(0); // --help, --version
+    process.stderr.write(`k8ts-store: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  let retention: number;
+  try {
+    retention = parseRetention(config.autoCompactionMode, config.autoCompactionRetention);
+  } catch (error) {
     process.stderr.write(`k8ts-store: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
   }
@@ -63,6 +71,7 @@ async function main(): Promise<void> {
     initialPeers: new Map(member.members.map((m) => [m.id, m.peerURLs[0] ?? ''])),
     metrics,
     logger,
+    autoCompaction: { mode: config.autoCompactionMode, retention },
     onRemoved: () => setTimeout(() => process.kill(process.pid, 'SIGTERM'), 100),
     onFatal: (error) => {
       logger.fatal({ err: error instanceof Error ? error.stack : String(error) }, 'raft node failed; stopping');
