@@ -34,6 +34,7 @@ function watchFor(endpoints: string[], args: string[], whileRunning: () => Promi
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
+    // etcdctl prints nothing once its watch is set up: give it ample time before writing.
     setTimeout(() => {
       whileRunning()
         .then(() => new Promise((done) => setTimeout(done, settleMs)))
@@ -41,7 +42,7 @@ function watchFor(endpoints: string[], args: string[], whileRunning: () => Promi
           child.kill('SIGTERM');
           resolve(output);
         }, reject);
-    }, 700);
+    }, 2000);
   });
 }
 
