@@ -27,5 +27,4 @@ export const serverErrors = {
   memberNotLearner: () => new ServerError(grpc.status.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member'),
   learnerNotReady: () =>
     new ServerError(grpc.status.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member which is in sync with leader'),
-  unhealthy: () => new ServerError(grpc.status.UNAVAILABLE, 'etcdserver: unhealthy cluster'),
 };

@@ -1,6 +1,7 @@
 import { Role } from '@k8ts/raft';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RaftStatus } from '@k8ts/raft';
+import { formatId } from './members.js';
 
 /** What the metrics read from the server at scrape time. */
 export interface MetricsSource {
@@ -63,7 +64,7 @@ export function createStoreMetrics(server: () => MetricsSource | undefined): Sto
       this.reset();
       const current = status();
       if (current?.role !== Role.Leader) return;
-      for (const follower of current.followers) this.set({ follower: follower.id.toString(16) }, Math.max(0, current.lastIndex - follower.match));
+      for (const follower of current.followers) this.set({ follower: formatId(follower.id) }, Math.max(0, current.lastIndex - follower.match));
     },
   });
   return {

@@ -157,15 +157,9 @@ class PeerConnection {
     const call = this.stream();
     // Dropped when the peer is unreachable or far behind: Raft retries what matters. A write()
     // returning false only means grpc's small buffer is full, which is normal under load.
-    if (call === undefined || call.writableLength >= MAX_QUEUED_MESSAGES) {
-      this.dropped++;
-      return;
-    }
+    if (call === undefined || call.writableLength >= MAX_QUEUED_MESSAGES) return;
     call.write(message);
   }
-
-  /** Messages dropped because the peer was unreachable or its stream backed up. */
-  dropped = 0;
 
   close(): void {
     this.call?.end();

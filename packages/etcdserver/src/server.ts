@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { decodeJson, encodeJson } from './command_codec.js';
 import { ServerError, serverErrors } from './errors.js';
 import { LeaseExpiry } from './lease_expiry.js';
-import { idToWire, type Member } from './members.js';
+import { formatId, idToWire, type Member } from './members.js';
 import { PEER_CHANNEL_OPTIONS, PeerTransport } from './peer_transport.js';
 import { RaftNode, type DurableRaftLog } from './raft_node.js';
 import { ReadBatcher } from './read_batcher.js';
@@ -47,8 +47,16 @@ export interface ResponseHeader {
   raft_term: string;
 }
 
+/** What is handed to Raft: an encoded command, or a membership change (proposed differently). */
+type Proposal = { readonly kind: 'command'; readonly data: Uint8Array } | { readonly kind: 'membership'; readonly change: MembershipChange };
+
+interface ProposeRequest {
+  command: Uint8Array;
+  membership_change?: boolean;
+}
+
 interface ForwardingClient extends grpc.Client {
-  Propose(request: { command: Uint8Array }, options: grpc.CallOptions, callback: grpc.requestCallback<ProposeReply>): void;
+  Propose(request: ProposeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<ProposeReply>): void;
   LeaseRenew(request: { id: string }, options: grpc.CallOptions, callback: grpc.requestCallback<LeaseReply>): void;
   LeaseRemaining(request: { id: string }, options: grpc.CallOptions, callback: grpc.requestCallback<LeaseReply>): void;
 }
@@ -142,7 +150,7 @@ export class EtcdServer {
       tickMs: config.tickMs,
       onFatal: config.onFatal,
     });
-    this.reads = new ReadBatcher(() => this.node.readIndex(`${config.memberId.toString(16)}-r${this.readCounter++}`, this.requestTimeoutMs));
+    this.reads = new ReadBatcher(() => this.node.readIndex(`${formatId(config.memberId)}-r${this.readCounter++}`, this.requestTimeoutMs));
   }
 
   /** Registers the peer-facing services and starts the node. */
@@ -205,15 +213,27 @@ export class EtcdServer {
 
   /** Replicates a command and resolves with its result on this member once applied. */
   async write(command: Command): Promise<unknown> {
-    const id = `${this.config.memberId.toString(16)}-${this.requestCounter++}`;
+    const id = `${formatId(this.config.memberId)}-${this.requestCounter++}`;
     const data = encodeJson({ id, command } satisfies Envelope);
     if (data.byteLength > this.config.maxRequestBytes) throw serverErrors.tooLarge();
-    if (command.kind !== 'compact' && command.kind !== 'leaseRevoke' && this.overQuota(command)) throw serverErrors.noSpace();
+    if (command.kind !== 'compact' && command.kind !== 'leaseRevoke' && this.overQuota()) throw serverErrors.noSpace();
+    return this.proposeAndWait(id, { kind: 'command', data });
+  }
+
+  /** Proposes a membership change and resolves with the member list once it is applied. */
+  async changeMembership(change: MembershipChange, context: MembershipContext): Promise<Member[]> {
+    const requestId = `${formatId(this.config.memberId)}-m${this.requestCounter++}`;
+    const proposal = { ...change, context: JSON.stringify({ ...context, requestId }) };
+    return (await this.proposeAndWait(requestId, { kind: 'membership', change: proposal })) as Member[];
+  }
+
+  /** Waits for request `id`'s apply on this member, having handed its proposal to Raft. */
+  private async proposeAndWait(id: string, proposal: Proposal): Promise<unknown> {
     const applied = this.stateMachine.waiters.wait(id, this.requestTimeoutMs);
     // Handled from the start: the waiter may time out while the proposal is still being forwarded.
     applied.catch(() => undefined);
     try {
-      await this.propose(data);
+      await this.propose(proposal);
       const result = await applied;
       if (!result.ok) throw result.error;
       return result.response;
@@ -221,19 +241,6 @@ export class EtcdServer {
       if (error instanceof ServerError) this.config.metrics?.proposalsFailed.inc();
       throw error;
     }
-  }
-
-  /** Proposes a membership change and resolves with the member list once it is applied. */
-  async changeMembership(change: MembershipChange, context: MembershipContext): Promise<Member[]> {
-    const requestId = `${this.config.memberId.toString(16)}-m${this.requestCounter++}`;
-    const applied = this.stateMachine.waiters.wait(requestId, this.requestTimeoutMs);
-    applied.catch(() => undefined);
-    const proposal = { ...change, context: JSON.stringify({ ...context, requestId }) };
-    const data = encodeJson({ id: requestId, membershipChange: proposal });
-    await this.propose(data);
-    const result = await applied;
-    if (!result.ok) throw result.error;
-    return result.response as Member[];
   }
 
   /** Waits until this member may serve a linearizable read (etcd's ReadIndex barrier). */
@@ -262,33 +269,33 @@ export class EtcdServer {
     return Number(reply.ttl);
   }
 
-  private overQuota(command: Command): boolean {
-    void command;
+  private overQuota(): boolean {
     return this.stateMachine.store().sizeBytes() > this.config.quotaBackendBytes;
   }
 
-  /** Hands encoded proposal data to Raft: here if leading, else to the leader. */
-  private async propose(data: Uint8Array): Promise<void> {
-    const local = await this.proposeLocally(data);
+  /** Hands a proposal to Raft: here if leading, else to the leader. */
+  private async propose(proposal: Proposal): Promise<void> {
+    const local = await this.proposeLocally(proposal);
     if (local.ok) return;
     const leader = local.leader || this.leader();
     if (leader === 0 || leader === this.config.memberId) throw leader === 0 ? serverErrors.noLeader() : serverErrors.leaderChanged();
-    const reply = await this.forward<ProposeReply>((client, options, callback) => client.Propose({ command: data }, options, callback));
+    const request =
+      proposal.kind === 'command' ? { command: proposal.data } : { command: encodeJson(proposal.change), membership_change: true };
+    const reply = await this.forward<ProposeReply>((client, options, callback) => client.Propose(request, options, callback));
     if (!reply.ok) throw reply.reason.includes('leader') ? serverErrors.noLeader() : new ServerError(grpc.status.FAILED_PRECONDITION, `etcdserver: ${reply.reason}`);
   }
 
-  private async proposeLocally(data: Uint8Array): Promise<{ ok: boolean; leader: number; reason?: string }> {
-    const envelope = decodeJson<{ membershipChange?: MembershipChange }>(data);
-    if (envelope.membershipChange !== undefined) {
+  private async proposeLocally(proposal: Proposal): Promise<{ ok: boolean; leader: number; reason?: string }> {
+    if (proposal.kind === 'membership') {
       if (!this.isLeader()) return { ok: false, leader: this.leader() };
-      const result = await this.node.proposeMembershipChange(envelope.membershipChange);
+      const result = await this.node.proposeMembershipChange(proposal.change);
       if (!result.ok) {
         if (result.reason.includes('not caught up')) throw serverErrors.learnerNotReady();
         throw new ServerError(grpc.status.FAILED_PRECONDITION, `etcdserver: ${result.reason}`);
       }
       return { ok: true, leader: this.config.memberId };
     }
-    const result = await this.node.propose(data);
+    const result = await this.node.propose(proposal.data);
     return result.ok ? { ok: true, leader: this.config.memberId } : { ok: false, leader: result.leader, reason: result.reason };
   }
 
@@ -312,8 +319,12 @@ export class EtcdServer {
 
   private forwardingHandlers(): grpc.UntypedServiceImplementation {
     return {
-      Propose: (call: grpc.ServerUnaryCall<{ command: Uint8Array }, ProposeReply>, callback: grpc.sendUnaryData<object>) => {
-        this.proposeLocally(new Uint8Array(call.request.command)).then(
+      Propose: (call: grpc.ServerUnaryCall<ProposeRequest, ProposeReply>, callback: grpc.sendUnaryData<object>) => {
+        const command = new Uint8Array(call.request.command);
+        const proposal: Proposal = call.request.membership_change
+          ? { kind: 'membership', change: decodeJson<MembershipChange>(command) }
+          : { kind: 'command', data: command };
+        this.proposeLocally(proposal).then(
           (result) => callback(null, { ok: result.ok, reason: result.reason ?? '', leader: result.leader }),
           (error: unknown) => callback(null, { ok: false, reason: error instanceof Error ? error.message : String(error), leader: this.leader() }),
         );
@@ -338,8 +349,8 @@ export class EtcdServer {
       this.lastLeader = state.leader;
       if (state.leader !== 0) this.config.metrics?.leaderChanges.inc();
       this.config.logger.info(
-        { event: 'leader-changed', leader: state.leader.toString(16), role: state.role, term },
-        state.leader === 0 ? 'lost the leader' : `leader is ${state.leader.toString(16)}`,
+        { event: 'leader-changed', leader: formatId(state.leader), role: state.role, term },
+        state.leader === 0 ? 'lost the leader' : `leader is ${formatId(state.leader)}`,
       );
     }
     if (state.leader !== 0 && !this.published) void this.publishSelf();
@@ -358,17 +369,22 @@ export class EtcdServer {
     }
   }
 
+  /**
+   * Proposes a revoke for each expired lease. The lease stays tracked (with its TTL) until the revoke
+   * applies; while a revoke is in flight it is not proposed again, and a failed one is retried.
+   */
   private async revokeExpiredLeases(): Promise<void> {
     if (!this.isLeader()) return;
-    for (const id of this.leaseExpiry.expired(MAX_REVOKES_PER_CHECK)) {
-      this.leaseExpiry.forget(id); // re-tracked if the revoke fails to commit and the lease stays
-      this.write({ kind: 'leaseRevoke', id }).catch((error: unknown) => {
-        this.config.logger.warn({ lease: id, err: String(error) }, 'revoking an expired lease failed');
-        const ttl = this.stateMachine.store().leaseInfo(id)?.ttl;
-        if (ttl !== undefined) this.leaseExpiry.track(id, 0, true);
-      });
+    for (const id of this.leaseExpiry.expired(MAX_REVOKES_PER_CHECK + this.revoking.size)) {
+      if (this.revoking.has(id)) continue;
+      this.revoking.add(id);
+      this.write({ kind: 'leaseRevoke', id })
+        .catch((error: unknown) => this.config.logger.warn({ lease: id, err: String(error) }, 'revoking an expired lease failed'))
+        .finally(() => this.revoking.delete(id));
     }
   }
+
+  private readonly revoking = new Set<string>();
 
   private membersChanged(members: ReadonlyMap<number, Member>): void {
     for (const id of this.knownPeers) if (!members.has(id)) this.transport.forget(id);
@@ -388,12 +404,20 @@ export class EtcdServer {
 
   private knownPeers = new Set<number>();
 
+  /** Called for every message sent: URLs are parsed once. */
   private peerAddress(id: number): string | undefined {
     const url = this.stateMachine.member(id)?.peerURLs[0] ?? this.config.initialPeers.get(id);
     if (url === undefined) return undefined;
-    const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port}`;
+    let address = this.peerAddresses.get(url);
+    if (address === undefined) {
+      const parsed = new URL(url);
+      address = `${parsed.hostname}:${parsed.port}`;
+      this.peerAddresses.set(url, address);
+    }
+    return address;
   }
+
+  private readonly peerAddresses = new Map<string, string>();
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

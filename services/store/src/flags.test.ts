@@ -35,5 +35,6 @@ describe('k8ts-store flags (etcd’s names and defaults)', () => {
   test('bad values are refused', () => {
     expect(() => parseStoreFlags(['--initial-cluster-state', 'maybe'])).toThrow();
     expect(() => parseStoreFlags(['--snapshot-count', '-1'])).toThrow('--snapshot-count takes a positive integer');
+    expect(() => parseStoreFlags(['--listen-client-urls', 'localhost:2379'])).toThrow('--listen-client-urls: "localhost:2379" must be http or https');
   });
 });

@@ -1,3 +1,4 @@
+import { parseUrlList } from '@k8ts/etcdserver';
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 /** A store member's configuration, from etcd's flags (or their ETCD_* environment variables). */
@@ -22,7 +23,16 @@ export interface StoreConfig {
   logLevel: string;
 }
 
-const urls = (value: string): string[] => value.split(',').map((part) => part.trim()).filter(Boolean);
+/** etcd's comma-separated URL lists, checked as the store will use them. */
+const urls =
+  (flag: string) =>
+  (value: string): string[] => {
+    try {
+      return parseUrlList(value, flag);
+    } catch (error) {
+      throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+    }
+  };
 const positiveInt = (flag: string) => (value: string): number => {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`${flag} takes a positive integer`);
@@ -40,10 +50,10 @@ export function parseStoreFlags(argv: readonly string[]): StoreConfig {
     .description('An etcd-compatible store member: Raft-replicated, durable, speaking the etcd v3 gRPC API')
     .addOption(option('--name <name>', 'human-readable name for this member', 'ETCD_NAME').default('default'))
     .addOption(option('--data-dir <path>', 'path to the data directory (default: ${name}.etcd)', 'ETCD_DATA_DIR'))
-    .addOption(option('--listen-client-urls <urls>', 'URLs to listen on for client traffic', 'ETCD_LISTEN_CLIENT_URLS').default(['http://localhost:2379'], 'http://localhost:2379').argParser(urls))
-    .addOption(option('--advertise-client-urls <urls>', 'client URLs to advertise to the rest of the cluster', 'ETCD_ADVERTISE_CLIENT_URLS').default(['http://localhost:2379'], 'http://localhost:2379').argParser(urls))
-    .addOption(option('--listen-peer-urls <urls>', 'URLs to listen on for peer traffic', 'ETCD_LISTEN_PEER_URLS').default(['http://localhost:2380'], 'http://localhost:2380').argParser(urls))
-    .addOption(option('--initial-advertise-peer-urls <urls>', "this member's peer URLs to advertise to the rest of the cluster", 'ETCD_INITIAL_ADVERTISE_PEER_URLS').default(['http://localhost:2380'], 'http://localhost:2380').argParser(urls))
+    .addOption(option('--listen-client-urls <urls>', 'URLs to listen on for client traffic', 'ETCD_LISTEN_CLIENT_URLS').default(['http://localhost:2379'], 'http://localhost:2379').argParser(urls('--listen-client-urls')))
+    .addOption(option('--advertise-client-urls <urls>', 'client URLs to advertise to the rest of the cluster', 'ETCD_ADVERTISE_CLIENT_URLS').default(['http://localhost:2379'], 'http://localhost:2379').argParser(urls('--advertise-client-urls')))
+    .addOption(option('--listen-peer-urls <urls>', 'URLs to listen on for peer traffic', 'ETCD_LISTEN_PEER_URLS').default(['http://localhost:2380'], 'http://localhost:2380').argParser(urls('--listen-peer-urls')))
+    .addOption(option('--initial-advertise-peer-urls <urls>', "this member's peer URLs to advertise to the rest of the cluster", 'ETCD_INITIAL_ADVERTISE_PEER_URLS').default(['http://localhost:2380'], 'http://localhost:2380').argParser(urls('--initial-advertise-peer-urls')))
     .addOption(option('--initial-cluster <members>', 'initial cluster configuration for bootstrapping (name=url,...)', 'ETCD_INITIAL_CLUSTER'))
     .addOption(option('--initial-cluster-state <state>', "'new' when bootstrapping, 'existing' when joining", 'ETCD_INITIAL_CLUSTER_STATE').default('new').choices(['new', 'existing']))
     .addOption(option('--initial-cluster-token <token>', 'initial cluster token for bootstrapping', 'ETCD_INITIAL_CLUSTER_TOKEN').default('etcd-cluster'))
@@ -54,7 +64,7 @@ export function parseStoreFlags(argv: readonly string[]): StoreConfig {
     .addOption(option('--max-request-bytes <bytes>', 'maximum client request size in bytes the server will accept', 'ETCD_MAX_REQUEST_BYTES').default(1_572_864).argParser(positiveInt('--max-request-bytes')))
     .addOption(option('--auto-compaction-mode <mode>', "interpret 'auto-compaction-retention' as hours ('periodic') or revisions ('revision')", 'ETCD_AUTO_COMPACTION_MODE').default('periodic').choices(['periodic', 'revision']))
     .addOption(option('--auto-compaction-retention <value>', 'auto compaction retention (0 = off); periodic takes a duration (1h, 30m) or hours', 'ETCD_AUTO_COMPACTION_RETENTION').default('0'))
-    .addOption(option('--listen-metrics-urls <urls>', 'additional URLs to serve /metrics and /health on', 'ETCD_LISTEN_METRICS_URLS').default([], '').argParser(urls))
+    .addOption(option('--listen-metrics-urls <urls>', 'additional URLs to serve /metrics and /health on', 'ETCD_LISTEN_METRICS_URLS').default([], '').argParser(urls('--listen-metrics-urls')))
     .addOption(option('--log-level <level>', 'debug, info, warn, error, panic, or fatal', 'ETCD_LOG_LEVEL').default('info').choices(['debug', 'info', 'warn', 'error', 'panic', 'fatal']))
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });

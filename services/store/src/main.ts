@@ -9,6 +9,7 @@ import {
   kvService,
   leaseService,
   maintenanceService,
+  formatId,
   memberIdOf,
   parseInitialCluster,
   parseRetention,
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
   // Client URLs serve gRPC and, like etcd's, /health and /metrics on the same port.
   const clientListeners = await Promise.all(config.listenClientUrls.map((url) => listenClientUrl(url, clientServer, http)));
   const httpServers = await Promise.all(config.listenMetricsUrls.map((url) => serveHttp(url, http)));
-  logger.info({ id: member.self.id.toString(16), cluster: member.clusterId.toString(16), client: config.listenClientUrls, peer: config.listenPeerUrls }, 'store member serving');
+  logger.info({ id: formatId(member.self.id), cluster: formatId(member.clusterId), client: config.listenClientUrls, peer: config.listenPeerUrls }, 'store member serving');
 
   let stopping = false;
   const shutdown = (signal: string): void => {
