@@ -174,17 +174,7 @@ export async function restartMember(cluster: TestCluster, member: MemberHandle, 
   if (options.cutOff !== true) resetPeerConnections(member);
 }
 
-/** A small seeded PRNG (mulberry32), so a failing run's choices can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '@k8ts/testkit';
 
 /** Parsed JSON log lines of a member (TestCluster keeps the last 20,000 characters). */
 export function logEvents(member: MemberHandle): Record<string, unknown>[] {

@@ -5,19 +5,11 @@
  * etcdctl; the key size must hold the largest key number.
  */
 
-/** A seeded PRNG (mulberry32): the same seed gives the same keys on every store compared. */
-export type RandomSource = () => number;
+import { seededRandom } from '@k8ts/testkit';
 
-export function seededRandom(seed: number): RandomSource {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A seeded PRNG: the same seed gives the same keys on every store compared. */
+export type RandomSource = () => number;
+export { seededRandom };
 
 export interface KeySpace {
   readonly keySizeBytes: number;

@@ -1,5 +1,5 @@
 import type { PutResponse, RangeResponse } from '@k8ts/proto';
-import { runClosedLoop } from './closed_loop.js';
+import { runClosedLoop, type ClosedLoopResult } from './closed_loop.js';
 import type { EtcdClientPool } from './etcd_client.js';
 import type { KeyChooser } from './keys.js';
 import type { StoreBenchOptions, TestName } from './options.js';
@@ -56,23 +56,14 @@ export async function runPutTest(context: KvTestContext, shape: PutTestShape): P
       state.written[keyNumber] = 1;
     },
   });
-  return {
+  return resultOf(loop, anomalies, {
     name: shape.name,
     description: `${shape.total} puts, ${plural(shape.clients, 'client')} over ${plural(shape.conns, 'conn')}, ${keyOrder(options)}`,
     unit: 'writes',
     clients: shape.clients,
     conns: shape.conns,
     requested: shape.total,
-    sent: loop.sent,
-    completed: loop.completed,
-    failed: loop.failed,
-    errors: loop.errors,
-    anomalies: anomalies.report(),
-    elapsedMs: loop.elapsedMs,
-    perSecond: ratePerSecond(loop.completed, loop.elapsedMs),
-    latency: loop.latency,
-    stoppedBy: loop.stoppedBy,
-  };
+  });
 }
 
 /**
@@ -115,12 +106,26 @@ export async function runRangeTest(context: KvTestContext, name: TestName, seria
     },
   });
   return {
-    name,
-    description: `${options.rangeTotal} ${serializable ? 'serializable' : 'linearizable'} single-key ranges, ${plural(options.clients, 'client')} over ${plural(options.conns, 'conn')}, ${keyOrder(options)}`,
-    unit: 'reads',
-    clients: options.clients,
-    conns: options.conns,
-    requested: options.rangeTotal,
+    ...resultOf(loop, anomalies, {
+      name,
+      description: `${options.rangeTotal} ${serializable ? 'serializable' : 'linearizable'} single-key ranges, ${plural(options.clients, 'client')} over ${plural(options.conns, 'conn')}, ${keyOrder(options)}`,
+      unit: 'reads',
+      clients: options.clients,
+      conns: options.conns,
+      requested: options.rangeTotal,
+    }),
+    readsFound: found,
+  };
+}
+
+/** A test's result: what it was, and what its closed loop measured. */
+function resultOf(
+  loop: ClosedLoopResult,
+  anomalies: AnomalyLog,
+  test: Pick<TestResult, 'name' | 'description' | 'unit' | 'clients' | 'conns' | 'requested'>,
+): TestResult {
+  return {
+    ...test,
     sent: loop.sent,
     completed: loop.completed,
     failed: loop.failed,
@@ -130,7 +135,6 @@ export async function runRangeTest(context: KvTestContext, name: TestName, seria
     perSecond: ratePerSecond(loop.completed, loop.elapsedMs),
     latency: loop.latency,
     stoppedBy: loop.stoppedBy,
-    readsFound: found,
   };
 }
 
