@@ -145,7 +145,9 @@ export class RaftLog {
         conflict.index > this.committed,
         () => `entry ${conflict.index} conflicts with the committed log (committed ${this.committed})`,
       );
-      this.truncateFrom(conflict.index);
+      // Past our last entry nothing conflicts: only new entries; truncating there would copy the
+      // whole in-memory log for nothing on every append.
+      if (conflict.index <= this.lastIndex()) this.truncateFrom(conflict.index);
       this.append(entries.slice(conflict.index - prevIndex - 1));
     }
     this.commitTo(Math.min(leaderCommit, lastNew));
