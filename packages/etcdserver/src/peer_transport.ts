@@ -132,6 +132,16 @@ export function fromWire(wire: WireMessage): Message {
   };
 }
 
+/** What the transport hands to the store server. */
+export interface PeerHandlers {
+  /** A Raft message for the local node. */
+  step(message: Message): void;
+  /** Proposals a follower's clients made, forwarded to us as its leader. */
+  proposals(from: NodeId, proposals: Uint8Array[]): void;
+  /** Proposals we forwarded that the leader could not take, and why. */
+  refused(from: NodeId, proposals: Uint8Array[], reason: string): void;
+}
+
 /** One peer's outgoing connection: a client stream, re-opened after a failure, dropping while down. */
 class PeerConnection {
   private call: grpc.ClientWritableStream<WireMessage> | undefined;
@@ -209,11 +219,34 @@ export class PeerTransport implements PeerSender {
     for (const message of messages) this.connection(message.to)?.send(toWire(message, clusterId));
   }
 
-  /** The RaftTransport service to register on the peer server, stepping messages into `step`. */
-  register(server: grpc.Server, step: (message: Message) => void): void {
+  /** Forwards our clients' proposals to the leader (one message per call; see ProposalForwarder). */
+  forwardProposals(leader: NodeId, proposals: readonly Uint8Array[]): void {
+    this.connection(leader)?.send(this.proposalsMessage('ForwardedProposals', leader, proposals));
+  }
+
+  /** Tells a follower that the proposals it forwarded were not taken, and why. */
+  refuseProposals(follower: NodeId, proposals: readonly Uint8Array[], reason: string): void {
+    this.connection(follower)?.send(this.proposalsMessage('RefusedProposals', follower, proposals, reason));
+  }
+
+  /** The RaftTransport service to register on the peer server, handing what arrives to `handlers`. */
+  register(server: grpc.Server, handlers: PeerHandlers): void {
     const accept = (wire: WireMessage): grpc.StatusObject | undefined => {
       if (idFromWire(wire.clusterId) !== this.options.clusterId()) {
         return { code: grpc.status.FAILED_PRECONDITION, details: `message from cluster ${String(wire.clusterId)}`, metadata: new grpc.Metadata() };
+      }
+      const [from, to] = [Number(wire.from), Number(wire.to)];
+      if (this.options.isRemoved(from)) {
+        return { code: grpc.status.FAILED_PRECONDITION, details: MEMBER_REMOVED, metadata: new grpc.Metadata() };
+      }
+      if (to !== this.options.selfId) {
+        return { code: grpc.status.FAILED_PRECONDITION, details: `message for member ${to}`, metadata: new grpc.Metadata() };
+      }
+      if (wire.type === 'ForwardedProposals' || wire.type === 'RefusedProposals') {
+        const proposals = wire.entries.map((entry) => new Uint8Array(entry.data));
+        if (wire.type === 'ForwardedProposals') handlers.proposals(from, proposals);
+        else handlers.refused(from, proposals, wire.context ?? '');
+        return undefined;
       }
       let message: Message;
       try {
@@ -221,13 +254,7 @@ export class PeerTransport implements PeerSender {
       } catch (error) {
         return { code: grpc.status.INVALID_ARGUMENT, details: String(error), metadata: new grpc.Metadata() };
       }
-      if (this.options.isRemoved(message.from)) {
-        return { code: grpc.status.FAILED_PRECONDITION, details: MEMBER_REMOVED, metadata: new grpc.Metadata() };
-      }
-      if (message.to !== this.options.selfId) {
-        return { code: grpc.status.FAILED_PRECONDITION, details: `message for member ${message.to}`, metadata: new grpc.Metadata() };
-      }
-      step(message);
+      handlers.step(message);
       return undefined;
     };
     server.addService(this.api.RaftTransport.service, {
@@ -266,6 +293,25 @@ export class PeerTransport implements PeerSender {
   close(): void {
     for (const connection of this.connections.values()) connection.close();
     this.connections.clear();
+  }
+
+  private proposalsMessage(type: WireMessage['type'], to: NodeId, proposals: readonly Uint8Array[], reason?: string): WireMessage {
+    return {
+      clusterId: this.options.clusterId(),
+      type,
+      from: this.options.selfId,
+      to,
+      term: 0,
+      index: 0,
+      logTerm: 0,
+      entries: proposals.map((data) => ({ index: 0, term: 0, type: 'Normal', data })),
+      commit: 0,
+      reject: false,
+      rejectHintIndex: 0,
+      rejectHintTerm: 0,
+      ...(reason === undefined ? {} : { context: reason }),
+      force: false,
+    };
   }
 
   private connection(id: NodeId): PeerConnection | undefined {

@@ -62,7 +62,7 @@ async function cluster(size: number): Promise<Member[]> {
       },
     });
     const server = servers[i] as grpc.Server;
-    transport.register(server, (message) => node.step(message));
+    transport.register(server, { step: (message) => node.step(message), proposals: () => undefined, refused: () => undefined });
     members.push({ node, server, transport, applied });
   }
   for (const member of members) member.node.start();
@@ -101,3 +101,39 @@ describe('RaftNode over the gRPC peer transport', () => {
     expect(await follower.node.propose(Buffer.from('x'))).toMatchObject({ ok: false, leader: leader.node.id });
   });
 });
+
+describe('PeerTransport', () => {
+  test('carries forwarded proposals to the leader and refusals back, beside Raft traffic', async () => {
+    const servers = [new grpc.Server(), new grpc.Server()];
+    const ports = await Promise.all(servers.map(bind));
+    const received: string[] = [];
+    const transports = [1, 2].map((id, i) => {
+      const transport = new PeerTransport({
+        selfId: id,
+        clusterId: () => 7,
+        directory: { peerAddress: (peer) => `127.0.0.1:${ports[peer - 1] ?? 0}` },
+        isRemoved: () => false,
+        onRemovedByPeer: () => undefined,
+        logger,
+      });
+      const text = (batch: Uint8Array[]): string => batch.map((data) => Buffer.from(data).toString()).join(',');
+      transport.register(servers[i] as grpc.Server, {
+        step: (message) => received.push(`${id} stepped ${message.type} from ${message.from}`),
+        proposals: (from, batch) => received.push(`${id} got proposals ${text(batch)} from ${from}`),
+        refused: (from, batch, reason) => received.push(`${id} got refusal of ${text(batch)} from ${from}: ${reason}`),
+      });
+      return transport;
+    });
+    try {
+      const [follower, leader] = transports as [PeerTransport, PeerTransport];
+      follower.forwardProposals(2, [Buffer.from('p1'), Buffer.from('p2')]);
+      leader.refuseProposals(1, [Buffer.from('p2')], 'not the leader');
+      await eventually(() => (received.length === 2 ? true : undefined));
+      expect(received.sort()).toEqual(['1 got refusal of p2 from 2: not the leader', '2 got proposals p1,p2 from 1']);
+    } finally {
+      for (const transport of transports) transport.close();
+      for (const server of servers) server.forceShutdown();
+    }
+  });
+});
+

@@ -8,6 +8,7 @@ import { ServerError, serverErrors } from './errors.js';
 import { LeaseExpiry } from './lease_expiry.js';
 import { formatId, idToWire, type Member } from './members.js';
 import { PEER_CHANNEL_OPTIONS, PeerTransport } from './peer_transport.js';
+import { ProposalForwarder } from './proposal_forwarder.js';
 import { RaftNode, type DurableRaftLog } from './raft_node.js';
 import { ReadBatcher } from './read_batcher.js';
 import { StoreStateMachine, type Command, type Envelope, type KeyValueStore, type MembershipContext } from './state_machine.js';
@@ -73,6 +74,14 @@ interface LeaseReply {
 }
 
 const LEASE_CHECK_MS = 500;
+
+/**
+ * The error for a proposal the leader refused (so one that surely never applies): "no leader" when
+ * leadership was the reason — what clients retry, and what tells them nothing was written.
+ */
+function refusalError(reason: string): ServerError {
+  return reason.includes('leader') ? serverErrors.noLeader() : new ServerError(grpc.status.FAILED_PRECONDITION, `etcdserver: ${reason}`);
+}
 const MAX_REVOKES_PER_CHECK = 500;
 
 /**
@@ -89,6 +98,7 @@ export class EtcdServer {
   private readonly transport: PeerTransport;
   private readonly forwarding = loadLeaderForwarding();
   private readonly forwardClients = new Map<string, ForwardingClient>();
+  private readonly proposalForwarder: ProposalForwarder;
   private requestCounter = 0;
   private readCounter = 0;
   private role: Role = Role.Follower;
@@ -125,6 +135,7 @@ export class EtcdServer {
       onRemovedByPeer: () => this.removedFromCluster(),
       logger: config.logger,
     });
+    this.proposalForwarder = new ProposalForwarder((leader, proposals) => this.transport.forwardProposals(leader, proposals));
     const random: RandomSource = { int: (max) => randomBytes(4).readUInt32BE(0) % max };
     this.node = new RaftNode({
       raft: {
@@ -155,7 +166,11 @@ export class EtcdServer {
 
   /** Registers the peer-facing services and starts the node. */
   start(peerServer: grpc.Server): void {
-    this.transport.register(peerServer, (message) => this.node.step(message));
+    this.transport.register(peerServer, {
+      step: (message) => this.node.step(message),
+      proposals: (from, proposals) => this.takeForwardedProposals(from, proposals),
+      refused: (_from, proposals, reason) => this.forwardedProposalsRefused(proposals, reason),
+    });
     peerServer.addService(this.forwarding.LeaderForwarding.service, this.forwardingHandlers());
     this.node.start();
     this.leaseTimer = setInterval(() => void this.revokeExpiredLeases(), LEASE_CHECK_MS);
@@ -273,16 +288,51 @@ export class EtcdServer {
     return this.stateMachine.store().sizeBytes() > this.config.quotaBackendBytes;
   }
 
-  /** Hands a proposal to Raft: here if leading, else to the leader. */
+  /**
+   * Hands a proposal to Raft: here if leading, else to the leader. A command goes to the leader on
+   * the peer stream, unanswered (its apply, a refusal or the timeout tells the waiter); a membership
+   * change, rare and answered, as a call.
+   */
   private async propose(proposal: Proposal): Promise<void> {
+    if (proposal.kind === 'command' && !this.isLeader() && this.leader() !== 0) {
+      this.proposalForwarder.forward(this.leader(), proposal.data);
+      return;
+    }
     const local = await this.proposeLocally(proposal);
     if (local.ok) return;
     const leader = local.leader || this.leader();
     if (leader === 0 || leader === this.config.memberId) throw leader === 0 ? serverErrors.noLeader() : serverErrors.leaderChanged();
-    const request =
-      proposal.kind === 'command' ? { command: proposal.data } : { command: encodeJson(proposal.change), membership_change: true };
+    if (proposal.kind === 'command') {
+      this.proposalForwarder.forward(leader, proposal.data);
+      return;
+    }
+    const request = { command: encodeJson(proposal.change), membership_change: true };
     const reply = await this.forward<ProposeReply>((client, options, callback) => client.Propose(request, options, callback));
-    if (!reply.ok) throw reply.reason.includes('leader') ? serverErrors.noLeader() : new ServerError(grpc.status.FAILED_PRECONDITION, `etcdserver: ${reply.reason}`);
+    if (!reply.ok) throw refusalError(reply.reason);
+  }
+
+  /** As the leader: proposals a follower forwarded; those Raft does not take are sent back. */
+  private takeForwardedProposals(from: number, proposals: readonly Uint8Array[]): void {
+    void Promise.all(proposals.map((data) => this.node.propose(data))).then((results) => {
+      const refused = new Map<string, Uint8Array[]>();
+      results.forEach((result, i) => {
+        if (!result.ok) refused.set(result.reason, [...(refused.get(result.reason) ?? []), proposals[i] as Uint8Array]);
+      });
+      for (const [reason, batch] of refused) this.transport.refuseProposals(from, batch, reason);
+    });
+  }
+
+  /** As a follower: the leader did not take these proposals of ours, so they will never apply. */
+  private forwardedProposalsRefused(proposals: readonly Uint8Array[], reason: string): void {
+    for (const data of proposals) {
+      let id: string;
+      try {
+        id = decodeJson<Envelope>(data).id;
+      } catch {
+        continue; // not ours to answer
+      }
+      this.stateMachine.waiters.fail(id, refusalError(reason));
+    }
   }
 
   private async proposeLocally(proposal: Proposal): Promise<{ ok: boolean; leader: number; reason?: string }> {

@@ -6,7 +6,7 @@ import { serverErrors } from './errors.js';
  * to a leader change) times out, as etcd's "request timed out".
  */
 export class ApplyWaiters<T> {
-  private readonly waiting = new Map<string, { resolve: (result: T) => void; timer: NodeJS.Timeout }>();
+  private readonly waiting = new Map<string, { resolve: (result: T) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
 
   constructor(private readonly maxWaiting = 100_000) {}
 
@@ -17,7 +17,7 @@ export class ApplyWaiters<T> {
         this.waiting.delete(id);
         reject(serverErrors.timeout());
       }, timeoutMs);
-      this.waiting.set(id, { resolve, timer });
+      this.waiting.set(id, { resolve, reject, timer });
     });
   }
 
@@ -28,6 +28,15 @@ export class ApplyWaiters<T> {
     this.waiting.delete(id);
     clearTimeout(waiter.timer);
     waiter.resolve(result);
+  }
+
+  /** The command will never apply (the leader refused it): its waiter fails now, not at its timeout. */
+  fail(id: string, error: Error): void {
+    const waiter = this.waiting.get(id);
+    if (waiter === undefined) return;
+    this.waiting.delete(id);
+    clearTimeout(waiter.timer);
+    waiter.reject(error);
   }
 
   size(): number {

@@ -19,7 +19,9 @@ export type RaftMessageType =
   | 'InstallSnapshot'
   | 'TimeoutNow'
   | 'ReadIndex'
-  | 'ReadIndexResponse';
+  | 'ReadIndexResponse'
+  | 'ForwardedProposals'
+  | 'RefusedProposals';
 
 export type RaftEntryType = 'Normal' | 'Membership';
 
