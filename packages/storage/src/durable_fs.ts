@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -21,6 +22,20 @@ export async function writeFully(handle: FileHandle, bytes: Uint8Array, position
   let written = 0;
   while (written < bytes.length) {
     const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, position + written);
+    if (bytesWritten <= 0) throw new Error(`write returned ${bytesWritten} with ${bytes.length - written} bytes left`);
+    written += bytesWritten;
+  }
+}
+
+/**
+ * `writeFully` done synchronously on the calling thread. For the WAL's appends: a write into the page
+ * cache takes microseconds, less than handing it to libuv's thread pool and back, and the fdatasync
+ * that follows (the slow part) stays asynchronous.
+ */
+export function writeFullySync(handle: FileHandle, bytes: Uint8Array, position: number): void {
+  let written = 0;
+  while (written < bytes.length) {
+    const bytesWritten = writeSync(handle.fd, bytes, written, bytes.length - written, position + written);
     if (bytesWritten <= 0) throw new Error(`write returned ${bytesWritten} with ${bytes.length - written} bytes left`);
     written += bytesWritten;
   }

@@ -3,7 +3,7 @@ import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { TEMP_SUFFIX, fsyncDirectory, writeFully } from '../durable_fs.js';
+import { TEMP_SUFFIX, fsyncDirectory, writeFully, writeFullySync } from '../durable_fs.js';
 import { StorageError, invariant } from '../errors.js';
 import { WAL_FORMAT_VERSION, WalRecordType, encodeRecord, type WalRecord } from './records.js';
 import { segmentFileName, type SegmentId } from './segment_name.js';
@@ -215,7 +215,7 @@ export class WalWriter {
   private async writeAndSync(chunk: readonly Buffer[], records: number, sync = true): Promise<void> {
     if (chunk.length === 0) return;
     const bytes = chunk.length === 1 ? (chunk[0] as Buffer) : Buffer.concat(chunk);
-    await writeFully(this.handle, bytes, this.sizeBytes);
+    writeFullySync(this.handle, bytes, this.sizeBytes);
     this.sizeBytes += bytes.length;
     if (!sync) return;
     const started = performance.now();
