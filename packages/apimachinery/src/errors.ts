@@ -70,6 +70,8 @@ export interface FieldError {
   readonly detail?: string;
   /** NotSupported: the values that are. */
   readonly supported?: readonly string[];
+  /** How Go prints `value` where kube shows it in Go syntax (map[string]string{...}); used instead when set. */
+  readonly goValue?: string;
 }
 
 export type FieldErrorType =
@@ -117,7 +119,7 @@ export function fieldErrorBody(error: FieldError): string {
     case 'FieldValueRequired':
       return detail === '' ? 'Required value' : `Required value: ${detail}`;
     case 'FieldValueInvalid':
-      return `Invalid value: ${formatValue(error.value)}${detail === '' ? '' : `: ${detail}`}`;
+      return `Invalid value: ${error.goValue ?? formatValue(error.value)}${detail === '' ? '' : `: ${detail}`}`;
     case 'FieldValueNotSupported':
       return `Unsupported value: ${formatValue(error.value)}: supported values: ${(error.supported ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'FieldValueDuplicate':

@@ -2,6 +2,28 @@
  * Kubernetes API rules with no I/O, shared by the API server and the components:
  * - `resources`: the served resources (discovery, paths, short names, subresources).
  * - `errors`: kube-apiserver's Status errors and field errors.
+ * - `table`: server-side table output (what `kubectl get` prints).
+ * - `openapi`: OpenAPI v3 documents and the unknown-field check, from schemas generated from kubernetes-types.
+ * - label and field selectors, quantities, validation and defaulting as Kubernetes does them.
+ * - `patch`: JSON, merge, strategic merge patches and server-side apply.
  */
 export * from './resources.js';
 export * from './errors.js';
+export * from './table/index.js';
+export * from './openapi/index.js';
+export * from './labels.js';
+export * from './fields.js';
+export * from './quantity.js';
+export * from './patch/index.js';
+export { applyDefaults, pullPolicyFor } from './defaults.js';
+export {
+  validateObject,
+  validateObjectMeta,
+  validateObjectMetaUpdate,
+  validateLabels,
+  validateAnnotations,
+  validateLabelSelector,
+  validatePodSpec,
+  validatePodTemplateSpec,
+  type GoValueFieldError,
+} from './validation/index.js';

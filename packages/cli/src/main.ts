@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { storeBenchCommand } from '@k8ts/bench';
 import { simulateCommand } from '@k8ts/raft/sim';
+import { clusterCommands } from './local_cluster.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -9,6 +10,8 @@ const program = new Command()
   .name('k8ts')
   .description('k8ts: a Kubernetes-style cluster runtime whose control plane runs as real, separate processes')
   .version(version);
+
+clusterCommands(program);
 
 const sim = program.command('sim').description('deterministic simulations of k8ts components');
 sim

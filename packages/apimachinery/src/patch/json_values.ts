@@ -1,0 +1,39 @@
+/** Plain JSON values as patches see them, and the few operations every patch type needs. */
+export type JsonObject = { [key: string]: unknown };
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function cloneJson<T>(value: T): T {
+  return value === undefined ? value : structuredClone(value);
+}
+
+/** Structural equality of two JSON values (key order does not matter, array order does). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((item, index) => jsonEqual(item, b[index]));
+  }
+  if (isJsonObject(a) && isJsonObject(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((key) => key in b && jsonEqual(a[key], b[key]));
+  }
+  return false;
+}
+
+/**
+ * A value as Go's `%v` prints a decoded JSON value: kube-apiserver's patch errors embed patch
+ * fragments this way ("map[$patch:delete]"), so our messages do too.
+ */
+export function goFormat(value: unknown): string {
+  if (value === null || value === undefined) return '<nil>';
+  if (Array.isArray(value)) return `[${value.map(goFormat).join(' ')}]`;
+  if (isJsonObject(value)) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${key}:${goFormat(value[key])}`);
+    return `map[${entries.join(' ')}]`;
+  }
+  return String(value);
+}

@@ -1,0 +1,73 @@
+import { findResource, RESOURCES, type ResourceType } from '@k8ts/apimachinery';
+import type { Logger } from 'pino';
+import { EtcdClient } from './etcd_client.js';
+import { ObjectStore } from './object_store.js';
+import { ResourceService } from './resource_service.js';
+import { RestHandler } from './rest/handler.js';
+import { ResourceWatchCache } from './watch_cache.js';
+
+export interface ApiServerConfig {
+  /** etcd v3 endpoints (host:port or http://host:port): k8ts-store members or real etcd. */
+  readonly etcdServers: readonly string[];
+  /** host:port clients reach this server at. */
+  readonly serverAddress: string;
+  readonly logger: Logger;
+  readonly bookmarkIntervalMs?: number;
+}
+
+/** The namespaces kube-apiserver makes sure exist at start. */
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/**
+ * One API server replica: stateless over the store, so any number can run side by side. It holds
+ * a watch cache per resource (one store watch each) and serves the REST API from `handler`.
+ */
+export class ApiServer {
+  readonly etcd: EtcdClient;
+  readonly store: ObjectStore;
+  readonly service: ResourceService;
+  readonly caches = new Map<ResourceType, ResourceWatchCache>();
+  readonly rest: RestHandler;
+
+  constructor(config: ApiServerConfig) {
+    this.etcd = new EtcdClient(config.etcdServers);
+    this.store = new ObjectStore(this.etcd);
+    this.service = new ResourceService(this.store);
+    for (const type of RESOURCES) this.caches.set(type, new ResourceWatchCache(type, this.etcd, config.logger));
+    this.rest = new RestHandler({
+      service: this.service,
+      caches: this.caches,
+      logger: config.logger,
+      serverAddress: config.serverAddress,
+      ...(config.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: config.bookmarkIntervalMs }),
+      storeHealthy: () => this.storeHealthy(),
+    });
+  }
+
+  /** Creates the system namespaces if missing and fills the watch caches. */
+  async start(): Promise<void> {
+    const namespaces = findResource('', 'v1', 'namespaces') as ResourceType;
+    for (const name of SYSTEM_NAMESPACES) {
+      try {
+        await this.service.create(namespaces, undefined, { metadata: { name } }, { fieldManager: 'kube-apiserver' });
+      } catch (error) {
+        if ((error as { reason?: string }).reason !== 'AlreadyExists') throw error;
+      }
+    }
+    await Promise.all([...this.caches.values()].map((cache) => cache.start()));
+  }
+
+  stop(): void {
+    for (const cache of this.caches.values()) cache.stop();
+    this.etcd.close();
+  }
+
+  private async storeHealthy(): Promise<boolean> {
+    try {
+      await this.etcd.range({ key: Buffer.from('/registry/health') });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

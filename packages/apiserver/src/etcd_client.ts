@@ -1,0 +1,131 @@
+import * as grpc from '@grpc/grpc-js';
+import {
+  loadEtcdApi,
+  type Compare,
+  type KeyValue,
+  type RangeRequest,
+  type RangeResponse,
+  type RequestOp,
+  type TxnResponse,
+  type WatchRequest,
+  type WatchResponse,
+} from '@k8ts/proto';
+
+type Callback<Response> = (error: grpc.ServiceError | null, response?: Response) => void;
+type Unary<Request, Response> = (request: Request, options: grpc.CallOptions, callback: Callback<Response>) => grpc.ClientUnaryCall;
+
+interface KvClient extends grpc.Client {
+  Range: Unary<Partial<RangeRequest>, RangeResponse>;
+  Txn: Unary<{ compare: Partial<Compare>[]; success: Partial<RequestOp>[]; failure: Partial<RequestOp>[] }, TxnResponse>;
+}
+
+interface WatchClient extends grpc.Client {
+  Watch: (options?: grpc.CallOptions) => grpc.ClientDuplexStream<WatchRequest, WatchResponse>;
+}
+
+/** etcd's message for a read or watch below the compacted revision. */
+export const COMPACTED_MESSAGE = 'etcdserver: mvcc: required revision has been compacted';
+
+export class EtcdError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EtcdError';
+  }
+
+  get compacted(): boolean {
+    return this.message.includes('required revision has been compacted');
+  }
+}
+
+/** The end of the range of every key with `prefix` (etcd's "prefix" range_end). */
+export function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if ((end[i] as number) < 0xff) {
+      end[i] = (end[i] as number) + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}
+
+const RETRYABLE = new Set([grpc.status.UNAVAILABLE]);
+
+/**
+ * The API server's client of the etcd v3 API: one connection per endpoint, requests go to the
+ * current one and move to the next when it is unavailable (a member killed, a cut network).
+ * Works against k8ts-store and real etcd alike.
+ */
+export class EtcdClient {
+  private readonly kvs: KvClient[];
+  private readonly watches: WatchClient[];
+  private current = 0;
+
+  constructor(
+    readonly endpoints: readonly string[],
+    private readonly requestTimeoutMs = 10_000,
+  ) {
+    if (endpoints.length === 0) throw new RangeError('no etcd endpoints');
+    const api = loadEtcdApi();
+    const options: grpc.ChannelOptions = { 'grpc.max_receive_message_length': 256 * 1024 * 1024, 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2000 };
+    const credentials = grpc.credentials.createInsecure();
+    this.kvs = endpoints.map((endpoint) => new api.KV(stripScheme(endpoint), credentials, options) as unknown as KvClient);
+    this.watches = endpoints.map((endpoint) => new api.Watch(stripScheme(endpoint), credentials, options) as unknown as WatchClient);
+  }
+
+  range(request: Partial<RangeRequest>): Promise<RangeResponse> {
+    return this.unary((kv, options, callback) => kv.Range(request, options, callback), true);
+  }
+
+  /**
+   * A transaction. Retried on another endpoint only when `idempotent`: a write that timed out may
+   * have happened, and callers' compares decide what a retry means.
+   */
+  txn(compare: Partial<Compare>[], success: Partial<RequestOp>[], failure: Partial<RequestOp>[] = [], idempotent = false): Promise<TxnResponse> {
+    return this.unary((kv, options, callback) => kv.Txn({ compare, success, failure }, options, callback), idempotent);
+  }
+
+  /** A raw watch stream on the current endpoint (the watch cache manages its lifecycle). */
+  watchStream(): grpc.ClientDuplexStream<WatchRequest, WatchResponse> {
+    return (this.watches[this.current] as WatchClient).Watch();
+  }
+
+  /** The stream failed: let the next one go to another endpoint. */
+  rotate(): void {
+    this.current = (this.current + 1) % this.endpoints.length;
+  }
+
+  close(): void {
+    for (const client of [...this.kvs, ...this.watches]) client.close();
+  }
+
+  private async unary<T>(call: (kv: KvClient, options: grpc.CallOptions, callback: Callback<T>) => void, retry: boolean): Promise<T> {
+    let lastError: EtcdError | undefined;
+    const attempts = retry ? this.endpoints.length : 1;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const kv = this.kvs[this.current] as KvClient;
+      try {
+        return await new Promise<T>((resolve, reject) =>
+          call(kv, { deadline: Date.now() + this.requestTimeoutMs }, (error, response) => {
+            if (error || response === undefined) reject(new EtcdError(error?.code ?? grpc.status.UNKNOWN, error?.details ?? 'no response'));
+            else resolve(response);
+          }),
+        );
+      } catch (error) {
+        lastError = error as EtcdError;
+        if (!RETRYABLE.has(lastError.code)) throw lastError;
+        this.rotate();
+      }
+    }
+    throw lastError ?? new EtcdError(grpc.status.UNAVAILABLE, 'no endpoint');
+  }
+}
+
+function stripScheme(endpoint: string): string {
+  return endpoint.replace(/^https?:\/\//, '').replace(/\/$/, '');
+}
+
+export type { KeyValue };

@@ -1,0 +1,11 @@
+/**
+ * The API server's logic, used by services/apiserver:
+ * - `ApiServer`: one replica (store client, watch caches, REST handler).
+ * - `ResourceService`: the API verbs on objects, independent of HTTP.
+ * - `ObjectStore`, `EtcdClient`: objects in an etcd v3 store (k8ts-store or real etcd).
+ */
+export { ApiServer, type ApiServerConfig } from './api_server.js';
+export { ResourceService, type DeleteOptions, type WriteOptions } from './resource_service.js';
+export { ObjectStore, objectKey, type KubeObject, type ObjectMeta } from './object_store.js';
+export { EtcdClient } from './etcd_client.js';
+export { RestHandler } from './rest/handler.js';

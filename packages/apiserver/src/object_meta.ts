@@ -1,0 +1,107 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { apiErrors, apiVersionOf, type ResourceType } from '@k8ts/apimachinery';
+import type { KubeObject } from './object_store.js';
+
+/** The characters kube uses for generateName suffixes (no vowels, no look-alikes). */
+const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+export function generateNameSuffix(): string {
+  let suffix = '';
+  for (let i = 0; i < 5; i++) suffix += SUFFIX_ALPHABET[randomInt(SUFFIX_ALPHABET.length)];
+  return suffix;
+}
+
+/** Seconds-precision RFC 3339, as metav1.Time serializes. */
+export function timestamp(now: Date): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The request body as an object of `type` in `namespace`: kind and apiVersion must match the URL
+ * (or be left out), and so must the namespace; kube answers BadRequest otherwise.
+ */
+export function checkBodyIdentity(type: ResourceType, body: unknown, namespace: string | undefined): KubeObject {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw apiErrors.badRequest('the object provided is unrecognized or could not be decoded: expected an object');
+  }
+  const object = body as KubeObject;
+  const apiVersion = apiVersionOf(type);
+  if (object.apiVersion !== undefined && object.apiVersion !== apiVersion) {
+    throw apiErrors.badRequest(`the API version in the data (${object.apiVersion}) does not match the expected API version (${apiVersion})`);
+  }
+  if (object.kind !== undefined && object.kind !== type.kind) {
+    throw apiErrors.badRequest(`the kind in the data (${object.kind}) does not match the expected kind (${type.kind})`);
+  }
+  object.apiVersion = apiVersion;
+  object.kind = type.kind;
+  object.metadata = { ...(object.metadata ?? {}) };
+  if (type.namespaced) {
+    const inBody = object.metadata.namespace;
+    if (inBody !== undefined && inBody !== '' && namespace !== undefined && inBody !== namespace) {
+      throw apiErrors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    if (namespace !== undefined) object.metadata.namespace = namespace;
+  } else {
+    delete object.metadata.namespace;
+  }
+  return object;
+}
+
+/** Resources whose strategies track metadata.generation (kube 1.32: the workload controllers' objects). */
+const GENERATION_TRACKED = new Set(['deployments', 'replicasets']);
+
+/** What the server sets on every new object, whatever the client sent in those fields. */
+export function initializeMetadata(type: ResourceType, object: KubeObject, now: Date): void {
+  const metadata = object.metadata ?? {};
+  if ((metadata.name === undefined || metadata.name === '') && metadata.generateName) {
+    metadata.name = metadata.generateName + generateNameSuffix();
+  }
+  metadata.uid = randomUUID();
+  metadata.creationTimestamp = timestamp(now);
+  if (GENERATION_TRACKED.has(type.resource)) metadata.generation = 1;
+  else delete metadata.generation;
+  delete metadata.resourceVersion;
+  delete metadata.deletionTimestamp;
+  delete metadata.deletionGracePeriodSeconds;
+  object.metadata = metadata;
+}
+
+/** Whether anything but metadata and status differs: what bumps metadata.generation. */
+export function specChanged(before: KubeObject, after: KubeObject): boolean {
+  const strip = ({ metadata: _m, status: _s, ...rest }: KubeObject): unknown => rest;
+  return JSON.stringify(strip(before)) !== JSON.stringify(strip(after));
+}
+
+/**
+ * An update's metadata rules: the server-owned fields keep their stored values, generation moves
+ * when the spec changes, and (for resources with a status subresource) the main resource's update
+ * leaves status alone, as kube's strategies do.
+ */
+export function carryOverOnUpdate(type: ResourceType, current: KubeObject, next: KubeObject, subresource: 'status' | undefined): void {
+  const was = current.metadata ?? {};
+  const meta = next.metadata ?? {};
+  meta.uid = was.uid as string;
+  meta.creationTimestamp = was.creationTimestamp as string;
+  if (was.deletionTimestamp !== undefined) meta.deletionTimestamp = was.deletionTimestamp;
+  else delete meta.deletionTimestamp;
+  if (was.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = was.deletionGracePeriodSeconds;
+  else delete meta.deletionGracePeriodSeconds;
+  const hasStatus = type.subresources.includes('status');
+  if (subresource === 'status') {
+    // Only status changes through /status.
+    const status = next['status'];
+    Object.assign(next, structuredClone({ ...current, metadata: meta }));
+    if (status === undefined) delete next['status'];
+    else next['status'] = status;
+    meta.labels = was.labels as Record<string, string>;
+    meta.annotations = was.annotations as Record<string, string>;
+  } else if (hasStatus) {
+    if (current['status'] === undefined) delete next['status'];
+    else next['status'] = structuredClone(current['status']);
+  }
+  if (GENERATION_TRACKED.has(type.resource)) meta.generation = (was.generation ?? 1) + (subresource === undefined && specChanged(current, next) ? 1 : 0);
+  else delete meta.generation;
+  next.metadata = meta;
+  if (meta.labels === undefined) delete meta.labels;
+  if (meta.annotations === undefined) delete meta.annotations;
+}

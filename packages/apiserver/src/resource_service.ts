@@ -1,0 +1,265 @@
+import { apiErrors, findResource, type ResourceType } from '@k8ts/apimachinery';
+import { carryOverOnUpdate, checkBodyIdentity, initializeMetadata, timestamp } from './object_meta.js';
+import type { KubeObject, ListResult, ObjectStore } from './object_store.js';
+import { admitCreate } from './admission.js';
+import { applyPatch, defaultObject, recordManager, validate, type PatchType } from './rules.js';
+
+export interface WriteOptions {
+  /** dryRun=All: everything but the store write. */
+  readonly dryRun?: boolean;
+  readonly fieldManager?: string;
+  /** server-side apply: take fields other managers own. */
+  readonly force?: boolean;
+}
+
+export interface DeleteOptions extends WriteOptions {
+  readonly gracePeriodSeconds?: number;
+  readonly propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  readonly preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export type DeleteResult = { readonly deleted: true; readonly object: KubeObject } | { readonly deleted: false; readonly object: KubeObject };
+
+const NAMESPACES = findResource('', 'v1', 'namespaces') as ResourceType;
+const PODS = findResource('', 'v1', 'pods') as ResourceType;
+
+/**
+ * The verbs of the Kubernetes API on objects, independent of HTTP: what the REST handlers (and the
+ * components' gRPC API) call. Every write runs the same steps as kube-apiserver's generic registry:
+ * identity checks, defaulting, metadata, validation, admission, then one conditional store write.
+ */
+export class ResourceService {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  get(type: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject> {
+    return this.store.get(type, namespace, name);
+  }
+
+  list(type: ResourceType, namespace: string | undefined, options: { limit?: number; continueToken?: string }): Promise<ListResult> {
+    return this.store.list(type, namespace, options);
+  }
+
+  async create(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions = {}): Promise<KubeObject> {
+    const object = checkBodyIdentity(type, body, namespace);
+    if (type.namespaced && !object.metadata?.namespace) throw apiErrors.badRequest('the server could not find the requested resource: a namespace is required');
+    const now = this.clock();
+    initializeMetadata(type, object, now);
+    defaultObject(type, object, 'create');
+    recordManager(type, undefined, object, options.fieldManager ?? 'unknown', 'Update', timestamp(now));
+    const errors = validate(type, object, undefined);
+    if (errors.length > 0) throw apiErrors.invalid(type, object.metadata?.name ?? '', errors);
+    await this.checkNamespaceOpen(type, object);
+    await admitCreate(type, object, this.store);
+    if (options.dryRun) return object;
+    return this.store.create(type, object);
+  }
+
+  /** PUT: a whole object, conditional on its resourceVersion when the client sent one. */
+  async update(type: ResourceType, namespace: string | undefined, name: string, body: unknown, subresource: 'status' | undefined, options: WriteOptions = {}): Promise<KubeObject> {
+    const object = checkBodyIdentity(type, body, namespace);
+    if (object.metadata?.name !== undefined && object.metadata.name !== name) {
+      throw apiErrors.badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    object.metadata = { ...object.metadata, name };
+    const expected = object.metadata.resourceVersion;
+    const result = await this.guaranteedUpdate(type, namespace, name, (current) => {
+      if (expected !== undefined && expected !== '' && expected !== current.metadata?.resourceVersion) throw apiErrors.staleResourceVersion(type, name);
+      return this.prepareUpdate(type, current, structuredClone(object), subresource, options);
+    });
+    return result.object;
+  }
+
+  async patch(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patchType: PatchType,
+    body: unknown,
+    subresource: 'status' | undefined,
+    options: WriteOptions = {},
+  ): Promise<KubeObject> {
+    const manager = options.fieldManager ?? (patchType === 'apply' ? undefined : 'unknown');
+    if (manager === undefined) throw apiErrors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+    if (patchType === 'apply') {
+      try {
+        await this.store.get(type, namespace, name);
+      } catch (error) {
+        if ((error as { reason?: string }).reason !== 'NotFound') throw error;
+        // Apply creates what does not exist.
+        const created = applyPatch(type, undefined, patchType, body, { manager, force: options.force ?? false, now: timestamp(this.clock()) });
+        return this.create(type, namespace, { ...created, metadata: { ...created.metadata, name } }, { ...options, fieldManager: manager });
+      }
+    }
+    const result = await this.guaranteedUpdate(type, namespace, name, (current) => {
+      const patched = applyPatch(type, current, patchType, body, { manager, force: options.force ?? false, now: timestamp(this.clock()) });
+      const expected = patched.metadata?.resourceVersion;
+      if (expected !== undefined && expected !== current.metadata?.resourceVersion) throw apiErrors.staleResourceVersion(type, name);
+      const identity = checkBodyIdentity(type, patched, namespace);
+      if (identity.metadata?.name !== name) throw apiErrors.badRequest(`the name of the object (${identity.metadata?.name}) does not match the name on the URL (${name})`);
+      return this.prepareUpdate(type, current, identity, subresource, { ...options, fieldManager: manager }, patchType === 'apply' ? 'Apply' : 'Update');
+    });
+    return result.object;
+  }
+
+  /**
+   * DELETE: immediate, or graceful (a pod on a node gets a deletionTimestamp and its kubelet
+   * finishes it), or held by finalizers (the object stays, marked, until they are removed).
+   */
+  async delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<DeleteResult> {
+    let deleted = false;
+    const result = await this.guaranteedUpdate(type, namespace, name, (current) => {
+      const meta = current.metadata ?? {};
+      if (options.preconditions?.uid && options.preconditions.uid !== meta.uid) {
+        throw apiErrors.conflict(type, name, `Precondition failed: UID in precondition: ${options.preconditions.uid}, UID in object meta: ${meta.uid}`);
+      }
+      if (options.preconditions?.resourceVersion && options.preconditions.resourceVersion !== meta.resourceVersion) {
+        throw apiErrors.conflict(type, name, `Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`);
+      }
+      const finalizers = [...(meta.finalizers ?? [])];
+      if (options.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+      if (options.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+      const now = this.clock();
+      if (type.resource === 'namespaces') {
+        // A namespace always goes through Terminating: the namespace controller empties it first.
+        meta.deletionTimestamp ??= timestamp(now);
+        const status = (current['status'] ?? {}) as Record<string, unknown>;
+        current['status'] = { ...status, phase: 'Terminating' };
+        const specFinalizers = ((current['spec'] as { finalizers?: string[] } | undefined)?.finalizers ?? []).length;
+        if (specFinalizers === 0 && finalizers.length === 0) return this.finishDelete(options, () => (deleted = true), current);
+        meta.finalizers = finalizers;
+        return options.dryRun ? this.abort(current) : current;
+      }
+      const grace = this.gracePeriod(type, current, options);
+      if (finalizers.length > 0 || grace > 0) {
+        if (finalizers.length > 0) meta.finalizers = finalizers;
+        else delete meta.finalizers;
+        if (meta.deletionTimestamp === undefined || grace < (meta.deletionGracePeriodSeconds ?? Infinity)) {
+          meta.deletionTimestamp = timestamp(new Date(now.getTime() + grace * 1000));
+          meta.deletionGracePeriodSeconds = grace;
+        }
+        if (finalizers.length === 0 && grace === 0) return this.finishDelete(options, () => (deleted = true), current);
+        return options.dryRun ? this.abort(current) : current;
+      }
+      return this.finishDelete(options, () => (deleted = true), current);
+    });
+    return { deleted: deleted || result.deleted, object: result.object };
+  }
+
+  /**
+   * pods/binding: puts a pod on a node, once. A pod that already has a node is a Conflict, so two
+   * schedulers that both believe they lead can never bind one pod twice.
+   */
+  async bind(namespace: string, name: string, node: string): Promise<KubeObject> {
+    const binding = { group: '', resource: 'pods/binding' };
+    const { object } = await this.guaranteedUpdate(PODS, namespace, name, (pod) => {
+      const spec = (pod['spec'] ?? {}) as { nodeName?: string };
+      if (spec.nodeName) throw apiErrors.conflict(binding, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+      if (pod.metadata?.deletionTimestamp) throw apiErrors.conflict(binding, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+      spec.nodeName = node;
+      pod['spec'] = spec;
+      const status = (pod['status'] ?? {}) as { conditions?: { type: string }[] };
+      const conditions = (status.conditions ?? []).filter((condition) => condition.type !== 'PodScheduled');
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(this.clock()) } as { type: string });
+      pod['status'] = { ...status, conditions };
+      return pod;
+    });
+    return object;
+  }
+
+  /** DELETE on a collection: each matching object as its own delete. */
+  async deleteCollection(type: ResourceType, namespace: string | undefined, matches: (object: KubeObject) => boolean, options: DeleteOptions = {}): Promise<KubeObject[]> {
+    const { items } = await this.store.list(type, namespace);
+    const done: KubeObject[] = [];
+    for (const item of items.filter(matches)) {
+      try {
+        done.push((await this.delete(type, item.metadata?.namespace, item.metadata?.name ?? '', options)).object);
+      } catch (error) {
+        if ((error as { reason?: string }).reason !== 'NotFound') throw error;
+      }
+    }
+    return done;
+  }
+
+  /** The store's read-change-write loop; a dry run's change ends it early with its would-be result. */
+  private async guaranteedUpdate(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    change: (current: KubeObject) => KubeObject | undefined,
+  ): Promise<{ object: KubeObject; deleted: boolean }> {
+    try {
+      return await this.store.guaranteedUpdate(type, namespace, name, change);
+    } catch (error) {
+      if (error instanceof DryRunResult) return { object: error.object, deleted: error.deleted };
+      throw error;
+    }
+  }
+
+  private prepareUpdate(
+    type: ResourceType,
+    current: KubeObject,
+    next: KubeObject,
+    subresource: 'status' | undefined,
+    options: WriteOptions,
+    operation: 'Update' | 'Apply' = 'Update',
+  ): KubeObject | undefined {
+    carryOverOnUpdate(type, current, next, subresource);
+    defaultObject(type, next, 'update');
+    if (operation === 'Update') recordManager(type, current, next, options.fieldManager ?? 'unknown', 'Update', timestamp(this.clock()));
+    const errors = validate(type, next, current);
+    if (errors.length > 0) throw apiErrors.invalid(type, next.metadata?.name ?? '', errors);
+    const meta = next.metadata ?? {};
+    // The last finalizer removed from an object being deleted: it goes now.
+    if (meta.deletionTimestamp !== undefined && (meta.finalizers ?? []).length === 0 && !this.waitsForGrace(type, next)) {
+      return options.dryRun ? this.abort(current) : undefined;
+    }
+    if (options.dryRun) return this.abort(next);
+    return next;
+  }
+
+  private waitsForGrace(type: ResourceType, object: KubeObject): boolean {
+    if (type.resource === 'namespaces') return ((object['spec'] as { finalizers?: string[] } | undefined)?.finalizers ?? []).length > 0;
+    return (object.metadata?.deletionGracePeriodSeconds ?? 0) > 0;
+  }
+
+  /** Grace for a delete: pods on a node get their termination grace period; everything else none. */
+  private gracePeriod(type: ResourceType, current: KubeObject, options: DeleteOptions): number {
+    if (type.resource !== 'pods') return 0;
+    const spec = (current['spec'] ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
+    const phase = (current['status'] as { phase?: string } | undefined)?.phase;
+    if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
+    return Math.max(0, options.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30);
+  }
+
+  private finishDelete(options: DeleteOptions, markDeleted: () => void, current: KubeObject): undefined {
+    markDeleted();
+    if (options.dryRun) throw new DryRunResult(current, true);
+    return undefined;
+  }
+
+  private abort(object: KubeObject): never {
+    throw new DryRunResult(object, false);
+  }
+
+  private async checkNamespaceOpen(type: ResourceType, object: KubeObject): Promise<void> {
+    if (!type.namespaced) return;
+    const namespace = object.metadata?.namespace as string;
+    const found = await this.store.get(NAMESPACES, undefined, namespace);
+    if (found.metadata?.deletionTimestamp !== undefined) {
+      throw apiErrors.forbidden(type, object.metadata?.name ?? '', `unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+}
+
+/** A dry run stops a guaranteed update before its write, carrying what would have been written. */
+class DryRunResult extends Error {
+  constructor(
+    readonly object: KubeObject,
+    readonly deleted: boolean,
+  ) {
+    super('dry run');
+  }
+}

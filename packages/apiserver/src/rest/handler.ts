@@ -1,0 +1,248 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { KubeObject } from '../object_store.js';
+import type { DeleteOptions, ResourceService, WriteOptions } from '../resource_service.js';
+import { apiErrors, apiVersionOf, strictDecodingMessage, successStatus, unknownFieldWarning, type ResourceType } from '@k8ts/apimachinery';
+import { applyPatch, openApiDocument, openApiIndex, patchTypeOf, selectorFilter, toTable, unknownFields } from '../rules.js';
+import type { ResourceWatchCache } from '../watch_cache.js';
+import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
+import { decodeBody, mediaType, readBody, sendJson, sendStatus, statusOf, wantsTable } from './http_io.js';
+import { parseRequestPath } from './request_info.js';
+import { serveWatch } from './watch_stream.js';
+
+export interface RestHandlerOptions {
+  readonly service: ResourceService;
+  readonly caches: ReadonlyMap<ResourceType, ResourceWatchCache>;
+  readonly logger: Logger;
+  /** host:port clients reach this server at (for /api's serverAddressByClientCIDRs). */
+  readonly serverAddress: string;
+  readonly bookmarkIntervalMs?: number;
+  /** Whether the store answers: /readyz and /healthz. */
+  readonly storeHealthy: () => Promise<boolean>;
+  readonly metrics?: () => Promise<string>;
+}
+
+type Query = URLSearchParams;
+
+/** kube-apiserver's REST surface for kubectl and client libraries, over Node's http. */
+export class RestHandler {
+  constructor(private readonly options: RestHandlerOptions) {}
+
+  handle = (request: IncomingMessage, response: ServerResponse): void => {
+    this.route(request, response).catch((error: unknown) => {
+      const status = statusOf(error);
+      if (status.code >= 500) this.options.logger.warn({ method: request.method, url: request.url, err: String(error) }, 'request failed');
+      sendStatus(response, status);
+    });
+  };
+
+  private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const query = url.searchParams;
+    const target = parseRequestPath(url.pathname);
+    if (target.kind === 'group-discovery') return sendJson(response, 200, apiGroup(target.group));
+    if (target.kind === 'version-discovery') return sendJson(response, 200, resourceList(target.group, target.version));
+    if (target.kind === 'non-resource') return this.nonResource(target.path, response);
+    const { type, namespace, name, subresource } = target;
+    const method = request.method ?? 'GET';
+    if (subresource === 'log') throw apiErrors.badRequest('pod logs are served by the pod\'s node, and no node agent is running yet');
+    if (subresource === 'scale') return this.scale(request, response, type, namespace, name as string, method);
+    if (subresource === 'binding') return this.bind(request, response, type, namespace, name as string, method);
+    if (name === undefined) {
+      if (method === 'GET' && isTrue(query.get('watch'))) return this.watch(request, response, type, namespace, query);
+      if (method === 'GET') return this.list(request, response, type, namespace, query);
+      if (method === 'POST') return this.create(request, response, type, namespace, query);
+      if (method === 'DELETE') return this.deleteCollection(request, response, type, namespace, query);
+      throw apiErrors.methodNotSupported(type, method.toLowerCase());
+    }
+    const statusOnly = subresource === 'status' || subresource === 'finalize' ? 'status' : undefined;
+    if (method === 'GET') return this.sendObject(request, response, type, 200, await this.options.service.get(type, namespace, name), query);
+    if (method === 'PUT') {
+      const body = await this.body(request, type, query, response);
+      const updated = await this.options.service.update(type, namespace, name, body, statusOnly, writeOptions(query));
+      return this.sendObject(request, response, type, 200, updated, query);
+    }
+    if (method === 'PATCH') {
+      const patchType = patchTypeOf(mediaType(request));
+      const raw = await readBody(request);
+      const body = decodeBody(raw, patchType === 'apply' ? 'yaml' : 'json');
+      const patched = await this.options.service.patch(type, namespace, name, patchType, body, statusOnly, {
+        ...writeOptions(query),
+        force: isTrue(query.get('force')),
+      });
+      return this.sendObject(request, response, type, 200, patched, query);
+    }
+    if (method === 'DELETE') {
+      const options = await deleteOptions(request, query);
+      const result = await this.options.service.delete(type, namespace, name, options);
+      if (result.deleted) return sendJson(response, 200, successStatus(type, name, result.object.metadata?.uid));
+      return this.sendObject(request, response, type, 202, result.object, query);
+    }
+    throw apiErrors.methodNotSupported(type, method.toLowerCase());
+  }
+
+  private async nonResource(path: string, response: ServerResponse): Promise<void> {
+    if (path === '/api') return sendJson(response, 200, coreVersions(this.options.serverAddress));
+    if (path === '/apis') return sendJson(response, 200, groupList());
+    if (path === '/version' || path === '/version/') return sendJson(response, 200, versionInfo());
+    if (path === '/openapi/v3' || path === '/openapi/v3/') return sendJson(response, 200, openApiIndex());
+    if (path.startsWith('/openapi/v3/')) return sendJson(response, 200, openApiDocument(path.slice('/openapi/v3/'.length)));
+    if (['/healthz', '/livez', '/readyz'].includes(path)) {
+      const healthy = path === '/livez' || (await this.options.storeHealthy());
+      response.writeHead(healthy ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      response.end(healthy ? 'ok' : '[-]etcd failed: reason withheld\nhealthz check failed');
+      return;
+    }
+    if (path === '/metrics' && this.options.metrics) {
+      response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+      response.end(await this.options.metrics());
+      return;
+    }
+    throw apiErrors.notFoundPath(path);
+  }
+
+  private async list(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string | undefined, query: Query): Promise<void> {
+    const filter = selectorFilter(type, query.get('labelSelector') ?? undefined, query.get('fieldSelector') ?? undefined);
+    const limit = Number(query.get('limit') ?? 0);
+    const result = await this.options.service.list(type, namespace, {
+      ...(limit > 0 ? { limit } : {}),
+      ...(query.get('continue') ? { continueToken: query.get('continue') as string } : {}),
+    });
+    const items = result.items.filter(filter);
+    const listMeta = {
+      resourceVersion: String(result.revision),
+      ...(result.continueToken ? { continue: result.continueToken } : {}),
+      ...(result.remainingItemCount !== undefined ? { remainingItemCount: result.remainingItemCount } : {}),
+    };
+    if (wantsTable(request)) {
+      return sendJson(response, 200, toTable(type, items, { now: new Date(), includeObject: includeObject(query), listMeta }));
+    }
+    sendJson(response, 200, { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: listMeta, items });
+  }
+
+  private async watch(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string | undefined, query: Query): Promise<void> {
+    const cache = this.options.caches.get(type);
+    if (cache === undefined) throw apiErrors.methodNotSupported(type, 'watch');
+    const filter = selectorFilter(type, query.get('labelSelector') ?? undefined, query.get('fieldSelector') ?? undefined);
+    const rv = query.get('resourceVersion');
+    const table = wantsTable(request);
+    const timeout = Number(query.get('timeoutSeconds') ?? 0);
+    await serveWatch(request, response, type, cache, {
+      ...(namespace === undefined ? {} : { namespace }),
+      ...(rv && rv !== '0' ? { fromRevision: Number(rv) } : {}),
+      filter,
+      ...(timeout > 0 ? { timeoutSeconds: timeout } : {}),
+      bookmarks: isTrue(query.get('allowWatchBookmarks')),
+      bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 60_000,
+      render: table ? (object) => toTable(type, [object], { now: new Date(), includeObject: includeObject(query) }) : (object) => object,
+    });
+  }
+
+  private async create(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string | undefined, query: Query): Promise<void> {
+    const body = await this.body(request, type, query, response);
+    const created = await this.options.service.create(type, namespace, body, writeOptions(query));
+    this.sendObject(request, response, type, 201, created, query);
+  }
+
+  private async deleteCollection(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string | undefined, query: Query): Promise<void> {
+    const filter = selectorFilter(type, query.get('labelSelector') ?? undefined, query.get('fieldSelector') ?? undefined);
+    const deleted = await this.options.service.deleteCollection(type, namespace, filter, await deleteOptions(request, query));
+    sendJson(response, 200, { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: {}, items: deleted });
+  }
+
+  /** autoscaling/v1 Scale for deployments and replica sets. */
+  private async scale(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string | undefined, name: string, method: string): Promise<void> {
+    const toScale = (object: KubeObject): object => ({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: { name, namespace, uid: object.metadata?.uid, resourceVersion: object.metadata?.resourceVersion, creationTimestamp: object.metadata?.creationTimestamp },
+      spec: { replicas: (object['spec'] as { replicas?: number } | undefined)?.replicas ?? 0 },
+      status: {
+        replicas: (object['status'] as { replicas?: number } | undefined)?.replicas ?? 0,
+        selector: selectorText((object['spec'] as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels),
+      },
+    });
+    if (method === 'GET') return sendJson(response, 200, toScale(await this.options.service.get(type, namespace, name)));
+    let replicas: unknown;
+    if (method === 'PUT') replicas = (decodeBody(await readBody(request), mediaType(request)) as { spec?: { replicas?: unknown } } | undefined)?.spec?.replicas;
+    else if (method === 'PATCH') {
+      const current = toScale(await this.options.service.get(type, namespace, name));
+      const patched = applyPatch(type, current as KubeObject, patchTypeOf(mediaType(request)), decodeBody(await readBody(request), 'json'), {
+        manager: 'unknown',
+        force: false,
+        now: new Date().toISOString(),
+      });
+      replicas = (patched['spec'] as { replicas?: unknown } | undefined)?.replicas;
+    } else throw apiErrors.methodNotSupported(type, method.toLowerCase());
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw apiErrors.invalid({ group: 'autoscaling', kind: 'Scale' }, name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', value: replicas, detail: 'must be greater than or equal to 0' }]);
+    }
+    const updated = await this.options.service.patch(type, namespace, name, 'merge', { spec: { replicas } }, undefined, writeOptions(new URLSearchParams()));
+    sendJson(response, 200, toScale(updated));
+  }
+
+  /** pods/binding: assign a pod to a node, once (the scheduler's write). */
+  private async bind(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string | undefined, name: string, method: string): Promise<void> {
+    if (method !== 'POST') throw apiErrors.methodNotSupported(type, method.toLowerCase());
+    const binding = decodeBody(await readBody(request), mediaType(request)) as { target?: { name?: string } } | undefined;
+    const node = binding?.target?.name;
+    if (!node) throw apiErrors.invalid({ group: '', kind: 'Binding' }, name, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]);
+    await this.options.service.bind(namespace as string, name, node);
+    sendJson(response, 201, successStatus(type, name));
+  }
+
+  private async body(request: IncomingMessage, type: ResourceType, query: Query, response: ServerResponse): Promise<unknown> {
+    const body = decodeBody(await readBody(request), mediaType(request));
+    const validation = query.get('fieldValidation') ?? 'Warn';
+    if (validation !== 'Ignore') {
+      const unknown = unknownFields(type, body);
+      if (unknown.length > 0 && validation === 'Strict') {
+        throw apiErrors.badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${strictDecodingMessage(unknown)}`);
+      }
+      if (unknown.length > 0) response.setHeader('Warning', unknown.map((field) => `299 - ${JSON.stringify(unknownFieldWarning(field))}`));
+    }
+    return body;
+  }
+
+  private sendObject(request: IncomingMessage, response: ServerResponse, type: ResourceType, code: number, object: KubeObject, query: Query): void {
+    if (wantsTable(request)) return sendJson(response, code, toTable(type, [object], { now: new Date(), includeObject: includeObject(query) }));
+    sendJson(response, code, object);
+  }
+}
+
+function isTrue(value: string | null): boolean {
+  return value === 'true' || value === '1';
+}
+
+function includeObject(query: Query): 'None' | 'Metadata' | 'Object' {
+  const value = query.get('includeObject');
+  return value === 'None' || value === 'Object' ? value : 'Metadata';
+}
+
+function writeOptions(query: Query): WriteOptions {
+  const manager = query.get('fieldManager');
+  return { dryRun: query.getAll('dryRun').includes('All'), ...(manager ? { fieldManager: manager } : {}) };
+}
+
+async function deleteOptions(request: IncomingMessage, query: Query): Promise<DeleteOptions> {
+  const body = (decodeBody(await readBody(request), 'json') ?? {}) as {
+    gracePeriodSeconds?: number;
+    propagationPolicy?: DeleteOptions['propagationPolicy'];
+    preconditions?: DeleteOptions['preconditions'];
+    dryRun?: string[];
+  };
+  const grace = query.get('gracePeriodSeconds') ?? (body.gracePeriodSeconds === undefined ? undefined : String(body.gracePeriodSeconds));
+  const policy = (query.get('propagationPolicy') ?? body.propagationPolicy) as DeleteOptions['propagationPolicy'] | undefined;
+  return {
+    dryRun: query.getAll('dryRun').includes('All') || (body.dryRun ?? []).includes('All'),
+    ...(grace !== undefined ? { gracePeriodSeconds: Number(grace) } : {}),
+    ...(policy ? { propagationPolicy: policy } : {}),
+    ...(body.preconditions ? { preconditions: body.preconditions } : {}),
+  };
+}
+
+function selectorText(labels: Record<string, string> | undefined): string {
+  return Object.entries(labels ?? {})
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}

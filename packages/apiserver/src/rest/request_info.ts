@@ -1,0 +1,53 @@
+import { apiErrors, findResource, type ResourceType, type SubresourceName } from '@k8ts/apimachinery';
+
+/** What a request path addresses, as kube-apiserver's RequestInfo resolves it. */
+export type RequestTarget =
+  | { kind: 'non-resource'; path: string }
+  | { kind: 'group-discovery'; group: string }
+  | { kind: 'version-discovery'; group: string; version: string }
+  | {
+      kind: 'resource';
+      type: ResourceType;
+      /** The namespace in the path; undefined for cluster-scoped resources and all-namespace lists. */
+      namespace: string | undefined;
+      name: string | undefined;
+      subresource: SubresourceName | undefined;
+    };
+
+/**
+ * Resolves `/api/v1/namespaces/ns/pods/name/status` and the like. Unknown group-versions and
+ * resources get kube's 404 NotFound Status.
+ */
+export function parseRequestPath(pathname: string): RequestTarget {
+  const parts = pathname.split('/').filter((part) => part !== '').map(decodeURIComponent);
+  let group: string;
+  let rest: string[];
+  if (parts[0] === 'api') {
+    if (parts.length === 1) return { kind: 'non-resource', path: '/api' };
+    group = '';
+    rest = parts.slice(1);
+  } else if (parts[0] === 'apis') {
+    if (parts.length === 1) return { kind: 'non-resource', path: '/apis' };
+    group = parts[1] as string;
+    if (parts.length === 2) return { kind: 'group-discovery', group };
+    rest = parts.slice(2);
+  } else {
+    return { kind: 'non-resource', path: pathname };
+  }
+  const version = rest[0] as string;
+  if (rest.length === 1) return { kind: 'version-discovery', group, version };
+  let segments = rest.slice(1);
+  let namespace: string | undefined;
+  // /namespaces/{ns}/{resource}/... — but /namespaces and /namespaces/{name}[/{sub}] address namespaces themselves.
+  if (segments[0] === 'namespaces' && segments.length >= 3) {
+    namespace = segments[1];
+    segments = segments.slice(2);
+  }
+  const [resourceName, name, subresource, ...extra] = segments;
+  const type = findResource(group, version, resourceName ?? '');
+  if (type === undefined || extra.length > 0) throw apiErrors.notFoundPath(pathname);
+  if (subresource !== undefined && !type.subresources.includes(subresource as SubresourceName)) throw apiErrors.notFoundPath(pathname);
+  if (!type.namespaced && namespace !== undefined) throw apiErrors.notFoundPath(pathname);
+  if (type.namespaced && namespace === undefined && name !== undefined) throw apiErrors.notFoundPath(pathname);
+  return { kind: 'resource', type, namespace, name, subresource: subresource as SubresourceName | undefined };
+}

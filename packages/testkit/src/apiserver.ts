@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePorts } from './cluster.js';
+import type { CommandResult } from './etcdctl.js';
+
+const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
+export const APISERVER_BINARY = join(repoRoot, 'node_modules', '.bin', 'k8ts-apiserver');
+
+/** One k8ts-apiserver process on loopback (plain HTTP via --port), over the given store endpoints. */
+export class ApiServerProcess {
+  private process: ChildProcess | undefined;
+  log = '';
+
+  private constructor(
+    readonly url: string,
+    readonly kubeconfig: string,
+    private readonly args: readonly string[],
+    private readonly dir: string,
+  ) {}
+
+  static async start(etcdServers: readonly string[], options: { extraArgs?: readonly string[] } = {}): Promise<ApiServerProcess> {
+    const [port] = await freePorts(1);
+    const dir = mkdtempSync(join(tmpdir(), 'apiserver-'));
+    const url = `http://127.0.0.1:${port}`;
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, kubeconfigFor(url));
+    const args = ['--etcd-servers', etcdServers.join(','), '--bind-address', '127.0.0.1', '--port', String(port), '--secure-port', '0', ...(options.extraArgs ?? [])];
+    const server = new ApiServerProcess(url, kubeconfig, args, dir);
+    server.launch();
+    await server.waitReady();
+    return server;
+  }
+
+  launch(): void {
+    const child = spawn(APISERVER_BINARY, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (chunk: Buffer): void => {
+      this.log = (this.log + chunk.toString()).slice(-20_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.process = child;
+  }
+
+  async waitReady(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const response = await fetch(`${this.url}/readyz`);
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`apiserver at ${this.url} not ready within ${timeoutMs} ms:\n${this.log}`);
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  }
+
+  /** Runs the real kubectl against this server. */
+  kubectl(args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+    return kubectl(this.kubeconfig, args, options);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.process;
+    this.process = undefined;
+    if (child && child.exitCode === null) {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function kubeconfigFor(server: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: k8ts',
+    '  cluster:',
+    `    server: ${server}`,
+    'contexts:',
+    '- name: k8ts',
+    '  context:',
+    '    cluster: k8ts',
+    '    user: k8ts',
+    '    namespace: default',
+    'current-context: k8ts',
+    'users:',
+    '- name: k8ts',
+    '  user: {}',
+    '',
+  ].join('\n');
+}
+
+/** The real kubectl (1.32 on these machines) with a given kubeconfig. */
+export function kubectl(kubeconfig: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+  return new Promise((resolveResult, reject) => {
+    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, KUBECACHEDIR: join(tmpdir(), 'k8ts-kubectl-cache') } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolveResult({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}

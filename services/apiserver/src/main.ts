@@ -1,0 +1,117 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { join } from 'node:path';
+import { ApiServer } from '@k8ts/apiserver';
+import { Command, Option } from 'commander';
+import { pino } from 'pino';
+import { generate } from 'selfsigned';
+
+interface Flags {
+  etcdServers: string;
+  bindAddress: string;
+  securePort: number;
+  port: number;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  certDir: string;
+  logLevel: string;
+}
+
+function parseFlags(argv: string[]): Flags {
+  const port = (name: string) => (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number (0 turns it off), got ${value}`);
+    return n;
+  };
+  const program = new Command('k8ts-apiserver')
+    .description('The k8ts API server: Kubernetes REST over an etcd v3 store (k8ts-store or etcd). Flags follow kube-apiserver.')
+    .addOption(new Option('--etcd-servers <list>', 'etcd v3 endpoints, comma-separated').env('K8TS_ETCD_SERVERS').makeOptionMandatory())
+    .addOption(new Option('--bind-address <ip>', 'address to serve on').default('0.0.0.0').env('K8TS_BIND_ADDRESS'))
+    .addOption(new Option('--secure-port <port>', 'HTTPS port (0 turns it off)').default(6443).argParser(port('--secure-port')).env('K8TS_SECURE_PORT'))
+    .addOption(new Option('--port <port>', 'plain HTTP port for local use (0 turns it off)').default(0).argParser(port('--port')).env('K8TS_PORT'))
+    .addOption(new Option('--tls-cert-file <file>', 'serving certificate (PEM); generated when not given'))
+    .addOption(new Option('--tls-private-key-file <file>', 'key of --tls-cert-file (PEM)'))
+    .addOption(new Option('--cert-dir <dir>', 'where a generated certificate is kept').default('apiserver.local.config/certificates'))
+    .addOption(new Option('--log-level <level>', 'pino log level').default('info').env('K8TS_LOG_LEVEL'))
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  program.parse(argv, { from: 'user' });
+  return program.opts<Flags>();
+}
+
+/** The serving certificate: the given one, or one generated once and kept in --cert-dir (as kube-apiserver does). */
+async function servingCertificate(flags: Flags): Promise<{ cert: string; key: string }> {
+  if (flags.tlsCertFile && flags.tlsPrivateKeyFile) {
+    return { cert: await readFile(flags.tlsCertFile, 'utf8'), key: await readFile(flags.tlsPrivateKeyFile, 'utf8') };
+  }
+  const certPath = join(flags.certDir, 'apiserver.crt');
+  const keyPath = join(flags.certDir, 'apiserver.key');
+  try {
+    return { cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8') };
+  } catch {
+    const pems = await generate([{ name: 'commonName', value: 'k8ts-apiserver' }], {
+      keyType: 'ec',
+      algorithm: 'sha256',
+      notAfterDate: new Date(Date.now() + 365 * 24 * 3600 * 1000),
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+    });
+    await mkdir(flags.certDir, { recursive: true });
+    await writeFile(keyPath, pems.private, { mode: 0o600 });
+    await writeFile(certPath, pems.cert);
+    return { cert: pems.cert, key: pems.private };
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
+async function main(): Promise<void> {
+  let flags: Flags;
+  try {
+    flags = parseFlags(process.argv.slice(2));
+  } catch (error) {
+    const code = (error as { exitCode?: number }).exitCode;
+    if (code === 0) process.exit(0);
+    process.stderr.write(`k8ts-apiserver: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  const logger = pino({ level: flags.logLevel, base: { component: 'apiserver' } });
+  const etcdServers = flags.etcdServers.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const advertised = `${flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress}:${flags.securePort || flags.port}`;
+  const api = new ApiServer({ etcdServers, serverAddress: advertised, logger });
+  await api.start();
+  const servers: Server[] = [];
+  if (flags.port > 0) {
+    const http = createHttpServer(api.rest.handle);
+    await listen(http, flags.port, flags.bindAddress);
+    servers.push(http);
+    logger.info({ event: 'serving', url: `http://${flags.bindAddress}:${flags.port}` }, 'serving plain HTTP');
+  }
+  if (flags.securePort > 0) {
+    const https = createHttpsServer(await servingCertificate(flags), api.rest.handle);
+    await listen(https, flags.securePort, flags.bindAddress);
+    servers.push(https);
+    logger.info({ event: 'serving', url: `https://${flags.bindAddress}:${flags.securePort}` }, 'serving HTTPS');
+  }
+  const shutdown = (signal: string): void => {
+    logger.info({ event: 'shutdown', signal }, 'shutting down');
+    for (const server of servers) {
+      server.close();
+      server.closeAllConnections();
+    }
+    api.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`k8ts-apiserver: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

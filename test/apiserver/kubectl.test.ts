@@ -1,0 +1,209 @@
+import { spawn } from 'node:child_process';
+import { ApiServerProcess, TestCluster, waitForLeader, type StoreKind } from '@k8ts/testkit';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+/**
+ * The real kubectl 1.32 against two k8ts-apiserver replicas (on different ports) over one store:
+ * three k8ts-store members, and three real etcd 3.4 members — the API server must work on both.
+ * Expectations are kube-apiserver's: what kubectl prints and the Status errors it reports.
+ */
+const KINDS: StoreKind[] = ['k8ts', 'etcd'];
+
+const DEPLOYMENT = `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: { app: web }
+spec:
+  replicas: 2
+  selector:
+    matchLabels: { app: web }
+  template:
+    metadata:
+      labels: { app: web }
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+        ports:
+        - containerPort: 80
+`;
+
+const SERVICE = `
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: { app: web }
+  ports:
+  - port: 80
+    targetPort: 80
+`;
+
+/** Runs `kubectl get -w` until `whileRunning` is done and the output settles; returns the output. */
+function watchOutput(server: ApiServerProcess, args: string[], whileRunning: () => Promise<void>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kubectl', ['--kubeconfig', server.kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    setTimeout(() => {
+      whileRunning()
+        .then(() => new Promise((done) => setTimeout(done, 1000)))
+        .then(() => {
+          child.kill('SIGTERM');
+          resolve(output);
+        }, reject);
+    }, 1500);
+  });
+}
+
+const configMap = (name: string, namespace = 'default'): string =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${namespace}\ndata:\n  a: "1"\n`;
+
+describe.each(KINDS)('kubectl against two apiservers over %s', (kind) => {
+  let store: TestCluster;
+  let one: ApiServerProcess;
+  let two: ApiServerProcess;
+
+  beforeAll(async () => {
+    store = await TestCluster.start(kind);
+    await waitForLeader(store.endpoints);
+    one = await ApiServerProcess.start(store.endpoints);
+    two = await ApiServerProcess.start(store.endpoints);
+  }, 60_000);
+
+  afterAll(async () => {
+    await one?.stop();
+    await two?.stop();
+    await store?.stop();
+  });
+
+  const ok = async (server: ApiServerProcess, args: string[], input?: string): Promise<string> => {
+    const result = await server.kubectl(args, input === undefined ? {} : { input });
+    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}\napiserver log:\n${server.log.slice(-3000)}`);
+    return result.stdout;
+  };
+
+  test('discovery: api-resources lists the served resources with short names', async () => {
+    const out = await ok(one, ['api-resources']);
+    expect(out).toMatch(/^pods\s+po\s+v1\s+true\s+Pod$/m);
+    expect(out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
+    expect(out).toMatch(/^namespaces\s+ns\s+v1\s+false\s+Namespace$/m);
+    expect(out).toMatch(/^leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease$/m);
+    const version = JSON.parse(await ok(one, ['get', '--raw', '/version'])) as { major: string; minor: string };
+    expect(version).toMatchObject({ major: '1', minor: '32' });
+  });
+
+  test('apply a Deployment and a Service from YAML with validation on, then get them in every form', async () => {
+    expect(await ok(one, ['apply', '-f', '-'], DEPLOYMENT)).toContain('deployment.apps/web created');
+    expect(await ok(one, ['apply', '-f', '-'], SERVICE)).toContain('service/web created');
+    // Applying again changes nothing.
+    expect(await ok(two, ['apply', '-f', '-'], DEPLOYMENT)).toContain('deployment.apps/web unchanged');
+
+    const table = await ok(two, ['get', 'deploy']);
+    expect(table).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m);
+    expect(table).toMatch(/^web\s+0\/2\s+0\s+0\s+\d+s$/m);
+    const wide = await ok(two, ['get', 'deployments', '-o', 'wide']);
+    expect(wide).toMatch(/CONTAINERS\s+IMAGES\s+SELECTOR/);
+    expect(wide).toMatch(/nginx\s+nginx:1\.27\s+app=web/);
+    const services = await ok(two, ['get', 'svc', 'web']);
+    expect(services).toMatch(/^web\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP\s+\d+s$/m);
+
+    const json = JSON.parse(await ok(two, ['get', 'deployment', 'web', '-o', 'json'])) as {
+      metadata: { resourceVersion: string; uid: string; generation: number };
+      spec: { strategy: { type: string }; template: { spec: { restartPolicy: string; containers: { imagePullPolicy: string }[] } } };
+    };
+    expect(json.metadata.generation).toBe(1);
+    // Kubernetes' defaulting.
+    expect(json.spec.strategy.type).toBe('RollingUpdate');
+    expect(json.spec.template.spec.restartPolicy).toBe('Always');
+    expect(json.spec.template.spec.containers[0]?.imagePullPolicy).toBe('IfNotPresent');
+    expect(await ok(one, ['get', 'deploy', 'web', '-o', 'yaml'])).toContain('kind: Deployment');
+    expect(await ok(one, ['get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}'])).toBe('2');
+  });
+
+  test('get -w through one apiserver sees ADDED, MODIFIED and DELETED written through the other', async () => {
+    const output = await watchOutput(one, ['get', 'configmaps', '-w', '--output-watch-events', '-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}'], async () => {
+      await ok(two, ['create', '-f', '-'], configMap('watched'));
+      await ok(two, ['label', 'configmap', 'watched', 'tier=backend']);
+      await ok(two, ['delete', 'configmap', 'watched']);
+    });
+    const lines = output.split('\n').filter((line) => line.endsWith(' watched'));
+    expect(lines).toEqual(['ADDED watched', 'MODIFIED watched', 'DELETED watched']);
+  });
+
+  test('label, annotate, and patch with each patch type', async () => {
+    await ok(one, ['create', '-f', '-'], configMap('patched'));
+    expect(await ok(one, ['label', 'configmap', 'patched', 'tier=backend'])).toContain('configmap/patched labeled');
+    expect(await ok(two, ['annotate', 'configmap', 'patched', 'note=hello'])).toContain('configmap/patched annotated');
+    await ok(one, ['patch', 'configmap', 'patched', '--type', 'merge', '-p', '{"data":{"b":"2"}}']);
+    await ok(one, ['patch', 'configmap', 'patched', '--type', 'json', '-p', '[{"op":"replace","path":"/data/a","value":"10"}]']);
+    await ok(one, ['patch', 'deployment', 'web', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.28"}]}}}}']);
+    const cm = JSON.parse(await ok(two, ['get', 'cm', 'patched', '-o', 'json'])) as { data: Record<string, string>; metadata: { labels: Record<string, string>; annotations: Record<string, string> } };
+    expect(cm.data).toEqual({ a: '10', b: '2' });
+    expect(cm.metadata.labels).toEqual({ tier: 'backend' });
+    expect(cm.metadata.annotations).toMatchObject({ note: 'hello' });
+    const deployment = JSON.parse(await ok(two, ['get', 'deploy', 'web', '-o', 'json'])) as {
+      metadata: { generation: number };
+      spec: { template: { spec: { containers: { name: string; image: string; ports?: unknown[] }[] } } };
+    };
+    // Strategic merge: the container merged by name (its ports kept), and the spec change bumped generation.
+    expect(deployment.spec.template.spec.containers).toHaveLength(1);
+    expect(deployment.spec.template.spec.containers[0]).toMatchObject({ name: 'nginx', image: 'nginx:1.28' });
+    expect(deployment.spec.template.spec.containers[0]?.ports).toHaveLength(1);
+    expect(deployment.metadata.generation).toBe(2);
+    // Server-side apply.
+    const applied = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: patched\ndata:\n  c: "3"\n`;
+    await ok(one, ['apply', '--server-side', '--field-manager', 'tester', '-f', '-'], applied);
+    expect(await ok(one, ['get', 'cm', 'patched', '-o', 'jsonpath={.data.c}'])).toBe('3');
+  });
+
+  test('scale sets replicas through the scale subresource', async () => {
+    expect(await ok(one, ['scale', 'deployment', 'web', '--replicas', '5'])).toContain('deployment.apps/web scaled');
+    expect(await ok(two, ['get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}'])).toBe('5');
+  });
+
+  test('errors are kube-apiserver Status errors: Conflict, Invalid, NotFound', async () => {
+    const stale = JSON.parse(await ok(one, ['get', 'cm', 'patched', '-o', 'json'])) as { metadata: { resourceVersion: string } };
+    await ok(one, ['label', 'cm', 'patched', 'again=yes']);
+    const replaced = await one.kubectl(['replace', '-f', '-'], { input: JSON.stringify(stale) });
+    expect(replaced.code).not.toBe(0);
+    expect(replaced.stderr).toContain('Operation cannot be fulfilled on configmaps "patched": the object has been modified; please apply your changes to the latest version and try again');
+
+    const invalid = await one.kubectl(['create', '-f', '-'], { input: configMap('Bad_Name') });
+    expect(invalid.code).not.toBe(0);
+    expect(invalid.stderr).toContain('ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain');
+
+    const missing = await one.kubectl(['get', 'pod', 'nowhere']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('Error from server (NotFound): pods "nowhere" not found');
+  });
+
+  test('delete --wait returns once the object is gone', async () => {
+    await ok(one, ['create', '-f', '-'], configMap('doomed'));
+    expect(await ok(two, ['delete', 'configmap', 'doomed', '--wait'])).toContain('configmap "doomed" deleted');
+    const gone = await one.kubectl(['get', 'configmap', 'doomed']);
+    expect(gone.stderr).toContain('configmaps "doomed" not found');
+  });
+
+  test('deleting a namespace leaves it Terminating with the kubernetes finalizer', async () => {
+    await ok(one, ['create', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: retired\n');
+    await ok(one, ['create', '-f', '-'], configMap('inside', 'retired'));
+    expect(await ok(one, ['delete', 'namespace', 'retired', '--wait=false'])).toContain('namespace "retired" deleted');
+    const ns = JSON.parse(await ok(two, ['get', 'ns', 'retired', '-o', 'json'])) as { spec: { finalizers: string[] }; status: { phase: string } };
+    expect(ns.status.phase).toBe('Terminating');
+    expect(ns.spec.finalizers).toEqual(['kubernetes']);
+    const refused = await one.kubectl(['create', '-f', '-'], { input: configMap('late', 'retired') });
+    expect(refused.stderr).toContain('unable to create new content in namespace retired because it is being terminated');
+  });
+
+  test('explain reads the OpenAPI v3 documents', async () => {
+    const out = await ok(one, ['explain', 'deployment.spec.replicas']);
+    expect(out).toContain('KIND:       Deployment');
+    expect(out).toContain('replicas');
+  });
+});
