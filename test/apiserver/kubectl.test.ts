@@ -160,6 +160,13 @@ describe.each(KINDS)('kubectl against two apiservers over %s', (kind) => {
     const applied = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: patched\ndata:\n  c: "3"\n`;
     await ok(one, ['apply', '--server-side', '--field-manager', 'tester', '-f', '-'], applied);
     expect(await ok(one, ['get', 'cm', 'patched', '-o', 'jsonpath={.data.c}'])).toBe('3');
+    // A field another manager set is a conflict, unless forced.
+    const taking = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: patched\ndata:\n  a: "99"\n  c: "3"\n`;
+    const conflict = await one.kubectl(['apply', '--server-side', '--field-manager', 'tester', '-f', '-'], { input: taking });
+    expect(conflict.code).not.toBe(0);
+    expect(conflict.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl-patch" using v1: .data.a');
+    await ok(one, ['apply', '--server-side', '--force-conflicts', '--field-manager', 'tester', '-f', '-'], taking);
+    expect(await ok(two, ['get', 'cm', 'patched', '-o', 'jsonpath={.data.a}'])).toBe('99');
   });
 
   test('scale sets replicas through the scale subresource', async () => {

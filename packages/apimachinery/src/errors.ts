@@ -18,7 +18,7 @@ export interface StatusDetails {
   group?: string;
   kind?: string;
   uid?: string;
-  causes?: { reason: string; message: string; field: string }[];
+  causes?: { reason: string; message: string; field?: string }[];
   retryAfterSeconds?: number;
 }
 

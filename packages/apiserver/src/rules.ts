@@ -11,6 +11,8 @@ import {
   openApiV3Paths,
   parseFieldSelector,
   parseLabelSelector,
+  recordUpdate,
+  serverSideApply,
   toTable as tableOf,
   unknownFields as unknownFieldsOf,
   validateObject,
@@ -87,8 +89,7 @@ export interface PatchContext {
 export function applyPatch(type: ResourceType, current: KubeObject | undefined, patchType: PatchType, body: unknown, context: PatchContext): KubeObject {
   if (patchType === 'apply') {
     if (typeof body !== 'object' || body === null) throw apiErrors.badRequest('error decoding YAML: the apply configuration must be an object');
-    const result = serverSideApply(current, body as object, context.manager, context.force, apiVersionOf(type), context.now);
-    return result as KubeObject;
+    return serverSideApply(current, body as object, context.manager, context.force, apiVersionOf(type), context.now).object as KubeObject;
   }
   const document = current as KubeObject;
   if (patchType === 'json') return applyJsonPatch(document, body) as KubeObject;
@@ -102,7 +103,3 @@ export function recordManager(type: ResourceType, before: KubeObject | undefined
   const recorded = recordUpdate(before, after, manager, apiVersionOf(type), now) as KubeObject;
   after.metadata = { ...after.metadata, ...(recorded.metadata?.managedFields ? { managedFields: recorded.metadata.managedFields } : {}) };
 }
-
-// TEMPORARY until SSA lands
-function serverSideApply(live: object | undefined, applied: object, ..._rest: unknown[]): object { return applyMergePatch(live ?? {}, applied) as object; }
-function recordUpdate(_b: unknown, after: unknown, ..._rest: unknown[]): unknown { return after; }

@@ -19,7 +19,7 @@ export const patchErrors = {
       message: 'the server rejected our request due to an error in our request',
       reason: 'Invalid',
       // Upstream leaves the cause's field out (omitempty); our Status type requires one.
-      details: { causes: [{ reason: 'UnexpectedServerResponse', message: serverMessage, field: '' }] },
+      details: { causes: [{ reason: 'UnexpectedServerResponse', message: serverMessage }] },
       code: 422,
     }),
   badRequest: (message: string): ApiError => apiErrors.badRequest(message),
