@@ -208,6 +208,21 @@ describe.each(KINDS)('kubectl against two apiservers over %s', (kind) => {
     expect(refused.stderr).toContain('unable to create new content in namespace retired because it is being terminated');
   });
 
+  test('server-side field validation, dry run, and a watch from a revision the cache no longer holds', async () => {
+    const typo = configMap('typo').replace('\ndata:', '\ndataa:');
+    const strict = await one.kubectl(['apply', '-f', '-'], { input: typo });
+    expect(strict.code).not.toBe(0);
+    expect(strict.stderr).toContain('ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "dataa"');
+
+    expect(await ok(one, ['create', '--dry-run=server', '-f', '-'], configMap('dry'))).toContain('configmap/dry created (server dry run)');
+    expect((await one.kubectl(['get', 'cm', 'dry'])).stderr).toContain('configmaps "dry" not found');
+
+    // Revision 1 predates the apiserver's watch cache: kube answers with an ERROR event carrying 410 Expired.
+    const expired = await ok(one, ['get', '--raw', '/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=1']);
+    const event = JSON.parse(expired.trim().split('\n')[0] as string) as { type: string; object: { code: number; reason: string } };
+    expect(event).toMatchObject({ type: 'ERROR', object: { code: 410, reason: 'Expired' } });
+  });
+
   test('explain reads the OpenAPI v3 documents', async () => {
     const out = await ok(one, ['explain', 'deployment.spec.replicas']);
     expect(out).toContain('KIND:       Deployment');
