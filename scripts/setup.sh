@@ -3,9 +3,10 @@
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-# etcd 3.4 (server and etcdctl) is the referee of the store suites. Later issues add: nats-server
+# etcd 3.4 (server and etcdctl) is the referee of the store suites; nats-server carries pod logs
+# (the API server suites). Later issues add:
 # docker.io docker-compose iproute2.
-APT_PACKAGES=(etcd-server etcd-client)
+APT_PACKAGES=(etcd-server etcd-client nats-server)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done

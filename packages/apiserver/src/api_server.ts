@@ -2,6 +2,7 @@ import { findResource, RESOURCES, type ResourceType } from '@k8ts/apimachinery';
 import type { Logger } from 'pino';
 import { EtcdClient } from './etcd_client.js';
 import { ObjectStore } from './object_store.js';
+import type { NodeLogs } from './pod_logs.js';
 import { ResourceService } from './resource_service.js';
 import { RestHandler } from './rest/handler.js';
 import { ResourceWatchCache } from './watch_cache.js';
@@ -13,6 +14,8 @@ export interface ApiServerConfig {
   readonly serverAddress: string;
   readonly logger: Logger;
   readonly bookmarkIntervalMs?: number;
+  /** Pod logs come from the nodes' agents over NATS. */
+  readonly podLogs?: NodeLogs;
 }
 
 /** The namespaces kube-apiserver makes sure exist at start. */
@@ -41,6 +44,7 @@ export class ApiServer {
       serverAddress: config.serverAddress,
       ...(config.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: config.bookmarkIntervalMs }),
       storeHealthy: () => this.storeHealthy(),
+      ...(config.podLogs === undefined ? {} : { podLogs: config.podLogs }),
     });
   }
 

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
-import { ApiServer } from '@k8ts/apiserver';
+import { ApiServer, NatsNodeLogs } from '@k8ts/apiserver';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { generate } from 'selfsigned';
@@ -16,6 +16,7 @@ interface Flags {
   tlsPrivateKeyFile?: string;
   certDir: string;
   logLevel: string;
+  natsUrl?: string;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -33,6 +34,7 @@ function parseFlags(argv: string[]): Flags {
     .addOption(new Option('--tls-cert-file <file>', 'serving certificate (PEM); generated when not given'))
     .addOption(new Option('--tls-private-key-file <file>', 'key of --tls-cert-file (PEM)'))
     .addOption(new Option('--cert-dir <dir>', 'where a generated certificate is kept').default('apiserver.local.config/certificates'))
+    .addOption(new Option('--nats-url <urls>', 'NATS servers the node agents listen on (pod logs come from them)').env('K8TS_NATS_URL'))
     .addOption(new Option('--log-level <level>', 'pino log level').default('info').env('K8TS_LOG_LEVEL'))
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
@@ -83,7 +85,8 @@ async function main(): Promise<void> {
   const logger = pino({ level: flags.logLevel, base: { component: 'apiserver' } });
   const etcdServers = flags.etcdServers.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const advertised = `${flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress}:${flags.securePort || flags.port}`;
-  const api = new ApiServer({ etcdServers, serverAddress: advertised, logger });
+  const podLogs = flags.natsUrl ? await NatsNodeLogs.connect(flags.natsUrl) : undefined;
+  const api = new ApiServer({ etcdServers, serverAddress: advertised, logger, ...(podLogs ? { podLogs } : {}) });
   await api.start();
   const servers: Server[] = [];
   if (flags.port > 0) {
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
       server.closeAllConnections();
     }
     api.stop();
+    void podLogs?.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -8,6 +8,7 @@ import type { ResourceWatchCache } from '../watch_cache.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
 import { decodeBody, mediaType, readBody, sendJson, sendStatus, statusOf, wantsTable } from './http_io.js';
 import { parseRequestPath } from './request_info.js';
+import type { LogRequest, NodeLogs } from '../pod_logs.js';
 import { serveWatch } from './watch_stream.js';
 
 export interface RestHandlerOptions {
@@ -20,6 +21,8 @@ export interface RestHandlerOptions {
   /** Whether the store answers: /readyz and /healthz. */
   readonly storeHealthy: () => Promise<boolean>;
   readonly metrics?: () => Promise<string>;
+  /** Where pod logs come from (the pod's node agent over NATS); absent without --nats-url. */
+  readonly podLogs?: NodeLogs;
 }
 
 type Query = URLSearchParams;
@@ -45,7 +48,7 @@ export class RestHandler {
     if (target.kind === 'non-resource') return this.nonResource(target.path, response);
     const { type, namespace, name, subresource } = target;
     const method = request.method ?? 'GET';
-    if (subresource === 'log') throw apiErrors.badRequest('pod logs are served by the pod\'s node, and no node agent is running yet');
+    if (subresource === 'log') return this.logs(response, type, namespace as string, name as string, method, query);
     if (subresource === 'scale') return this.scale(request, response, type, namespace, name as string, method);
     if (subresource === 'binding') return this.bind(request, response, type, namespace, name as string, method);
     if (name === undefined) {
@@ -179,6 +182,48 @@ export class RestHandler {
     }
     const updated = await this.options.service.patch(type, namespace, name, 'merge', { spec: { replicas } }, undefined, writeOptions(new URLSearchParams()));
     sendJson(response, 200, toScale(updated));
+  }
+
+  /** pods/log: the container's log, streamed from the pod's node (kubectl logs, -f, --tail, --previous). */
+  private async logs(response: ServerResponse, type: ResourceType, namespace: string, name: string, method: string, query: Query): Promise<void> {
+    if (method !== 'GET') throw apiErrors.methodNotSupported(type, method.toLowerCase());
+    const pod = await this.options.service.get(type, namespace, name);
+    const spec = (pod['spec'] ?? {}) as { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[] };
+    const names = (spec.containers ?? []).map((c) => c.name);
+    const all = [...names, ...(spec.initContainers ?? []).map((c) => c.name)];
+    let container = query.get('container') ?? '';
+    if (container === '') {
+      if (names.length !== 1) throw apiErrors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
+      container = names[0] as string;
+    } else if (!all.includes(container)) {
+      throw apiErrors.badRequest(`container ${container} is not valid for pod ${name}`);
+    }
+    if (!spec.nodeName) throw apiErrors.badRequest(`pod ${name} does not have a host assigned`);
+    if (this.options.podLogs === undefined) throw apiErrors.serviceUnavailable('pod logs come from the nodes over NATS: this apiserver runs without --nats-url');
+    const number = (key: string): number | undefined => (query.get(key) === null ? undefined : Number(query.get(key)));
+    const logRequest: LogRequest = {
+      namespace,
+      pod: name,
+      container,
+      follow: isTrue(query.get('follow')),
+      previous: isTrue(query.get('previous')),
+      timestamps: isTrue(query.get('timestamps')),
+      ...(number('tailLines') === undefined ? {} : { tailLines: number('tailLines') as number }),
+      ...(number('sinceSeconds') === undefined ? {} : { sinceSeconds: number('sinceSeconds') as number }),
+      ...(number('limitBytes') === undefined ? {} : { limitBytes: number('limitBytes') as number }),
+    };
+    const gone = new AbortController();
+    response.on('close', () => gone.abort());
+    const start = (): void => {
+      if (!response.headersSent) response.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+    };
+    try {
+      await this.options.podLogs.stream(spec.nodeName, logRequest, (chunk) => (start(), response.write(chunk)), gone.signal);
+    } catch (error) {
+      if (!response.headersSent) throw error;
+    }
+    start();
+    response.end();
   }
 
   /** pods/binding: assign a pod to a node, once (the scheduler's write). */
