@@ -9,5 +9,4 @@ export { ResourceService, type DeleteOptions, type WriteOptions } from './resour
 export { ObjectStore, objectKey, type KubeObject, type ObjectMeta } from './object_store.js';
 export { EtcdClient } from './etcd_client.js';
 export { RestHandler } from './rest/handler.js';
-export { registerApiService, grpcCodeOf, type ApiServiceOptions } from './grpc/index.js';
 export { NatsNodeLogs, LOGS_SUBJECT, type LogRequest, type NodeLogs } from './pod_logs.js';
