@@ -50,7 +50,13 @@ beforeAll(async () => {
       }
       let n = 0;
       const timer = setInterval(() => message.respond(`more ${n++}\n`), 100);
-      node.subscribe(request.cancel, { max: 1, callback: () => (clearInterval(timer), followsCancelled++) });
+      node.subscribe(request.cancel, {
+        max: 1,
+        callback: () => {
+          clearInterval(timer);
+          followsCancelled++;
+        },
+      });
     },
   });
   await node.flush();
