@@ -223,6 +223,18 @@ describe.each(KINDS)('kubectl against two apiservers over %s', (kind) => {
     expect(event).toMatchObject({ type: 'ERROR', object: { code: 410, reason: 'Expired' } });
   });
 
+  test("kubectl create's generators, which send Kubernetes protobuf", async () => {
+    expect(await ok(one, ['create', 'namespace', 'generated'])).toContain('namespace/generated created');
+    expect(await ok(one, ['create', 'configmap', 'settings', '--from-literal=a=1', '-n', 'generated'])).toContain('configmap/settings created');
+    expect(await ok(one, ['create', 'secret', 'generic', 'creds', '--from-literal=p=q', '-n', 'generated'])).toContain('secret/creds created');
+    expect(await ok(one, ['create', 'deployment', 'api', '--image=nginx:1.27', '--replicas=3', '-n', 'generated'])).toContain('deployment.apps/api created');
+    expect(await ok(one, ['create', 'service', 'clusterip', 'api', '--tcp=80:8080', '-n', 'generated'])).toContain('service/api created');
+    expect(await ok(two, ['get', 'cm', 'settings', '-n', 'generated', '-o', 'jsonpath={.data.a}'])).toBe('1');
+    expect(await ok(two, ['get', 'secret', 'creds', '-n', 'generated', '-o', 'jsonpath={.data.p}'])).toBe(Buffer.from('q').toString('base64'));
+    expect(await ok(two, ['get', 'deploy', 'api', '-n', 'generated', '-o', 'jsonpath={.spec.replicas} {.spec.selector.matchLabels.app}'])).toBe('3 api');
+    expect(await ok(two, ['get', 'svc', 'api', '-n', 'generated', '-o', 'jsonpath={.spec.ports[0].targetPort}'])).toBe('8080');
+  });
+
   test('explain reads the OpenAPI v3 documents', async () => {
     const out = await ok(one, ['explain', 'deployment.spec.replicas']);
     expect(out).toContain('KIND:       Deployment');

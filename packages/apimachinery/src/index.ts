@@ -6,6 +6,7 @@
  * - `openapi`: OpenAPI v3 documents and the unknown-field check, from schemas generated from kubernetes-types.
  * - label and field selectors, quantities, validation and defaulting as Kubernetes does them.
  * - `patch`: JSON, merge, strategic merge patches and server-side apply.
+ * - `protobuf`: decoding the Kubernetes protobuf bodies kubectl's typed clients send.
  */
 export * from './resources.js';
 export * from './errors.js';
@@ -27,3 +28,4 @@ export {
   validatePodTemplateSpec,
   type GoValueFieldError,
 } from './validation/index.js';
+export * from './protobuf/index.js';

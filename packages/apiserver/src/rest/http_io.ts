@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, apiErrors, type Status } from '@k8ts/apimachinery';
+import { ApiError, apiErrors, decodeKubernetesProtobuf, KUBERNETES_PROTOBUF_CONTENT_TYPE, protobufMessageFor, type Status } from '@k8ts/apimachinery';
 import { parse as parseYaml } from 'yaml';
 
 /** kube-apiserver's default limit on a request body (3 MiB). */
@@ -21,8 +21,12 @@ export function mediaType(request: IncomingMessage): string {
   return (request.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? 'application/json';
 }
 
-/** A JSON or YAML body as a value; kube's 400 BadRequest when it does not parse. */
+/**
+ * A JSON, YAML or Kubernetes protobuf body as a value; kube's 400 BadRequest when it does not
+ * parse. (kubectl's typed clients send built-in objects as protobuf, with no JSON fallback.)
+ */
 export function decodeBody(body: Buffer, type: string): unknown {
+  if (type === KUBERNETES_PROTOBUF_CONTENT_TYPE) return decodeProtobuf(body);
   if (type !== 'json' && type !== 'yaml' && !type.includes('json') && !type.includes('yaml')) throw apiErrors.unsupportedMediaType(type);
   const text = body.toString('utf8');
   if (text.trim() === '') return undefined;
@@ -32,6 +36,17 @@ export function decodeBody(body: Buffer, type: string): unknown {
   } catch (error) {
     throw apiErrors.badRequest(`the object provided is unrecognized or could not be decoded: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+function decodeProtobuf(body: Buffer): unknown {
+  let decoded;
+  try {
+    decoded = decodeKubernetesProtobuf(body);
+  } catch (error) {
+    throw apiErrors.badRequest(`the object provided is unrecognized or could not be decoded: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (protobufMessageFor(decoded.apiVersion, decoded.kind) === undefined) throw apiErrors.unsupportedMediaType(KUBERNETES_PROTOBUF_CONTENT_TYPE);
+  return decoded.object;
 }
 
 export function sendJson(response: ServerResponse, code: number, value: unknown, headers: Record<string, string> = {}): void {
