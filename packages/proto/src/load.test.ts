@@ -374,6 +374,9 @@ describe('Raft transport', () => {
       'TimeoutNow',
       'ReadIndex',
       'ReadIndexResponse',
+      // Not Raft messages: the store's forwarded proposals and their refusals share the stream.
+      'ForwardedProposals',
+      'RefusedProposals',
     ]);
     // Same numbers as packages/raft's EntryType enum.
     expect(nestedEnum(def, 'k8ts.raftpb.Entry', 'Type')).toEqual({ Normal: 0, Membership: 1 });
