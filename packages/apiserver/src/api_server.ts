@@ -35,8 +35,9 @@ export class ApiServer {
   constructor(config: ApiServerConfig) {
     this.etcd = new EtcdClient(config.etcdServers);
     this.store = new ObjectStore(this.etcd);
-    this.service = new ResourceService(this.store);
     for (const type of RESOURCES) this.caches.set(type, new ResourceWatchCache(type, this.etcd, config.logger));
+    const namespaces = this.caches.get(findResource('', 'v1', 'namespaces') as ResourceType);
+    this.service = new ResourceService(this.store, () => new Date(), (name) => namespaces?.cached(undefined, name));
     this.rest = new RestHandler({
       service: this.service,
       caches: this.caches,

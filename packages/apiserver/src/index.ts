@@ -9,4 +9,5 @@ export { ResourceService, type DeleteOptions, type WriteOptions } from './resour
 export { ObjectStore, objectKey, type KubeObject, type ObjectMeta } from './object_store.js';
 export { EtcdClient } from './etcd_client.js';
 export { RestHandler } from './rest/handler.js';
+export { registerApiService, listenGrpcApi, grpcCodeOf, type ApiServiceOptions, type GrpcApiListener } from './grpc/index.js';
 export { NatsNodeLogs, LOGS_SUBJECT, type LogRequest, type NodeLogs } from './pod_logs.js';

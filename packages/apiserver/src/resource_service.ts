@@ -32,6 +32,8 @@ export class ResourceService {
   constructor(
     private readonly store: ObjectStore,
     private readonly clock: () => Date = () => new Date(),
+    /** A namespace from a watch cache, when there is one: saves a store read per create (as kube's admission does). */
+    private readonly cachedNamespace: (name: string) => KubeObject | undefined = () => undefined,
   ) {}
 
   get(type: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject> {
@@ -247,7 +249,8 @@ export class ResourceService {
   private async checkNamespaceOpen(type: ResourceType, object: KubeObject): Promise<void> {
     if (!type.namespaced) return;
     const namespace = object.metadata?.namespace as string;
-    const found = await this.store.get(NAMESPACES, undefined, namespace);
+    // Not in the cache may mean not cached yet: then the store decides.
+    const found = this.cachedNamespace(namespace) ?? (await this.store.get(NAMESPACES, undefined, namespace));
     if (found.metadata?.deletionTimestamp !== undefined) {
       throw apiErrors.forbidden(type, object.metadata?.name ?? '', `unable to create new content in namespace ${namespace} because it is being terminated`);
     }

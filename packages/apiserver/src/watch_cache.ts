@@ -2,7 +2,7 @@ import { apiErrors, type ApiError, type ResourceType } from '@k8ts/apimachinery'
 import type { WatchResponse } from '@k8ts/proto';
 import type { Logger } from 'pino';
 import { prefixEnd, type EtcdClient } from './etcd_client.js';
-import { collectionPrefix, decodeObject, type KubeObject } from './object_store.js';
+import { collectionPrefix, decodeObject, objectKey, type KubeObject } from './object_store.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -67,6 +67,11 @@ export class ResourceWatchCache {
     this.watchers.clear();
   }
 
+  /** The cached object, if the cache has it (it may trail the store by a moment). */
+  cached(namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.objects.get(objectKey(this.type, namespace, name));
+  }
+
   /** The newest revision the cache reflects. */
   currentRevision(): number {
     return this.revision;
@@ -92,7 +97,13 @@ export class ResourceWatchCache {
     } else {
       for (const event of this.history) if (event.revision > from) this.offer(watcher, event, visible);
     }
-    const registered = { ...watcher, deliver: (event: CachedEvent) => this.offer(watcher, event, visible) };
+    // A client may list at a revision the cache has not reached yet: never repeat what it has.
+    const registered = {
+      ...watcher,
+      deliver: (event: CachedEvent) => {
+        if (from === undefined || event.revision > from) this.offer(watcher, event, visible);
+      },
+    };
     this.watchers.add(registered);
     return { close: () => this.watchers.delete(registered) };
   }

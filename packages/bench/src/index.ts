@@ -3,6 +3,7 @@
  * generator on the etcd v3 gRPC API that also runs real etcd beside k8ts-store (`--vs-etcd`).
  */
 export { storeBenchCommand } from './command.js';
+export { apiserverBenchCommand } from './apiserver_command.js';
 export { runStoreBench, hasTrouble, type StoreBenchMode } from './store_bench.js';
 export { DEFAULT_OPTIONS, TEST_NAMES, type StoreBenchOptions, type TestName } from './options.js';
 export { renderReport } from './report.js';

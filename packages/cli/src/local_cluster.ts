@@ -78,17 +78,21 @@ async function up(options: { dir: string; basePort: number }): Promise<void> {
   );
   const etcdServers = members.map((m) => `127.0.0.1:${m.client}`).join(',');
   const apiservers = [1, 2].map((i) => `http://127.0.0.1:${base + 20 + i}`);
+  const grpcApis = [1, 2].map((i) => `127.0.0.1:${base + 30 + i}`);
   const state: ClusterState = { processes, apiservers, kubeconfig: join(dir, 'kubeconfig') };
   writeFileSync(stateFile(dir), JSON.stringify(state, null, 2));
   for (const m of members) await waitReady(`http://127.0.0.1:${m.client}/health`, 30_000);
   for (const [i, url] of apiservers.entries()) {
     const port = new URL(url).port;
-    processes.push(start(dir, `apiserver-${i + 1}`, bin('k8ts-apiserver'), ['--etcd-servers', etcdServers, '--bind-address', '127.0.0.1', '--port', port, '--secure-port', '0']));
+    const grpcPort = (grpcApis[i] as string).split(':')[1] as string;
+    processes.push(
+      start(dir, `apiserver-${i + 1}`, bin('k8ts-apiserver'), ['--etcd-servers', etcdServers, '--bind-address', '127.0.0.1', '--port', port, '--grpc-port', grpcPort, '--secure-port', '0']),
+    );
     writeFileSync(stateFile(dir), JSON.stringify(state, null, 2));
   }
   for (const url of apiservers) await waitReady(`${url}/readyz`, 30_000);
   writeFileSync(state.kubeconfig, kubeconfig(apiservers[0] as string));
-  console.log(`k8ts cluster up: 3 store members (${etcdServers}), 2 apiservers (${apiservers.join(', ')})`);
+  console.log(`k8ts cluster up: 3 store members (${etcdServers}), 2 apiservers (${apiservers.join(', ')}; components' gRPC API on ${grpcApis.join(', ')})`);
   console.log(`logs and data in ${dir}`);
   console.log(`\n  export KUBECONFIG=${state.kubeconfig}\n  kubectl get namespaces\n`);
 }
@@ -129,7 +133,7 @@ export function clusterCommands(program: Command): void {
     .command('up')
     .description('start a local cluster as processes (3 store members, 2 apiservers) and write its kubeconfig')
     .addOption(dirOption)
-    .addOption(new Option('--base-port <port>', 'ports used: base+1..3 store clients, base+11..13 store peers, base+21..22 apiservers').default(32300).argParser(Number))
+    .addOption(new Option('--base-port <port>', 'ports used: base+1..3 store clients, base+11..13 store peers, base+21..22 apiservers (HTTP), base+31..32 (gRPC)').default(32300).argParser(Number))
     .action((options: { dir: string; basePort: number }) => up(options));
   program
     .command('down')

@@ -18,3 +18,4 @@ export {
 export type * from './etcd_types.js';
 export type * from './raft_types.js';
 export { loadLeaderForwarding, type LeaderForwardingApi } from './leader_forwarding.js';
+export * from './api_service.js';

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
-import { ApiServer, NatsNodeLogs } from '@k8ts/apiserver';
+import { ApiServer, NatsNodeLogs, listenGrpcApi, type GrpcApiListener } from '@k8ts/apiserver';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { generate } from 'selfsigned';
@@ -17,6 +17,7 @@ interface Flags {
   certDir: string;
   logLevel: string;
   natsUrl?: string;
+  grpcPort: number;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -31,6 +32,7 @@ function parseFlags(argv: string[]): Flags {
     .addOption(new Option('--bind-address <ip>', 'address to serve on').default('0.0.0.0').env('K8TS_BIND_ADDRESS'))
     .addOption(new Option('--secure-port <port>', 'HTTPS port (0 turns it off)').default(6443).argParser(port('--secure-port')).env('K8TS_SECURE_PORT'))
     .addOption(new Option('--port <port>', 'plain HTTP port for local use (0 turns it off)').default(0).argParser(port('--port')).env('K8TS_PORT'))
+    .addOption(new Option('--grpc-port <port>', "the components' gRPC API (0 turns it off)").default(0).argParser(port('--grpc-port')).env('K8TS_GRPC_PORT'))
     .addOption(new Option('--tls-cert-file <file>', 'serving certificate (PEM); generated when not given'))
     .addOption(new Option('--tls-private-key-file <file>', 'key of --tls-cert-file (PEM)'))
     .addOption(new Option('--cert-dir <dir>', 'where a generated certificate is kept').default('apiserver.local.config/certificates'))
@@ -66,6 +68,10 @@ async function servingCertificate(flags: Flags): Promise<{ cert: string; key: st
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
+  // kube-apiserver keeps idle connections 90 s, as Go's (and client-go's) transports expect;
+  // Node's default of 5 s would close them under clients about to reuse them.
+  server.keepAliveTimeout = 90_000;
+  server.headersTimeout = 95_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -95,24 +101,31 @@ async function main(): Promise<void> {
     servers.push(http);
     logger.info({ event: 'serving', url: `http://${flags.bindAddress}:${flags.port}` }, 'serving plain HTTP');
   }
+  let grpcApi: GrpcApiListener | undefined;
+  if (flags.grpcPort > 0) {
+    grpcApi = await listenGrpcApi(api, { host: flags.bindAddress, port: flags.grpcPort });
+    logger.info({ event: 'serving', address: grpcApi.address }, "serving the components' gRPC API");
+  }
   if (flags.securePort > 0) {
     const https = createHttpsServer(await servingCertificate(flags), api.rest.handle);
     await listen(https, flags.securePort, flags.bindAddress);
     servers.push(https);
     logger.info({ event: 'serving', url: `https://${flags.bindAddress}:${flags.securePort}` }, 'serving HTTPS');
   }
-  const shutdown = (signal: string): void => {
+  const shutdown = async (signal: string): Promise<void> => {
     logger.info({ event: 'shutdown', signal }, 'shutting down');
     for (const server of servers) {
       server.close();
       server.closeAllConnections();
     }
+    // Watch streams end before the caches they read from stop.
+    await grpcApi?.shutdown();
     api.stop();
-    void podLogs?.close();
+    await podLogs?.close();
     process.exit(0);
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 /** apps/v1, coordination/v1, discovery/v1 and scheduling/v1 messages, one table per package. Table syntax: see schema.ts. */
-import type { MessageTable } from './schema.js';
+import type { MessageTable } from './message_table.js';
 
 const appsMessages: MessageTable = {
   Deployment: 'metadata=1:meta.ObjectMeta spec=2:DeploymentSpec status=3:DeploymentStatus',

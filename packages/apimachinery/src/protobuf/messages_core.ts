@@ -2,7 +2,7 @@
  * core/v1 kinds other than Pod: Namespace, ConfigMap, Secret, Service, ServiceAccount, Node, Event, Endpoints
  * and Binding (package `core`). Table syntax: see schema.ts.
  */
-import type { MessageTable } from './schema.js';
+import type { MessageTable } from './message_table.js';
 
 export const coreMessages: MessageTable = {
   Namespace: 'metadata=1:meta.ObjectMeta spec=2:NamespaceSpec status=3:NamespaceStatus',

@@ -1,5 +1,5 @@
 /** k8s.io/apimachinery meta/v1 messages (package `meta`). Table syntax: see schema.ts. */
-import type { MessageTable } from './schema.js';
+import type { MessageTable } from './message_table.js';
 
 export const metaMessages: MessageTable = {
   ObjectMeta: 'name=1:string? generateName=2:string? namespace=3:string? selfLink=4:string? uid=5:string? ' +

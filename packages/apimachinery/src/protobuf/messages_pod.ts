@@ -2,7 +2,7 @@
  * core/v1 Pod, PodTemplateSpec, PodSpec, Container, PodStatus and what they reference, except volumes
  * (package `core`). Table syntax: see schema.ts.
  */
-import type { MessageTable } from './schema.js';
+import type { MessageTable } from './message_table.js';
 
 export const podMessages: MessageTable = {
   LocalObjectReference: 'name=1:string?',

@@ -1,5 +1,5 @@
 /** core/v1 Volume and its sources (package `core`). Table syntax: see schema.ts. */
-import type { MessageTable } from './schema.js';
+import type { MessageTable } from './message_table.js';
 
 export const volumeMessages: MessageTable = {
   Volume: 'name=1:string =2:VolumeSource',

@@ -19,8 +19,10 @@ import { coreMessages } from './messages_core.js';
 import { metaMessages } from './messages_meta.js';
 import { podMessages } from './messages_pod.js';
 import { volumeMessages } from './messages_volume.js';
+import type { MessageTable } from './message_table.js';
 
-export type MessageTable = Readonly<Record<string, string>>;
+export type { MessageTable } from './message_table.js';
+
 
 export const SCALAR_TYPES = ['string', 'int32', 'int64', 'bool', 'bytes', 'double'] as const;
 export const SPECIAL_TYPES = ['Time', 'MicroTime', 'Duration', 'Quantity', 'IntOrString', 'RawExtension', 'FieldsV1'] as const;

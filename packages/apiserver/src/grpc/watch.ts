@@ -1,0 +1,85 @@
+import type * as grpc from '@grpc/grpc-js';
+import { apiErrors, apiVersionOf, type ApiError } from '@k8ts/apimachinery';
+import type { ApiWatchEvent, ApiWatchRequest } from '@k8ts/proto';
+import { selectorFilter } from '../rules.js';
+import type { CachedEvent, ResourceWatchCache } from '../watch_cache.js';
+import { resolveRef } from './requests.js';
+import { toServiceError } from './status.js';
+
+/** Events a slow watcher may have waiting before its watch is ended (it resumes from its last version). */
+const MAX_PENDING_EVENTS = 10_000;
+
+export interface WatchServeOptions {
+  readonly caches: ReadonlyMap<unknown, ResourceWatchCache>;
+  readonly bookmarkIntervalMs: number;
+}
+
+type WatchCall = grpc.ServerWritableStream<ApiWatchRequest, ApiWatchEvent>;
+
+/**
+ * Serves one Watch call from the resource's watch cache, as REST's watch: events in revision order,
+ * an ERROR event with the Status (410 Expired for a version the cache no longer holds) before the
+ * end, periodic BOOKMARKs when asked, and the end at timeout_seconds.
+ */
+export async function serveWatch(call: WatchCall, options: WatchServeOptions): Promise<void> {
+  let request;
+  try {
+    request = parseWatch(call.request);
+  } catch (error) {
+    call.emit('error', toServiceError(error));
+    return;
+  }
+  const { type, namespace, filter, fromRevision } = request;
+  const cache = options.caches.get(type);
+  if (cache === undefined) return void call.emit('error', toServiceError(apiErrors.methodNotSupported(type, 'watch')));
+  let closed = false;
+  let watcher: { close(): void } | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  const finish = (error?: ApiError): void => {
+    if (closed) return;
+    if (error) call.write({ type: 'ERROR', object: Buffer.from(JSON.stringify(error.status)) });
+    closed = true;
+    for (const timer of timers) clearTimeout(timer);
+    watcher?.close();
+    call.end();
+  };
+  const send = (event: ApiWatchEvent): void => {
+    if (closed) return;
+    call.write(event);
+    if (call.writableLength > MAX_PENDING_EVENTS) finish();
+  };
+  call.on('cancelled', () => finish());
+  const deliver = (event: CachedEvent): void => {
+    // The cache may lag behind the store read the client listed at: what it listed, it has seen.
+    if (fromRevision !== undefined && event.revision <= fromRevision) return;
+    send({ type: event.type, object: Buffer.from(JSON.stringify(event.object)) });
+  };
+  try {
+    watcher = await cache.watch({ ...(namespace === undefined ? {} : { namespace }), ...(fromRevision === undefined ? {} : { fromRevision }), filter }, deliver, finish);
+  } catch (error) {
+    finish(error as ApiError);
+    return;
+  }
+  if (closed) return void watcher.close();
+  const timeoutSeconds = Number(call.request.timeout_seconds);
+  if (timeoutSeconds > 0) timers.push(setTimeout(() => finish(), timeoutSeconds * 1000));
+  if (call.request.allow_bookmarks) {
+    const bookmark = (): void => {
+      const revision = Math.max(cache.currentRevision(), fromRevision ?? 0);
+      send({ type: 'BOOKMARK', object: Buffer.from(JSON.stringify({ kind: type.kind, apiVersion: apiVersionOf(type), metadata: { resourceVersion: String(revision) } })) });
+    };
+    timers.push(setInterval(bookmark, options.bookmarkIntervalMs));
+  }
+}
+
+function parseWatch(request: ApiWatchRequest): ReturnType<typeof resolveRef> & { filter: ReturnType<typeof selectorFilter>; fromRevision: number | undefined } {
+  const target = resolveRef(request.ref);
+  const filter = selectorFilter(target.type, request.label_selector || undefined, request.field_selector || undefined);
+  const version = request.resource_version;
+  let fromRevision: number | undefined;
+  if (version !== '' && version !== '0') {
+    fromRevision = Number(version);
+    if (!Number.isSafeInteger(fromRevision) || fromRevision < 0) throw apiErrors.badRequest(`resourceVersion: Invalid value: "${version}": must be a non-negative integer`);
+  }
+  return { ...target, filter, fromRevision };
+}
