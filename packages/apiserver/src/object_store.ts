@@ -1,5 +1,6 @@
 import { apiErrors, type ResourceType } from '@k8ts/apimachinery';
-import type { KeyValue } from '@k8ts/proto';
+import * as grpc from '@grpc/grpc-js';
+import type { KeyValue, TxnResponse } from '@k8ts/proto';
 import { EtcdError, prefixEnd, type EtcdClient } from './etcd_client.js';
 
 /** Any stored object: what every kind has in common. */
@@ -62,6 +63,9 @@ function encodeObject(object: KubeObject): Buffer {
   const { resourceVersion: _ignored, ...metadata } = object.metadata ?? {};
   return Buffer.from(JSON.stringify({ ...object, metadata }));
 }
+
+/** Tries of a write across a store leader change (an election takes about a second). */
+const WRITE_ATTEMPTS = 6;
 
 interface ContinueToken {
   /** Revision of the first page: every page reads at it, so the pages form one snapshot. */
@@ -133,9 +137,12 @@ export class ObjectStore {
   async create(type: ResourceType, object: KubeObject): Promise<KubeObject> {
     const name = object.metadata?.name ?? '';
     const key = Buffer.from(objectKey(type, object.metadata?.namespace, name));
-    const response = await this.etcd.txn(
-      [{ key, target: 'CREATE', result: 'EQUAL', target_union: 'create_revision', create_revision: '0' }],
-      [{ request: 'request_put', request_put: { key, value: encodeObject(object) } as never }],
+    const value = encodeObject(object);
+    const response = await this.conditionalWrite(key, value, () =>
+      this.etcd.txn(
+        [{ key, target: 'CREATE', result: 'EQUAL', target_union: 'create_revision', create_revision: '0' }],
+        [{ request: 'request_put', request_put: { key, value } as never }],
+      ),
     );
     if (!response.succeeded) throw apiErrors.alreadyExists(type, name);
     return withVersion(object, Number(response.header?.revision));
@@ -148,16 +155,44 @@ export class ObjectStore {
   async update(type: ResourceType, object: KubeObject, expectedRevision: number): Promise<KubeObject> {
     const name = object.metadata?.name ?? '';
     const key = Buffer.from(objectKey(type, object.metadata?.namespace, name));
-    const response = await this.etcd.txn(
-      [{ key, target: 'MOD', result: 'EQUAL', target_union: 'mod_revision', mod_revision: String(expectedRevision) }],
-      [{ request: 'request_put', request_put: { key, value: encodeObject(object) } as never }],
-      [{ request: 'request_range', request_range: { key } as never }],
+    const value = encodeObject(object);
+    const response = await this.conditionalWrite(key, value, () =>
+      this.etcd.txn(
+        [{ key, target: 'MOD', result: 'EQUAL', target_union: 'mod_revision', mod_revision: String(expectedRevision) }],
+        [{ request: 'request_put', request_put: { key, value } as never }],
+        [{ request: 'request_range', request_range: { key } as never }],
+      ),
     );
     if (!response.succeeded) {
       const current = response.responses[0]?.response_range?.kvs[0];
       throw current === undefined ? apiErrors.notFound(type, name) : apiErrors.staleResourceVersion(type, name);
     }
     return withVersion(object, Number(response.header?.revision));
+  }
+
+  /**
+   * A compare-and-put that survives a store failover. UNAVAILABLE ("leader changed", a member gone)
+   * leaves it unknown whether the put happened, so it is tried again; if the retry's compare then
+   * fails, the key is read: holding exactly the bytes we wrote (every object carries its uid, so no
+   * other write yields them) means the earlier attempt took effect.
+   */
+  private async conditionalWrite(key: Buffer, value: Buffer, attempt: () => Promise<TxnResponse>): Promise<TxnResponse> {
+    let uncertain = false;
+    for (let tries = 1; ; tries++) {
+      try {
+        const response = await attempt();
+        if (response.succeeded || !uncertain) return response;
+        const current = (await this.etcd.range({ key })).kvs[0];
+        if (current !== undefined && current.value.equals(value)) {
+          return { ...response, succeeded: true, header: { ...(response.header as NonNullable<TxnResponse['header']>), revision: String(current.mod_revision) } };
+        }
+        return response;
+      } catch (error) {
+        if (!(error instanceof EtcdError) || error.code !== grpc.status.UNAVAILABLE || tries >= WRITE_ATTEMPTS) throw error;
+        uncertain = true;
+        await new Promise((done) => setTimeout(done, 250 * tries));
+      }
+    }
   }
 
   /** Removes the object if it is still at `expectedRevision`; returns what was deleted. */
