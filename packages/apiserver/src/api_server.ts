@@ -36,8 +36,7 @@ export class ApiServer {
     this.etcd = new EtcdClient(config.etcdServers);
     this.store = new ObjectStore(this.etcd);
     for (const type of RESOURCES) this.caches.set(type, new ResourceWatchCache(type, this.etcd, config.logger));
-    const namespaces = this.caches.get(findResource('', 'v1', 'namespaces') as ResourceType);
-    this.service = new ResourceService(this.store, () => new Date(), (name) => namespaces?.cached(undefined, name));
+    this.service = new ResourceService(this.store, () => new Date(), (type, namespace, name) => this.caches.get(type)?.cached(namespace, name));
     this.rest = new RestHandler({
       service: this.service,
       caches: this.caches,
@@ -51,6 +50,7 @@ export class ApiServer {
 
   /** Creates the system namespaces if missing and fills the watch caches. */
   async start(): Promise<void> {
+    await this.etcd.followLeader();
     const namespaces = findResource('', 'v1', 'namespaces') as ResourceType;
     for (const name of SYSTEM_NAMESPACES) {
       try {

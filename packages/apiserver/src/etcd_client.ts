@@ -6,6 +6,7 @@ import {
   type RangeRequest,
   type RangeResponse,
   type RequestOp,
+  type StatusResponse,
   type TxnResponse,
   type WatchRequest,
   type WatchResponse,
@@ -17,6 +18,10 @@ type Unary<Request, Response> = (request: Request, options: grpc.CallOptions, ca
 interface KvClient extends grpc.Client {
   Range: Unary<Partial<RangeRequest>, RangeResponse>;
   Txn: Unary<{ compare: Partial<Compare>[]; success: Partial<RequestOp>[]; failure: Partial<RequestOp>[] }, TxnResponse>;
+}
+
+interface MaintenanceClient extends grpc.Client {
+  Status: Unary<Record<string, never>, StatusResponse>;
 }
 
 interface WatchClient extends grpc.Client {
@@ -62,7 +67,9 @@ const RETRYABLE = new Set([grpc.status.UNAVAILABLE]);
 export class EtcdClient {
   private readonly kvs: KvClient[];
   private readonly watches: WatchClient[];
+  private readonly maintenance: MaintenanceClient[];
   private current = 0;
+  private leaderTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly endpoints: readonly string[],
@@ -74,6 +81,31 @@ export class EtcdClient {
     const credentials = grpc.credentials.createInsecure();
     this.kvs = endpoints.map((endpoint) => new api.KV(stripScheme(endpoint), credentials, options) as unknown as KvClient);
     this.watches = endpoints.map((endpoint) => new api.Watch(stripScheme(endpoint), credentials, options) as unknown as WatchClient);
+    this.maintenance = endpoints.map((endpoint) => new api.Maintenance(stripScheme(endpoint), credentials, options) as unknown as MaintenanceClient);
+  }
+
+  /**
+   * Prefers the store's leader: a write through a follower costs the store a forward and the
+   * follower's own apply before it is answered. kube-apiserver's etcd client does not do this;
+   * it is pure placement (any endpoint gives the same answers), so it works on real etcd alike.
+   * Looks again every `everyMs`, as leadership moves.
+   */
+  followLeader(everyMs = 5000): Promise<void> {
+    this.leaderTimer ??= setInterval(() => void this.findLeader(), everyMs);
+    return this.findLeader();
+  }
+
+  private async findLeader(): Promise<void> {
+    const statuses = await Promise.all(
+      this.maintenance.map(
+        (client) =>
+          new Promise<StatusResponse | undefined>((resolve) =>
+            client.Status({}, { deadline: Date.now() + 1000 }, (error, response) => resolve(error ? undefined : response)),
+          ),
+      ),
+    );
+    const leader = statuses.findIndex((status) => status !== undefined && status.leader !== '0' && status.leader === status.header?.member_id);
+    if (leader >= 0) this.current = leader;
   }
 
   range(request: Partial<RangeRequest>): Promise<RangeResponse> {
@@ -99,7 +131,8 @@ export class EtcdClient {
   }
 
   close(): void {
-    for (const client of [...this.kvs, ...this.watches]) client.close();
+    if (this.leaderTimer) clearInterval(this.leaderTimer);
+    for (const client of [...this.kvs, ...this.watches, ...this.maintenance]) client.close();
   }
 
   private async unary<T>(call: (kv: KvClient, options: grpc.CallOptions, callback: Callback<T>) => void, retry: boolean): Promise<T> {

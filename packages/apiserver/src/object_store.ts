@@ -215,18 +215,30 @@ export class ObjectStore {
   /**
    * Read, change, compare-and-swap, and again on a conflict: for writes computed from the current
    * object (patches, status, bindings, graceful deletion). `change` may throw an ApiError to refuse;
-   * it returns undefined to delete the object instead (a finalized deletion).
+   * it returns undefined to delete the object instead (a finalized deletion). `suggestion` (the
+   * watch cache's copy) saves the first read, as kube-apiserver does: if it was stale, the
+   * compare-and-swap fails or `change` objects, and the loop goes on from a fresh read.
    */
   async guaranteedUpdate(
     type: ResourceType,
     namespace: string | undefined,
     name: string,
     change: (current: KubeObject) => KubeObject | undefined | Promise<KubeObject | undefined>,
+    suggestion?: KubeObject,
   ): Promise<{ object: KubeObject; deleted: boolean }> {
+    let guess = suggestion;
     for (let attempt = 0; ; attempt++) {
-      const current = await this.get(type, namespace, name);
+      const fromCache = guess !== undefined;
+      const current = guess ?? (await this.get(type, namespace, name));
+      guess = undefined;
       const revision = Number(current.metadata?.resourceVersion);
-      const next = await change(structuredClone(current));
+      let next: KubeObject | undefined;
+      try {
+        next = await change(structuredClone(current));
+      } catch (error) {
+        if (fromCache) continue;
+        throw error;
+      }
       try {
         if (next === undefined) {
           const { object } = await this.delete(type, namespace, name, revision);

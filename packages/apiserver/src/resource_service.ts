@@ -32,8 +32,11 @@ export class ResourceService {
   constructor(
     private readonly store: ObjectStore,
     private readonly clock: () => Date = () => new Date(),
-    /** A namespace from a watch cache, when there is one: saves a store read per create (as kube's admission does). */
-    private readonly cachedNamespace: (name: string) => KubeObject | undefined = () => undefined,
+    /**
+     * An object from a watch cache, when there is one: a first guess that saves a store read per
+     * write (kube-apiserver does the same); the store's compare-and-swap catches a stale guess.
+     */
+    private readonly cached: (type: ResourceType, namespace: string | undefined, name: string) => KubeObject | undefined = () => undefined,
   ) {}
 
   get(type: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject> {
@@ -193,7 +196,7 @@ export class ResourceService {
     change: (current: KubeObject) => KubeObject | undefined,
   ): Promise<{ object: KubeObject; deleted: boolean }> {
     try {
-      return await this.store.guaranteedUpdate(type, namespace, name, change);
+      return await this.store.guaranteedUpdate(type, namespace, name, change, this.cached(type, namespace, name));
     } catch (error) {
       if (error instanceof DryRunResult) return { object: error.object, deleted: error.deleted };
       throw error;
@@ -250,7 +253,7 @@ export class ResourceService {
     if (!type.namespaced) return;
     const namespace = object.metadata?.namespace as string;
     // Not in the cache may mean not cached yet: then the store decides.
-    const found = this.cachedNamespace(namespace) ?? (await this.store.get(NAMESPACES, undefined, namespace));
+    const found = this.cached(NAMESPACES, undefined, namespace) ?? (await this.store.get(NAMESPACES, undefined, namespace));
     if (found.metadata?.deletionTimestamp !== undefined) {
       throw apiErrors.forbidden(type, object.metadata?.name ?? '', `unable to create new content in namespace ${namespace} because it is being terminated`);
     }
