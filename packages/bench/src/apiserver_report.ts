@@ -1,19 +1,12 @@
-import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { TARGETS, type ApiServerBenchOptions } from './apiserver_options.js';
 import type { ApiConditions, ApiCpuUse, ApiServerBenchReport, ApiTestResult, TargetCheck } from './apiserver_results.js';
+import { captureMachine } from './conditions.js';
 import { formatNumber, table } from './report.js';
 import type { LatencySummary } from './stats.js';
 
 export function captureApiConditions(options: ApiServerBenchOptions, startedAt: Date, requestBodyBytes: number): ApiConditions {
   return {
-    startedAt: startedAt.toISOString(),
-    cpuCores: availableParallelism(),
-    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
-    nodeVersion: process.version,
-    platform: `${process.platform} ${release()} ${process.arch}`,
-    benchProcess: 'one Node.js process on the same machine as the apiserver and store (it shares their cores)',
+    ...captureMachine(startedAt, 'one Node.js process on the same machine as the apiserver and store (it shares their cores)'),
     client: "HTTP/1.1, Node http.Agent keep-alive (idle connections closed 1 s before the server's Keep-Alive timeout), JSON bodies as kubectl sends",
     valueSizeBytes: options.valueSizeBytes,
     requestBodyBytes,

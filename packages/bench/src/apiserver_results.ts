@@ -1,5 +1,6 @@
 import type { OpenLoopStop } from './apiserver_open_loop.js';
 import type { ApiTestName } from './apiserver_options.js';
+import type { MachineConditions } from './results.js';
 import type { LatencySummary } from './stats.js';
 
 /** CPU during a test, % of one core over its wall time (Linux /proc; absent fields are unknown). */
@@ -68,15 +69,7 @@ export interface ApiTargetDescription {
 }
 
 /** The machine and the run's settings, printed with every figure. */
-export interface ApiConditions {
-  readonly startedAt: string;
-  readonly cpuCores: number;
-  readonly cpuModel: string;
-  readonly memoryGiB: number;
-  readonly loadAverage1m: number;
-  readonly nodeVersion: string;
-  readonly platform: string;
-  readonly benchProcess: string;
+export interface ApiConditions extends MachineConditions {
   readonly client: string;
   readonly valueSizeBytes: number;
   readonly requestBodyBytes: number;

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import type { StoreBenchOptions } from './options.js';
-import type { Conditions } from './results.js';
+import type { Conditions, MachineConditions } from './results.js';
 
-/** The machine and the run's settings, as printed beside the figures. */
-export function captureConditions(options: StoreBenchOptions, startedAt: Date): Conditions {
+/** The machine, as every benchmark prints it beside its figures. */
+export function captureMachine(startedAt: Date, benchProcess: string): MachineConditions {
   return {
     startedAt: startedAt.toISOString(),
     cpuCores: availableParallelism(),
@@ -13,7 +13,14 @@ export function captureConditions(options: StoreBenchOptions, startedAt: Date): 
     loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
     nodeVersion: process.version,
     platform: `${process.platform} ${release()} ${process.arch}`,
-    benchProcess: 'one Node.js process on the same machine as the members (it shares their cores)',
+    benchProcess,
+  };
+}
+
+/** The machine and the run's settings, as printed beside the figures. */
+export function captureConditions(options: StoreBenchOptions, startedAt: Date): Conditions {
+  return {
+    ...captureMachine(startedAt, 'one Node.js process on the same machine as the members (it shares their cores)'),
     keySizeBytes: options.keySizeBytes,
     valueSizeBytes: options.valueSizeBytes,
     keySpaceSize: options.keySpaceSize,

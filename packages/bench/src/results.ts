@@ -67,8 +67,8 @@ export class AnomalyLog {
   }
 }
 
-/** The machine and the run's settings, printed with every figure. */
-export interface Conditions {
+/** The machine a benchmark ran on, printed with every figure. */
+export interface MachineConditions {
   readonly startedAt: string;
   readonly cpuCores: number;
   readonly cpuModel: string;
@@ -77,6 +77,10 @@ export interface Conditions {
   readonly nodeVersion: string;
   readonly platform: string;
   readonly benchProcess: string;
+}
+
+/** The machine and the run's settings, printed with every figure. */
+export interface Conditions extends MachineConditions {
   readonly keySizeBytes: number;
   readonly valueSizeBytes: number;
   readonly keySpaceSize: number;

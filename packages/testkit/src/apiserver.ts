@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePorts } from './cluster.js';
-import type { CommandResult } from './etcdctl.js';
+import { runCommand, type CommandResult } from './run.js';
 
 const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
 export const APISERVER_BINARY = join(repoRoot, 'node_modules', '.bin', 'k8ts-apiserver');
@@ -98,18 +98,5 @@ export function kubeconfigFor(server: string): string {
 
 /** The real kubectl (1.32 on these machines) with a given kubeconfig. */
 export function kubectl(kubeconfig: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
-  return new Promise((resolveResult, reject) => {
-    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, KUBECACHEDIR: join(tmpdir(), 'k8ts-kubectl-cache') } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolveResult({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
+  return runCommand('kubectl', ['--kubeconfig', kubeconfig, ...args], { ...options, env: { KUBECACHEDIR: join(tmpdir(), 'k8ts-kubectl-cache') } });
 }

@@ -1,30 +1,10 @@
-import { spawn } from 'node:child_process';
+import { runCommand, type CommandResult } from './run.js';
 
-export interface CommandResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { CommandResult } from './run.js';
 
 /** Runs Debian's etcdctl (v3 API) against the given endpoints. */
 export function etcdctl(endpoints: readonly string[], args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('etcdctl', ['--endpoints', endpoints.join(','), '--command-timeout', '10s', ...args], {
-      env: { ...process.env, ETCDCTL_API: '3' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
+  return runCommand('etcdctl', ['--endpoints', endpoints.join(','), '--command-timeout', '10s', ...args], { ...options, env: { ETCDCTL_API: '3' } });
 }
 
 /** etcdctl that must succeed; returns stdout. */
