@@ -166,6 +166,10 @@ describe.each(KINDS)('kubectl against two apiservers over %s', (kind) => {
     expect(conflict.code).not.toBe(0);
     expect(conflict.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl-patch" using v1: .data.a');
     await ok(one, ['apply', '--server-side', '--force-conflicts', '--field-manager', 'tester', '-f', '-'], taking);
+    // Apply creates what is missing, and the fields it set are the applier's, as an Apply.
+    await ok(one, ['apply', '--server-side', '--field-manager', 'tester', '-f', '-'], configMap('applied-new'));
+    const managed = JSON.parse(await ok(two, ['get', 'cm', 'applied-new', '-o', 'json', '--show-managed-fields'])) as { metadata: { managedFields: { manager: string; operation: string }[] } };
+    expect(managed.metadata.managedFields.map((entry) => `${entry.manager} ${entry.operation}`)).toEqual(['tester Apply']);
     expect(await ok(two, ['get', 'cm', 'patched', '-o', 'jsonpath={.data.a}'])).toBe('99');
   });
 

@@ -48,12 +48,17 @@ export class ResourceService {
   }
 
   async create(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions = {}): Promise<KubeObject> {
+    return this.createObject(type, namespace, body, options, false);
+  }
+
+  /** `applied`: the body comes from server-side apply, whose managedFields (operation Apply) stand. */
+  private async createObject(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions, applied: boolean): Promise<KubeObject> {
     const object = checkBodyIdentity(type, body, namespace);
     if (type.namespaced && !object.metadata?.namespace) throw apiErrors.badRequest('the server could not find the requested resource: a namespace is required');
     const now = this.clock();
     initializeMetadata(type, object, now);
     defaultObject(type, object, 'create');
-    recordManager(type, undefined, object, options.fieldManager ?? 'unknown', 'Update', timestamp(now));
+    if (!applied) recordManager(type, undefined, object, options.fieldManager ?? 'unknown', 'Update', timestamp(now));
     const errors = validate(type, object, undefined);
     if (errors.length > 0) throw apiErrors.invalid(type, object.metadata?.name ?? '', errors);
     await this.checkNamespaceOpen(type, object);
@@ -95,7 +100,7 @@ export class ResourceService {
         if ((error as { reason?: string }).reason !== 'NotFound') throw error;
         // Apply creates what does not exist.
         const created = applyPatch(type, undefined, patchType, body, { manager, force: options.force ?? false, now: timestamp(this.clock()) });
-        return this.create(type, namespace, { ...created, metadata: { ...created.metadata, name } }, { ...options, fieldManager: manager });
+        return this.createObject(type, namespace, { ...created, metadata: { ...created.metadata, name } }, { ...options, fieldManager: manager }, true);
       }
     }
     const result = await this.guaranteedUpdate(type, namespace, name, (current) => {
