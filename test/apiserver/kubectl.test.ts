@@ -96,6 +96,9 @@ describe.each(KINDS)('kubectl against two apiservers over %s', (kind) => {
     expect(out).toMatch(/^leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease$/m);
     const version = JSON.parse(await ok(one, ['get', '--raw', '/version'])) as { major: string; minor: string };
     expect(version).toMatchObject({ major: '1', minor: '32' });
+    expect(await ok(one, ['get', '--raw', '/readyz'])).toBe('ok');
+    await ok(one, ['get', 'namespace', 'default']);
+    expect(await ok(one, ['get', '--raw', '/metrics'])).toMatch(/^apiserver_request_total\{verb="GET",resource="namespaces",code="200"\} \d+$/m);
   });
 
   test('apply a Deployment and a Service from YAML with validation on, then get them in every form', async () => {

@@ -1,6 +1,7 @@
 import { findResource, RESOURCES, type ResourceType } from '@k8ts/apimachinery';
 import type { Logger } from 'pino';
 import { EtcdClient } from './etcd_client.js';
+import { ApiServerMetrics } from './metrics.js';
 import { ObjectStore } from './object_store.js';
 import type { NodeLogs } from './pod_logs.js';
 import { ResourceService } from './resource_service.js';
@@ -44,6 +45,7 @@ export class ApiServer {
       serverAddress: config.serverAddress,
       ...(config.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: config.bookmarkIntervalMs }),
       storeHealthy: () => this.storeHealthy(),
+      metrics: new ApiServerMetrics(),
       ...(config.podLogs === undefined ? {} : { podLogs: config.podLogs }),
     });
   }

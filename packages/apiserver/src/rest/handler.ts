@@ -9,6 +9,7 @@ import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './
 import { decodeBody, mediaType, readBody, sendJson, sendStatus, statusOf, wantsTable } from './http_io.js';
 import { parseRequestPath } from './request_info.js';
 import type { LogRequest, NodeLogs } from '../pod_logs.js';
+import type { ApiServerMetrics } from '../metrics.js';
 import { serveWatch } from './watch_stream.js';
 
 export interface RestHandlerOptions {
@@ -20,7 +21,7 @@ export interface RestHandlerOptions {
   readonly bookmarkIntervalMs?: number;
   /** Whether the store answers: /readyz and /healthz. */
   readonly storeHealthy: () => Promise<boolean>;
-  readonly metrics?: () => Promise<string>;
+  readonly metrics?: ApiServerMetrics;
   /** Where pod logs come from (the pod's node agent over NATS); absent without --nats-url. */
   readonly podLogs?: NodeLogs;
 }
@@ -43,11 +44,16 @@ export class RestHandler {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const query = url.searchParams;
     const target = parseRequestPath(url.pathname);
+    const method = request.method ?? 'GET';
+    if (target.kind === 'resource') {
+      const listing = method === 'GET' && target.name === undefined;
+      const verb = listing ? (isTrue(query.get('watch')) ? 'WATCH' : 'LIST') : method;
+      this.options.metrics?.observe(response, verb, target.subresource ? `${target.type.resource}/${target.subresource}` : target.type.resource);
+    }
     if (target.kind === 'group-discovery') return sendJson(response, 200, apiGroup(target.group));
     if (target.kind === 'version-discovery') return sendJson(response, 200, resourceList(target.group, target.version));
     if (target.kind === 'non-resource') return this.nonResource(target.path, response);
     const { type, namespace, name, subresource } = target;
-    const method = request.method ?? 'GET';
     if (subresource === 'log') return this.logs(response, type, namespace as string, name as string, method, query);
     if (subresource === 'scale') return this.scale(request, response, type, namespace, name as string, method);
     if (subresource === 'binding') return this.bind(request, response, type, namespace, name as string, method);
@@ -98,7 +104,7 @@ export class RestHandler {
     }
     if (path === '/metrics' && this.options.metrics) {
       response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
-      response.end(await this.options.metrics());
+      response.end(await this.options.metrics.text());
       return;
     }
     throw apiErrors.notFoundPath(path);
