@@ -21,3 +21,9 @@ fi
 if ! command -v pnpm >/dev/null || [[ "$(pnpm --version | cut -d. -f1)" != "10" ]]; then
   npm install -g pnpm@10
 fi
+
+# kubectl 1.32 is the referee of the API server suites. These machines have it; Debian's archive
+# does not carry it, so say so clearly rather than failing later with ENOENT.
+if ! command -v kubectl >/dev/null; then
+  echo "setup: kubectl (1.32) is not installed; the API server suites (test/apiserver) need it" >&2
+fi
