@@ -1,6 +1,6 @@
 import { apiErrors, findResource, type ResourceType } from '@k8ts/apimachinery';
 import { carryOverOnUpdate, checkBodyIdentity, initializeMetadata, timestamp } from './object_meta.js';
-import type { KubeObject, ListResult, ObjectStore } from './object_store.js';
+import { encodeContinue, objectKey, type KubeObject, type ListResult, type ObjectStore } from './object_store.js';
 import { admitCreate } from './admission.js';
 import { applyPatch, defaultObject, recordManager, validate, type PatchType } from './rules.js';
 
@@ -43,8 +43,36 @@ export class ResourceService {
     return this.store.get(type, namespace, name);
   }
 
-  list(type: ResourceType, namespace: string | undefined, options: { limit?: number; continueToken?: string }): Promise<ListResult> {
-    return this.store.list(type, namespace, options);
+  /**
+   * A list, or one page of it, of the objects `filter` keeps. With a limit, pages are read from the
+   * store until `limit` objects pass the filter (as kube-apiserver fills a page), all at the first
+   * page's revision; the continue token then points after the last object returned.
+   */
+  async list(
+    type: ResourceType,
+    namespace: string | undefined,
+    options: { limit?: number; continueToken?: string; filter?: (object: KubeObject) => boolean },
+  ): Promise<ListResult> {
+    const filter = options.filter;
+    const limit = options.limit ?? 0;
+    if (filter === undefined) return this.store.list(type, namespace, options);
+    if (limit <= 0) {
+      const all = await this.store.list(type, namespace, options.continueToken ? { continueToken: options.continueToken } : {});
+      return { ...all, items: all.items.filter(filter) };
+    }
+    const items: KubeObject[] = [];
+    let token = options.continueToken;
+    let page: ListResult;
+    do {
+      page = await this.store.list(type, namespace, { limit, ...(token ? { continueToken: token } : {}) });
+      items.push(...page.items.filter(filter));
+      token = page.continueToken;
+    } while (items.length < limit && token !== undefined);
+    if (items.length <= limit) return { items, revision: page.revision, ...(token ? { continueToken: token } : {}) };
+    const kept = items.slice(0, limit);
+    const last = kept[kept.length - 1] as KubeObject;
+    const start = objectKey(type, last.metadata?.namespace, last.metadata?.name ?? '');
+    return { items: kept, revision: page.revision, continueToken: encodeContinue({ rv: page.revision, start }) };
   }
 
   async create(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions = {}): Promise<KubeObject> {

@@ -113,11 +113,13 @@ export class RestHandler {
   private async list(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string | undefined, query: Query): Promise<void> {
     const filter = selectorFilter(type, query.get('labelSelector') ?? undefined, query.get('fieldSelector') ?? undefined);
     const limit = Number(query.get('limit') ?? 0);
+    const selecting = query.get('labelSelector') || query.get('fieldSelector');
     const result = await this.options.service.list(type, namespace, {
       ...(limit > 0 ? { limit } : {}),
       ...(query.get('continue') ? { continueToken: query.get('continue') as string } : {}),
+      ...(selecting ? { filter } : {}),
     });
-    const items = result.items.filter(filter);
+    const items = result.items;
     const listMeta = {
       resourceVersion: String(result.revision),
       ...(result.continueToken ? { continue: result.continueToken } : {}),

@@ -2,10 +2,10 @@ import { ApiServerProcess, TestCluster, waitForLeader } from '@k8ts/testkit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 /**
- * Deletion as kube-apiserver does it: a pod on a node is deleted gracefully (it stays, with a
+ * REST semantics checked over HTTP. Deletion as kube-apiserver does it: a pod on a node is deleted gracefully (it stays, with a
  * deletionTimestamp, until its kubelet finishes it with grace 0), finalizers hold an object until
  * they are removed, propagationPolicy Foreground and Orphan add their finalizers, and
- * deletecollection deletes what a selector picks.
+ * deletecollection deletes what a selector picks. Paging with a selector fills each page.
  */
 let store: TestCluster;
 let api: ApiServerProcess;
@@ -29,7 +29,12 @@ interface Meta {
   resourceVersion: string;
 }
 
-async function call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: { metadata?: Meta; items?: { metadata: Meta }[]; reason?: string; status?: string } }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<{ status: number; body: { metadata?: Meta & { continue?: string }; items?: { metadata: Meta }[]; reason?: string; status?: string } }> {
   const response = await fetch(`${api.url}${path}`, {
     method,
     headers: { 'Content-Type': contentType },
@@ -90,4 +95,18 @@ test('deletecollection deletes what the selector picks, and only that', async ()
   expect(deleted.body.items?.map((item) => item.metadata.name).sort()).toEqual(['dc-a', 'dc-b']);
   const left = await call('GET', `${pods}?labelSelector=tier`);
   expect(left.body.items?.map((item) => item.metadata.name)).toEqual(['dc-c']);
+});
+
+test('a page of a list with a selector holds `limit` matching objects, and continue resumes after them', async () => {
+  const cms = '/api/v1/namespaces/default/configmaps';
+  for (let i = 0; i < 9; i++) {
+    await call('POST', cms, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `page-${i}`, labels: { parity: i % 3 === 0 ? 'three' : 'other' } } });
+  }
+  const first = await call('GET', `${cms}?labelSelector=parity%3Dthree&limit=2`);
+  expect(first.body.items?.map((item) => item.metadata.name)).toEqual(['page-0', 'page-3']);
+  const token = first.body.metadata?.continue;
+  expect(token).toBeDefined();
+  const second = await call('GET', `${cms}?labelSelector=parity%3Dthree&limit=2&continue=${encodeURIComponent(token as string)}`);
+  expect(second.body.items?.map((item) => item.metadata.name)).toEqual(['page-6']);
+  expect(second.body.metadata?.continue).toBeUndefined();
 });
