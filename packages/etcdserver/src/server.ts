@@ -99,8 +99,6 @@ export class EtcdServer {
   private readonly forwarding = loadLeaderForwarding();
   private readonly forwardClients = new Map<string, ForwardingClient>();
   private readonly proposalForwarder: ProposalForwarder;
-  /** Commands of ours forwarded to a leader and not yet answered: request id → that leader. */
-  private readonly forwardedTo = new Map<string, number>();
   private requestCounter = 0;
   private readCounter = 0;
   private role: Role = Role.Follower;
@@ -250,15 +248,13 @@ export class EtcdServer {
     // Handled from the start: the waiter may time out while the proposal is still being forwarded.
     applied.catch(() => undefined);
     try {
-      await this.propose(id, proposal);
+      await this.propose(proposal);
       const result = await applied;
       if (!result.ok) throw result.error;
       return result.response;
     } catch (error) {
       if (error instanceof ServerError) this.config.metrics?.proposalsFailed.inc();
       throw error;
-    } finally {
-      this.forwardedTo.delete(id);
     }
   }
 
@@ -297,9 +293,9 @@ export class EtcdServer {
    * the peer stream, unanswered (its apply, a refusal or the timeout tells the waiter); a membership
    * change, rare and answered, as a call.
    */
-  private async propose(id: string, proposal: Proposal): Promise<void> {
+  private async propose(proposal: Proposal): Promise<void> {
     if (proposal.kind === 'command' && !this.isLeader() && this.leader() !== 0) {
-      this.forwardTo(this.leader(), id, proposal.data);
+      this.proposalForwarder.forward(this.leader(), proposal.data);
       return;
     }
     const local = await this.proposeLocally(proposal);
@@ -307,28 +303,12 @@ export class EtcdServer {
     const leader = local.leader || this.leader();
     if (leader === 0 || leader === this.config.memberId) throw leader === 0 ? serverErrors.noLeader() : serverErrors.leaderChanged();
     if (proposal.kind === 'command') {
-      this.forwardTo(leader, id, proposal.data);
+      this.proposalForwarder.forward(leader, proposal.data);
       return;
     }
     const request = { command: encodeJson(proposal.change), membership_change: true };
     const reply = await this.forward<ProposeReply>((client, options, callback) => client.Propose(request, options, callback));
     if (!reply.ok) throw refusalError(reply.reason);
-  }
-
-  private forwardTo(leader: number, id: string, data: Uint8Array): void {
-    this.forwardedTo.set(id, leader);
-    this.proposalForwarder.forward(leader, data);
-  }
-
-  /**
-   * The leader we forwarded to is gone: its unanswered proposals may or may not commit, and waiting
-   * out the request timeout helps nobody. They fail now with "leader changed" — an outcome clients
-   * treat as unknown and retry — rather than in seconds with "request timed out".
-   */
-  private failForwardedTo(formerLeader: number): void {
-    for (const [id, leader] of this.forwardedTo) {
-      if (leader === formerLeader) this.stateMachine.waiters.fail(id, serverErrors.leaderChanged());
-    }
   }
 
   /** As the leader: proposals a follower forwarded; those Raft does not take are sent back. */
@@ -416,7 +396,10 @@ export class EtcdServer {
     if (state.role === Role.Leader && was !== Role.Leader) this.leaseExpiry.promote();
     if (state.role !== Role.Leader && was === Role.Leader) this.leaseExpiry.demote();
     if (state.leader !== this.lastLeader) {
-      if (this.lastLeader !== 0) this.failForwardedTo(this.lastLeader);
+      // What this member proposed or forwarded and has not seen applied may or may not commit
+      // under the next leader: say so now ("leader changed", which clients retry) rather than
+      // after the request timeout. etcd's clients see the same error for the same doubt.
+      if (this.lastLeader !== 0) this.stateMachine.waiters.failAll(serverErrors.leaderChanged());
       this.lastLeader = state.leader;
       if (state.leader !== 0) this.config.metrics?.leaderChanges.inc();
       this.config.logger.info(

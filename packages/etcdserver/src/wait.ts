@@ -39,6 +39,11 @@ export class ApplyWaiters<T> {
     waiter.reject(error);
   }
 
+  /** Every waiter fails now (their commands' fate is unknown). */
+  failAll(error: Error): void {
+    for (const id of [...this.waiting.keys()]) this.fail(id, error);
+  }
+
   size(): number {
     return this.waiting.size;
   }
