@@ -53,6 +53,9 @@ export class ApiServer {
   /** Creates the system namespaces if missing and fills the watch caches. */
   async start(): Promise<void> {
     await this.etcd.followLeader();
+    this.etcd.onMoved(() => {
+      for (const cache of this.caches.values()) cache.moveStream();
+    });
     const namespaces = findResource('', 'v1', 'namespaces') as ResourceType;
     for (const name of SYSTEM_NAMESPACES) {
       try {

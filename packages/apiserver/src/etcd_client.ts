@@ -70,6 +70,7 @@ export class EtcdClient {
   private readonly maintenance: MaintenanceClient[];
   private current = 0;
   private leaderTimer: NodeJS.Timeout | undefined;
+  private readonly movedListeners: (() => void)[] = [];
 
   constructor(
     readonly endpoints: readonly string[],
@@ -105,7 +106,12 @@ export class EtcdClient {
       ),
     );
     const leader = statuses.findIndex((status) => status !== undefined && status.leader !== '0' && status.leader === status.header?.member_id);
-    if (leader >= 0) this.current = leader;
+    if (leader >= 0) this.moveTo(leader);
+  }
+
+  /** Called whenever requests move to another member (watch streams elsewhere should follow). */
+  onMoved(listener: () => void): void {
+    this.movedListeners.push(listener);
   }
 
   range(request: Partial<RangeRequest>): Promise<RangeResponse> {
@@ -127,7 +133,18 @@ export class EtcdClient {
 
   /** The stream failed: let the next one go to another endpoint. */
   rotate(): void {
-    this.current = (this.current + 1) % this.endpoints.length;
+    this.moveTo((this.current + 1) % this.endpoints.length);
+  }
+
+  /** Which endpoint requests and new watch streams go to now. */
+  currentEndpoint(): number {
+    return this.current;
+  }
+
+  private moveTo(endpoint: number): void {
+    if (endpoint === this.current) return;
+    this.current = endpoint;
+    for (const listener of this.movedListeners) listener();
   }
 
   close(): void {

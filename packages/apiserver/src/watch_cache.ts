@@ -47,6 +47,10 @@ export class ResourceWatchCache {
   private ready: Promise<void> | undefined;
   private stopped = false;
   private stream: ReturnType<EtcdClient['watchStream']> | undefined;
+  /** Ends the current store watch without resuming it (its handlers go quiet). */
+  private retire: (() => void) | undefined;
+  /** The store endpoint the current watch stream is on. */
+  private streamEndpoint = -1;
 
   constructor(
     readonly type: ResourceType,
@@ -70,6 +74,16 @@ export class ResourceWatchCache {
   /** The cached object, if the cache has it (it may trail the store by a moment). */
   cached(namespace: string | undefined, name: string): KubeObject | undefined {
     return this.objects.get(objectKey(this.type, namespace, name));
+  }
+
+  /**
+   * The store client moved to another member (the leader it found): follow from there. A member cut
+   * off from its peers keeps a watch open but silent, so staying on it would stall the cache.
+   */
+  moveStream(): void {
+    if (this.stopped || this.stream === undefined || this.streamEndpoint === this.etcd.currentEndpoint()) return;
+    this.retire?.();
+    this.follow(this.revision + 1);
   }
 
   /** The newest revision the cache reflects. */
@@ -139,16 +153,23 @@ export class ResourceWatchCache {
     const prefix = Buffer.from(collectionPrefix(this.type));
     const stream = this.etcd.watchStream();
     this.stream = stream;
+    this.streamEndpoint = this.etcd.currentEndpoint();
     let failed = false;
     const fail = (why: string): void => {
       if (failed || this.stopped) return;
       failed = true;
       stream.cancel();
+      this.stream = undefined;
       this.logger.warn({ resource: this.type.resource, why }, 'store watch ended; resuming');
       this.etcd.rotate();
       setTimeout(() => this.follow(this.revision + 1), 200);
     };
+    this.retire = () => {
+      failed = true;
+      stream.cancel();
+    };
     stream.on('data', (response: WatchResponse) => {
+      if (failed) return;
       if (response.canceled) {
         if (Number(response.compact_revision) > 0) {
           // Fell behind compaction: start over from a fresh list; watchers must re-list too.
