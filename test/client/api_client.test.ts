@@ -56,7 +56,7 @@ describe('ApiClient against a real store and apiserver', () => {
     configMaps = client.resource<ConfigMap>('', 'v1', 'configmaps');
     pods = client.resource<Pod>('', 'v1', 'pods');
     const namespaces = client.resource<KubeObject>('', 'v1', 'namespaces');
-    for (const name of ['verbs', 'watch', 'bind']) await namespaces.create({ metadata: { name } });
+    for (const name of ['verbs', 'watch', 'bind', 'sweep']) await namespaces.create({ metadata: { name } });
   }, 60_000);
 
   afterAll(async () => {
@@ -189,5 +189,16 @@ describe('ApiClient against a real store and apiserver', () => {
       lateClient.close();
       late.replica.stop();
     }
+  });
+
+  test('deleteCollection deletes what the selectors pick; a selected page is filled to its limit', async () => {
+    const sweep = configMaps.namespace('sweep');
+    for (let i = 0; i < 6; i++) await sweep.create(configMap('sweep', `s${i}`, {}, { keep: i % 2 === 0 ? 'no' : 'yes' }));
+    const page = await sweep.list({ labelSelector: 'keep=no', limit: 2 });
+    expect(page.items.map((item) => item.metadata?.name)).toEqual(['s0', 's2']);
+    expect(page.continue).toBeDefined();
+    const deleted = await sweep.deleteCollection({ labelSelector: 'keep=no' });
+    expect(deleted.map((item) => item.metadata?.name).sort()).toEqual(['s0', 's2', 's4']);
+    expect((await sweep.list()).items.map((item) => item.metadata?.name)).toEqual(['s1', 's3', 's5']);
   });
 });

@@ -193,6 +193,24 @@ export class ResourceClient<T extends KubeObject> {
     return { deleted: response.deleted, object: decode<T>(response.object) };
   }
 
+  /** Deletes every object of the collection (this namespace's, or all) the selectors pick. */
+  async deleteCollection(selectors: { labelSelector?: string; fieldSelector?: string } = {}, options: DeleteOptions = {}): Promise<T[]> {
+    const response = await this.transport.unary<ApiListResponse>('DeleteCollection', {
+      delete: {
+        ref: this.ref(''),
+        dry_run: options.dryRun ?? false,
+        has_grace_period: options.gracePeriodSeconds !== undefined,
+        grace_period_seconds: options.gracePeriodSeconds ?? 0,
+        propagation_policy: options.propagationPolicy ?? '',
+        precondition_uid: '',
+        precondition_resource_version: '',
+      },
+      label_selector: selectors.labelSelector ?? '',
+      field_selector: selectors.fieldSelector ?? '',
+    });
+    return response.items.map((item) => decode<T>(item));
+  }
+
   /** pods/binding: puts the pod on `nodeName`, once (Conflict when it has a node). Pods only. */
   async bind(name: string, nodeName: string): Promise<T> {
     const namespace = this.ns ?? '';

@@ -107,6 +107,12 @@ export interface ApiDeleteRequest {
   precondition_resource_version: string;
 }
 
+export interface ApiDeleteCollectionRequest {
+  delete: ApiDeleteRequest | null;
+  label_selector: string;
+  field_selector: string;
+}
+
 export interface ApiDeleteResponse {
   deleted: boolean;
   object: Buffer;

@@ -4,6 +4,7 @@ import {
   loadApiService,
   type ApiBindRequest,
   type ApiCreateRequest,
+  type ApiDeleteCollectionRequest,
   type ApiDeleteRequest,
   type ApiDeleteResponse,
   type ApiGetRequest,
@@ -47,6 +48,7 @@ export function registerApiService(server: grpc.Server, api: ApiServer, options:
     UpdateStatus: unary((request: ApiUpdateRequest) => update(service, request, 'status')),
     Patch: unary((request: ApiPatchRequest) => patch(service, request)),
     Delete: unary((request: ApiDeleteRequest) => remove(service, request)),
+    DeleteCollection: unary((request: ApiDeleteCollectionRequest) => removeCollection(service, request)),
     Bind: unary((request: ApiBindRequest) => bind(service, request)),
   });
 }
@@ -70,9 +72,13 @@ async function list(service: ResourceService, request: ApiListRequest): Promise<
   const { type, namespace } = resolveRef(request.ref);
   const filter = selectorFilter(type, request.label_selector || undefined, request.field_selector || undefined);
   const limit = Number(request.limit);
-  const result = await service.list(type, namespace, { ...(limit > 0 ? { limit } : {}), ...(request.continue ? { continueToken: request.continue } : {}) });
+  const result = await service.list(type, namespace, {
+    ...(limit > 0 ? { limit } : {}),
+    ...(request.continue ? { continueToken: request.continue } : {}),
+    ...(request.label_selector || request.field_selector ? { filter } : {}),
+  });
   return {
-    items: result.items.filter(filter).map(encodeJson),
+    items: result.items.map(encodeJson),
     resource_version: String(result.revision),
     continue: result.continueToken ?? '',
     remaining_item_count: result.remainingItemCount ?? 0,
@@ -104,6 +110,14 @@ async function remove(service: ResourceService, request: ApiDeleteRequest): Prom
   const result = await service.delete(type, namespace, name, deleteOptionsOf(request));
   const object = { apiVersion: apiVersionOf(type), kind: type.kind, ...result.object };
   return { deleted: result.deleted, object: encodeJson(object) };
+}
+
+async function removeCollection(service: ResourceService, request: ApiDeleteCollectionRequest): Promise<ApiListResponse> {
+  const options = request.delete ?? ({} as ApiDeleteRequest);
+  const { type, namespace } = resolveRef(options.ref);
+  const filter = selectorFilter(type, request.label_selector || undefined, request.field_selector || undefined);
+  const deleted = await service.deleteCollection(type, namespace, filter, deleteOptionsOf(options));
+  return { items: deleted.map((object) => encodeJson({ apiVersion: apiVersionOf(type), kind: type.kind, ...object })), resource_version: '', continue: '', remaining_item_count: 0 };
 }
 
 async function bind(service: ResourceService, request: ApiBindRequest): Promise<ApiObjectResponse> {
