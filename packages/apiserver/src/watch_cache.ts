@@ -191,7 +191,9 @@ export class ResourceWatchCache {
         key: prefix,
         range_end: prefixEnd(prefix),
         start_revision: String(startRevision),
-        prev_kv: true,
+        // The cache holds every object, so it knows each one's previous state: asking the store for
+        // it would double what every event costs the store and this process.
+        prev_kv: false,
         progress_notify: false,
         filters: [],
         watch_id: '0',
@@ -208,7 +210,7 @@ export class ResourceWatchCache {
     const previous = this.objects.get(key);
     let event: CachedEvent & { previous?: KubeObject };
     if (raw.type === 'DELETE') {
-      const last = raw.prev_kv ? decodeObject(raw.prev_kv) : previous;
+      const last = previous;
       if (last === undefined) return;
       // A deleted object is reported with the revision of its deletion, as kube does.
       const object = { ...last, metadata: { ...last.metadata, resourceVersion: String(revision) } };
