@@ -74,6 +74,7 @@ interface LeaseReply {
 }
 
 const LEASE_CHECK_MS = 500;
+const MAX_REVOKES_PER_CHECK = 500;
 
 /**
  * The error for a proposal the leader refused (so one that surely never applies): "no leader" when
@@ -82,7 +83,6 @@ const LEASE_CHECK_MS = 500;
 function refusalError(reason: string): ServerError {
   return reason.includes('leader') ? serverErrors.noLeader() : new ServerError(grpc.status.FAILED_PRECONDITION, `etcdserver: ${reason}`);
 }
-const MAX_REVOKES_PER_CHECK = 500;
 
 /**
  * One store member: the Raft node, the state machine it drives, and what the client services need
