@@ -1,8 +1,7 @@
 import { TARGETS, type ApiServerBenchOptions } from './apiserver_options.js';
 import type { ApiConditions, ApiCpuUse, ApiServerBenchReport, ApiTestResult, TargetCheck } from './apiserver_results.js';
 import { captureMachine } from './conditions.js';
-import { formatNumber, table } from './report.js';
-import type { LatencySummary } from './stats.js';
+import { LATENCY_COLUMNS, formatNumber, table } from './report.js';
 
 export function captureApiConditions(options: ApiServerBenchOptions, startedAt: Date, requestBodyBytes: number): ApiConditions {
   return {
@@ -57,14 +56,6 @@ function renderConditions(c: ApiConditions): string[] {
     `started:  ${c.startedAt}`,
   ];
 }
-
-const LATENCY_COLUMNS: [string, keyof LatencySummary][] = [
-  ['p50', 'p50Ms'],
-  ['p90', 'p90Ms'],
-  ['p99', 'p99Ms'],
-  ['p999', 'p999Ms'],
-  ['max', 'maxMs'],
-];
 
 function renderCpu(cpu: ApiCpuUse | undefined): string[] {
   if (cpu === undefined) return [];

@@ -53,7 +53,8 @@ function renderTarget(run: SuiteReport): string[] {
   return lines;
 }
 
-const LATENCY_COLUMNS: [string, keyof LatencySummary][] = [
+/** The latency columns every benchmark table prints, in order. */
+export const LATENCY_COLUMNS: [string, keyof LatencySummary][] = [
   ['p50', 'p50Ms'],
   ['p90', 'p90Ms'],
   ['p99', 'p99Ms'],
