@@ -23,20 +23,12 @@ export class ApplyWaiters<T> {
 
   /** Called on apply; a no-op for commands proposed elsewhere. */
   trigger(id: string, result: T): void {
-    const waiter = this.waiting.get(id);
-    if (waiter === undefined) return;
-    this.waiting.delete(id);
-    clearTimeout(waiter.timer);
-    waiter.resolve(result);
+    this.take(id)?.resolve(result);
   }
 
   /** The command will never apply (the leader refused it): its waiter fails now, not at its timeout. */
   fail(id: string, error: Error): void {
-    const waiter = this.waiting.get(id);
-    if (waiter === undefined) return;
-    this.waiting.delete(id);
-    clearTimeout(waiter.timer);
-    waiter.reject(error);
+    this.take(id)?.reject(error);
   }
 
   /** Every waiter fails now (their commands' fate is unknown). */
@@ -46,6 +38,15 @@ export class ApplyWaiters<T> {
 
   size(): number {
     return this.waiting.size;
+  }
+
+  /** Removes a waiter and its timer; undefined when nobody waits for `id` (any more). */
+  private take(id: string): { resolve: (result: T) => void; reject: (error: Error) => void } | undefined {
+    const waiter = this.waiting.get(id);
+    if (waiter === undefined) return undefined;
+    this.waiting.delete(id);
+    clearTimeout(waiter.timer);
+    return waiter;
   }
 }
 
