@@ -49,9 +49,8 @@ export async function serveWatch(call: WatchCall, options: WatchServeOptions): P
     if (call.writableLength > MAX_PENDING_EVENTS) finish();
   };
   call.on('cancelled', () => finish());
+  // The cache never repeats what a client listed at fromRevision (ResourceWatchCache.watch).
   const deliver = (event: CachedEvent): void => {
-    // The cache may lag behind the store read the client listed at: what it listed, it has seen.
-    if (fromRevision !== undefined && event.revision <= fromRevision) return;
     send({ type: event.type, object: Buffer.from(JSON.stringify(event.object)) });
   };
   try {
