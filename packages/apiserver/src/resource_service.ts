@@ -86,7 +86,7 @@ export class ResourceService {
     const now = this.clock();
     initializeMetadata(type, object, now);
     defaultObject(type, object, 'create');
-    if (!applied) recordManager(type, undefined, object, options.fieldManager ?? 'unknown', 'Update', timestamp(now));
+    if (!applied) recordManager(type, undefined, object, options.fieldManager ?? 'unknown', timestamp(now));
     const errors = validate(type, object, undefined);
     if (errors.length > 0) throw apiErrors.invalid(type, object.metadata?.name ?? '', errors);
     await this.checkNamespaceOpen(type, object);
@@ -246,7 +246,7 @@ export class ResourceService {
   ): KubeObject | undefined {
     carryOverOnUpdate(type, current, next, subresource);
     defaultObject(type, next, 'update');
-    if (operation === 'Update') recordManager(type, current, next, options.fieldManager ?? 'unknown', 'Update', timestamp(this.clock()));
+    if (operation === 'Update') recordManager(type, current, next, options.fieldManager ?? 'unknown', timestamp(this.clock()));
     const errors = validate(type, next, current);
     if (errors.length > 0) throw apiErrors.invalid(type, next.metadata?.name ?? '', errors);
     const meta = next.metadata ?? {};

@@ -99,7 +99,7 @@ export function applyPatch(type: ResourceType, current: KubeObject | undefined, 
 }
 
 /** managedFields for a non-apply write: the fields it changed now belong to `manager`. */
-export function recordManager(type: ResourceType, before: KubeObject | undefined, after: KubeObject, manager: string, _operation: 'Update', now: string): void {
+export function recordManager(type: ResourceType, before: KubeObject | undefined, after: KubeObject, manager: string, now: string): void {
   const recorded = recordUpdate(before, after, manager, apiVersionOf(type), now) as KubeObject;
   after.metadata = { ...after.metadata, ...(recorded.metadata?.managedFields ? { managedFields: recorded.metadata.managedFields } : {}) };
 }
