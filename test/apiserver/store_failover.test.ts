@@ -24,6 +24,23 @@ afterAll(async () => {
 
 const configMap = (name: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  a: "1"\n`;
 
+/** `kubectl get configmaps -w`, one "TYPE name" line per event, given time to set up before use. */
+async function watchConfigMaps(): Promise<{ lines(): string[]; until(line: string, timeoutMs: number): Promise<void>; stop(): void }> {
+  const child = spawn('kubectl', ['--kubeconfig', api.kubeconfig, 'get', 'configmaps', '-w', '--output-watch-events', '-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}']);
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise((done) => setTimeout(done, 1500));
+  const lines = (): string[] => output.split('\n').filter((line) => line !== '');
+  return {
+    lines,
+    until: async (line, timeoutMs) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!lines().includes(line) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
+    },
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
 async function leaderIndex(among = store.endpoints): Promise<number> {
   for (const [i, endpoint] of store.endpoints.entries()) {
     if (!among.includes(endpoint)) continue;
@@ -35,11 +52,8 @@ async function leaderIndex(among = store.endpoints): Promise<number> {
 }
 
 test('kill -9 of the store leader: kubectl writes go on and a watch keeps delivering', async () => {
-  const watch = spawn('kubectl', ['--kubeconfig', api.kubeconfig, 'get', 'configmaps', '-w', '--output-watch-events', '-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}']);
-  let watched = '';
-  watch.stdout.on('data', (chunk: Buffer) => (watched += chunk.toString()));
+  const watch = await watchConfigMaps();
   try {
-    await new Promise((done) => setTimeout(done, 1500));
     expect((await api.kubectl(['create', '-f', '-'], { input: configMap('before') })).stderr).toBe('');
     const leader = store.members[await leaderIndex()];
     await store.kill(leader as NonNullable<typeof leader>);
@@ -49,35 +63,30 @@ test('kill -9 of the store leader: kubectl writes go on and a watch keeps delive
     expect(after.stdout).toContain('configmap/after created');
     console.log(`store leader killed: kubectl create answered after ${Date.now() - started} ms`);
     expect((await api.kubectl(['label', 'cm', 'before', 'survived=yes'])).stderr).toBe('');
-    const deadline = Date.now() + 10_000;
-    while (!watched.includes('MODIFIED before') && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
-    expect(watched.split('\n').filter((line) => line !== '')).toEqual(['ADDED before', 'ADDED after', 'MODIFIED before']);
+    await watch.until('MODIFIED before', 10_000);
+    expect(watch.lines()).toEqual(['ADDED before', 'ADDED after', 'MODIFIED before']);
     // Back to three members for the next test.
     store.launch(leader as NonNullable<typeof leader>);
     await waitForLeader(store.endpoints);
   } finally {
-    watch.kill('SIGTERM');
+    watch.stop();
   }
 });
 
 test('the store leader cut off from its peers: the apiserver follows the new leader, watches included', async () => {
-  const watch = spawn('kubectl', ['--kubeconfig', api.kubeconfig, 'get', 'configmaps', '-w', '--output-watch-events', '-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}']);
-  let watched = '';
-  watch.stdout.on('data', (chunk: Buffer) => (watched += chunk.toString()));
+  const watch = await watchConfigMaps();
   try {
-    await new Promise((done) => setTimeout(done, 1500));
     const live = store.members.filter((member) => member.process?.exitCode === null).map((member) => member.endpoint);
     const leader = store.members[await leaderIndex(live)] as (typeof store.members)[number];
     leader.proxy?.partition();
     const started = Date.now();
     const created = await api.kubectl(['create', '-f', '-'], { input: configMap('across-a-cut'), timeoutMs: 60_000 });
     expect(created.stderr).toBe('');
-    const deadline = Date.now() + 20_000;
-    while (!watched.includes('ADDED across-a-cut') && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
+    await watch.until('ADDED across-a-cut', 20_000);
     console.log(`store leader cut off: create answered, and the watch saw it ${Date.now() - started} ms after the cut`);
-    expect(watched).toContain('ADDED across-a-cut');
+    expect(watch.lines()).toContain('ADDED across-a-cut');
     leader.proxy?.heal();
   } finally {
-    watch.kill('SIGTERM');
+    watch.stop();
   }
 });
