@@ -124,7 +124,7 @@ export class PodBuilder {
     return this;
   }
   created(timestamp: string): this {
-    this.object.metadata!.creationTimestamp = timestamp;
+    (this.object.metadata as { creationTimestamp?: string }).creationTimestamp = timestamp;
     return this;
   }
   /** Sets any part of spec (affinity, topologySpreadConstraints, preemptionPolicy, ...). */
