@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { APISERVER_BINARY, ApiServerProcess, STORE_BINARY, TestCluster, waitForLeader } from '@k8ts/testkit';
+import { APISERVER_BINARY, ApiServerProcess, TestCluster, waitForLeader, type StoreKind } from '@k8ts/testkit';
 import type { Logger } from 'pino';
 import { ApiClient } from './apiserver_http.js';
 import { checkApiOptions, type ApiServerBenchOptions, type ApiTestName } from './apiserver_options.js';
@@ -7,13 +7,18 @@ import { captureApiConditions, checkTargets } from './apiserver_report.js';
 import { configMapsPath, requestBodyBytes, runRequestTest, runWarmup, CreatedObjects, type RequestTestContext } from './apiserver_requests.js';
 import type { ApiCpuUse, ApiServerBenchReport, ApiTargetDescription, ApiTestResult } from './apiserver_results.js';
 import { runWatchFanOut } from './apiserver_watch.js';
-import { logWarnings } from './clusters.js';
+import { checkBinary, logWarnings } from './clusters.js';
 import { describeFilesystem } from './conditions.js';
 import { measureCpu } from './cpu.js';
 import { makeValue, seededRandom } from './keys.js';
 
-/** Start 3 (or `members`) k8ts-store members and one k8ts-apiserver, or load a running apiserver. */
-export type ApiServerBenchMode = { readonly kind: 'start'; readonly members: number } | { readonly kind: 'server'; readonly url: string };
+/**
+ * Start 3 (or `members`) store members — k8ts-store, or etcd to see the apiserver over the store it
+ * stands in for — and one k8ts-apiserver; or load a running apiserver.
+ */
+export type ApiServerBenchMode =
+  | { readonly kind: 'start'; readonly members: number; readonly store: StoreKind }
+  | { readonly kind: 'server'; readonly url: string };
 
 const LEADER_TIMEOUT_MS = 30_000;
 
@@ -33,11 +38,11 @@ export async function runApiServerBench(mode: ApiServerBenchMode, options: ApiSe
   if (mode.kind === 'server') {
     return runTests({ server: mode.url, namespace: '' }, { apiserverPids: [], storePids: [] }, options, logger, startedAt, true);
   }
-  for (const binary of [STORE_BINARY.k8ts, APISERVER_BINARY]) {
-    if (!existsSync(binary)) throw new Error(`${binary} is missing: build the workspace first (pnpm build)`);
-  }
-  logger.info({ members: mode.members }, 'starting k8ts-store members');
-  const cluster = await TestCluster.start('k8ts', { size: mode.members });
+  checkBinary(mode.store);
+  if (!existsSync(APISERVER_BINARY)) throw new Error(`${APISERVER_BINARY} is missing: build the workspace first (pnpm build)`);
+  const storeName = mode.store === 'etcd' ? 'etcd' : 'k8ts-store';
+  logger.info({ members: mode.members, store: storeName }, 'starting store members');
+  const cluster = await TestCluster.start(mode.store, { size: mode.members });
   let apiserver: ApiServerProcess | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.warn({ signal }, 'interrupted; stopping the apiserver and store');
@@ -54,7 +59,7 @@ export async function runApiServerBench(mode: ApiServerBenchMode, options: ApiSe
     const target: ApiTargetDescription = {
       server: apiserver.url,
       namespace: '',
-      startedWith: `1 k8ts-apiserver (plain HTTP) over ${mode.members} k8ts-store members on 127.0.0.1, started by @k8ts/testkit, default settings (fsync on)`,
+      startedWith: `1 k8ts-apiserver (plain HTTP) over ${mode.members} ${storeName} members on 127.0.0.1, started by @k8ts/testkit, default settings (fsync on)`,
       storeEndpoints: cluster.endpoints,
       dataDirFilesystem: describeFilesystem(cluster.members[0]?.dataDir ?? '/tmp'),
     };

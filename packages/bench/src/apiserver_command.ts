@@ -32,10 +32,12 @@ export function apiserverBenchCommand(): Command {
   return new Command('apiserver')
     .description(
       'benchmark the API server over its Kubernetes REST API: open-loop ConfigMap create, get and update at --rate (latency from each ' +
-        "request's due time), then watch fan-out to --watchers watches. Starts 3 k8ts-store members and one k8ts-apiserver unless --server is given.",
+        "request's due time), then watch fan-out to --watchers watches. Starts 3 store members (k8ts-store, or etcd with --store etcd) and one " +
+        'k8ts-apiserver unless --server is given.',
     )
     .option('--server <url>', 'a running apiserver (http:// or https://, no authentication) instead of starting one')
-    .addOption(numeric('--members <n>', 'k8ts-store members to start (without --server)', 3))
+    .addOption(numeric('--members <n>', 'store members to start (without --server)', 3))
+    .addOption(new Option('--store <kind>', 'the store to start under the apiserver (without --server): k8ts-store, or a real etcd 3.4 to compare').choices(['k8ts', 'etcd']).default('k8ts'))
     .option('--json', 'print the report as JSON (logs go to stderr either way)', false)
     .addOption(new Option('--tests <list>', `tests to run (${API_TEST_NAMES.join(',')})`).default([...d.tests], 'all').argParser(testList))
     .addOption(numeric('--rate <n>', 'requests per second of each of create, get, update', d.ratePerSecond))
@@ -43,7 +45,7 @@ export function apiserverBenchCommand(): Command {
     .addOption(numeric('--value-size <bytes>', "bytes of each ConfigMap's data value", d.valueSizeBytes))
     .addOption(numeric('--connections <n>', 'keep-alive connections the requests share', d.connections))
     .addOption(numeric('--max-in-flight <n>', 'requests outstanding at most (a send beyond waits, and the wait counts)', d.maxInFlight))
-    .addOption(numeric('--warmup <n>', 'unmeasured requests before the tests', d.warmupRequests))
+    .addOption(numeric('--warmup <n>', 'unmeasured requests before the tests (a third each of create, get, update)', d.warmupRequests))
     .addOption(numeric('--watchers <n>', 'HTTP watches on the watched namespace', d.watchers))
     .addOption(numeric('--watch-writes <n>', 'ConfigMaps created in the watched namespace', d.watchWrites))
     .addOption(numeric('--watch-rate <n>', 'creates per second in the watch test', d.watchRatePerSecond))
@@ -65,7 +67,7 @@ async function run(flags: Record<string, unknown>): Promise<number> {
   } else {
     const members = Number(flags['members']);
     if (members < 1) throw new InvalidArgumentError('--members must be at least 1');
-    mode = { kind: 'start', members };
+    mode = { kind: 'start', members, store: flags['store'] === 'etcd' ? 'etcd' : 'k8ts' };
   }
   const report = await runApiServerBench(mode, apiOptionsFrom(flags), logger);
   process.stdout.write(flags['json'] === true ? `${JSON.stringify(report, null, 2)}\n` : `${renderApiReport(report)}\n`);

@@ -40,7 +40,7 @@ export const DEFAULT_API_OPTIONS: ApiServerBenchOptions = {
   valueSizeBytes: 1024,
   connections: 100,
   maxInFlight: 1000,
-  warmupRequests: 100,
+  warmupRequests: 1500,
   watchers: 100,
   watchWrites: 1000,
   watchRatePerSecond: 200,

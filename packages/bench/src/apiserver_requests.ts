@@ -128,22 +128,37 @@ export async function runRequestTest(context: RequestTestContext, name: Exclude<
   };
 }
 
-/** Unmeasured creates then gets (ten at a time, so several connections open); failures are counted. */
+/**
+ * Unmeasured creates, then gets, then updates of what they made (a third each, ten at a time, so
+ * several connections open): every process on the path runs each kind of request often enough for
+ * V8 to compile it before the measured tests. Failures are counted.
+ */
 export async function runWarmup(context: RequestTestContext, requests: number): Promise<{ requests: number; failed: number; errors: Record<string, number> }> {
   const errors = new ErrorCounts();
   const warmObjects = new CreatedObjects();
   const warmContext = { ...context, objects: warmObjects };
-  const creates = Math.ceil(requests / 2);
+  const creates = Math.ceil(requests / 3);
+  const gets = Math.ceil((requests - creates) / 2);
+  const operation = (index: number): Promise<void> =>
+    index < creates ? create(warmContext, objectName('warmup', index)) : index < creates + gets ? get(warmContext, index) : update(warmContext, index);
+  // Phase by phase, so a get or update only ever asks for an object already created.
+  const phases = [
+    [0, creates],
+    [creates, creates + gets],
+    [creates + gets, requests],
+  ] as const;
   const batch = 10;
-  for (let start = 0; start < requests; start += batch) {
-    const indices = Array.from({ length: Math.min(batch, requests - start) }, (_, i) => start + i);
-    await Promise.all(
-      indices.map((index) =>
-        (index < creates ? create(warmContext, objectName('warmup', index)) : get(warmContext, index)).catch((error: unknown) => {
-          errors.add(error instanceof ApiRequestError ? error.message : describeError(error));
-        }),
-      ),
-    );
+  for (const [from, to] of phases) {
+    for (let start = from; start < to; start += batch) {
+      const indices = Array.from({ length: Math.min(batch, to - start) }, (_, i) => start + i);
+      await Promise.all(
+        indices.map((index) =>
+          operation(index).catch((error: unknown) => {
+            errors.add(error instanceof ApiRequestError ? error.message : describeError(error));
+          }),
+        ),
+      );
+    }
   }
   return { requests, failed: errors.total, errors: errors.toRecord() };
 }

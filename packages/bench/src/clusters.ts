@@ -89,7 +89,8 @@ export function logWarnings(log: string, limit = LOG_WARNINGS_PER_MEMBER): strin
   return kept.slice(-limit).map((line) => (line.length > LOG_LINE_CHARS ? `${line.slice(0, LOG_LINE_CHARS)}…` : line));
 }
 
-function checkBinary(kind: StoreKind): void {
+/** Throws with what to install when the store's binary (k8ts-store, or etcd on PATH) is missing. */
+export function checkBinary(kind: StoreKind): void {
   const binary = STORE_BINARY[kind];
   if (binary.includes('/')) {
     if (!existsSync(binary)) throw new Error(`${binary} is missing: build the workspace first (npx tsc -b after pnpm install)`);
