@@ -152,7 +152,9 @@ export const apiErrors = {
   invalid: (type: Pick<ResourceType, 'group' | 'kind'>, name: string, errors: readonly FieldError[]): ApiError => {
     const texts = errors.map(formatFieldError);
     const summary = texts.length === 1 ? (texts[0] as string) : `[${texts.join(', ')}]`;
-    return failure(422, 'Invalid', `${type.kind} "${name}" is invalid: ${summary}`, {
+    // The qualified kind, as schema.GroupKind prints it: "Deployment.apps", "Pod".
+    const kind = type.group === '' ? type.kind : `${type.kind}.${type.group}`;
+    return failure(422, 'Invalid', `${kind} "${name}" is invalid: ${summary}`, {
       name,
       ...(type.group === '' ? {} : { group: type.group }),
       kind: type.kind,

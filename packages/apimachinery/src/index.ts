@@ -26,6 +26,11 @@ export {
   validateLabelSelector,
   validatePodSpec,
   validatePodTemplateSpec,
+  HIGHEST_USER_DEFINABLE_PRIORITY,
+  SYSTEM_CRITICAL_PRIORITY,
+  SYSTEM_PRIORITY_CLASSES,
+  SYSTEM_PRIORITY_CLASS_PREFIX,
   type GoValueFieldError,
+  type SystemPriorityClass,
 } from './validation/index.js';
 export * from './protobuf/index.js';

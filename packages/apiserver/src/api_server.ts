@@ -1,8 +1,8 @@
-import { findResource, RESOURCES, type ResourceType } from '@k8ts/apimachinery';
+import { findResource, RESOURCES, SYSTEM_PRIORITY_CLASSES, apiVersionOf, type ResourceType } from '@k8ts/apimachinery';
 import type { Logger } from 'pino';
 import { EtcdClient } from './etcd_client.js';
 import { ApiServerMetrics } from './metrics.js';
-import { ObjectStore } from './object_store.js';
+import { ObjectStore, type KubeObject } from './object_store.js';
 import type { NodeLogs } from './pod_logs.js';
 import { ResourceService } from './resource_service.js';
 import { RestHandler } from './rest/handler.js';
@@ -37,7 +37,12 @@ export class ApiServer {
     this.etcd = new EtcdClient(config.etcdServers);
     this.store = new ObjectStore(this.etcd);
     for (const type of RESOURCES) this.caches.set(type, new ResourceWatchCache(type, this.etcd, config.logger));
-    this.service = new ResourceService(this.store, () => new Date(), (type, namespace, name) => this.caches.get(type)?.cached(namespace, name));
+    this.service = new ResourceService(
+      this.store,
+      () => new Date(),
+      (type, namespace, name) => this.caches.get(type)?.cached(namespace, name),
+      (type) => this.caches.get(type)?.list(),
+    );
     this.rest = new RestHandler({
       service: this.service,
       caches: this.caches,
@@ -50,21 +55,30 @@ export class ApiServer {
     });
   }
 
-  /** Creates the system namespaces if missing and fills the watch caches. */
+  /** Creates the system namespaces and PriorityClasses if missing and fills the watch caches. */
   async start(): Promise<void> {
     await this.etcd.followLeader();
     this.etcd.onMoved(() => {
       for (const cache of this.caches.values()) cache.moveStream();
     });
     const namespaces = findResource('', 'v1', 'namespaces') as ResourceType;
-    for (const name of SYSTEM_NAMESPACES) {
-      try {
-        await this.service.create(namespaces, undefined, { metadata: { name } }, { fieldManager: 'kube-apiserver' });
-      } catch (error) {
-        if ((error as { reason?: string }).reason !== 'AlreadyExists') throw error;
-      }
+    for (const name of SYSTEM_NAMESPACES) await this.ensureExists(namespaces, { metadata: { name } });
+    // kube-apiserver's scheduling/bootstrap-system-priority-classes post-start hook. An existing
+    // class is left as it is; through the API, so defaulting, validation and admission apply.
+    const priorityClasses = findResource('scheduling.k8s.io', 'v1', 'priorityclasses') as ResourceType;
+    for (const { name, value, description } of SYSTEM_PRIORITY_CLASSES) {
+      await this.ensureExists(priorityClasses, { apiVersion: apiVersionOf(priorityClasses), kind: priorityClasses.kind, metadata: { name }, value, description });
     }
     await Promise.all([...this.caches.values()].map((cache) => cache.start()));
+  }
+
+  /** Creates an object unless it exists; replicas starting together may race, and one wins. */
+  private async ensureExists(type: ResourceType, object: KubeObject): Promise<void> {
+    try {
+      await this.service.create(type, undefined, object, { fieldManager: 'kube-apiserver' });
+    } catch (error) {
+      if ((error as { reason?: string }).reason !== 'AlreadyExists') throw error;
+    }
   }
 
   stop(): void {

@@ -49,6 +49,8 @@ export function checkBodyIdentity(type: ResourceType, body: unknown, namespace: 
 
 /** Resources whose strategies track metadata.generation (kube 1.32: the workload controllers' objects). */
 const GENERATION_TRACKED = new Set(['deployments', 'replicasets']);
+/** Resources whose strategies set generation 1 on create and never move it (kube 1.32's PriorityClass). */
+const GENERATION_FIXED = new Set(['priorityclasses']);
 
 /** What the server sets on every new object, whatever the client sent in those fields. */
 export function initializeMetadata(type: ResourceType, object: KubeObject, now: Date): void {
@@ -58,7 +60,7 @@ export function initializeMetadata(type: ResourceType, object: KubeObject, now: 
   }
   metadata.uid = randomUUID();
   metadata.creationTimestamp = timestamp(now);
-  if (GENERATION_TRACKED.has(type.resource)) metadata.generation = 1;
+  if (GENERATION_TRACKED.has(type.resource) || GENERATION_FIXED.has(type.resource)) metadata.generation = 1;
   else delete metadata.generation;
   delete metadata.resourceVersion;
   delete metadata.deletionTimestamp;
@@ -100,6 +102,7 @@ export function carryOverOnUpdate(type: ResourceType, current: KubeObject, next:
     else next['status'] = structuredClone(current['status']);
   }
   if (GENERATION_TRACKED.has(type.resource)) meta.generation = (was.generation ?? 1) + (subresource === undefined && specChanged(current, next) ? 1 : 0);
+  else if (GENERATION_FIXED.has(type.resource) && was.generation !== undefined) meta.generation = was.generation;
   else delete meta.generation;
   next.metadata = meta;
   if (meta.labels === undefined) delete meta.labels;

@@ -1,7 +1,7 @@
 import { apiErrors, findResource, type ResourceType } from '@k8ts/apimachinery';
 import { carryOverOnUpdate, checkBodyIdentity, initializeMetadata, timestamp } from './object_meta.js';
 import { encodeContinue, objectKey, type KubeObject, type ListResult, type ObjectStore } from './object_store.js';
-import { admitCreate } from './admission.js';
+import { admitCreate, admitPodPriority, admitPriorityClass, isPods, isPriorityClasses, keepPodPriority, type PriorityClassLister } from './admission.js';
 import { applyPatch, defaultObject, recordManager, validate, type PatchType } from './rules.js';
 
 export interface WriteOptions {
@@ -22,11 +22,13 @@ export type DeleteResult = { readonly deleted: true; readonly object: KubeObject
 
 const NAMESPACES = findResource('', 'v1', 'namespaces') as ResourceType;
 const PODS = findResource('', 'v1', 'pods') as ResourceType;
+const PRIORITY_CLASSES = findResource('scheduling.k8s.io', 'v1', 'priorityclasses') as ResourceType;
 
 /**
  * The verbs of the Kubernetes API on objects, independent of HTTP: what the REST handlers (and the
  * components' gRPC API) call. Every write runs the same steps as kube-apiserver's generic registry:
- * identity checks, defaulting, metadata, validation, admission, then one conditional store write.
+ * identity checks, metadata, defaulting, mutating admission, validation, validating admission, then
+ * one conditional store write.
  */
 export class ResourceService {
   constructor(
@@ -37,7 +39,28 @@ export class ResourceService {
      * write (kube-apiserver does the same); the store's compare-and-swap catches a stale guess.
      */
     private readonly cached: (type: ResourceType, namespace: string | undefined, name: string) => KubeObject | undefined = () => undefined,
+    /** All of a resource's objects from its watch cache, or undefined when there is no filled cache. */
+    private readonly cachedList: (type: ResourceType) => readonly KubeObject[] | undefined = () => undefined,
   ) {}
+
+  /**
+   * PriorityClasses as the Priority admission plugin reads them: from the watch cache when it has
+   * them (kube's plugin reads an informer's), else from the store.
+   */
+  private readonly priorityClasses: PriorityClassLister = {
+    get: async (name) => {
+      const cached = this.cached(PRIORITY_CLASSES, undefined, name);
+      if (cached !== undefined) return cached;
+      // Not in the cache may mean not cached yet: then the store decides.
+      try {
+        return await this.store.get(PRIORITY_CLASSES, undefined, name);
+      } catch (error) {
+        if ((error as { reason?: string }).reason === 'NotFound') return undefined;
+        throw error;
+      }
+    },
+    list: async () => this.cachedList(PRIORITY_CLASSES) ?? (await this.store.list(PRIORITY_CLASSES, undefined)).items,
+  };
 
   get(type: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject> {
     return this.store.get(type, namespace, name);
@@ -83,12 +106,17 @@ export class ResourceService {
   private async createObject(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions, applied: boolean): Promise<KubeObject> {
     const object = checkBodyIdentity(type, body, namespace);
     if (type.namespaced && !object.metadata?.namespace) throw apiErrors.badRequest('the server could not find the requested resource: a namespace is required');
+    // Admission names the object as the request did: kube expands generateName only after it.
+    const admissionName = object.metadata?.name || object.metadata?.generateName || 'Unknown';
     const now = this.clock();
     initializeMetadata(type, object, now);
     defaultObject(type, object, 'create');
     if (!applied) recordManager(type, undefined, object, options.fieldManager ?? 'unknown', timestamp(now));
+    // Mutating admission (the Priority plugin), then validation, then validating admission.
+    if (isPods(type)) await admitPodPriority(object, admissionName, this.priorityClasses);
     const errors = validate(type, object, undefined);
     if (errors.length > 0) throw apiErrors.invalid(type, object.metadata?.name ?? '', errors);
+    if (isPriorityClasses(type)) admitPriorityClass(object, admissionName, 'create', await this.priorityClasses.list());
     await this.checkNamespaceOpen(type, object);
     await admitCreate(type, object, this.store);
     if (options.dryRun) return object;
@@ -103,9 +131,10 @@ export class ResourceService {
     }
     object.metadata = { ...object.metadata, name };
     const expected = object.metadata.resourceVersion;
+    const admission = await this.updateAdmission(type);
     const result = await this.guaranteedUpdate(type, namespace, name, (current) => {
       if (expected !== undefined && expected !== '' && expected !== current.metadata?.resourceVersion) throw apiErrors.staleResourceVersion(type, name);
-      return this.prepareUpdate(type, current, structuredClone(object), subresource, options);
+      return this.prepareUpdate(type, current, structuredClone(object), subresource, options, 'Update', admission);
     });
     return result.object;
   }
@@ -131,13 +160,14 @@ export class ResourceService {
         return this.createObject(type, namespace, { ...created, metadata: { ...created.metadata, name } }, { ...options, fieldManager: manager }, true);
       }
     }
+    const admission = await this.updateAdmission(type);
     const result = await this.guaranteedUpdate(type, namespace, name, (current) => {
       const patched = applyPatch(type, current, patchType, body, { manager, force: options.force ?? false, now: timestamp(this.clock()) });
       const expected = patched.metadata?.resourceVersion;
       if (expected !== undefined && expected !== current.metadata?.resourceVersion) throw apiErrors.staleResourceVersion(type, name);
       const identity = checkBodyIdentity(type, patched, namespace);
       if (identity.metadata?.name !== name) throw apiErrors.badRequest(`the name of the object (${identity.metadata?.name}) does not match the name on the URL (${name})`);
-      return this.prepareUpdate(type, current, identity, subresource, { ...options, fieldManager: manager }, patchType === 'apply' ? 'Apply' : 'Update');
+      return this.prepareUpdate(type, current, identity, subresource, { ...options, fieldManager: manager }, patchType === 'apply' ? 'Apply' : 'Update', admission);
     });
     return result.object;
   }
@@ -243,12 +273,18 @@ export class ResourceService {
     subresource: 'status' | undefined,
     options: WriteOptions,
     operation: 'Update' | 'Apply' = 'Update',
+    admission: UpdateAdmission = {},
   ): KubeObject | undefined {
     carryOverOnUpdate(type, current, next, subresource);
     defaultObject(type, next, 'update');
     if (operation === 'Update') recordManager(type, current, next, options.fieldManager ?? 'unknown', timestamp(this.clock()));
+    // Admission plugins leave subresources alone.
+    if (subresource === undefined && isPods(type)) keepPodPriority(next, current);
     const errors = validate(type, next, current);
     if (errors.length > 0) throw apiErrors.invalid(type, next.metadata?.name ?? '', errors);
+    if (subresource === undefined && admission.priorityClasses !== undefined) {
+      admitPriorityClass(next, next.metadata?.name ?? '', 'update', admission.priorityClasses);
+    }
     const meta = next.metadata ?? {};
     // The last finalizer removed from an object being deleted: it goes now.
     if (meta.deletionTimestamp !== undefined && (meta.finalizers ?? []).length === 0 && !this.waitsForGrace(type, next)) {
@@ -256,6 +292,14 @@ export class ResourceService {
     }
     if (options.dryRun) return this.abort(next);
     return next;
+  }
+
+  /**
+   * What an update's admission reads before the store's read-change-write loop, whose steps cannot
+   * wait: the PriorityClasses, for the one-global-default check.
+   */
+  private async updateAdmission(type: ResourceType): Promise<UpdateAdmission> {
+    return isPriorityClasses(type) ? { priorityClasses: await this.priorityClasses.list() } : {};
   }
 
   private waitsForGrace(type: ResourceType, object: KubeObject): boolean {
@@ -291,6 +335,10 @@ export class ResourceService {
       throw apiErrors.forbidden(type, object.metadata?.name ?? '', `unable to create new content in namespace ${namespace} because it is being terminated`);
     }
   }
+}
+
+interface UpdateAdmission {
+  readonly priorityClasses?: readonly KubeObject[];
 }
 
 /** A dry run stops a guaranteed update before its write, carrying what would have been written. */

@@ -45,6 +45,8 @@ export class ResourceWatchCache {
   private revision = 0;
   private readonly watchers = new Set<{ options: WatchOptions; deliver: (event: CachedEvent) => void; end: (error?: ApiError) => void }>();
   private ready: Promise<void> | undefined;
+  /** Whether a list has filled `objects` (from then on it follows the store). */
+  private synced = false;
   private stopped = false;
   private stream: ReturnType<EtcdClient['watchStream']> | undefined;
   /** Ends the current store watch without resuming it (its handlers go quiet). */
@@ -74,6 +76,14 @@ export class ResourceWatchCache {
   /** The cached object, if the cache has it (it may trail the store by a moment). */
   cached(namespace: string | undefined, name: string): KubeObject | undefined {
     return this.objects.get(objectKey(this.type, namespace, name));
+  }
+
+  /**
+   * Every cached object (it may trail the store by a moment), or undefined before the first list
+   * has filled the cache: an empty cache then would say "none" where the store may hold some.
+   */
+  list(): KubeObject[] | undefined {
+    return this.synced ? [...this.objects.values()] : undefined;
   }
 
   /**
@@ -145,6 +155,7 @@ export class ResourceWatchCache {
     this.revision = Number(response.header?.revision ?? 0);
     this.oldestRevision = this.revision;
     this.history = [];
+    this.synced = true;
     this.follow(this.revision + 1);
   }
 

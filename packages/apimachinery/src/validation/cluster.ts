@@ -1,19 +1,13 @@
 /**
- * Cluster-scoped kinds: Namespaces, Nodes, PriorityClasses.
+ * Cluster-scoped kinds: Namespaces and Nodes (PriorityClasses are in scheduling.ts).
  */
 import type { FieldError } from '../errors.js';
 import { fieldErrors } from '../errors.js';
-import { immutable, invalidEach, list, record, text } from './common.js';
+import { invalidEach, list, record, text } from './common.js';
 import { validateKubeFinalizerName, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import { isLabelValue, isQualifiedName, nameIsDnsLabel, nameIsDnsSubdomain } from './names.js';
 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
-/** scheduling.HighestUserDefinablePriority */
-export const HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000;
-const SYSTEM_PRIORITY_CLASSES: Readonly<Record<string, number>> = {
-  'system-node-critical': 2_000_001_000,
-  'system-cluster-critical': 2_000_000_000,
-};
 
 export function validateNamespace(namespace: unknown): FieldError[] {
   const fields = record(namespace);
@@ -67,45 +61,4 @@ function validateTaints(taints: unknown): FieldError[] {
     seen.add(`${effect}/${key}`);
   });
   return errors;
-}
-
-export function validatePriorityClass(priorityClass: unknown): FieldError[] {
-  const fields = record(priorityClass);
-  const name = text(record(fields['metadata'])['name']);
-  const value = typeof fields['value'] === 'number' ? fields['value'] : 0;
-  const errors = validateObjectMeta(fields['metadata'], false, nameIsDnsSubdomain);
-  if (name.startsWith('system-')) {
-    const problem = systemPriorityClassProblem(name, value, fields['globalDefault'] === true);
-    if (problem !== undefined)
-      errors.push(
-        fieldErrors.forbidden('metadata.name', `priority class names with 'system-' prefix are reserved for system use only. error: ${problem}`),
-      );
-  } else if (value > HIGHEST_USER_DEFINABLE_PRIORITY) {
-    errors.push(fieldErrors.forbidden('value', `maximum allowed value of a user defined priority is ${HIGHEST_USER_DEFINABLE_PRIORITY}`));
-  }
-  const policy = fields['preemptionPolicy'];
-  if (policy !== undefined && policy !== null) {
-    const given = text(policy);
-    if (given === '') errors.push(fieldErrors.required('preemptionPolicy'));
-    else if (given !== 'PreemptLowerPriority' && given !== 'Never')
-      errors.push(fieldErrors.notSupported('preemptionPolicy', given, ['PreemptLowerPriority', 'Never']));
-  }
-  return errors;
-}
-
-function systemPriorityClassProblem(name: string, value: number, globalDefault: boolean): string | undefined {
-  const expected = SYSTEM_PRIORITY_CLASSES[name];
-  if (expected === undefined) return `${name} is not a known system priority class`;
-  if (value !== expected) return `value of ${name} PriorityClass must be ${expected}`;
-  if (globalDefault) return `globalDefault of ${name} PriorityClass must be false`;
-  return undefined;
-}
-
-export function validatePriorityClassUpdate(priorityClass: unknown, old: unknown): FieldError[] {
-  const fields = record(priorityClass);
-  const oldFields = record(old);
-  const errors = validateObjectMetaUpdate(fields['metadata'], oldFields['metadata']);
-  if ((fields['value'] ?? 0) !== (oldFields['value'] ?? 0)) errors.push(fieldErrors.forbidden('value', 'may not be changed in an update.'));
-  errors.push(...immutable('preemptionPolicy', fields['preemptionPolicy'], oldFields['preemptionPolicy']));
-  return [...errors, ...validatePriorityClass(priorityClass)];
 }

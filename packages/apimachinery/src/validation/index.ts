@@ -9,13 +9,14 @@
 import type { FieldError } from '../errors.js';
 import type { ResourceType } from '../resources.js';
 import { validateDeployment, validateReplicaSet, validateWorkloadUpdate } from './apps.js';
-import { validateNamespace, validateNode, validateNodeUpdate, validatePriorityClass, validatePriorityClassUpdate } from './cluster.js';
+import { validateNamespace, validateNode, validateNodeUpdate } from './cluster.js';
 import { record } from './common.js';
 import { validateConfigMap, validateConfigMapUpdate, validateSecret, validateSecretUpdate, validateServiceAccount } from './config.js';
 import { validateEvent, validateLease } from './coordination.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import { nameIsDnsSubdomain } from './names.js';
 import { validatePod, validatePodUpdate } from './pods.js';
+import { validatePriorityClass, validatePriorityClassUpdate } from './scheduling.js';
 import { validateEndpointSlice, validateEndpoints, validateService } from './services.js';
 
 interface KindValidation {
@@ -61,3 +62,10 @@ export { validateLabelSelector, validateLabels, validateAnnotations, validateObj
 export { validatePodSpec, validatePodTemplateSpec } from './pods.js';
 export type { GoValueFieldError } from './common.js';
 export * from './names.js';
+export {
+  HIGHEST_USER_DEFINABLE_PRIORITY,
+  SYSTEM_CRITICAL_PRIORITY,
+  SYSTEM_PRIORITY_CLASSES,
+  SYSTEM_PRIORITY_CLASS_PREFIX,
+  type SystemPriorityClass,
+} from './scheduling.js';
