@@ -232,24 +232,22 @@ describe('SchedulerCache.updateSnapshot', () => {
     expect(snapshot.havePodsWithRequiredAntiAffinityList()).toEqual([]);
   });
 
-  it('snapshots 5,000 nodes and 10,000 pods in a few ms when one node changed', () => {
+  it('refreshes a snapshot of 5,000 nodes and 10,000 pods by copying only the node that changed', () => {
     const cache = new SchedulerCache();
     for (let i = 0; i < 5_000; i++) cache.addNode(node(`n${i}`).zone(`z${i % 3}`).build());
     for (let i = 0; i < 10_000; i++) cache.addPod(pod(`p${i}`).node(`n${i % 5_000}`).request({ cpu: '10m' }).build());
     const snapshot = snapshotOf(cache);
     expect(snapshot.list()).toHaveLength(5_000);
 
-    const times: number[] = [];
-    for (let round = 0; round < 21; round++) {
-      cache.addPod(pod(`extra${round}`).node(`n${round * 7}`).build());
-      const started = performance.now();
+    cache.addPod(pod('extra').node('n7').build());
+    const clones = vi.spyOn(NodeInfo.prototype, 'clone');
+    try {
       cache.updateSnapshot(snapshot);
-      times.push(performance.now() - started);
+      expect(clones).toHaveBeenCalledTimes(1);
+    } finally {
+      clones.mockRestore();
     }
-    expect(podNames(snapshot.get('n7'))).toContain('extra1');
-    // The median, so that one pause of a busy machine does not decide; typically well under 0.1 ms.
-    const median = times.sort((a, b) => a - b)[10]!;
-    expect(median).toBeLessThan(5);
+    expect(podNames(snapshot.get('n7'))).toContain('extra');
   });
 });
 
