@@ -91,8 +91,17 @@ async function up(options: { dir: string; basePort: number }): Promise<void> {
     writeFileSync(stateFile(dir), JSON.stringify(state, null, 2));
   }
   for (const url of apiservers) await waitReady(`${url}/readyz`, 30_000);
+  // Two scheduler replicas; one leads (the Lease kube-system/kube-scheduler), the other waits to take over.
+  const schedulerHealth = [1, 2].map((i) => `http://127.0.0.1:${base + 40 + i}`);
+  for (const [i, url] of schedulerHealth.entries()) {
+    processes.push(start(dir, `scheduler-${i + 1}`, bin('k8ts-scheduler'), ['--master', grpcApis.join(','), '--bind-address', '127.0.0.1', '--port', new URL(url).port]));
+    writeFileSync(stateFile(dir), JSON.stringify(state, null, 2));
+  }
+  for (const url of schedulerHealth) await waitReady(`${url}/healthz`, 30_000);
   writeFileSync(state.kubeconfig, kubeconfig(apiservers[0] as string));
-  console.log(`k8ts cluster up: 3 store members (${etcdServers}), 2 apiservers (${apiservers.join(', ')}; components' gRPC API on ${grpcApis.join(', ')})`);
+  console.log(
+    `k8ts cluster up: 3 store members (${etcdServers}), 2 apiservers (${apiservers.join(', ')}; components' gRPC API on ${grpcApis.join(', ')}), 2 schedulers`,
+  );
   console.log(`logs and data in ${dir}`);
   console.log(`\n  export KUBECONFIG=${state.kubeconfig}\n  kubectl get namespaces\n`);
 }
@@ -131,9 +140,9 @@ export function clusterCommands(program: Command): void {
   const dirOption = new Option('--dir <dir>', 'folder for the cluster state, data, logs and kubeconfig').default('.k8ts').env('K8TS_HOME');
   program
     .command('up')
-    .description('start a local cluster as processes (3 store members, 2 apiservers) and write its kubeconfig')
+    .description('start a local cluster as processes (3 store members, 2 apiservers, 2 schedulers) and write its kubeconfig')
     .addOption(dirOption)
-    .addOption(new Option('--base-port <port>', 'ports used: base+1..3 store clients, base+11..13 store peers, base+21..22 apiservers (HTTP), base+31..32 (gRPC)').default(32300).argParser(Number))
+    .addOption(new Option('--base-port <port>', 'ports used: base+1..3 store clients, base+11..13 store peers, base+21..22 apiservers (HTTP), base+31..32 (gRPC), base+41..42 schedulers (health)').default(32300).argParser(Number))
     .action((options: { dir: string; basePort: number }) => up(options));
   program
     .command('down')
