@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { apiserverBenchCommand, storeBenchCommand } from '@k8ts/bench';
+import { apiserverBenchCommand, schedulerBenchCommand, storeBenchCommand } from '@k8ts/bench';
 import { simulateCommand } from '@k8ts/raft/sim';
 import { clusterCommands } from './local_cluster.js';
 
@@ -27,6 +27,7 @@ sim
 const bench = program.command('bench').description('benchmarks: they print their figures and conditions, and run real peers beside k8ts where they can');
 bench.addCommand(storeBenchCommand());
 bench.addCommand(apiserverBenchCommand());
+bench.addCommand(schedulerBenchCommand());
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`k8ts: ${error instanceof Error ? error.message : String(error)}`);
