@@ -71,7 +71,10 @@ export function allocatableAndRequested(nodeInfo: NodeInfo, name: string, podReq
   }
 }
 
-/** The scorer's score of the node with the pod (whose requests are `podRequests`) on it. */
+/**
+ * The scorer's score of the node with the pod (whose requests are `podRequests`) on it. Runs for
+ * every feasible node of every pod, so it avoids per-resource allocations.
+ */
 export function scoreAllocation(
   nodeInfo: NodeInfo,
   podRequests: readonly number[],
@@ -79,14 +82,23 @@ export function scoreAllocation(
   scorer: AllocationScorer,
   useRequested: boolean,
 ): number {
-  const requested = resources.map(() => 0);
-  const allocatable = resources.map(() => 0);
-  resources.forEach(({ name }, index) => {
-    const [amount, asked] = allocatableAndRequested(nodeInfo, name, podRequests[index] ?? 0, useRequested);
-    if (amount === 0) return;
+  const count = resources.length;
+  const requested = new Array<number>(count).fill(0);
+  const allocatable = new Array<number>(count).fill(0);
+  for (let index = 0; index < count; index++) {
+    const name = (resources[index] as ResourceSpec).name;
+    const podRequest = podRequests[index] ?? 0;
+    if (name === 'cpu' || name === 'memory') {
+      const sums = useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
+      allocatable[index] = name === 'cpu' ? nodeInfo.allocatable.milliCpu : nodeInfo.allocatable.memory;
+      requested[index] = (name === 'cpu' ? sums.milliCpu : sums.memory) + podRequest;
+      continue;
+    }
+    const [amount, asked] = allocatableAndRequested(nodeInfo, name, podRequest, useRequested);
+    if (amount === 0) continue;
     allocatable[index] = amount;
     requested[index] = asked;
-  });
+  }
   return scorer(requested, allocatable);
 }
 
@@ -108,12 +120,13 @@ function weightedAverage(resources: readonly ResourceSpec[], perResource: (reque
   return (requested, allocatable) => {
     let total = 0;
     let weights = 0;
-    allocatable.forEach((capacity, index) => {
-      if (capacity === 0) return;
+    for (let index = 0; index < allocatable.length; index++) {
+      const capacity = allocatable[index] ?? 0;
+      if (capacity === 0) continue;
       const weight = resources[index]?.weight ?? 1;
       total += perResource(requested[index] ?? 0, capacity) * weight;
       weights += weight;
-    });
+    }
     return weights === 0 ? 0 : Math.trunc(total / weights);
   };
 }

@@ -32,10 +32,10 @@ class PreScoreState implements StateData {
 /** (1 - standard deviation of the used fractions) on [0, MAX_NODE_SCORE]; resources the node lacks are left out. */
 export function balancedResourceScore(requested: readonly number[], allocatable: readonly number[]): number {
   const fractions: number[] = [];
-  allocatable.forEach((capacity, index) => {
-    if (capacity === 0) return;
-    fractions.push(Math.min((requested[index] ?? 0) / capacity, 1));
-  });
+  for (let index = 0; index < allocatable.length; index++) {
+    const capacity = allocatable[index] ?? 0;
+    if (capacity !== 0) fractions.push(Math.min((requested[index] ?? 0) / capacity, 1));
+  }
   return Math.trunc((1 - standardDeviation(fractions)) * MAX_NODE_SCORE);
 }
 
