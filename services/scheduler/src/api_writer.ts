@@ -6,7 +6,7 @@
  * its count instead of creating another object, as client-go's event aggregation does.
  */
 import { randomBytes } from 'node:crypto';
-import type { ApiClient, ResourceClient } from '@k8ts/client';
+import { isNotFound, type ApiClient, type ResourceClient } from '@k8ts/client';
 import type { ClusterWriter } from '@k8ts/scheduler';
 import type { Event, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
@@ -80,8 +80,14 @@ export class ApiWriter implements ClusterWriter {
       message: `${this.options.component}: preempting to accommodate a higher priority pod`,
       lastTransitionTime: new Date().toISOString(),
     };
-    await pods.patch(nameOf(victim), 'strategic', { status: { conditions: [condition] } }, { status: true });
-    await pods.delete(nameOf(victim), { preconditions: { uid: victim.metadata?.uid ?? '' } });
+    try {
+      await pods.patch(nameOf(victim), 'strategic', { status: { conditions: [condition] } }, { status: true });
+      await pods.delete(nameOf(victim), { preconditions: { uid: victim.metadata?.uid ?? '' } });
+    } catch (error) {
+      // A victim already gone has made its room: as upstream, that is not a failure.
+      if (!isNotFound(error)) throw error;
+      return;
+    }
     this.recordEvent(victim, 'Normal', 'Preempted', 'Preempting', `Preempted by pod ${preemptor.metadata?.uid ?? ''} on node ${nodeName}`);
   }
 

@@ -1,6 +1,7 @@
 /**
  * The plugins k8ts-scheduler ships, by upstream name. The binder writes through the given
- * ClusterWriter, and preemption clears the nominations it takes over through it.
+ * ClusterWriter, and preemption clears the nominations it takes over through it. `random` (uniform in
+ * [0, 1)) picks where preemption's dry run starts, so that a seeded scheduler is reproducible.
  */
 import type { ClusterWriter } from './cluster_writer.js';
 import type { Registry } from '../runtime/registry.js';
@@ -16,7 +17,7 @@ import * as nodeUnschedulable from '../plugins/node_unschedulable/index.js';
 import * as podTopologySpread from '../plugins/pod_topology_spread/index.js';
 import * as taintToleration from '../plugins/taint_toleration/index.js';
 
-export function inTreeRegistry(writer: ClusterWriter): Registry {
+export function inTreeRegistry(writer: ClusterWriter, random: () => number = Math.random): Registry {
   return new Map([
     [nodeUnschedulable.NAME, nodeUnschedulable.factory],
     [nodeName.NAME, nodeName.factory],
@@ -31,6 +32,7 @@ export function inTreeRegistry(writer: ClusterWriter): Registry {
       DEFAULT_PREEMPTION_NAME,
       (args, handle) =>
         newDefaultPreemption(args, handle, {
+          randomInt: (n) => Math.floor(random() * n),
           clearNominatedNodeName: async (pods) => {
             await Promise.all(pods.map((pod) => writer.clearNominatedNodeName(pod)));
           },

@@ -17,7 +17,7 @@ import type { Namespace, Node, Pod } from 'kubernetes-types/core/v1.js';
 import { SchedulerCache } from '../cache/cache.js';
 import { Snapshot } from '../cache/snapshot.js';
 import { CycleState } from '../framework/cycle_state.js';
-import type { ClusterEvent } from '../framework/interfaces.js';
+import { podPriority, type ClusterEvent } from '../framework/interfaces.js';
 import { podKey } from '../framework/node_info.js';
 import { Code, Status } from '../framework/status.js';
 import { realClock, type Clock } from '../queue/clock.js';
@@ -98,7 +98,8 @@ export class Scheduler {
       percentageOfNodesToScore: configuration.percentageOfNodesToScore,
       ...(options.random ? { random: options.random } : {}),
     });
-    const registry = options.registry ? mergeRegistries(inTreeRegistry(this.writer), options.registry) : inTreeRegistry(this.writer);
+    const inTree = inTreeRegistry(this.writer, options.random);
+    const registry = options.registry ? mergeRegistries(inTree, options.registry) : inTree;
     // Closures, because the queue is made after the frameworks (it needs their events).
     const deps: FrameworkHandleDeps = {
       snapshot: () => this.snapshot,
@@ -141,9 +142,13 @@ export class Scheduler {
       this.queue.delete(oldPod);
       this.guard('add pod to cache', newPod, () => this.cache.addPod(newPod));
       this.queue.moveAllToActiveOrBackoffQueue({ resource: 'Pod', action: 'Add' });
+      if (oldPod.status?.nominatedNodeName) this.nominationReleased(oldPod);
     } else if (this.isResponsibleFor(newPod)) {
       if (isTerminating(newPod)) this.queue.delete(newPod);
       else this.queue.update(oldPod, newPod);
+      const nominated = oldPod.status?.nominatedNodeName;
+      const released = newPod.status?.nominatedNodeName !== nominated || (isTerminating(newPod) && !isTerminating(oldPod));
+      if (nominated && released) this.nominationReleased(oldPod);
     }
   }
 
@@ -153,7 +158,18 @@ export class Scheduler {
       this.queue.moveAllToActiveOrBackoffQueue({ resource: 'Pod', action: 'Delete' });
     } else {
       this.queue.delete(pod);
+      if (pod.status?.nominatedNodeName && this.isResponsibleFor(pod)) this.nominationReleased(pod);
     }
+  }
+
+  /**
+   * A pending pod gave up the node it was nominated to (bound, nominated elsewhere or nowhere, or
+   * gone): the pods of no higher priority it kept out of that node may fit now. Without this they
+   * would wait for an unrelated event (upstream fixed the same gap in kubernetes#129058).
+   */
+  private nominationReleased(pod: Pod): void {
+    const priority = podPriority(pod);
+    this.queue.moveAllToActiveOrBackoffQueue({ resource: 'Pod', action: 'Delete' }, (waiting) => podPriority(waiting) <= priority);
   }
 
   addNode(node: Node): void {
@@ -253,6 +269,8 @@ export class Scheduler {
       this.handleFailure(framework, info, errorStatus(error), undefined, undefined, cycle, startMs);
       return;
     }
+    // The assumed pod now counts on its node: as a nominee too, it would count twice there.
+    this.queue.deleteNominatedPodIfExists(assumed);
     const reserved = framework.runReservePluginsReserve(state, assumed, host);
     const permitted = reserved.isSuccess() ? framework.runPermitPlugins(state, assumed, host).status : reserved;
     if (!permitted.isSuccess()) {
@@ -317,7 +335,9 @@ export class Scheduler {
     const pod = info.pod;
     const outcome = rejected ? this.queue.addUnschedulableIfNotPresent(info, fitError.diagnosis.unschedulablePlugins, cycle) : this.queue.requeueAfterError(info, cycle);
     if (outcome === 'deleted') return;
-    if (nominatedNodeName) this.queue.addNominatedPod(info.podInfo, nominatedNodeName);
+    // '' (preemption found no room) drops the nomination now, as upstream, not when the API write
+    // comes back: until then it would keep holding room against lower-priority pods.
+    if (nominatedNodeName !== undefined) this.queue.addNominatedPod(info.podInfo, nominatedNodeName);
     const message = fitError?.message() ?? status.message();
     if (!rejected) this.logger.warn({ pod: info.key, error: message }, 'error scheduling pod; retrying');
     this.writer.recordEvent(pod, 'Warning', 'FailedScheduling', 'Scheduling', message);
