@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { APISERVER_BINARY, ApiServerProcess, TestCluster, waitForLeader, type StoreKind } from '@k8ts/testkit';
 import type { Logger } from 'pino';
 import { ApiClient } from './apiserver_http.js';
@@ -10,6 +10,7 @@ import { runWatchFanOut } from './apiserver_watch.js';
 import { checkBinary, logWarnings } from './clusters.js';
 import { describeFilesystem } from './conditions.js';
 import { measureCpu } from './cpu.js';
+import { childPidsMatching } from './processes.js';
 import { makeValue, seededRandom } from './keys.js';
 
 /**
@@ -55,7 +56,7 @@ export async function runApiServerBench(mode: ApiServerBenchMode, options: ApiSe
     apiserver = await ApiServerProcess.start(cluster.endpoints);
     logger.info({ server: apiserver.url, store: cluster.endpoints }, 'apiserver ready');
     const storePids = cluster.members.flatMap((member) => (member.process?.pid === undefined ? [] : [member.process.pid]));
-    const apiserverPids = childPids(process.pid).filter((pid) => !storePids.includes(pid) && commandLine(pid).includes('apiserver'));
+    const apiserverPids = childPidsMatching('apiserver').filter((pid) => !storePids.includes(pid));
     const target: ApiTargetDescription = {
       server: apiserver.url,
       namespace: '',
@@ -154,38 +155,5 @@ async function deleteNamespaces(client: ApiClient, namespaces: readonly string[]
       const answer = await client.request('DELETE', path).catch((error: unknown) => ({ status: 0, body: String(error) }));
       if (answer.status >= 300 && answer.status !== 404) logger.warn({ path, status: answer.status, body: answer.body.slice(0, 200) }, 'clean-up failed');
     }
-  }
-}
-
-/** The parent process id in /proc/<pid>/stat text (field 4, after the parenthesized name). */
-export function parseParentPid(stat: string): number {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const parent = Number(fields[1]);
-  if (!Number.isInteger(parent)) throw new Error(`unreadable /proc stat: ${stat.slice(0, 80)}`);
-  return parent;
-}
-
-/** Processes whose parent is `parent` (Linux /proc; empty elsewhere). */
-function childPids(parent: number): number[] {
-  try {
-    return readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .flatMap((entry) => {
-        try {
-          return parseParentPid(readFileSync(`/proc/${entry}/stat`, 'utf8')) === parent ? [Number(entry)] : [];
-        } catch {
-          return []; // exited meanwhile
-        }
-      });
-  } catch {
-    return [];
-  }
-}
-
-function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
   }
 }

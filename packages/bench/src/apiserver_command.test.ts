@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseParentPid } from './apiserver_bench.js';
+import { parseParentPid } from './processes.js';
 import { apiOptionsFrom, apiserverBenchCommand } from './apiserver_command.js';
 import { checkApiOptions, DEFAULT_API_OPTIONS } from './apiserver_options.js';
 import { checkTargets } from './apiserver_report.js';

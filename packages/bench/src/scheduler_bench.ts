@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +15,7 @@ import {
   type StoreKind,
 } from '@k8ts/testkit';
 import type { Logger } from 'pino';
-import { parseParentPid } from './apiserver_bench.js';
+import { childPidsMatching } from './processes.js';
 import { describeError, runClosedLoop } from './closed_loop.js';
 import { checkBinary, logWarnings } from './clusters.js';
 import { describeFilesystem } from './conditions.js';
@@ -590,24 +590,6 @@ async function captureVersions(target: SchedulerTargetDescription): Promise<Reco
     }
   }
   return versions;
-}
-
-/** Direct children of this process whose command line contains `text` (Linux /proc; empty elsewhere). */
-function childPidsMatching(text: string): number[] {
-  try {
-    return readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .flatMap((entry) => {
-        try {
-          if (parseParentPid(readFileSync(`/proc/${entry}/stat`, 'utf8')) !== process.pid) return [];
-          return readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(text) ? [Number(entry)] : [];
-        } catch {
-          return []; // exited meanwhile
-        }
-      });
-  } catch {
-    return [];
-  }
 }
 
 function isAlive(pid: number): boolean {

@@ -9,8 +9,8 @@
  * - Score (ScheduleAnyway constraints): nodes in domains holding fewer of the group score higher.
  * Only nodes the constraint counts form domains: those passing the pod's nodeSelector and required
  * node affinity (nodeAffinityPolicy, default Honor) and, with nodeTaintsPolicy Honor (default
- * Ignore), whose NoSchedule/NoExecute taints the pod tolerates (a private minimal matcher, see
- * node_inclusion.ts). The group is the constraint's labelSelector plus the pod's values of
+ * Ignore), whose NoSchedule/NoExecute taints the pod tolerates (NodeAffinity's and TaintToleration's
+ * matching, see node_inclusion.ts). The group is the constraint's labelSelector plus the pod's values of
  * matchLabelKeys, in the pod's namespace, ignoring terminating pods.
  *
  * Default constraints, for pods without topologySpreadConstraints: args.defaultingType 'System'
