@@ -5,8 +5,9 @@
 import type { PendingPodCounts, SchedulerObserver } from '@k8ts/scheduler';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Upstream's buckets: 1 ms doubling to ~16 s. */
-const DURATION_BUCKETS_SECONDS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
+/** Upstream's buckets: an attempt from 1 ms doubling to ~16 s; a pod's whole wait from 10 ms to ~87 min. */
+const ATTEMPT_BUCKETS_SECONDS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
+const SLI_BUCKETS_SECONDS = Array.from({ length: 20 }, (_, i) => 0.01 * 2 ** i);
 
 export class SchedulerMetrics implements SchedulerObserver {
   private readonly registry = new Registry();
@@ -20,14 +21,14 @@ export class SchedulerMetrics implements SchedulerObserver {
     name: 'scheduler_scheduling_attempt_duration_seconds',
     help: 'Scheduling attempt latency in seconds (scheduling algorithm + binding)',
     labelNames: ['result', 'profile'],
-    buckets: DURATION_BUCKETS_SECONDS,
+    buckets: ATTEMPT_BUCKETS_SECONDS,
     registers: [this.registry],
   });
   private readonly sliDuration = new Histogram({
     name: 'scheduler_pod_scheduling_sli_duration_seconds',
     help: 'E2e latency for a pod being scheduled, from the time the pod enters the scheduling queue and might involve multiple scheduling attempts.',
     labelNames: ['attempts'],
-    buckets: DURATION_BUCKETS_SECONDS,
+    buckets: SLI_BUCKETS_SECONDS,
     registers: [this.registry],
   });
   private readonly preemptionVictims = new Histogram({
