@@ -22,27 +22,46 @@ export function cloneResource(resource: Resource): Resource {
   return { ...resource, scalar: new Map(resource.scalar) };
 }
 
+/**
+ * Parsed quantities by their text: every pod event parses its requests again, and clusters repeat a
+ * few texts ("100m", "500Mi") endlessly. Bounded: cleared when full.
+ */
+const parsedQuantities = new Map<string | number, { milli: number; integer: number } | null>();
+const PARSED_QUANTITIES_LIMIT = 4096;
+
+function parsedQuantity(text: string | number): { milli: number; integer: number } | null {
+  let parsed = parsedQuantities.get(text);
+  if (parsed === undefined) {
+    const quantity = tryParseQuantity(text);
+    parsed = quantity === undefined ? null : { milli: milliValue(quantity), integer: integerValue(quantity) };
+    if (parsedQuantities.size >= PARSED_QUANTITIES_LIMIT) parsedQuantities.clear();
+    parsedQuantities.set(text, parsed);
+  }
+  return parsed;
+}
+
 /** A resource list (`{cpu: "500m", memory: "1Gi", "example.com/foo": "2"}`) as a Resource. */
 export function resourceFromList(list: Readonly<Record<string, string | number>> | undefined): Resource {
   const resource = emptyResource();
-  for (const [name, text] of Object.entries(list ?? {})) {
-    const quantity = tryParseQuantity(text);
-    if (quantity === undefined) continue;
+  if (list === undefined) return resource;
+  for (const name in list) {
+    const quantity = parsedQuantity(list[name] as string | number);
+    if (quantity === null) continue;
     switch (name) {
       case 'cpu':
-        resource.milliCpu = milliValue(quantity);
+        resource.milliCpu = quantity.milli;
         break;
       case 'memory':
-        resource.memory = integerValue(quantity);
+        resource.memory = quantity.integer;
         break;
       case 'ephemeral-storage':
-        resource.ephemeralStorage = integerValue(quantity);
+        resource.ephemeralStorage = quantity.integer;
         break;
       case 'pods':
-        resource.allowedPodNumber = integerValue(quantity);
+        resource.allowedPodNumber = quantity.integer;
         break;
       default:
-        if (isScalarResourceName(name)) resource.scalar.set(name, integerValue(quantity));
+        if (isScalarResourceName(name)) resource.scalar.set(name, quantity.integer);
     }
   }
   return resource;

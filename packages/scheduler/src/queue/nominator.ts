@@ -5,6 +5,8 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { podKey, type PodInfo } from '../framework/node_info.js';
 
+const NONE: readonly PodInfo[] = Object.freeze([]);
+
 export class Nominator {
   private readonly podsByNode = new Map<string, PodInfo[]>();
   private readonly nodeByPod = new Map<string, string>();
@@ -50,8 +52,10 @@ export class Nominator {
     return this.nodeByPod.get(podKey(pod));
   }
 
-  podsForNode(nodeName: string): PodInfo[] {
-    return [...(this.podsByNode.get(nodeName) ?? [])];
+  /** A copy (callers may keep it); Filter asks this for every node, so an empty answer allocates nothing. */
+  podsForNode(nodeName: string): readonly PodInfo[] {
+    const list = this.podsByNode.get(nodeName);
+    return list === undefined ? NONE : [...list];
   }
 
   get size(): number {

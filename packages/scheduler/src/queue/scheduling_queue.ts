@@ -267,7 +267,7 @@ export class SchedulingQueue {
     this.nominator.delete(pod);
   }
 
-  nominatedPodsForNode(nodeName: string): PodInfo[] {
+  nominatedPodsForNode(nodeName: string): readonly PodInfo[] {
     return this.nominator.podsForNode(nodeName);
   }
 
