@@ -135,13 +135,7 @@ export async function runSchedulerBench(mode: SchedulerBenchMode, options: Sched
     const [grpcPort] = await freePorts(1);
     const grpc = `127.0.0.1:${grpcPort}`;
     logger.info({ store: cluster.endpoints, grpc }, 'starting the apiserver');
-    try {
-      apiserver = await ApiServerProcess.start(cluster.endpoints, { extraArgs: ['--grpc-port', String(grpcPort)] });
-    } catch (error) {
-      // start() lost its handle on an apiserver that never became ready: stop what it spawned.
-      await killChildren(childPidsMatching('k8ts-apiserver'));
-      throw error;
-    }
+    apiserver = await ApiServerProcess.start(cluster.endpoints, { extraArgs: ['--grpc-port', String(grpcPort)] });
     logger.info({ server: apiserver.url, grpc }, 'apiserver ready');
     const store = cluster.members.flatMap((member) => (member.process?.pid === undefined ? [] : [member.process.pid]));
     const apiserverPids = childPidsMatching('apiserver').filter((pid) => !store.includes(pid));
@@ -235,14 +229,7 @@ async function runWorkload(
 
     logger.info({ binary: SCHEDULER_BINARY, args: extraArgs }, 'starting the scheduler');
     const spawnedAt = performance.now();
-    let scheduler: SchedulerProcess;
-    try {
-      scheduler = await SchedulerProcess.start([target.grpc], { extraArgs });
-    } catch (error) {
-      // start() lost its handle on a scheduler that never became healthy: stop what it spawned.
-      await killChildren(childPidsMatching('k8ts-scheduler'));
-      throw error;
-    }
+    const scheduler = await SchedulerProcess.start([target.grpc], { extraArgs });
     running.scheduler = scheduler;
     schedulerHealthUrl = scheduler.healthUrl;
     const readyAt = performance.now();
@@ -598,25 +585,5 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** SIGTERM, then SIGKILL after 5 s, to processes this run spawned. */
-async function killChildren(pids: readonly number[]): Promise<void> {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      // gone
-    }
-  }
-  const deadline = Date.now() + 5000;
-  while (pids.some(isAlive) && Date.now() < deadline) await sleep(100);
-  for (const pid of pids.filter(isAlive)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
   }
 }

@@ -29,7 +29,12 @@ export class ApiServerProcess {
     const args = ['--etcd-servers', etcdServers.join(','), '--bind-address', '127.0.0.1', '--port', String(port), '--secure-port', '0', ...(options.extraArgs ?? [])];
     const server = new ApiServerProcess(url, kubeconfig, args, dir);
     server.launch();
-    await server.waitReady();
+    try {
+      await server.waitReady();
+    } catch (error) {
+      await server.stop(); // the caller never gets a handle on it
+      throw error;
+    }
     return server;
   }
 

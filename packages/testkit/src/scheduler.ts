@@ -23,7 +23,12 @@ export class SchedulerProcess {
     const args = ['--master', apiserverGrpcAddresses.join(','), '--bind-address', '127.0.0.1', '--port', String(port), ...(options.extraArgs ?? [])];
     const scheduler = new SchedulerProcess(`http://127.0.0.1:${port}`, args);
     scheduler.launch();
-    await scheduler.waitHealthy();
+    try {
+      await scheduler.waitHealthy();
+    } catch (error) {
+      await scheduler.kill(); // the caller never gets a handle on it
+      throw error;
+    }
     return scheduler;
   }
 

@@ -113,7 +113,7 @@ profiles:
     {
       name: "a profile's percentage over 100",
       text: `${HEADER}profiles:\n  - percentageOfNodesToScore: 150\n`,
-      error: 'scheduler configuration: percentageOfNodesToScore: Invalid value: 150: not in valid range [0-100]',
+      error: 'scheduler configuration: profiles[0].percentageOfNodesToScore: Invalid value: 150: not in valid range [0-100]',
     },
     {
       name: 'a max backoff below the initial one',
@@ -123,12 +123,12 @@ profiles:
     {
       name: 'duplicate scheduler names',
       text: `${HEADER}profiles:\n  - schedulerName: batch\n  - schedulerName: batch\n`,
-      error: 'scheduler configuration: profiles[].schedulerName: Duplicate value: "batch"',
+      error: 'scheduler configuration: profiles[1].schedulerName: Duplicate value: "batch"',
     },
     {
       name: 'two profiles defaulting to the same name',
       text: `${HEADER}profiles:\n  - {}\n  - {}\n`,
-      error: 'scheduler configuration: profiles[].schedulerName: Duplicate value: "default-scheduler"',
+      error: 'scheduler configuration: profiles[1].schedulerName: Duplicate value: "default-scheduler"',
     },
     { name: 'no profiles', text: `${HEADER}profiles: []\n`, error: 'scheduler configuration: profiles must be a non-empty list' },
     { name: 'an empty schedulerName', text: `${HEADER}profiles:\n  - schedulerName: ""\n`, error: 'scheduler configuration: profiles[0].schedulerName must be a non-empty string' },

@@ -36,10 +36,10 @@ export function parseSchedulerConfiguration(text?: string): SchedulerConfigurati
   if (!Array.isArray(rawProfiles) || rawProfiles.length === 0) throw new Error('scheduler configuration: profiles must be a non-empty list');
   const profiles = rawProfiles.map((raw, index) => parseProfile(raw, index));
   const names = new Set<string>();
-  for (const profile of profiles) {
-    if (names.has(profile.schedulerName)) throw new Error(`scheduler configuration: profiles[].schedulerName: Duplicate value: "${profile.schedulerName}"`);
+  profiles.forEach((profile, index) => {
+    if (names.has(profile.schedulerName)) throw new Error(`scheduler configuration: profiles[${index}].schedulerName: Duplicate value: "${profile.schedulerName}"`);
     names.add(profile.schedulerName);
-  }
+  });
   return { profiles, percentageOfNodesToScore: percentage, podInitialBackoffMs: initialSeconds * 1000, podMaxBackoffMs: maxSeconds * 1000 };
 }
 
@@ -59,7 +59,9 @@ function parseProfile(raw: unknown, index: number): Profile {
       args: withoutTypeFields((entry['args'] ?? {}) as Record<string, unknown>),
     })) satisfies PluginConfig[];
   }
-  if (fields['percentageOfNodesToScore'] !== undefined) partial.percentageOfNodesToScore = optionalNumber(fields, 'percentageOfNodesToScore', 0, 0, 100);
+  if (fields['percentageOfNodesToScore'] !== undefined) {
+    partial.percentageOfNodesToScore = optionalNumber(fields, 'percentageOfNodesToScore', 0, 0, 100, `profiles[${index}].`);
+  }
   return profileWithDefaults(partial);
 }
 
@@ -69,11 +71,12 @@ function withoutTypeFields(args: Record<string, unknown>): Record<string, unknow
   return rest;
 }
 
-function optionalNumber(fields: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
+/** `path`: where the field sits, for the message ("profiles[1]."). */
+function optionalNumber(fields: Record<string, unknown>, name: string, fallback: number, min: number, max: number, path = ''): number {
   const value = fields[name];
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`scheduler configuration: ${name}: Invalid value: ${JSON.stringify(value)}: not in valid range [${min}-${max}]`);
+    throw new Error(`scheduler configuration: ${path}${name}: Invalid value: ${JSON.stringify(value)}: not in valid range [${min}-${max}]`);
   }
   return value;
 }
