@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { APISERVER_BINARY, ApiServerProcess, TestCluster, waitForLeader, type StoreKind } from '@k8ts/testkit';
+import type { StoreKind } from '@k8ts/testkit';
 import type { Logger } from 'pino';
 import { ApiClient } from './apiserver_http.js';
 import { checkApiOptions, type ApiServerBenchOptions, type ApiTestName } from './apiserver_options.js';
@@ -7,10 +6,8 @@ import { captureApiConditions, checkTargets } from './apiserver_report.js';
 import { configMapsPath, requestBodyBytes, runRequestTest, runWarmup, CreatedObjects, type RequestTestContext } from './apiserver_requests.js';
 import type { ApiCpuUse, ApiServerBenchReport, ApiTargetDescription, ApiTestResult } from './apiserver_results.js';
 import { runWatchFanOut } from './apiserver_watch.js';
-import { checkBinary, logWarnings } from './clusters.js';
-import { describeFilesystem } from './conditions.js';
+import { withApiServerOverStore } from './apiserver_over_store.js';
 import { measureCpu } from './cpu.js';
-import { childPidsMatching } from './processes.js';
 import { makeValue, seededRandom } from './keys.js';
 
 /**
@@ -20,8 +17,6 @@ import { makeValue, seededRandom } from './keys.js';
 export type ApiServerBenchMode =
   | { readonly kind: 'start'; readonly members: number; readonly store: StoreKind }
   | { readonly kind: 'server'; readonly url: string };
-
-const LEADER_TIMEOUT_MS = 30_000;
 
 interface Processes {
   readonly apiserverPids: readonly number[];
@@ -39,47 +34,19 @@ export async function runApiServerBench(mode: ApiServerBenchMode, options: ApiSe
   if (mode.kind === 'server') {
     return runTests({ server: mode.url, namespace: '' }, { apiserverPids: [], storePids: [] }, options, logger, startedAt, true);
   }
-  checkBinary(mode.store);
-  if (!existsSync(APISERVER_BINARY)) throw new Error(`${APISERVER_BINARY} is missing: build the workspace first (pnpm build)`);
-  const storeName = mode.store === 'etcd' ? 'etcd' : 'k8ts-store';
-  logger.info({ members: mode.members, store: storeName }, 'starting store members');
-  const cluster = await TestCluster.start(mode.store, { size: mode.members });
-  let apiserver: ApiServerProcess | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    logger.warn({ signal }, 'interrupted; stopping the apiserver and store');
-    void (apiserver?.stop() ?? Promise.resolve()).finally(() => cluster.stop()).finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    await waitForLeader(cluster.endpoints, LEADER_TIMEOUT_MS);
-    apiserver = await ApiServerProcess.start(cluster.endpoints);
-    logger.info({ server: apiserver.url, store: cluster.endpoints }, 'apiserver ready');
-    const storePids = cluster.members.flatMap((member) => (member.process?.pid === undefined ? [] : [member.process.pid]));
-    const apiserverPids = childPidsMatching('apiserver').filter((pid) => !storePids.includes(pid));
-    const target: ApiTargetDescription = {
-      server: apiserver.url,
-      namespace: '',
-      startedWith: `1 k8ts-apiserver (plain HTTP) over ${mode.members} ${storeName} members on 127.0.0.1, started by @k8ts/testkit, default settings (fsync on)`,
-      storeEndpoints: cluster.endpoints,
-      dataDirFilesystem: describeFilesystem(cluster.members[0]?.dataDir ?? '/tmp'),
-    };
-    const report = await runTests(target, { apiserverPids, storePids }, options, logger, startedAt, false);
-    const exited = cluster.members
-      .filter((member) => member.process === undefined || member.process.exitCode !== null || member.process.signalCode !== null)
-      .map((member) => `store member ${member.name} exited during the run`);
-    const troubled = exited.length > 0 || report.problems.length > 0 || report.tests.some((test) => test.failed > 0);
-    const warnings = troubled
-      ? { apiserver: logWarnings(apiserver.log), ...Object.fromEntries(cluster.members.map((member) => [member.name, logWarnings(member.log)])) }
-      : undefined;
-    return { ...report, problems: [...report.problems, ...exited], ...(warnings === undefined ? {} : { logWarnings: warnings }) };
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    logger.info('stopping the apiserver and store');
-    await apiserver?.stop();
-    await cluster.stop();
-  }
+  return withApiServerOverStore(
+    { store: mode.store, members: mode.members, grpc: false, logger, troubled: (report) => report.tests.some((test) => test.failed > 0) },
+    (started) => {
+      const target: ApiTargetDescription = {
+        server: started.apiserver.url,
+        namespace: '',
+        startedWith: `1 k8ts-apiserver (plain HTTP) over ${mode.members} ${started.storeName} members on 127.0.0.1, started by @k8ts/testkit, default settings (fsync on)`,
+        storeEndpoints: started.storeEndpoints,
+        dataDirFilesystem: started.dataDirFilesystem,
+      };
+      return runTests(target, { apiserverPids: started.apiserverPids, storePids: started.storePids }, options, logger, startedAt, false);
+    },
+  );
 }
 
 async function runTests(

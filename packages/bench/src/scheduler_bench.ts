@@ -4,21 +4,11 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient, isExpired, isNotFound, type ListOptions, type ResourceClient, type Watch } from '@k8ts/client';
-import {
-  APISERVER_BINARY,
-  ApiServerProcess,
-  SCHEDULER_BINARY,
-  SchedulerProcess,
-  TestCluster,
-  freePorts,
-  waitForLeader,
-  type StoreKind,
-} from '@k8ts/testkit';
+import { SCHEDULER_BINARY, SchedulerProcess, type StoreKind } from '@k8ts/testkit';
 import type { Logger } from 'pino';
-import { childPidsMatching } from './processes.js';
+import { withApiServerOverStore } from './apiserver_over_store.js';
 import { describeError, runClosedLoop } from './closed_loop.js';
-import { checkBinary, logWarnings } from './clusters.js';
-import { describeFilesystem } from './conditions.js';
+import { logWarnings } from './clusters.js';
 import { measureCpu } from './cpu.js';
 import { endpointStatus } from './etcd_client.js';
 import {
@@ -67,7 +57,6 @@ export type SchedulerBenchMode =
   | { readonly kind: 'start'; readonly members: number; readonly store: StoreKind }
   | { readonly kind: 'server'; readonly url: string; readonly grpc: string };
 
-const LEADER_TIMEOUT_MS = 30_000;
 const GRPC_READY_TIMEOUT_MS = 20_000;
 const SETUP_MAX_MS = 60 * 60_000;
 /** A setup step stops after this many failed creates (they are all reported, and the run stops). */
@@ -115,55 +104,21 @@ export async function runSchedulerBench(mode: SchedulerBenchMode, options: Sched
       process.removeListener('SIGTERM', onSignal);
     }
   }
-  checkBinary(mode.store);
-  if (!existsSync(APISERVER_BINARY)) throw new Error(`${APISERVER_BINARY} is missing: build the workspace first (pnpm build)`);
-  const storeName = mode.store === 'etcd' ? 'etcd' : 'k8ts-store';
-  logger.info({ members: mode.members, store: storeName }, 'starting store members');
-  const cluster = await TestCluster.start(mode.store, { size: mode.members });
-  let apiserver: ApiServerProcess | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    logger.warn({ signal }, 'interrupted; stopping the scheduler, apiserver and store');
-    void (running.scheduler?.stop() ?? Promise.resolve())
-      .finally(() => apiserver?.stop())
-      .finally(() => cluster.stop())
-      .finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    await waitForLeader(cluster.endpoints, LEADER_TIMEOUT_MS);
-    const [grpcPort] = await freePorts(1);
-    const grpc = `127.0.0.1:${grpcPort}`;
-    logger.info({ store: cluster.endpoints, grpc }, 'starting the apiserver');
-    apiserver = await ApiServerProcess.start(cluster.endpoints, { extraArgs: ['--grpc-port', String(grpcPort)] });
-    logger.info({ server: apiserver.url, grpc }, 'apiserver ready');
-    const store = cluster.members.flatMap((member) => (member.process?.pid === undefined ? [] : [member.process.pid]));
-    const apiserverPids = childPidsMatching('apiserver').filter((pid) => !store.includes(pid));
-    const target: SchedulerTargetDescription = {
-      server: apiserver.url,
-      grpc,
-      namespace: '',
-      startedWith: `1 k8ts-apiserver (plain HTTP and gRPC) over ${mode.members} ${storeName} members on 127.0.0.1, started by @k8ts/testkit, default settings (fsync on)`,
-      storeEndpoints: cluster.endpoints,
-      dataDirFilesystem: describeFilesystem(cluster.members[0]?.dataDir ?? '/tmp'),
-    };
-    const storeDescription = `${mode.members} ${storeName} members`;
-    const report = await runWorkload(target, { apiserver: apiserverPids, store }, plan, options, logger, startedAt, running, { cleanUp: false, store: storeDescription });
-    const exited = cluster.members
-      .filter((member) => member.process === undefined || member.process.exitCode !== null || member.process.signalCode !== null)
-      .map((member) => `store member ${member.name} exited during the run`);
-    const troubled = exited.length > 0 || report.problems.length > 0;
-    const warnings = troubled
-      ? { ...report.logWarnings, apiserver: logWarnings(apiserver.log), ...Object.fromEntries(cluster.members.map((member) => [member.name, logWarnings(member.log)])) }
-      : report.logWarnings;
-    return { ...report, problems: [...report.problems, ...exited], ...(warnings === undefined ? {} : { logWarnings: warnings }) };
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    logger.info('stopping the apiserver and store');
-    await apiserver?.stop();
-    await cluster.stop();
-  }
+  return withApiServerOverStore(
+    { store: mode.store, members: mode.members, grpc: true, logger, stopFirst: () => running.scheduler?.stop() ?? Promise.resolve() },
+    (started) => {
+      const target: SchedulerTargetDescription = {
+        server: started.apiserver.url,
+        grpc: started.grpc as string,
+        namespace: '',
+        startedWith: `1 k8ts-apiserver (plain HTTP and gRPC) over ${mode.members} ${started.storeName} members on 127.0.0.1, started by @k8ts/testkit, default settings (fsync on)`,
+        storeEndpoints: started.storeEndpoints,
+        dataDirFilesystem: started.dataDirFilesystem,
+      };
+      const pids = { apiserver: started.apiserverPids, store: started.storePids };
+      return runWorkload(target, pids, plan, options, logger, startedAt, running, { cleanUp: false, store: `${mode.members} ${started.storeName} members` });
+    },
+  );
 }
 
 async function runWorkload(
