@@ -104,10 +104,23 @@ export function renderApiReport(report: ApiServerBenchReport): string {
     test.stoppedBy,
   ]);
   lines.push('', ...table([header, ...rows]).map((line) => `  ${line}`), '', ...report.tests.flatMap(renderDetails), '');
+  lines.push(...renderVerdicts(report, 'not measured at this rate'));
+  return lines.join('\n');
+}
+
+/**
+ * The end of a benchmark report: each target with its verdict (`notMeasured` when the run's shape
+ * is not the target's), then the run's problems and the processes' logged warnings.
+ */
+export function renderVerdicts(
+  report: { readonly targets: readonly TargetCheck[]; readonly problems: readonly string[]; readonly logWarnings?: Readonly<Record<string, readonly string[]>> },
+  notMeasured: string,
+): string[] {
+  const lines: string[] = [];
   if (report.targets.length > 0) {
     lines.push("targets (the issue's; they never change the exit status):");
     for (const check of report.targets) {
-      const verdict = check.met === 'not measured' ? 'not measured at this rate' : check.met ? 'met' : 'NOT met';
+      const verdict = check.met === 'not measured' ? notMeasured : check.met ? 'met' : 'NOT met';
       lines.push(`  ${check.target}: ${check.measured} — ${verdict}`);
     }
     lines.push('');
@@ -117,5 +130,5 @@ export function renderApiReport(report: ApiServerBenchReport): string {
     if (warnings.length === 0) continue;
     lines.push(`${process} log warnings (last ${warnings.length}):`, ...warnings.map((line) => `  ${line}`));
   }
-  return lines.join('\n');
+  return lines;
 }

@@ -1,3 +1,4 @@
+import { renderVerdicts } from './apiserver_report.js';
 import { captureMachine } from './conditions.js';
 import { LATENCY_COLUMNS, formatNumber, table } from './report.js';
 import { SCHEDULER_TARGET, type SchedulerBenchOptions } from './scheduler_options.js';
@@ -178,18 +179,6 @@ export function renderSchedulerReport(report: SchedulerBenchReport): string {
   lines.push(...renderSetup(report.setup), '');
   if (report.measurement) lines.push(...renderMeasurement(report.measurement), '');
   if (report.checks) lines.push(...renderChecks(report.checks), '');
-  if (report.targets.length > 0) {
-    lines.push("targets (the issue's; they never change the exit status):");
-    for (const check of report.targets) {
-      const verdict = check.met === 'not measured' ? 'not measured at this shape' : check.met ? 'met' : 'NOT met';
-      lines.push(`  ${check.target}: ${check.measured} — ${verdict}`);
-    }
-    lines.push('');
-  }
-  for (const problem of report.problems) lines.push(`PROBLEM: ${problem}`);
-  for (const [process, warnings] of Object.entries(report.logWarnings ?? {})) {
-    if (warnings.length === 0) continue;
-    lines.push(`${process} log warnings (last ${warnings.length}):`, ...warnings.map((line) => `  ${line}`));
-  }
+  lines.push(...renderVerdicts(report, 'not measured at this shape'));
   return lines.join('\n');
 }
