@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadRaftTransport } from '@k8ts/proto';
-import { EntryType, MessageType, type Entry, type Message, type NodeId } from '@k8ts/raft';
+import { EntryType, MessageType, type Message, type NodeId } from '@k8ts/raft';
 import type { Logger } from 'pino';
-import { idFromWire } from './members.js';
+import { decodePeerMessage, encodePeerMessage, type PeerMessage } from './raft_codec.js';
 import type { PeerSender } from './raft_node.js';
 
 /** Where each peer listens for Raft traffic ("host:port"), as the membership knows it now. */
@@ -10,35 +10,6 @@ export interface PeerDirectory {
   peerAddress(id: NodeId): string | undefined;
 }
 
-/** The wire shape of k8ts.raftpb.RaftMessage as proto-loader gives and takes it. */
-interface WireEntry {
-  index: string | number;
-  term: string | number;
-  type: 'Normal' | 'Membership';
-  data: Uint8Array;
-}
-interface WireMessage {
-  clusterId: string | number;
-  type: string;
-  from: string | number;
-  to: string | number;
-  term: string | number;
-  index: string | number;
-  logTerm: string | number;
-  entries: WireEntry[];
-  commit: string | number;
-  reject: boolean;
-  rejectHintIndex: string | number;
-  rejectHintTerm: string | number;
-  snapshot?: {
-    meta: { index: string | number; term: string | number; membership: { voters: (string | number)[]; learners: (string | number)[] } };
-    data: Uint8Array;
-  } | null;
-  context?: string | null;
-  force: boolean;
-}
-
-const MESSAGE_TYPES = new Set<string>(Object.values(MessageType));
 /** A bound on messages queued for one peer (each holds at most ~1 MiB of entries). */
 const MAX_QUEUED_MESSAGES = 1024;
 /** The refusal a removed member's traffic gets (etcd's rafthttp answers such a member 410 Gone). */
@@ -54,82 +25,28 @@ export const PEER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_reconnect_backoff_ms': 1000,
 };
 
-export function toWire(message: Message, clusterId: number): WireMessage {
-  return {
-    clusterId,
-    type: message.type,
-    from: message.from,
-    to: message.to,
-    term: message.term,
-    index: message.index,
-    logTerm: message.logTerm,
-    entries: message.entries.map((entry) => ({
-      index: entry.index,
-      term: entry.term,
-      type: entry.type === EntryType.Membership ? 'Membership' : 'Normal',
-      data: entry.data,
-    })),
-    commit: message.commit,
-    reject: message.reject,
-    rejectHintIndex: message.rejectHintIndex,
-    rejectHintTerm: message.rejectHintTerm,
-    ...(message.snapshot
-      ? {
-          snapshot: {
-            meta: {
-              index: message.snapshot.meta.index,
-              term: message.snapshot.meta.term,
-              membership: { voters: [...message.snapshot.meta.membership.voters], learners: [...message.snapshot.meta.membership.learners] },
-            },
-            data: message.snapshot.data,
-          },
-        }
-      : {}),
-    ...(message.context === undefined ? {} : { context: message.context }),
-    force: message.force === true,
-  };
+/** A Raft message as it goes on the wire: with our cluster id. */
+export function toPeerMessage(message: Message, clusterId: number): PeerMessage {
+  return { ...message, clusterId };
 }
 
-/** Converts and validates a received message; throws on anything malformed. */
-export function fromWire(wire: WireMessage): Message {
-  if (!MESSAGE_TYPES.has(wire.type)) throw new Error(`unknown raft message type ${JSON.stringify(wire.type)}`);
-  const entries: Entry[] = wire.entries.map((entry) => ({
-    index: Number(entry.index),
-    term: Number(entry.term),
-    type: entry.type === 'Membership' ? EntryType.Membership : EntryType.Normal,
-    data: new Uint8Array(entry.data),
-  }));
-  const snapshot = wire.snapshot;
-  return {
-    type: wire.type as MessageType,
-    from: Number(wire.from),
-    to: Number(wire.to),
-    term: Number(wire.term),
-    index: Number(wire.index),
-    logTerm: Number(wire.logTerm),
-    entries,
-    commit: Number(wire.commit),
-    reject: wire.reject,
-    rejectHintIndex: Number(wire.rejectHintIndex),
-    rejectHintTerm: Number(wire.rejectHintTerm),
-    ...(snapshot
-      ? {
-          snapshot: {
-            meta: {
-              index: Number(snapshot.meta.index),
-              term: Number(snapshot.meta.term),
-              membership: {
-                voters: snapshot.meta.membership.voters.map(Number),
-                learners: snapshot.meta.membership.learners.map(Number),
-              },
-            },
-            data: new Uint8Array(snapshot.data),
-          },
-        }
-      : {}),
-    ...(wire.context ? { context: wire.context } : {}),
-    ...(wire.force ? { force: true } : {}),
+/** A received peer message as the Raft message it carries (the transport-only fields dropped). */
+export function toRaftMessage(peer: PeerMessage): Message {
+  const { clusterId: _clusterId, type, ...message } = peer;
+  return { ...message, type: type as MessageType };
+}
+
+/**
+ * The RaftTransport service with RaftMessage read and written by our codec (raft_codec.ts), and
+ * the acks by proto-loader's generic one.
+ */
+function peerServiceDefinition(generic: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const withCodec = (name: string): grpc.MethodDefinition<PeerMessage, unknown> => {
+    const method = generic[name];
+    if (method === undefined) throw new Error(`k8ts.raftpb.RaftTransport has no method ${name}`);
+    return { ...(method as grpc.MethodDefinition<unknown, unknown>), requestSerialize: encodePeerMessage, requestDeserialize: decodePeerMessage };
   };
+  return { Stream: withCodec('Stream'), Send: withCodec('Send') };
 }
 
 /** What the transport hands to the store server. */
@@ -144,7 +61,7 @@ export interface PeerHandlers {
 
 /** One peer's outgoing connection: a client stream, re-opened after a failure, dropping while down. */
 class PeerConnection {
-  private call: grpc.ClientWritableStream<WireMessage> | undefined;
+  private call: grpc.ClientWritableStream<PeerMessage> | undefined;
   private retryAfter = 0;
 
   constructor(
@@ -154,10 +71,10 @@ class PeerConnection {
     private readonly onRemoved: () => void,
   ) {}
 
-  send(message: WireMessage): void {
+  send(message: PeerMessage): void {
     if (message.type === MessageType.InstallSnapshot) {
       // Snapshots go on their own call so they neither wait behind nor delay the stream.
-      const unary = this.client['Send'] as (m: WireMessage, cb: (error: grpc.ServiceError | null) => void) => void;
+      const unary = this.client['Send'] as (m: PeerMessage, cb: (error: grpc.ServiceError | null) => void) => void;
       unary.call(this.client, message, (error) => {
         if (error?.details === MEMBER_REMOVED) this.onRemoved();
         else if (error) this.logger.warn({ peer: this.address, err: error.message }, 'snapshot send failed');
@@ -176,10 +93,10 @@ class PeerConnection {
     this.client.close();
   }
 
-  private stream(): grpc.ClientWritableStream<WireMessage> | undefined {
+  private stream(): grpc.ClientWritableStream<PeerMessage> | undefined {
     if (this.call !== undefined) return this.call;
     if (Date.now() < this.retryAfter) return undefined;
-    const open = this.client['Stream'] as (cb: (error: grpc.ServiceError | null) => void) => grpc.ClientWritableStream<WireMessage>;
+    const open = this.client['Stream'] as (cb: (error: grpc.ServiceError | null) => void) => grpc.ClientWritableStream<PeerMessage>;
     const call = open.call(this.client, (error) => {
       if (this.call === call) this.call = undefined;
       if (error?.details === MEMBER_REMOVED) this.onRemoved();
@@ -199,7 +116,8 @@ class PeerConnection {
  */
 export class PeerTransport implements PeerSender {
   private readonly connections = new Map<NodeId, PeerConnection>();
-  private readonly api = loadRaftTransport();
+  private readonly service = peerServiceDefinition(loadRaftTransport().RaftTransport.service);
+  private readonly Client = grpc.makeGenericClientConstructor(this.service, 'RaftTransport');
 
   constructor(
     private readonly options: {
@@ -216,7 +134,7 @@ export class PeerTransport implements PeerSender {
 
   send(messages: readonly Message[]): void {
     const clusterId = this.options.clusterId();
-    for (const message of messages) this.connection(message.to)?.send(toWire(message, clusterId));
+    for (const message of messages) this.connection(message.to)?.send(toPeerMessage(message, clusterId));
   }
 
   /** Forwards our clients' proposals to the leader (one message per call; see ProposalForwarder). */
@@ -231,11 +149,11 @@ export class PeerTransport implements PeerSender {
 
   /** The RaftTransport service to register on the peer server, handing what arrives to `handlers`. */
   register(server: grpc.Server, handlers: PeerHandlers): void {
-    const accept = (wire: WireMessage): grpc.StatusObject | undefined => {
-      if (idFromWire(wire.clusterId) !== this.options.clusterId()) {
+    const accept = (wire: PeerMessage): grpc.StatusObject | undefined => {
+      if (wire.clusterId !== this.options.clusterId()) {
         return { code: grpc.status.FAILED_PRECONDITION, details: `message from cluster ${String(wire.clusterId)}`, metadata: new grpc.Metadata() };
       }
-      const [from, to] = [Number(wire.from), Number(wire.to)];
+      const { from, to } = wire;
       if (this.options.isRemoved(from)) {
         return { code: grpc.status.FAILED_PRECONDITION, details: MEMBER_REMOVED, metadata: new grpc.Metadata() };
       }
@@ -243,25 +161,19 @@ export class PeerTransport implements PeerSender {
         return { code: grpc.status.FAILED_PRECONDITION, details: `message for member ${to}`, metadata: new grpc.Metadata() };
       }
       if (wire.type === 'ForwardedProposals' || wire.type === 'RefusedProposals') {
-        const proposals = wire.entries.map((entry) => new Uint8Array(entry.data));
+        const proposals = wire.entries.map((entry) => entry.data);
         if (wire.type === 'ForwardedProposals') handlers.proposals(from, proposals);
         else handlers.refused(from, proposals, wire.context ?? '');
         return undefined;
       }
-      let message: Message;
-      try {
-        message = fromWire(wire);
-      } catch (error) {
-        return { code: grpc.status.INVALID_ARGUMENT, details: String(error), metadata: new grpc.Metadata() };
-      }
-      handlers.step(message);
+      handlers.step(toRaftMessage(wire));
       return undefined;
     };
-    server.addService(this.api.RaftTransport.service, {
-      Stream: (call: grpc.ServerReadableStream<WireMessage, unknown>, callback: grpc.sendUnaryData<{ received: number }>) => {
+    server.addService(this.service, {
+      Stream: (call: grpc.ServerReadableStream<PeerMessage, unknown>, callback: grpc.sendUnaryData<{ received: number }>) => {
         let received = 0;
         let failed = false;
-        call.on('data', (wire: WireMessage) => {
+        call.on('data', (wire: PeerMessage) => {
           if (failed) return;
           const refusal = accept(wire);
           if (refusal) {
@@ -276,7 +188,7 @@ export class PeerTransport implements PeerSender {
         });
         call.on('error', () => undefined);
       },
-      Send: (call: grpc.ServerUnaryCall<WireMessage, unknown>, callback: grpc.sendUnaryData<object>) => {
+      Send: (call: grpc.ServerUnaryCall<PeerMessage, unknown>, callback: grpc.sendUnaryData<object>) => {
         const refusal = accept(call.request);
         if (refusal) callback(refusal);
         else callback(null, {});
@@ -295,7 +207,7 @@ export class PeerTransport implements PeerSender {
     this.connections.clear();
   }
 
-  private proposalsMessage(type: WireMessage['type'], to: NodeId, proposals: readonly Uint8Array[], reason?: string): WireMessage {
+  private proposalsMessage(type: PeerMessage['type'], to: NodeId, proposals: readonly Uint8Array[], reason?: string): PeerMessage {
     return {
       clusterId: this.options.clusterId(),
       type,
@@ -304,7 +216,7 @@ export class PeerTransport implements PeerSender {
       term: 0,
       index: 0,
       logTerm: 0,
-      entries: proposals.map((data) => ({ index: 0, term: 0, type: 'Normal', data })),
+      entries: proposals.map((data) => ({ index: 0, term: 0, type: EntryType.Normal, data })),
       commit: 0,
       reject: false,
       rejectHintIndex: 0,
@@ -320,7 +232,7 @@ export class PeerTransport implements PeerSender {
     const existing = this.connections.get(id);
     if (existing?.address === address) return existing;
     existing?.close();
-    const client = new this.api.RaftTransport(address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
+    const client = new this.Client(address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
     const connection = new PeerConnection(address, client as grpc.Client & Record<string, unknown>, this.options.logger, this.options.onRemovedByPeer);
     this.connections.set(id, connection);
     return connection;

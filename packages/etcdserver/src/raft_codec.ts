@@ -1,0 +1,419 @@
+import { EntryType, MessageType, type Entry, type Message, type Snapshot } from '@k8ts/raft';
+
+/**
+ * k8ts.raftpb.RaftMessage (proto/k8ts/raftpb.proto) encoded and decoded by hand, straight from and
+ * to Raft's `Message`. The bytes are plain proto3, the same as any protobuf library writes for that
+ * message; what the hand-written codec saves is the trip through generic objects (decimal strings
+ * for uint64, enum names, defaults) that every Raft message took on each member, several times per
+ * write.
+ */
+
+/** A message on the peer stream: a Raft message, or proposals forwarded to or refused by the leader. */
+export type PeerMessageType = MessageType | 'ForwardedProposals' | 'RefusedProposals';
+
+export interface PeerMessage extends Omit<Message, 'type'> {
+  readonly clusterId: number;
+  readonly type: PeerMessageType;
+}
+
+/** RaftMessage.Type's names by number (0 is Unspecified: a message without a type is refused). */
+const TYPE_NAMES: readonly (PeerMessageType | undefined)[] = [
+  undefined,
+  MessageType.Vote,
+  MessageType.VoteResponse,
+  MessageType.PreVote,
+  MessageType.PreVoteResponse,
+  MessageType.Append,
+  MessageType.AppendResponse,
+  MessageType.Heartbeat,
+  MessageType.HeartbeatResponse,
+  MessageType.InstallSnapshot,
+  MessageType.TimeoutNow,
+  MessageType.ReadIndex,
+  MessageType.ReadIndexResponse,
+  'ForwardedProposals',
+  'RefusedProposals',
+];
+const TYPE_NUMBERS = new Map<PeerMessageType, number>(
+  TYPE_NAMES.flatMap((name, number) => (name === undefined ? [] : [[name, number] as const])),
+);
+
+const VARINT = 0;
+const FIXED64 = 1;
+const LENGTH_DELIMITED = 2;
+const FIXED32 = 5;
+
+// ---- sizes ----
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+/** A field's tag plus its varint value; proto3 leaves zero values out. */
+function uintFieldSize(value: number): number {
+  return value === 0 ? 0 : 1 + varintSize(value);
+}
+
+function bytesFieldSize(length: number): number {
+  return 1 + varintSize(length) + length;
+}
+
+function entrySize(entry: Entry): number {
+  return uintFieldSize(entry.index) + uintFieldSize(entry.term) + uintFieldSize(entry.type) + (entry.data.byteLength === 0 ? 0 : bytesFieldSize(entry.data.byteLength));
+}
+
+function packedSize(values: readonly number[]): number {
+  let size = 0;
+  for (const value of values) size += varintSize(value);
+  return size;
+}
+
+function membershipSize(snapshot: Snapshot): number {
+  const { voters, learners } = snapshot.meta.membership;
+  return (voters.length === 0 ? 0 : bytesFieldSize(packedSize(voters))) + (learners.length === 0 ? 0 : bytesFieldSize(packedSize(learners)));
+}
+
+function metaSize(snapshot: Snapshot): number {
+  return uintFieldSize(snapshot.meta.index) + uintFieldSize(snapshot.meta.term) + bytesFieldSize(membershipSize(snapshot));
+}
+
+function snapshotSize(snapshot: Snapshot): number {
+  return bytesFieldSize(metaSize(snapshot)) + (snapshot.data.byteLength === 0 ? 0 : bytesFieldSize(snapshot.data.byteLength));
+}
+
+// ---- encoding ----
+
+class Writer {
+  offset = 0;
+  constructor(readonly buffer: Buffer) {}
+
+  varint(value: number): void {
+    while (value >= 128) {
+      this.buffer[this.offset++] = (value % 128) | 128;
+      value = Math.floor(value / 128);
+    }
+    this.buffer[this.offset++] = value;
+  }
+
+  tag(field: number, wireType: number): void {
+    this.buffer[this.offset++] = (field << 3) | wireType;
+  }
+
+  uintField(field: number, value: number): void {
+    if (value === 0) return;
+    this.tag(field, VARINT);
+    this.varint(value);
+  }
+
+  bytesField(field: number, bytes: Uint8Array): void {
+    this.tag(field, LENGTH_DELIMITED);
+    this.varint(bytes.byteLength);
+    this.buffer.set(bytes, this.offset);
+    this.offset += bytes.byteLength;
+  }
+
+  packedField(field: number, values: readonly number[]): void {
+    if (values.length === 0) return;
+    this.tag(field, LENGTH_DELIMITED);
+    this.varint(packedSize(values));
+    for (const value of values) this.varint(value);
+  }
+}
+
+function checkUint(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** 64) throw new RangeError(`raft message ${name} ${value} is not a uint64`);
+}
+
+export function encodePeerMessage(message: PeerMessage): Buffer {
+  const type = TYPE_NUMBERS.get(message.type);
+  if (type === undefined) throw new RangeError(`unknown raft message type ${JSON.stringify(message.type)}`);
+  for (const name of ['clusterId', 'from', 'to', 'term', 'index', 'logTerm', 'commit', 'rejectHintIndex', 'rejectHintTerm'] as const) {
+    checkUint(name, message[name]);
+  }
+  const context = message.context === undefined ? undefined : Buffer.from(message.context, 'utf8');
+  const entrySizes = message.entries.map(entrySize);
+  let size =
+    uintFieldSize(message.clusterId) +
+    uintFieldSize(type) +
+    uintFieldSize(message.from) +
+    uintFieldSize(message.to) +
+    uintFieldSize(message.term) +
+    uintFieldSize(message.index) +
+    uintFieldSize(message.logTerm) +
+    uintFieldSize(message.commit) +
+    (message.reject ? 2 : 0) +
+    uintFieldSize(message.rejectHintIndex) +
+    uintFieldSize(message.rejectHintTerm) +
+    (message.snapshot === undefined ? 0 : bytesFieldSize(snapshotSize(message.snapshot))) +
+    (context === undefined ? 0 : bytesFieldSize(context.byteLength)) +
+    (message.force === true ? 2 : 0);
+  for (const entrySizeBytes of entrySizes) size += bytesFieldSize(entrySizeBytes);
+
+  const out = new Writer(Buffer.allocUnsafe(size));
+  out.uintField(1, message.clusterId);
+  out.uintField(2, type);
+  out.uintField(3, message.from);
+  out.uintField(4, message.to);
+  out.uintField(5, message.term);
+  out.uintField(6, message.index);
+  out.uintField(7, message.logTerm);
+  message.entries.forEach((entry, i) => {
+    out.tag(8, LENGTH_DELIMITED);
+    out.varint(entrySizes[i] as number);
+    out.uintField(1, entry.index);
+    out.uintField(2, entry.term);
+    out.uintField(3, entry.type);
+    if (entry.data.byteLength > 0) out.bytesField(4, entry.data);
+  });
+  out.uintField(9, message.commit);
+  if (message.reject) out.uintField(10, 1);
+  out.uintField(11, message.rejectHintIndex);
+  out.uintField(12, message.rejectHintTerm);
+  if (message.snapshot !== undefined) {
+    const snapshot = message.snapshot;
+    out.tag(13, LENGTH_DELIMITED);
+    out.varint(snapshotSize(snapshot));
+    out.tag(1, LENGTH_DELIMITED);
+    out.varint(metaSize(snapshot));
+    out.uintField(1, snapshot.meta.index);
+    out.uintField(2, snapshot.meta.term);
+    out.tag(3, LENGTH_DELIMITED);
+    out.varint(membershipSize(snapshot));
+    out.packedField(1, snapshot.meta.membership.voters);
+    out.packedField(2, snapshot.meta.membership.learners);
+    if (snapshot.data.byteLength > 0) out.bytesField(2, snapshot.data);
+  }
+  if (context !== undefined) out.bytesField(14, context);
+  if (message.force === true) out.uintField(15, 1);
+  if (out.offset !== size) throw new Error(`raft message encoding wrote ${out.offset} bytes of ${size}`);
+  return out.buffer;
+}
+
+// ---- decoding ----
+
+class Reader {
+  offset: number;
+  constructor(
+    readonly bytes: Uint8Array,
+    start: number,
+    readonly end: number,
+  ) {
+    this.offset = start;
+  }
+
+  done(): boolean {
+    return this.offset >= this.end;
+  }
+
+  /**
+   * A varint as a double. Member and cluster ids are 64-bit but chosen so a double holds them
+   * exactly (low bits zero); any value a double would round is refused rather than altered.
+   */
+  varint(): number {
+    let value = 0;
+    let scale = 1;
+    const start = this.offset;
+    for (let i = 0; i < 10; i++) {
+      if (this.offset >= this.end) throw new Error('raft message truncated inside a varint');
+      const byte = this.bytes[this.offset++] as number;
+      if (i === 7) return this.wideVarint(start);
+      value += (byte & 127) * scale;
+      if (byte < 128) return value;
+      scale *= 128;
+    }
+    throw new Error('raft message holds a varint longer than 10 bytes');
+  }
+
+  /** Eight bytes or more (values of 2^49 and up): exactly, with BigInt. */
+  private wideVarint(start: number): number {
+    let value = 0n;
+    let shift = 0n;
+    for (this.offset = start; this.offset < this.end && shift < 70n; shift += 7n) {
+      const byte = this.bytes[this.offset++] as number;
+      value |= BigInt(byte & 127) << shift;
+      if (byte < 128) {
+        const double = Number(value);
+        if (value >= 1n << 64n || BigInt(double) !== value) throw new Error(`raft message holds ${value}, a uint64 a double cannot hold exactly`);
+        return double;
+      }
+    }
+    throw new Error(this.offset >= this.end ? 'raft message truncated inside a varint' : 'raft message holds a varint longer than 10 bytes');
+  }
+
+  /** The bounds of a length-delimited field's payload, skipped over. */
+  span(): [number, number] {
+    const length = this.varint();
+    const start = this.offset;
+    if (start + length > this.end) throw new Error('raft message truncated inside a field');
+    this.offset += length;
+    return [start, start + length];
+  }
+
+  skip(wireType: number): void {
+    if (wireType === VARINT) this.varint();
+    else if (wireType === LENGTH_DELIMITED) this.span();
+    else if (wireType === FIXED64) this.offset += 8;
+    else if (wireType === FIXED32) this.offset += 4;
+    else throw new Error(`raft message holds an unknown wire type ${wireType}`);
+    if (this.offset > this.end) throw new Error('raft message truncated inside a field');
+  }
+
+  /** Copies the bytes out: the received buffer is grpc's, and entries live on in the Raft log. */
+  copy([start, end]: [number, number]): Uint8Array {
+    const out = new Uint8Array(end - start);
+    out.set(this.bytes.subarray(start, end));
+    return out;
+  }
+
+  /** A repeated uint64, packed (proto3's default) or one value per tag. */
+  uints(wireType: number, into: number[]): void {
+    if (wireType === VARINT) {
+      into.push(this.varint());
+      return;
+    }
+    if (wireType !== LENGTH_DELIMITED) throw new Error('raft message holds a repeated uint64 of the wrong wire type');
+    const [start, end] = this.span();
+    const packed = new Reader(this.bytes, start, end);
+    while (!packed.done()) into.push(packed.varint());
+  }
+}
+
+function expectWireType(actual: number, expected: number, field: string): void {
+  if (actual !== expected) throw new Error(`raft message field ${field} has wire type ${actual}, expected ${expected}`);
+}
+
+function decodeEntry(reader: Reader): Entry {
+  let index = 0;
+  let term = 0;
+  let type = 0;
+  let data: Uint8Array = new Uint8Array(0);
+  while (!reader.done()) {
+    const key = reader.varint();
+    const [field, wireType] = [Math.floor(key / 8), key % 8];
+    if (field === 1 && wireType === VARINT) index = reader.varint();
+    else if (field === 2 && wireType === VARINT) term = reader.varint();
+    else if (field === 3 && wireType === VARINT) type = reader.varint();
+    else if (field === 4 && wireType === LENGTH_DELIMITED) data = reader.copy(reader.span());
+    else reader.skip(wireType);
+  }
+  if (type !== EntryType.Normal && type !== EntryType.Membership) throw new Error(`unknown raft entry type ${type}`);
+  return { index, term, type, data };
+}
+
+function decodeSnapshot(reader: Reader): Snapshot {
+  let index = 0;
+  let term = 0;
+  const voters: number[] = [];
+  const learners: number[] = [];
+  let data: Uint8Array = new Uint8Array(0);
+  while (!reader.done()) {
+    const key = reader.varint();
+    const [field, wireType] = [Math.floor(key / 8), key % 8];
+    if (field === 1) {
+      expectWireType(wireType, LENGTH_DELIMITED, 'snapshot.meta');
+      const [start, end] = reader.span();
+      const meta = new Reader(reader.bytes, start, end);
+      while (!meta.done()) {
+        const metaKey = meta.varint();
+        const [metaField, metaWireType] = [Math.floor(metaKey / 8), metaKey % 8];
+        if (metaField === 1 && metaWireType === VARINT) index = meta.varint();
+        else if (metaField === 2 && metaWireType === VARINT) term = meta.varint();
+        else if (metaField === 3 && metaWireType === LENGTH_DELIMITED) {
+          const [mStart, mEnd] = meta.span();
+          const membership = new Reader(meta.bytes, mStart, mEnd);
+          while (!membership.done()) {
+            const memberKey = membership.varint();
+            const [memberField, memberWireType] = [Math.floor(memberKey / 8), memberKey % 8];
+            if (memberField === 1) membership.uints(memberWireType, voters);
+            else if (memberField === 2) membership.uints(memberWireType, learners);
+            else membership.skip(memberWireType);
+          }
+        } else meta.skip(metaWireType);
+      }
+    } else if (field === 2 && wireType === LENGTH_DELIMITED) data = reader.copy(reader.span());
+    else reader.skip(wireType);
+  }
+  return { meta: { index, term, membership: { voters, learners } }, data };
+}
+
+/** Decodes and checks a received RaftMessage; throws on anything malformed. */
+export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
+  const reader = new Reader(bytes, 0, bytes.byteLength);
+  let clusterId = 0;
+  let typeNumber = 0;
+  let from = 0;
+  let to = 0;
+  let term = 0;
+  let index = 0;
+  let logTerm = 0;
+  const entries: Entry[] = [];
+  let commit = 0;
+  let reject = false;
+  let rejectHintIndex = 0;
+  let rejectHintTerm = 0;
+  let snapshot: Snapshot | undefined;
+  let context: string | undefined;
+  let force = false;
+  while (!reader.done()) {
+    const key = reader.varint();
+    const [field, wireType] = [Math.floor(key / 8), key % 8];
+    switch (field) {
+      case 1: expectWireType(wireType, VARINT, 'clusterId'); clusterId = reader.varint(); break;
+      case 2: expectWireType(wireType, VARINT, 'type'); typeNumber = reader.varint(); break;
+      case 3: expectWireType(wireType, VARINT, 'from'); from = reader.varint(); break;
+      case 4: expectWireType(wireType, VARINT, 'to'); to = reader.varint(); break;
+      case 5: expectWireType(wireType, VARINT, 'term'); term = reader.varint(); break;
+      case 6: expectWireType(wireType, VARINT, 'index'); index = reader.varint(); break;
+      case 7: expectWireType(wireType, VARINT, 'logTerm'); logTerm = reader.varint(); break;
+      case 8: {
+        expectWireType(wireType, LENGTH_DELIMITED, 'entries');
+        const [start, end] = reader.span();
+        entries.push(decodeEntry(new Reader(bytes, start, end)));
+        break;
+      }
+      case 9: expectWireType(wireType, VARINT, 'commit'); commit = reader.varint(); break;
+      case 10: expectWireType(wireType, VARINT, 'reject'); reject = reader.varint() !== 0; break;
+      case 11: expectWireType(wireType, VARINT, 'rejectHintIndex'); rejectHintIndex = reader.varint(); break;
+      case 12: expectWireType(wireType, VARINT, 'rejectHintTerm'); rejectHintTerm = reader.varint(); break;
+      case 13: {
+        expectWireType(wireType, LENGTH_DELIMITED, 'snapshot');
+        const [start, end] = reader.span();
+        snapshot = decodeSnapshot(new Reader(bytes, start, end));
+        break;
+      }
+      case 14: {
+        expectWireType(wireType, LENGTH_DELIMITED, 'context');
+        const [start, end] = reader.span();
+        context = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+        break;
+      }
+      case 15: expectWireType(wireType, VARINT, 'force'); force = reader.varint() !== 0; break;
+      default: reader.skip(wireType);
+    }
+  }
+  const type = TYPE_NAMES[typeNumber];
+  if (type === undefined) throw new Error(`unknown raft message type ${typeNumber}`);
+  return {
+    clusterId,
+    type,
+    from,
+    to,
+    term,
+    index,
+    logTerm,
+    entries,
+    commit,
+    reject,
+    rejectHintIndex,
+    rejectHintTerm,
+    ...(snapshot === undefined ? {} : { snapshot }),
+    // Like the generic decoding before it: an empty context is no context.
+    ...(context ? { context } : {}),
+    ...(force ? { force: true } : {}),
+  };
+}
