@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadLeaderForwarding } from '@k8ts/proto';
 import { Role, type MembershipChange, type PersistedState, type RandomSource, type SoftState } from '@k8ts/raft';
 import type { Logger } from 'pino';
-import { decodeJson, encodeJson } from './command_codec.js';
+import { decodeBinaryJson, encodeBinaryJson } from './command_codec.js';
 import { ServerError, serverErrors } from './errors.js';
 import { LeaseExpiry } from './lease_expiry.js';
 import { formatId, idToWire, type Member } from './members.js';
@@ -229,7 +229,7 @@ export class EtcdServer {
   /** Replicates a command and resolves with its result on this member once applied. */
   async write(command: Command): Promise<unknown> {
     const id = `${formatId(this.config.memberId)}-${this.requestCounter++}`;
-    const data = encodeJson({ id, command } satisfies Envelope);
+    const data = encodeBinaryJson({ id, command } satisfies Envelope);
     if (data.byteLength > this.config.maxRequestBytes) throw serverErrors.tooLarge();
     if (command.kind !== 'compact' && command.kind !== 'leaseRevoke' && this.overQuota()) throw serverErrors.noSpace();
     return this.proposeAndWait(id, { kind: 'command', data });
@@ -306,7 +306,7 @@ export class EtcdServer {
       this.proposalForwarder.forward(leader, proposal.data);
       return;
     }
-    const request = { command: encodeJson(proposal.change), membership_change: true };
+    const request = { command: encodeBinaryJson(proposal.change), membership_change: true };
     const reply = await this.forward<ProposeReply>((client, options, callback) => client.Propose(request, options, callback));
     if (!reply.ok) throw refusalError(reply.reason);
   }
@@ -327,7 +327,7 @@ export class EtcdServer {
     for (const data of proposals) {
       let id: string;
       try {
-        id = decodeJson<Envelope>(data).id;
+        id = decodeBinaryJson<Envelope>(data).id;
       } catch {
         continue; // not ours to answer
       }
@@ -372,7 +372,7 @@ export class EtcdServer {
       Propose: (call: grpc.ServerUnaryCall<ProposeRequest, ProposeReply>, callback: grpc.sendUnaryData<object>) => {
         const command = new Uint8Array(call.request.command);
         const proposal: Proposal = call.request.membership_change
-          ? { kind: 'membership', change: decodeJson<MembershipChange>(command) }
+          ? { kind: 'membership', change: decodeBinaryJson<MembershipChange>(command) }
           : { kind: 'command', data: command };
         this.proposeLocally(proposal).then(
           (result) => callback(null, { ok: result.ok, reason: result.reason ?? '', leader: result.leader }),

@@ -17,7 +17,7 @@ import {
   type TxnResponse,
 } from '@k8ts/mvcc';
 import { EntryType, decodeMembership, decodeMembershipContext, type Entry, type Snapshot } from '@k8ts/raft';
-import { decodeJson, encodeJson } from './command_codec.js';
+import { decodeBinaryJson, encodeBinaryJson } from './command_codec.js';
 import type { Member } from './members.js';
 import type { StateMachineSink } from './raft_node.js';
 import { AppliedIndexWaiters, ApplyWaiters } from './wait.js';
@@ -121,7 +121,7 @@ export class StoreStateMachine implements StateMachineSink {
 
   restore(snapshot: Snapshot): void {
     if (snapshot.data.byteLength === 0) return;
-    const body = decodeJson<SnapshotBody>(snapshot.data);
+    const body = decodeBinaryJson<SnapshotBody>(snapshot.data);
     this.kv = this.restoreKv(body.kv);
     this.members = new Map(body.members.map((member) => [member.id, member]));
     this.removed = new Set(body.removed ?? []);
@@ -132,13 +132,13 @@ export class StoreStateMachine implements StateMachineSink {
   }
 
   snapshotData(): Uint8Array {
-    return encodeJson({ kv: this.kv.snapshot(), members: this.memberList(), removed: [...this.removed] } satisfies SnapshotBody);
+    return encodeBinaryJson({ kv: this.kv.snapshot(), members: this.memberList(), removed: [...this.removed] } satisfies SnapshotBody);
   }
 
   apply(entries: readonly Entry[]): void {
     for (const entry of entries) {
       if (entry.type === EntryType.Membership) this.applyMembership(entry);
-      else if (entry.data.byteLength > 0) this.applyCommand(decodeJson<Envelope>(entry.data));
+      else if (entry.data.byteLength > 0) this.applyCommand(decodeBinaryJson<Envelope>(entry.data));
       this.applied = entry.index;
     }
     this.appliedIndex.appliedTo(this.applied);
