@@ -1,8 +1,10 @@
+import { connect, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { loadRaftTransport } from '@k8ts/proto';
 import { EntryType, MessageType, type Message, type NodeId } from '@k8ts/raft';
 import type { Logger } from 'pino';
 import { decodePeerMessage, encodePeerMessage, type PeerMessage } from './raft_codec.js';
+import { FrameReader, RAFT_STREAM_PREFACE, frame, splitAddress, type StreamRefusal } from './raft_stream.js';
 import type { PeerSender } from './raft_node.js';
 
 /** Where each peer listens for Raft traffic ("host:port"), as the membership knows it now. */
@@ -10,8 +12,8 @@ export interface PeerDirectory {
   peerAddress(id: NodeId): string | undefined;
 }
 
-/** A bound on messages queued for one peer (each holds at most ~1 MiB of entries). */
-const MAX_QUEUED_MESSAGES = 1024;
+/** A bound on bytes queued for one peer (an append holds at most ~1 MiB of entries). */
+const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** The refusal a removed member's traffic gets (etcd's rafthttp answers such a member 410 Gone). */
 const MEMBER_REMOVED = 'k8ts: the member has been permanently removed from the cluster';
 /** Peer messages carry whole snapshots: allow far more than gRPC's 4 MiB default. */
@@ -59,9 +61,12 @@ export interface PeerHandlers {
   refused(from: NodeId, proposals: Uint8Array[], reason: string): void;
 }
 
-/** One peer's outgoing connection: a client stream, re-opened after a failure, dropping while down. */
+/**
+ * One peer's outgoing connection: a raft stream (raft_stream.ts), re-opened after a failure,
+ * dropping while down; snapshots go as gRPC calls of their own.
+ */
 class PeerConnection {
-  private call: grpc.ClientWritableStream<PeerMessage> | undefined;
+  private socket: Socket | undefined;
   private retryAfter = 0;
 
   constructor(
@@ -81,37 +86,49 @@ class PeerConnection {
       });
       return;
     }
-    const call = this.stream();
-    // Dropped when the peer is unreachable or far behind: Raft retries what matters. A write()
-    // returning false only means grpc's small buffer is full, which is normal under load.
-    if (call === undefined || call.writableLength >= MAX_QUEUED_MESSAGES) return;
-    call.write(message);
+    const socket = this.stream();
+    // Dropped when the peer is unreachable or far behind: Raft retries what matters.
+    if (socket === undefined || socket.writableLength >= MAX_QUEUED_BYTES) return;
+    socket.write(frame(encodePeerMessage(message, 4), true));
   }
 
   close(): void {
-    this.call?.end();
+    this.socket?.destroy();
+    this.socket = undefined;
     this.client.close();
   }
 
-  private stream(): grpc.ClientWritableStream<PeerMessage> | undefined {
-    if (this.call !== undefined) return this.call;
+  private stream(): Socket | undefined {
+    if (this.socket !== undefined) return this.socket;
     if (Date.now() < this.retryAfter) return undefined;
-    const open = this.client['Stream'] as (cb: (error: grpc.ServiceError | null) => void) => grpc.ClientWritableStream<PeerMessage>;
-    const call = open.call(this.client, (error) => {
-      if (this.call === call) this.call = undefined;
-      if (error?.details === MEMBER_REMOVED) this.onRemoved();
-      if (error && error.code !== grpc.status.CANCELLED) {
-        this.retryAfter = Date.now() + 100;
-        this.logger.debug({ peer: this.address, err: error.message }, 'raft stream to peer closed');
+    // Writes made while it connects wait in the socket; if it never connects they are dropped.
+    const socket = connect({ ...splitAddress(this.address), noDelay: true });
+    socket.write(RAFT_STREAM_PREFACE);
+    const replies = new FrameReader(64 * 1024);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const reply of replies.push(chunk)) {
+          const refusal = JSON.parse(reply.toString('utf8')) as StreamRefusal;
+          if (refusal.details === MEMBER_REMOVED) this.onRemoved();
+          else this.logger.warn({ peer: this.address, code: refusal.code, details: refusal.details }, 'peer refused our raft stream');
+        }
+      } catch {
+        socket.destroy();
       }
     });
-    this.call = call;
-    return call;
+    socket.on('error', (error) => this.logger.debug({ peer: this.address, err: error.message }, 'raft stream to peer failed'));
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.retryAfter = Date.now() + 100;
+    });
+    this.socket = socket;
+    return socket;
   }
 }
 
 /**
- * Sends Raft messages to peers over gRPC and receives theirs. Best effort by design: a message to an
+ * Sends Raft messages to peers (raft streams, snapshots over gRPC) and receives theirs. Best effort by design: a message to an
  * unreachable or congested peer is dropped, never queued without bound; Raft retries what matters.
  */
 export class PeerTransport implements PeerSender {
@@ -169,6 +186,7 @@ export class PeerTransport implements PeerSender {
       handlers.step(toRaftMessage(wire));
       return undefined;
     };
+    this.acceptMessage = accept;
     server.addService(this.service, {
       Stream: (call: grpc.ServerReadableStream<PeerMessage, unknown>, callback: grpc.sendUnaryData<{ received: number }>) => {
         let received = 0;
@@ -194,6 +212,38 @@ export class PeerTransport implements PeerSender {
         else callback(null, {});
       },
     });
+  }
+
+  private acceptMessage: ((wire: PeerMessage) => grpc.StatusObject | undefined) | undefined;
+
+  /**
+   * A raft stream a peer opened (its preface already read by the port's listener): every frame is a
+   * message for `register`'s handlers; the first refused or malformed one ends the stream, with the
+   * reason sent back.
+   */
+  acceptStream(socket: Socket): void {
+    const reader = new FrameReader();
+    let open = true;
+    const refuse = (refusal: StreamRefusal): void => {
+      open = false;
+      socket.end(frame(Buffer.from(JSON.stringify({ code: refusal.code, details: refusal.details }), 'utf8')));
+    };
+    socket.on('data', (chunk: Buffer) => {
+      if (!open) return;
+      const accept = this.acceptMessage;
+      if (accept === undefined) return refuse({ code: grpc.status.UNAVAILABLE, details: 'raft transport not started' });
+      let messages: PeerMessage[];
+      try {
+        messages = reader.push(chunk).map(decodePeerMessage);
+      } catch (error) {
+        return refuse({ code: grpc.status.INVALID_ARGUMENT, details: error instanceof Error ? error.message : String(error) });
+      }
+      for (const message of messages) {
+        const refusal = accept(message);
+        if (refusal !== undefined) return refuse({ code: refusal.code, details: refusal.details });
+      }
+    });
+    socket.on('error', () => socket.destroy());
   }
 
   /** Drops connections to peers that left or moved. */

@@ -129,7 +129,8 @@ function checkUint(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 0 || value >= 2 ** 64) throw new RangeError(`raft message ${name} ${value} is not a uint64`);
 }
 
-export function encodePeerMessage(message: PeerMessage): Buffer {
+/** The message's bytes; `reserve` leaves that many bytes free in front (a frame's length). */
+export function encodePeerMessage(message: PeerMessage, reserve = 0): Buffer {
   const type = TYPE_NUMBERS.get(message.type);
   if (type === undefined) throw new RangeError(`unknown raft message type ${JSON.stringify(message.type)}`);
   for (const name of ['clusterId', 'from', 'to', 'term', 'index', 'logTerm', 'commit', 'rejectHintIndex', 'rejectHintTerm'] as const) {
@@ -154,7 +155,8 @@ export function encodePeerMessage(message: PeerMessage): Buffer {
     (message.force === true ? 2 : 0);
   for (const entrySizeBytes of entrySizes) size += bytesFieldSize(entrySizeBytes);
 
-  const out = new Writer(Buffer.allocUnsafe(size));
+  const out = new Writer(Buffer.allocUnsafe(reserve + size));
+  out.offset = reserve;
   out.uintField(1, message.clusterId);
   out.uintField(2, type);
   out.uintField(3, message.from);
@@ -190,7 +192,7 @@ export function encodePeerMessage(message: PeerMessage): Buffer {
   }
   if (context !== undefined) out.bytesField(14, context);
   if (message.force === true) out.uintField(15, 1);
-  if (out.offset !== size) throw new Error(`raft message encoding wrote ${out.offset} bytes of ${size}`);
+  if (out.offset !== reserve + size) throw new Error(`raft message encoding wrote ${out.offset - reserve} bytes of ${size}`);
   return out.buffer;
 }
 

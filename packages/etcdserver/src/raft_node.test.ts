@@ -1,8 +1,11 @@
+import type { AddressInfo, Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { bootstrapState, Role, type Entry, type NodeId } from '@k8ts/raft';
 import { pino } from 'pino';
 import { afterEach, describe, expect, test } from 'vitest';
 import { PeerTransport } from './peer_transport.js';
+import { listenClientUrl } from './port_listener.js';
+import { RAFT_STREAM_PREFACE } from './raft_stream.js';
 import { RaftNode, type DurableRaftLog } from './raft_node.js';
 
 const logger = pino({ level: 'silent' });
@@ -11,6 +14,7 @@ const memoryLog: DurableRaftLog = { save: async () => undefined, saveSnapshot: a
 interface Member {
   node: RaftNode;
   server: grpc.Server;
+  closeListener: () => void;
   transport: PeerTransport;
   applied: string[];
 }
@@ -21,20 +25,25 @@ afterEach(async () => {
     await member.node.stop();
     member.transport.close();
     member.server.forceShutdown();
+    member.closeListener();
   }
 });
 
-async function bind(server: grpc.Server): Promise<number> {
-  return new Promise((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
-  );
+/** A peer port as the store has one: gRPC and raft streams on one listener. */
+async function listenPeer(server: grpc.Server, streams: (socket: Socket) => void): Promise<{ port: number; close: () => void }> {
+  const listener = await listenClientUrl('http://127.0.0.1:0', server, (_request, response) => response.writeHead(404).end(), {
+    preface: RAFT_STREAM_PREFACE,
+    accept: streams,
+  });
+  return { port: (listener.address() as AddressInfo).port, close: () => listener.close() };
 }
 
 async function cluster(size: number): Promise<Member[]> {
   const ids = Array.from({ length: size }, (_, i) => i + 1);
   const servers = ids.map(() => new grpc.Server());
-  const ports = await Promise.all(servers.map(bind));
-  const addresses = new Map<NodeId, string>(ids.map((id, i) => [id, `127.0.0.1:${ports[i] ?? 0}`]));
+  const transports: PeerTransport[] = [];
+  const listeners = await Promise.all(servers.map((server, i) => listenPeer(server, (socket) => transports[i]?.acceptStream(socket))));
+  const addresses = new Map<NodeId, string>(ids.map((id, i) => [id, `127.0.0.1:${listeners[i]?.port ?? 0}`]));
   for (const [i, id] of ids.entries()) {
     const applied: string[] = [];
     const transport = new PeerTransport({
@@ -45,6 +54,7 @@ async function cluster(size: number): Promise<Member[]> {
       onRemovedByPeer: () => undefined,
       logger,
     });
+    transports.push(transport);
     const node = new RaftNode({
       raft: { id, electionTimeoutTicks: 10, heartbeatTimeoutTicks: 1, random: { int: (n) => Math.floor(Math.random() * n) } },
       persisted: bootstrapState(ids),
@@ -63,7 +73,7 @@ async function cluster(size: number): Promise<Member[]> {
     });
     const server = servers[i] as grpc.Server;
     transport.register(server, { step: (message) => node.step(message), proposals: () => undefined, refused: () => undefined });
-    members.push({ node, server, transport, applied });
+    members.push({ node, server, closeListener: (listeners[i] as { close: () => void }).close, transport, applied });
   }
   for (const member of members) member.node.start();
   return members;
@@ -105,7 +115,9 @@ describe('RaftNode over the gRPC peer transport', () => {
 describe('PeerTransport', () => {
   test('carries forwarded proposals to the leader and refusals back, beside Raft traffic', async () => {
     const servers = [new grpc.Server(), new grpc.Server()];
-    const ports = await Promise.all(servers.map(bind));
+    const streams: PeerTransport[] = [];
+    const listeners = await Promise.all(servers.map((server, i) => listenPeer(server, (socket) => streams[i]?.acceptStream(socket))));
+    const ports = listeners.map((listener) => listener.port);
     const received: string[] = [];
     const transports = [1, 2].map((id, i) => {
       const transport = new PeerTransport({
@@ -122,6 +134,7 @@ describe('PeerTransport', () => {
         proposals: (from, batch) => received.push(`${id} got proposals ${text(batch)} from ${from}`),
         refused: (from, batch, reason) => received.push(`${id} got refusal of ${text(batch)} from ${from}: ${reason}`),
       });
+      streams.push(transport);
       return transport;
     });
     try {
@@ -133,6 +146,7 @@ describe('PeerTransport', () => {
     } finally {
       for (const transport of transports) transport.close();
       for (const server of servers) server.forceShutdown();
+      for (const listener of listeners) listener.close();
     }
   });
 });

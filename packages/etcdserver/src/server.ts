@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { loadLeaderForwarding } from '@k8ts/proto';
 import { Role, type MembershipChange, type PersistedState, type RandomSource, type SoftState } from '@k8ts/raft';
@@ -191,6 +192,11 @@ export class EtcdServer {
   }
 
   private compactionTimer: NodeJS.Timeout | undefined;
+
+  /** A raft stream a peer opened on our peer port (the listener read its preface). */
+  acceptPeerStream(socket: Socket): void {
+    this.transport.acceptStream(socket);
+  }
 
   async stop(): Promise<void> {
     if (this.leaseTimer) clearInterval(this.leaseTimer);

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import * as grpc from '@grpc/grpc-js';
 import {
   EtcdServer,
+  listenClientUrl,
+  RAFT_STREAM_PREFACE,
   MvccKeyValueStore,
   clusterIdOf,
   clusterService,
@@ -20,7 +22,7 @@ import { loadEtcdApi } from '@k8ts/proto';
 import { bootstrapState, joiningState, type PersistedState } from '@k8ts/raft';
 import { RaftStorage } from '@k8ts/storage';
 import { pino, type Logger } from 'pino';
-import { listenClientUrl } from './client_listener.js';
+
 import { parseStoreFlags, type StoreConfig } from './flags.js';
 
 /** etcd accepts a request this much over --max-request-bytes at the gRPC layer, then checks it. */
@@ -85,9 +87,14 @@ async function main(): Promise<void> {
     'grpc.max_receive_message_length': 1024 * 1024 * 1024,
   });
   server.start(peerServer);
-  // Peer ports answer only gRPC; the same listener turns Nagle off for them.
+  // Peer ports answer gRPC and Raft streams; the same listener turns Nagle off for them.
   const peerListeners = await Promise.all(
-    config.listenPeerUrls.map((url) => listenClientUrl(url, peerServer, (_request, response) => response.writeHead(404).end())),
+    config.listenPeerUrls.map((url) =>
+      listenClientUrl(url, peerServer, (_request, response) => response.writeHead(404).end(), {
+        preface: RAFT_STREAM_PREFACE,
+        accept: (socket) => server.acceptPeerStream(socket),
+      }),
+    ),
   );
 
   const clientServer = new grpc.Server({ 'grpc.max_receive_message_length': config.maxRequestBytes + GRPC_OVERHEAD_BYTES });
