@@ -110,7 +110,8 @@ class PeerConnection {
         for (const reply of replies.push(chunk)) {
           const refusal = JSON.parse(reply.toString('utf8')) as StreamRefusal;
           if (refusal.details === MEMBER_REMOVED) this.onRemoved();
-          else this.logger.warn({ peer: this.address, code: refusal.code, details: refusal.details }, 'peer refused our raft stream');
+          // Debug, not warn: the stream is retried every 100 ms, so a lasting refusal would flood.
+          else this.logger.debug({ peer: this.address, code: refusal.code, details: refusal.details }, 'peer refused our raft stream');
         }
       } catch {
         socket.destroy();
@@ -128,8 +129,9 @@ class PeerConnection {
 }
 
 /**
- * Sends Raft messages to peers (raft streams, snapshots over gRPC) and receives theirs. Best effort by design: a message to an
- * unreachable or congested peer is dropped, never queued without bound; Raft retries what matters.
+ * Sends Raft messages to peers (raft streams; snapshots over gRPC) and receives theirs. Best effort
+ * by design: a message to an unreachable or congested peer is dropped, never queued without bound;
+ * Raft retries what matters.
  */
 export class PeerTransport implements PeerSender {
   private readonly connections = new Map<NodeId, PeerConnection>();
