@@ -11,14 +11,16 @@ import {
   type WatchRequest,
   type WatchResponse,
 } from '@k8ts/proto';
+import { UnaryChannel, type UnaryError } from './grpc_unary.js';
 
 type Callback<Response> = (error: grpc.ServiceError | null, response?: Response) => void;
-type Unary<Request, Response> = (request: Request, options: grpc.CallOptions, callback: Callback<Response>) => grpc.ClientUnaryCall;
-
-interface KvClient extends grpc.Client {
-  Range: Unary<Partial<RangeRequest>, RangeResponse>;
-  Txn: Unary<{ compare: Partial<Compare>[]; success: Partial<RequestOp>[]; failure: Partial<RequestOp>[] }, TxnResponse>;
+/** A Txn request as this client builds it (proto-loader fills in what is left out). */
+interface TxnRequest {
+  compare: Partial<Compare>[];
+  success: Partial<RequestOp>[];
+  failure: Partial<RequestOp>[];
 }
+type Unary<Request, Response> = (request: Request, options: grpc.CallOptions, callback: Callback<Response>) => grpc.ClientUnaryCall;
 
 interface MaintenanceClient extends grpc.Client {
   Status: Unary<Record<string, never>, StatusResponse>;
@@ -65,7 +67,9 @@ const RETRYABLE = new Set([grpc.status.UNAVAILABLE]);
  * Works against k8ts-store and real etcd alike.
  */
 export class EtcdClient {
-  private readonly kvs: KvClient[];
+  private readonly kvs: UnaryChannel[];
+  private readonly rangeMethod: grpc.MethodDefinition<Partial<RangeRequest>, RangeResponse>;
+  private readonly txnMethod: grpc.MethodDefinition<TxnRequest, TxnResponse>;
   private readonly watches: WatchClient[];
   private readonly maintenance: MaintenanceClient[];
   private current = 0;
@@ -80,7 +84,9 @@ export class EtcdClient {
     const api = loadEtcdApi();
     const options: grpc.ChannelOptions = { 'grpc.max_receive_message_length': 256 * 1024 * 1024, 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2000 };
     const credentials = grpc.credentials.createInsecure();
-    this.kvs = endpoints.map((endpoint) => new api.KV(stripScheme(endpoint), credentials, options) as unknown as KvClient);
+    this.kvs = endpoints.map((endpoint) => new UnaryChannel(stripScheme(endpoint)));
+    this.rangeMethod = api.KV.service['Range'] as grpc.MethodDefinition<Partial<RangeRequest>, RangeResponse>;
+    this.txnMethod = api.KV.service['Txn'] as grpc.MethodDefinition<TxnRequest, TxnResponse>;
     this.watches = endpoints.map((endpoint) => new api.Watch(stripScheme(endpoint), credentials, options) as unknown as WatchClient);
     this.maintenance = endpoints.map((endpoint) => new api.Maintenance(stripScheme(endpoint), credentials, options) as unknown as MaintenanceClient);
   }
@@ -115,7 +121,7 @@ export class EtcdClient {
   }
 
   range(request: Partial<RangeRequest>): Promise<RangeResponse> {
-    return this.unary((kv, options, callback) => kv.Range(request, options, callback), true);
+    return this.unary(this.rangeMethod, request, true);
   }
 
   /**
@@ -123,7 +129,7 @@ export class EtcdClient {
    * have happened, and callers' compares decide what a retry means.
    */
   txn(compare: Partial<Compare>[], success: Partial<RequestOp>[], failure: Partial<RequestOp>[] = [], idempotent = false): Promise<TxnResponse> {
-    return this.unary((kv, options, callback) => kv.Txn({ compare, success, failure }, options, callback), idempotent);
+    return this.unary(this.txnMethod, { compare, success, failure }, idempotent);
   }
 
   /** A raw watch stream on the current endpoint (the watch cache manages its lifecycle). */
@@ -152,20 +158,16 @@ export class EtcdClient {
     for (const client of [...this.kvs, ...this.watches, ...this.maintenance]) client.close();
   }
 
-  private async unary<T>(call: (kv: KvClient, options: grpc.CallOptions, callback: Callback<T>) => void, retry: boolean): Promise<T> {
+  private async unary<Request, Response>(method: grpc.MethodDefinition<Request, Response>, request: Request, retry: boolean): Promise<Response> {
     let lastError: EtcdError | undefined;
     const attempts = retry ? this.endpoints.length : 1;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      const kv = this.kvs[this.current] as KvClient;
+      const kv = this.kvs[this.current] as UnaryChannel;
       try {
-        return await new Promise<T>((resolve, reject) =>
-          call(kv, { deadline: Date.now() + this.requestTimeoutMs }, (error, response) => {
-            if (error || response === undefined) reject(new EtcdError(error?.code ?? grpc.status.UNKNOWN, error?.details ?? 'no response'));
-            else resolve(response);
-          }),
-        );
+        return await kv.call(method, request, this.requestTimeoutMs);
       } catch (error) {
-        lastError = error as EtcdError;
+        const { code, details } = error as UnaryError;
+        lastError = new EtcdError(code ?? grpc.status.UNKNOWN, details ?? String(error));
         if (!RETRYABLE.has(lastError.code)) throw lastError;
         this.rotate();
       }

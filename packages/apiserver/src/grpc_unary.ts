@@ -1,0 +1,153 @@
+import http2 from 'node:http2';
+import { connect } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+
+/** What a failed call reports: a gRPC status code and message, as grpc-js's ServiceError does. */
+export interface UnaryError {
+  readonly code: grpc.status;
+  readonly details: string;
+}
+
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * gRPC unary calls over one HTTP/2 connection to one endpoint, with node:http2 directly: the
+ * request framed as gRPC frames it, the status read from the trailers (or a trailers-only answer).
+ * The apiserver's every store request is a unary call, and grpc-js's call stack (resolver, load
+ * balancer, retry and interceptor layers, channelz) doubled what each cost this process — ~0.6 ms
+ * of CPU per call against ~0.6 ms for the call itself. Streams (watch) stay on grpc-js.
+ *
+ * The connection is opened on first use and again after it fails; a call on a broken or refused
+ * connection fails UNAVAILABLE at once, so the caller can move to another endpoint.
+ */
+export class UnaryChannel {
+  private session: http2.ClientHttp2Session | undefined;
+
+  constructor(private readonly authority: string) {}
+
+  call<Request, Response>(method: grpc.MethodDefinition<Request, Response>, request: Request, timeoutMs: number): Promise<Response> {
+    return new Promise<Response>((resolve, reject) => {
+      const fail = (code: grpc.status, details: string): void => reject({ code, details } satisfies UnaryError);
+      let body: Buffer;
+      try {
+        body = method.requestSerialize(request);
+      } catch (error) {
+        fail(grpc.status.INTERNAL, `request message serialization failure: ${String(error)}`);
+        return;
+      }
+      const frame = Buffer.allocUnsafe(5 + body.length);
+      frame[0] = 0; // not compressed
+      frame.writeUInt32BE(body.length, 1);
+      body.copy(frame, 5);
+
+      let stream: http2.ClientHttp2Stream;
+      try {
+        stream = this.connection().request({
+          ':method': 'POST',
+          ':path': method.path,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'grpc-timeout': `${Math.max(1, Math.ceil(timeoutMs))}m`,
+        });
+      } catch (error) {
+        this.session = undefined;
+        fail(grpc.status.UNAVAILABLE, `connection to ${this.authority} failed: ${String(error)}`);
+        return;
+      }
+      let settled = false;
+      const finish = (outcome: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        outcome();
+      };
+      const timer = setTimeout(() => {
+        finish(() => fail(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded'));
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }, timeoutMs);
+
+      const chunks: Buffer[] = [];
+      let received = 0;
+      let status: string | undefined;
+      let message = '';
+      const readStatus = (headers: http2.IncomingHttpHeaders): void => {
+        const code = headers['grpc-status'];
+        if (typeof code === 'string') {
+          status = code;
+          message = decodeGrpcMessage(headers['grpc-message']);
+        }
+      };
+      stream.on('response', (headers) => {
+        const httpStatus = headers[':status'];
+        if (httpStatus !== 200) {
+          finish(() => fail(grpc.status.UNKNOWN, `the server answered HTTP ${String(httpStatus)}`));
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+          return;
+        }
+        readStatus(headers); // a trailers-only answer (an error) carries its status here
+      });
+      stream.on('trailers', readStatus);
+      stream.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > MAX_RESPONSE_BYTES) {
+          finish(() => fail(grpc.status.RESOURCE_EXHAUSTED, `response larger than ${MAX_RESPONSE_BYTES} bytes`));
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+          return;
+        }
+        chunks.push(chunk);
+      });
+      stream.on('end', () =>
+        finish(() => {
+          if (status === undefined) return fail(grpc.status.UNKNOWN, 'the server ended the call without a status');
+          if (status !== '0') return fail(Number(status) as grpc.status, message);
+          const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+          if (bytes.length < 5 || bytes[0] !== 0 || bytes.readUInt32BE(1) !== bytes.length - 5) {
+            return fail(grpc.status.INTERNAL, 'the response is not one uncompressed gRPC message');
+          }
+          try {
+            resolve(method.responseDeserialize(bytes.subarray(5)));
+          } catch (error) {
+            fail(grpc.status.INTERNAL, `response message parsing failure: ${String(error)}`);
+          }
+        }),
+      );
+      stream.on('error', (error: Error) => finish(() => fail(grpc.status.UNAVAILABLE, `${this.authority}: ${error.message}`)));
+      stream.on('close', () => finish(() => fail(grpc.status.UNAVAILABLE, `${this.authority}: the stream closed before the call ended`)));
+      stream.end(frame);
+    });
+  }
+
+  close(): void {
+    this.session?.close();
+    this.session = undefined;
+  }
+
+  private connection(): http2.ClientHttp2Session {
+    if (this.session !== undefined && !this.session.closed && !this.session.destroyed) return this.session;
+    const session = http2.connect(`http://${this.authority}`, {
+      // Large list responses should not stall on the 64 KiB default window.
+      settings: { initialWindowSize: 4 * 1024 * 1024 },
+      // Nagle off, as grpc-js has it: a request written in pieces must not wait for a delayed ACK.
+      createConnection: (authority: URL) => connect({ host: authority.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(authority.port), noDelay: true }),
+    });
+    session.on('connect', () => session.setLocalWindowSize(16 * 1024 * 1024));
+    const forget = (): void => {
+      if (this.session === session) this.session = undefined;
+    };
+    session.on('error', forget);
+    session.on('goaway', forget);
+    session.on('close', forget);
+    this.session = session;
+    return session;
+  }
+}
+
+/** grpc-message is percent-encoded (gRPC over HTTP/2 spec). */
+function decodeGrpcMessage(value: string | string[] | undefined): string {
+  const text = Array.isArray(value) ? value.join(',') : (value ?? '');
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
