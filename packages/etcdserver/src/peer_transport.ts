@@ -40,15 +40,12 @@ export function toRaftMessage(peer: PeerMessage): Message {
 
 /**
  * The RaftTransport service with RaftMessage read and written by our codec (raft_codec.ts), and
- * the acks by proto-loader's generic one.
+ * the ack by proto-loader's generic one.
  */
 function peerServiceDefinition(generic: grpc.ServiceDefinition): grpc.ServiceDefinition {
-  const withCodec = (name: string): grpc.MethodDefinition<PeerMessage, unknown> => {
-    const method = generic[name];
-    if (method === undefined) throw new Error(`k8ts.raftpb.RaftTransport has no method ${name}`);
-    return { ...(method as grpc.MethodDefinition<unknown, unknown>), requestSerialize: encodePeerMessage, requestDeserialize: decodePeerMessage };
-  };
-  return { Stream: withCodec('Stream'), Send: withCodec('Send') };
+  const send = generic['Send'];
+  if (send === undefined) throw new Error('k8ts.raftpb.RaftTransport has no method Send');
+  return { Send: { ...(send as grpc.MethodDefinition<unknown, unknown>), requestSerialize: encodePeerMessage, requestDeserialize: decodePeerMessage } };
 }
 
 /** What the transport hands to the store server. */
@@ -166,7 +163,10 @@ export class PeerTransport implements PeerSender {
     this.connection(follower)?.send(this.proposalsMessage('RefusedProposals', follower, proposals, reason));
   }
 
-  /** The RaftTransport service to register on the peer server, handing what arrives to `handlers`. */
+  /**
+   * The RaftTransport service (snapshots) to register on the peer server; what arrives there and on
+   * raft streams (`acceptStream`) goes to `handlers`.
+   */
   register(server: grpc.Server, handlers: PeerHandlers): void {
     const accept = (wire: PeerMessage): grpc.StatusObject | undefined => {
       if (wire.clusterId !== this.options.clusterId()) {
@@ -190,24 +190,6 @@ export class PeerTransport implements PeerSender {
     };
     this.acceptMessage = accept;
     server.addService(this.service, {
-      Stream: (call: grpc.ServerReadableStream<PeerMessage, unknown>, callback: grpc.sendUnaryData<{ received: number }>) => {
-        let received = 0;
-        let failed = false;
-        call.on('data', (wire: PeerMessage) => {
-          if (failed) return;
-          const refusal = accept(wire);
-          if (refusal) {
-            failed = true;
-            callback(refusal);
-            return;
-          }
-          received++;
-        });
-        call.on('end', () => {
-          if (!failed) callback(null, { received });
-        });
-        call.on('error', () => undefined);
-      },
       Send: (call: grpc.ServerUnaryCall<PeerMessage, unknown>, callback: grpc.sendUnaryData<object>) => {
         const refusal = accept(call.request);
         if (refusal) callback(refusal);

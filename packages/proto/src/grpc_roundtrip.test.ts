@@ -6,7 +6,7 @@ import {
   type RaftMessage,
   type RangeRequest,
   type RangeResponse,
-  type StreamAck,
+  type SendAck,
   type WatchRequest,
   type WatchResponse,
 } from './index.js';
@@ -158,46 +158,44 @@ describe('gRPC round trip with the loaded definitions', () => {
     expect(requests[0]?.create_request).toMatchObject({ watch_id: '5', filters: ['NODELETE'] });
   });
 
-  it('RaftTransport.Stream delivers messages in order and acknowledges the count', async () => {
+  it('RaftTransport.Send carries each message field by field', async () => {
     const api = loadRaftTransport();
     const received: RaftMessage[] = [];
     const address = await startServer((server) =>
       server.addService(api.RaftTransport.service, {
-        Stream(call: grpc.ServerReadableStream<RaftMessage, StreamAck>, callback: grpc.sendUnaryData<StreamAck>) {
-          call.on('data', (message: RaftMessage) => received.push(message));
-          call.on('end', () => callback(null, { received: String(received.length) }));
+        Send(call: grpc.ServerUnaryCall<RaftMessage, SendAck>, callback: grpc.sendUnaryData<SendAck>) {
+          received.push(call.request);
+          callback(null, {});
         },
       }),
     );
-    const client = connect(api.RaftTransport, address);
-    const ack = await new Promise<StreamAck>((resolve, reject) => {
-      const stream = (
-        client as unknown as { Stream(cb: grpc.requestCallback<StreamAck>): grpc.ClientWritableStream<object> }
-      ).Stream((error, value) => (error || !value ? reject(error) : resolve(value)));
-      stream.write({
-        clusterId: '99',
-        type: 'Append',
-        from: 1,
-        to: 2,
-        term: 3,
-        index: 10,
-        logTerm: 3,
-        commit: 9,
-        entries: [{ index: 11, term: 3, type: 'Membership', data: Buffer.from([1, 2, 3]) }],
-      });
-      stream.write({
-        clusterId: '99',
-        type: 'InstallSnapshot',
-        from: 1,
-        to: 2,
-        term: 3,
-        snapshot: { meta: { index: 8, term: 2, membership: { voters: [1, 2, 3], learners: [4] } }, data: Buffer.from('s') },
-      });
-      stream.write({ clusterId: '99', type: 'Heartbeat', from: 1, to: 2, term: 3, context: 'read-1' });
-      stream.end();
+    const client = connect(api.RaftTransport, address) as unknown as {
+      Send(message: object, cb: grpc.requestCallback<SendAck>): void;
+    };
+    const send = (message: object): Promise<SendAck> =>
+      new Promise((resolve, reject) => client.Send(message, (error, value) => (error || !value ? reject(error) : resolve(value))));
+    // One after another, so they arrive in this order.
+    await send({
+      clusterId: '99',
+      type: 'Append',
+      from: 1,
+      to: 2,
+      term: 3,
+      index: 10,
+      logTerm: 3,
+      commit: 9,
+      entries: [{ index: 11, term: 3, type: 'Membership', data: Buffer.from([1, 2, 3]) }],
     });
+    await send({
+      clusterId: '99',
+      type: 'InstallSnapshot',
+      from: 1,
+      to: 2,
+      term: 3,
+      snapshot: { meta: { index: 8, term: 2, membership: { voters: [1, 2, 3], learners: [4] } }, data: Buffer.from('s') },
+    });
+    expect(await send({ clusterId: '99', type: 'Heartbeat', from: 1, to: 2, term: 3, context: 'read-1' })).toEqual({});
 
-    expect(ack).toEqual({ received: '3' });
     expect(received.map((m) => m.type)).toEqual(['Append', 'InstallSnapshot', 'Heartbeat']);
     expect(received[0]).toMatchObject({
       clusterId: '99',

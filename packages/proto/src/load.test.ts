@@ -337,9 +337,9 @@ describe('Raft transport', () => {
   const api = loadRaftTransport();
   const def = api.packageDefinition;
 
-  it('has Stream (client-streaming) and Send (unary) in package k8ts.raftpb', () => {
-    expect(rpcs(api.RaftTransport)).toEqual(['stream Stream', 'Send']);
-    expect(api.RaftTransport.service['Stream']?.path).toBe('/k8ts.raftpb.RaftTransport/Stream');
+  it('has Send (unary) in package k8ts.raftpb (the message stream is not gRPC)', () => {
+    expect(rpcs(api.RaftTransport)).toEqual(['Send']);
+    expect(api.RaftTransport.service['Send']?.path).toBe('/k8ts.raftpb.RaftTransport/Send');
   });
 
   it('RaftMessage carries every field of the raft Message plus the cluster id', () => {

@@ -68,8 +68,4 @@ export interface RaftMessage {
   force: boolean;
 }
 
-export interface StreamAck {
-  received: Int64;
-}
-
 export type SendAck = Record<string, never>;
