@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { EntryType, MessageType, type Message } from '@k8ts/raft';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PeerTransport, type PeerHandlers } from './peer_transport.js';
+import { listenClientUrl } from './port_listener.js';
 import { encodePeerMessage } from './raft_codec.js';
 import { FrameReader, MAX_FRAME_BYTES, RAFT_STREAM_PREFACE, frame, splitAddress } from './raft_stream.js';
 
@@ -39,7 +40,7 @@ describe('splitAddress', () => {
   });
 });
 
-/** Two transports over real sockets; the receiver's listener hands over raft streams as the store's does. */
+/** Two transports over real sockets, the receiver behind the store's port listener. */
 describe('PeerTransport raft streams', () => {
   const cleanups: (() => void)[] = [];
   afterEach(() => {
@@ -58,18 +59,18 @@ describe('PeerTransport raft streams', () => {
       logger: pino({ level: 'silent' }),
     });
     const handlers: PeerHandlers = { step: (message) => stepped.push(message), proposals: (_from, proposals) => forwarded.push(proposals), refused: () => undefined };
-    transport.register(new grpc.Server(), handlers);
-    const server: Server = createServer((socket: Socket) => {
-      socket.once('readable', () => {
-        const preface = socket.read(RAFT_STREAM_PREFACE.length) as Buffer | null;
-        expect(preface?.equals(RAFT_STREAM_PREFACE)).toBe(true);
-        transport.acceptStream(socket);
-      });
+    const server = new grpc.Server();
+    transport.register(server, handlers);
+    // The store's own port listener: gRPC, HTTP and raft streams told apart by their first bytes.
+    const listener = await listenClientUrl('http://127.0.0.1:0', server, (_request, response) => response.writeHead(404).end(), {
+      preface: RAFT_STREAM_PREFACE,
+      accept: (socket) => transport.acceptStream(socket),
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    cleanups.push(() => server.close());
-    return { port: (server.address() as AddressInfo).port, stepped, forwarded };
+    cleanups.push(() => {
+      listener.close();
+      server.forceShutdown();
+    });
+    return { port: (listener.address() as AddressInfo).port, stepped, forwarded };
   }
 
   function sender(port: number, onRemoved: () => void = () => undefined): PeerTransport {
