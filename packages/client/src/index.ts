@@ -6,7 +6,7 @@
  * - `Indexer`, `Lister`: the caches and read access to them, with custom indexes.
  * - `RateLimitingQueue`, rate limiters, `runWorker`: work queues for reconcile loops.
  * - `LeaderElector`: leader election on coordination.k8s.io/v1 Leases.
- * - `Clock`, `FakeClock`: time, injectable for tests.
+ * - `EventRecorder`, `ApiEventRecorder`: core/v1 Events, bounded, rate limited and aggregated.
  */
 export { ApiClient, type ApiClientOptions } from './api_client.js';
 export {
@@ -37,4 +37,4 @@ export {
   type RateLimiter,
 } from './rate_limiter.js';
 export { LeaderElector, type LeaderElectionCallbacks, type LeaderElectorOptions } from './leader_election.js';
-export { FakeClock, realClock, sleep, type Clock, type TimerHandle } from './clock.js';
+export { ApiEventRecorder, EVENT_CACHE_LIMIT, EVENT_QUEUE_LIMIT, involvedObjectOf, type ApiEventRecorderOptions, type EventRecorder, type EventType } from './event_recorder.js';

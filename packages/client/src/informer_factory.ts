@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ApiClient } from './api_client.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '@k8ts/base';
 import type { IndexFunc } from './indexer.js';
 import type { KubeObject } from './resource_client.js';
 import { SharedInformer } from './shared_informer.js';

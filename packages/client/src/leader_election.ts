@@ -1,7 +1,7 @@
 import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
 import type { Logger } from 'pino';
 import type { ApiClient } from './api_client.js';
-import { realClock, sleep, type Clock } from './clock.js';
+import { realClock, sleep, type Clock } from '@k8ts/base';
 import { isConflict, isNotFound } from './errors.js';
 import type { ResourceClient } from './resource_client.js';
 

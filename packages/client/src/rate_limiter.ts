@@ -1,4 +1,4 @@
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '@k8ts/base';
 
 /**
  * How long an item waits before it is retried (client-go's workqueue.RateLimiter). `when` records

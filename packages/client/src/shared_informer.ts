@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { realClock, sleep, type Clock, type TimerHandle } from './clock.js';
+import { realClock, sleep, type Clock, type TimerHandle } from '@k8ts/base';
 import { isExpired } from './errors.js';
 import { Indexer, Lister, objectKey, type IndexFunc } from './indexer.js';
 import type { KubeObject, ResourceClient, Watch, WatchEvent } from './resource_client.js';

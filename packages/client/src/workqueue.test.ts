@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { FakeClock } from './clock.js';
+import { FakeClock } from '@k8ts/base';
 import { BucketRateLimiter, ItemExponentialFailureRateLimiter, MaxOfRateLimiter } from './rate_limiter.js';
 import { RateLimitingQueue, runWorker } from './workqueue.js';
 

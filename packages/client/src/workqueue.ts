@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { realClock, type Clock, type TimerHandle } from '@k8ts/base';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate_limiter.js';
 
 /**
