@@ -1,6 +1,7 @@
 /**
- * Time as the client library sees it: every timer and every "now" goes through a Clock, so tests
- * drive the workqueue, rate limiters and leader election with a FakeClock instead of waiting.
+ * Time as every package sees it: every timer and every "now" goes through a Clock, so tests drive
+ * the workqueue, rate limiters, leader election and the scheduler's queue with a FakeClock instead
+ * of waiting.
  */
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -20,6 +21,25 @@ export const realClock: Clock = {
     return { cancel: () => clearTimeout(timer) };
   },
 };
+
+/**
+ * Calls `fn` every `periodMs` (the first call one period from now) until the returned function is
+ * called, as apimachinery's wait.Until: the next period starts when `fn` returns, so calls never overlap.
+ */
+export function every(clock: Clock, periodMs: number, fn: () => void): () => void {
+  let handle: TimerHandle | undefined;
+  let stopped = false;
+  const tick = (): void => {
+    if (stopped) return;
+    fn();
+    if (!stopped) handle = clock.schedule(periodMs, tick);
+  };
+  handle = clock.schedule(periodMs, tick);
+  return () => {
+    stopped = true;
+    handle?.cancel();
+  };
+}
 
 /** Resolves after `delayMs`, or at once (without rejecting) when `signal` aborts. */
 export function sleep(clock: Clock, delayMs: number, signal?: AbortSignal): Promise<void> {
