@@ -1,7 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadApiService, type ApiWatchEvent } from '@k8ts/proto';
 import type { Logger } from 'pino';
+import { realClock, sleep, type Clock } from '@k8ts/base';
 import { isTransportFailure, toApiError } from './errors.js';
+import { BucketRateLimiter } from './rate_limiter.js';
 import { ResourceClient, type KubeObject } from './resource_client.js';
 import type { ApiTransport, OpenedStream } from './transport.js';
 
@@ -16,6 +18,13 @@ export interface ApiClientOptions {
   /** fieldManager of writes that name none (client-go uses the program's name). */
   readonly fieldManager?: string;
   readonly credentials?: grpc.ChannelCredentials;
+  /**
+   * Client-side throttling, client-go's QPS and Burst (kube-controller-manager's --kube-api-qps 20,
+   * --kube-api-burst 30): unary calls beyond the rate wait their turn (watches are long-lived and not throttled). Unset: unthrottled.
+   */
+  readonly qps?: number;
+  readonly burst?: number;
+  readonly clock?: Clock;
 }
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -46,12 +55,16 @@ export class ApiClient implements ApiTransport {
   private readonly Api: grpc.ServiceClientConstructor;
   private current = 0;
   private closed = false;
+  private readonly throttle: BucketRateLimiter<null> | undefined;
+  private readonly clock: Clock;
 
   constructor(private readonly options: ApiClientOptions) {
     if (options.addresses.length === 0) throw new Error('ApiClient: at least one API server address is required');
     this.fieldManager = options.fieldManager;
     this.clients = options.addresses.map(() => undefined);
     this.Api = loadApiService().Api;
+    this.clock = options.clock ?? realClock;
+    if (options.qps !== undefined && options.qps > 0) this.throttle = new BucketRateLimiter(options.qps, options.burst ?? Math.ceil(options.qps), this.clock);
   }
 
   /** Typed verbs on one resource: `client.resource<Pod>('', 'v1', 'pods')`. */
@@ -65,6 +78,7 @@ export class ApiClient implements ApiTransport {
   }
 
   async unary<Response>(method: string, request: object): Promise<Response> {
+    await this.waitForTurn();
     let lastError: unknown;
     for (let attempt = 0; attempt < this.options.addresses.length; attempt++) {
       const index = this.current;
@@ -87,6 +101,12 @@ export class ApiClient implements ApiTransport {
       if (isTransportFailure(error)) this.failedOver(index, error);
     };
     return { stream, failed };
+  }
+
+  /** Waits as long as the QPS/Burst throttle asks (client-go's rate limiter before each request). */
+  async waitForTurn(): Promise<void> {
+    const delayMs = this.throttle?.when(null) ?? 0;
+    if (delayMs > 0) await sleep(this.clock, delayMs);
   }
 
   close(): void {

@@ -2,4 +2,4 @@ export { LinkProxy, STORE_BINARY, TestCluster, freePorts, type ClusterOptions, t
 export { etcdctl, etcdctlOk, waitForLeader, type CommandResult } from './etcdctl.js';
 export { seededRandom } from './random.js';
 export { ApiServerProcess, APISERVER_BINARY, kubeconfigFor, kubectl } from './apiserver.js';
-export { SchedulerProcess, SCHEDULER_BINARY } from './scheduler.js';
+export { ComponentProcess, ControllerManagerProcess, CONTROLLER_MANAGER_BINARY, SchedulerProcess, SCHEDULER_BINARY } from './component.js';

@@ -86,7 +86,9 @@ export interface ControllerDescriptor {
   readonly name: string;
   /** `*` enables it (upstream: every controller but bootstrapsigner and tokencleaner). */
   readonly enabledByDefault: boolean;
-  /** Workers when `--concurrent-<name>-syncs` is not given (upstream's default). */
+  /** Workers when its concurrency flag is not given (upstream's default). */
   readonly defaultWorkers: number;
+  /** The flag that sets its workers, without dashes, as upstream names it ("concurrent-gc-syncs"); none: fixed. */
+  readonly concurrencyFlag?: string;
   create(context: ControllerContext): Controller;
 }

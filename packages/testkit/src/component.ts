@@ -4,32 +4,35 @@ import { freePorts } from './cluster.js';
 
 const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
 export const SCHEDULER_BINARY = join(repoRoot, 'node_modules', '.bin', 'k8ts-scheduler');
+export const CONTROLLER_MANAGER_BINARY = join(repoRoot, 'node_modules', '.bin', 'k8ts-controller-manager');
 
 /**
- * One k8ts-scheduler process on loopback, talking to API servers' gRPC addresses, with its health
- * and metrics on a plain HTTP port. `kill()` stops it hard (a crashed leader); `stop()` gently.
+ * One control-plane component process (k8ts-scheduler, k8ts-controller-manager) on loopback,
+ * talking to API servers' gRPC addresses (`--master`), with its health and metrics on a plain HTTP
+ * port. `kill()` stops it hard (a crashed leader); `stop()` gently.
  */
-export class SchedulerProcess {
+export class ComponentProcess {
   private process: ChildProcess | undefined;
   log = '';
 
   private constructor(
+    readonly binary: string,
     readonly healthUrl: string,
     private readonly args: readonly string[],
   ) {}
 
-  static async start(apiserverGrpcAddresses: readonly string[], options: { extraArgs?: readonly string[] } = {}): Promise<SchedulerProcess> {
+  static async start(binary: string, apiserverGrpcAddresses: readonly string[], options: { extraArgs?: readonly string[] } = {}): Promise<ComponentProcess> {
     const [port] = await freePorts(1);
     const args = ['--master', apiserverGrpcAddresses.join(','), '--bind-address', '127.0.0.1', '--port', String(port), ...(options.extraArgs ?? [])];
-    const scheduler = new SchedulerProcess(`http://127.0.0.1:${port}`, args);
-    scheduler.launch();
+    const component = new ComponentProcess(binary, `http://127.0.0.1:${port}`, args);
+    component.launch();
     try {
-      await scheduler.waitHealthy();
+      await component.waitHealthy();
     } catch (error) {
-      await scheduler.kill(); // the caller never gets a handle on it
+      await component.kill(); // the caller never gets a handle on it
       throw error;
     }
-    return scheduler;
+    return component;
   }
 
   get pid(): number | undefined {
@@ -37,7 +40,7 @@ export class SchedulerProcess {
   }
 
   launch(): void {
-    const child = spawn(SCHEDULER_BINARY, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.binary, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (chunk: Buffer): void => {
       this.log = (this.log + chunk.toString()).slice(-50_000);
     };
@@ -55,7 +58,7 @@ export class SchedulerProcess {
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`scheduler at ${this.healthUrl} not healthy within ${timeoutMs} ms:\n${this.log}`);
+      if (Date.now() > deadline) throw new Error(`${this.binary} at ${this.healthUrl} not healthy within ${timeoutMs} ms:\n${this.log}`);
       await new Promise((done) => setTimeout(done, 100));
     }
   }
@@ -75,3 +78,17 @@ export class SchedulerProcess {
     return this.kill('SIGTERM');
   }
 }
+
+/** k8ts-scheduler processes. */
+export const SchedulerProcess = {
+  start: (apiserverGrpcAddresses: readonly string[], options: { extraArgs?: readonly string[] } = {}): Promise<ComponentProcess> =>
+    ComponentProcess.start(SCHEDULER_BINARY, apiserverGrpcAddresses, options),
+};
+export type SchedulerProcess = ComponentProcess;
+
+/** k8ts-controller-manager processes. */
+export const ControllerManagerProcess = {
+  start: (apiserverGrpcAddresses: readonly string[], options: { extraArgs?: readonly string[] } = {}): Promise<ComponentProcess> =>
+    ComponentProcess.start(CONTROLLER_MANAGER_BINARY, apiserverGrpcAddresses, options),
+};
+export type ControllerManagerProcess = ComponentProcess;
