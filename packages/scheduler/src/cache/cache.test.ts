@@ -1,7 +1,7 @@
+import { FakeClock } from '@k8ts/base';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NodeInfo } from '../framework/node_info.js';
-import { FakeClock } from '../queue/fake_clock.js';
 import { node, pod } from '../testing/builders.js';
 import { SchedulerCache } from './cache.js';
 import { Snapshot } from './snapshot.js';

@@ -12,9 +12,9 @@
  * may report those deletions later) stays as a NodeInfo without its node until the pods go; a pod
  * whose node is not known yet waits on such a placeholder too.
  */
+import { every, realClock, type Clock } from '@k8ts/base';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { newGeneration, NodeInfo, podKey } from '../framework/node_info.js';
-import { every, realClock, type Clock } from '../queue/clock.js';
 import { NodeTree } from './node_tree.js';
 import type { Snapshot } from './snapshot.js';
 

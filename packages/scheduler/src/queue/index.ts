@@ -1,5 +1,3 @@
-export * from './clock.js';
-export * from './fake_clock.js';
 export * from './heap.js';
 export * from './backoff.js';
 export * from './events.js';

@@ -1,9 +1,9 @@
+import { FakeClock } from '@k8ts/base';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
 import type { ClusterEvent } from '../framework/interfaces.js';
 import { podInfoFor } from '../framework/node_info.js';
 import { pod } from '../testing/builders.js';
-import { FakeClock } from './fake_clock.js';
 import type { QueuedPodInfo } from './queued_pod_info.js';
 import { SchedulingQueue, type SchedulingQueueOptions } from './scheduling_queue.js';
 
@@ -138,7 +138,7 @@ describe('SchedulingQueue backoff', () => {
     clock.advance(1_000);
     expect(names(queue)).toEqual(['second', 'first']);
     queue.close();
-    expect(clock.pendingTimers()).toBe(0);
+    expect(clock.pending()).toBe(0);
   });
 });
 

@@ -10,12 +10,12 @@
  *
  * Upstream's queueing hints, PreEnqueue gating and pod groups are not modelled here.
  */
+import { every, realClock, type Clock } from '@k8ts/base';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ClusterEvent } from '../framework/interfaces.js';
 import { podPriority } from '../framework/interfaces.js';
 import { podInfoFor, podKey, type PodInfo } from '../framework/node_info.js';
 import { backoffDurationMs } from './backoff.js';
-import { every, realClock, type Clock } from './clock.js';
 import { eventMayHelp, type PluginEvents } from './events.js';
 import { KeyedHeap } from './heap.js';
 import { Nominator } from './nominator.js';

@@ -7,4 +7,3 @@ export * from './profile.js';
 export * from './framework.js';
 export * from './placement.js';
 export * from './schedule_one.js';
-export * from './random.js';

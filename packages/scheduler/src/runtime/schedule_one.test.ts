@@ -1,3 +1,4 @@
+import { seededRandom } from '@k8ts/base';
 import { describe, expect, it } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { CycleState } from '../framework/cycle_state.js';
@@ -6,7 +7,6 @@ import type { NodeInfo } from '../framework/node_info.js';
 import { Code, Status } from '../framework/status.js';
 import { node, pod } from '../testing/builders.js';
 import type { Framework } from './framework.js';
-import { seededRandom } from './random.js';
 import {
   FitError,
   NoNodesAvailableError,

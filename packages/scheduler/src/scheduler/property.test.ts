@@ -5,10 +5,9 @@
  * simulated API with random watch and write latencies; then everything runs until nothing moves.
  * Every failure names its seed: the run is reproducible from it.
  */
+import { FakeClock, seededRandom } from '@k8ts/base';
 import { describe, expect, it } from 'vitest';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { FakeClock } from '../queue/fake_clock.js';
-import { seededRandom } from '../runtime/random.js';
 import { HOSTNAME_LABEL, node, pod, ZONE_LABEL } from '../testing/builders.js';
 import { noNodeOvercommitted, noPodBoundTwice, noSchedulablePodLeftPending, type Violation } from '../testing/invariants.js';
 import { nextTurn, settle, SimCluster } from '../testing/sim_cluster.js';
@@ -92,7 +91,7 @@ interface Outcome {
 /** Runs `replicas` schedulers, all leading, against one simulated cluster built from `seed`, until quiet. */
 async function run(seed: number, replicas: number): Promise<Outcome> {
   const random = seededRandom(seed);
-  const clock = new FakeClock();
+  const clock = new FakeClock(1_000_000);
   const sim = new SimCluster({ seed, clock });
   const errors: string[] = [];
   const schedulers = Array.from({ length: replicas }, (_, i) => {

@@ -1,7 +1,6 @@
+import { FakeClock, seededRandom } from '@k8ts/base';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { FakeClock } from '../queue/fake_clock.js';
-import { seededRandom } from '../runtime/random.js';
 import { node, pod } from '../testing/builders.js';
 import { noNodeOvercommitted, noPodBoundTwice } from '../testing/invariants.js';
 import { quiet, settle, SimCluster, type Subscription } from '../testing/sim_cluster.js';
@@ -32,7 +31,7 @@ afterEach(async () => {
 /** One scheduler ("default-scheduler" writer) watching a simulated cluster; time moves only when told. */
 function harness(options: { seed?: number; configuration?: SchedulerConfiguration } = {}): Harness {
   const seed = options.seed ?? 7;
-  const clock = new FakeClock();
+  const clock = new FakeClock(1_000_000);
   const sim = new SimCluster({ seed, clock });
   const errors: string[] = [];
   const logger: SchedulerLogger = { debug() {}, info() {}, warn() {}, error: (_fields, message) => errors.push(message) };

@@ -13,6 +13,7 @@
  *   put back in the queue, with a FailedScheduling event and its PodScheduled condition saying why.
  * Only the leader runs cycles (run()); every replica keeps its cache current.
  */
+import { realClock, type Clock } from '@k8ts/base';
 import type { Namespace, Node, Pod } from 'kubernetes-types/core/v1.js';
 import { SchedulerCache } from '../cache/cache.js';
 import { Snapshot } from '../cache/snapshot.js';
@@ -20,7 +21,6 @@ import { CycleState } from '../framework/cycle_state.js';
 import { podPriority, type ClusterEvent } from '../framework/interfaces.js';
 import { podKey } from '../framework/node_info.js';
 import { Code, Status } from '../framework/status.js';
-import { realClock, type Clock } from '../queue/clock.js';
 import type { QueuedPodInfo } from '../queue/queued_pod_info.js';
 import { SchedulingQueue } from '../queue/scheduling_queue.js';
 import { Framework, type FrameworkHandleDeps } from '../runtime/framework.js';

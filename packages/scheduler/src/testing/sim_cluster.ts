@@ -15,8 +15,8 @@
  */
 import type { Namespace, Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import { apiErrors, type ApiError } from '@k8ts/apimachinery';
+import { seededRandom } from '@k8ts/base';
 import { podKey } from '../framework/node_info.js';
-import { seededRandom } from '../runtime/random.js';
 import type { ClusterWriter } from '../scheduler/cluster_writer.js';
 
 /** What a watching scheduler receives (Scheduler implements it). */
