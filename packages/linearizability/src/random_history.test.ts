@@ -1,21 +1,10 @@
+import { seededRandom } from '@k8ts/base';
 import { describe, expect, it } from 'vitest';
 import { checkHistory, type Operation, type Value } from './index.js';
 
 // Histories recorded from a real sequential register driven by concurrent simulated clients: each
 // operation takes effect at one instant strictly inside its interval, so the history is
 // linearizable by construction. Then one read is corrupted and the checker must object.
-
-/** mulberry32: small, seeded, good enough to shuffle a simulation. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Pending {
   readonly operation: Operation;
@@ -37,7 +26,7 @@ interface GeneratorOptions {
  * by a fresh client id); some requests are refused before applying (outcome fail).
  */
 function generateHistory({ seed, operations, clients, keys }: GeneratorOptions): Operation[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const register = new Map<string, Value>();
   const written: Value[] = [null];

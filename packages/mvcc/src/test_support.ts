@@ -1,4 +1,5 @@
 /** Helpers for this package's tests (not built into dist). */
+import { seededRandom as mulberry32 } from '@k8ts/base';
 import { expect } from 'vitest';
 import { EtcdError, type EtcdErrorSpec } from './errors.js';
 import type { StoreCommand } from './command.js';
@@ -64,21 +65,14 @@ export function expectEtcdError(action: () => unknown, spec: EtcdErrorSpec): voi
   expect({ code: error.code, message: error.message }).toEqual({ code: spec.code, message: spec.message });
 }
 
-/** A small seeded PRNG (mulberry32): one seed reproduces a whole random run. */
+/** Integer and pick draws over @k8ts/base's seeded PRNG: one seed reproduces a whole random run. */
 export interface SeededRandom {
   int(n: number): number;
   pick<T>(items: readonly T[]): T;
 }
 
 export function seededRandom(seed: number): SeededRandom {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     int: (n) => Math.floor(next() * n),
     pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T,

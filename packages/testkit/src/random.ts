@@ -1,14 +1,2 @@
-/**
- * A small seeded PRNG (mulberry32) in [0, 1): the same seed gives the same choices, so a benchmark
- * draws the same keys on every store it compares and a failing test run replays from its seed.
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+// The one seeded random lives in @k8ts/base; the test kit's users (bench, the cross-process suites) keep importing it from here.
+export { seededRandom } from '@k8ts/base';
