@@ -1,3 +1,4 @@
+import { seededRandom } from '@k8ts/base';
 import { describe, expect, it } from 'vitest';
 import { checkHistory, type Operation, type Value } from './index.js';
 
@@ -5,21 +6,10 @@ import { checkHistory, type Operation, type Value } from './index.js';
 // oracle that tries every order of every subset of unknown operations referees it on many small
 // arbitrary histories, linearizable or not.
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const VALUES: readonly Value[] = [null, 'a', 'b'];
 
 function arbitraryHistory(seed: number, size: number): Operation[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   return Array.from({ length: size }, (_, i): Operation => {
     const invokedAt = Math.floor(next() * 10);
