@@ -1,4 +1,4 @@
-import { invariant } from './assert.js';
+import { invariant } from '@k8ts/base';
 import type { KeyHistory, StoredRevision } from './key_history.js';
 import type { Event } from './types.js';
 

@@ -11,7 +11,6 @@ export {
 export { MAX_LEASE_TTL_SECONDS } from './lessor.js';
 export { canonicalLeaseId, compareLeaseIds } from './lease_id.js';
 export { compareBytes } from './bytes.js';
-export { MvccInvariantError } from './assert.js';
 export { SnapshotFormatError } from './snapshot.js';
 export {
   EtcdError,

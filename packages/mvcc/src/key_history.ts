@@ -1,4 +1,4 @@
-import { invariant } from './assert.js';
+import { invariant } from '@k8ts/base';
 import { EMPTY_BYTES } from './bytes.js';
 import type { KeyValue } from './types.js';
 

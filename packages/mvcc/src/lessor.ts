@@ -1,4 +1,4 @@
-import { invariant } from './assert.js';
+import { invariant } from '@k8ts/base';
 import { fromKeyString } from './bytes.js';
 import { ERR_LEASE_EXIST, ERR_LEASE_NOT_FOUND, ERR_LEASE_TTL_TOO_LARGE, fail } from './errors.js';
 import { compareLeaseIds } from './lease_id.js';

@@ -1,4 +1,4 @@
-import { invariant } from './assert.js';
+import { invariant } from '@k8ts/base';
 import { toKeyString } from './bytes.js';
 import { compact } from './compaction.js';
 import { ERR_KEY_NOT_FOUND, ERR_LEASE_NOT_FOUND, fail } from './errors.js';
@@ -53,7 +53,7 @@ export interface MvccStoreOptions {
  *
  * Contract:
  *  - Every method either applies its request whole or throws an EtcdError (etcd's code and message)
- *    having changed nothing. Other exceptions are bugs (MvccInvariantError) or malformed input
+ *    having changed nothing. Other exceptions are bugs (@k8ts/base's InvariantError) or malformed input
  *    (TypeError for a lease ID that is not an int64).
  *  - Each write request takes one revision, whatever it writes; a request that writes nothing (a
  *    delete of missing keys, a txn that only reads, revoking a lease without keys) takes none.

@@ -1,4 +1,4 @@
-import { invariant } from './assert.js';
+import { invariant } from '@k8ts/base';
 import { keySpan } from './key_span.js';
 import { canonicalLeaseId } from './lease_id.js';
 import type { WriteTxn } from './write_txn.js';

@@ -1,4 +1,4 @@
-import { invariant } from './assert.js';
+import { invariant } from '@k8ts/base';
 import { copyBytes, toKeyString } from './bytes.js';
 import type { Change } from './change_log.js';
 import { crc32 } from './crc32.js';

@@ -1,4 +1,4 @@
-import { invariant } from './assert.js';
+import { invariant } from '@k8ts/base';
 import { toEvent } from './change_log.js';
 import { keySpan, spanContains } from './key_span.js';
 import type { StoreState } from './store_state.js';

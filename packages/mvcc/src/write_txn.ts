@@ -1,4 +1,4 @@
-import { invariant } from './assert.js';
+import { invariant } from '@k8ts/base';
 import { copyBytes, toKeyString } from './bytes.js';
 import { toEvent, type Change } from './change_log.js';
 import { tombstoneKeyValue, type KeyHistory, type StoredRevision } from './key_history.js';

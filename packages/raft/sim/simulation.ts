@@ -1,7 +1,6 @@
 import {
   EntryType,
   Raft,
-  RaftInvariantError,
   Role,
   bootstrapState,
   decodeMembership,
@@ -15,6 +14,7 @@ import {
   type PersistedState,
   type Ready,
 } from '../src/index.js';
+import { InvariantError } from '@k8ts/base';
 import { SafetyChecker, SafetyViolation, viewOf } from './checker.js';
 import { diskOf, persistReady, persistSnapshot, persistedStateOf, type Disk } from './disk.js';
 import { EventQueue } from './event_queue.js';
@@ -137,7 +137,7 @@ export class Simulation {
         event.run();
       }
     } catch (error) {
-      if (!(error instanceof SafetyViolation || error instanceof LivenessViolation || error instanceof RaftInvariantError)) {
+      if (!(error instanceof SafetyViolation || error instanceof LivenessViolation || error instanceof InvariantError)) {
         throw error;
       }
       failure = `${error.name} at ${this.nowMs}ms: ${error.message}`;

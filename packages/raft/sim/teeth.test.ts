@@ -17,7 +17,7 @@ const CASES: Record<Mutation, { maxSeeds: number; caughtAs: RegExp; params?: Par
   },
   ackBeforePersist: {
     maxSeeds: 100,
-    caughtAs: /Election Safety|Leader Completeness|State Machine Safety|Durability|RaftInvariantError/,
+    caughtAs: /Election Safety|Leader Completeness|State Machine Safety|Durability|InvariantError/,
   },
   readIndexWithoutQuorum: { maxSeeds: 200, caughtAs: /Linearizable Read/ },
 };

@@ -1,6 +1,5 @@
 export { Raft } from './raft.js';
 export type { RaftConfig, UnsafeRules, ProposalResult, RequestResult, RaftStatus, FollowerStatus } from './raft.js';
-export { RaftInvariantError, invariant } from './assert.js';
 export { bootstrapState, joiningState } from './bootstrap.js';
 export {
   applyMembershipChange,

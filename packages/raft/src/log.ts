@@ -1,4 +1,4 @@
-import { invariant } from './assert.js';
+import { invariant } from '@k8ts/base';
 import { EMPTY_MEMBERSHIP, decodeMembership } from './membership.js';
 import { EntryType, type Entry, type Membership, type PersistedState, type Snapshot } from './types.js';
 

@@ -1,4 +1,4 @@
-import { invariant } from './assert.js';
+import { invariant } from '@k8ts/base';
 import type { Membership, MembershipChange, NodeId } from './types.js';
 
 export const EMPTY_MEMBERSHIP: Membership = { voters: [], learners: [] };

@@ -1,4 +1,4 @@
-import { invariant } from './assert.js';
+import { invariant } from '@k8ts/base';
 
 export enum ProgressState {
   /** Unsure where the follower's log ends: one append at a time until it answers. */

@@ -1,4 +1,4 @@
-import { invariant } from './assert.js';
+import { invariant } from '@k8ts/base';
 import { RaftLog, entrySizeBytes } from './log.js';
 import {
   allMembers,
