@@ -23,6 +23,8 @@ export interface StoreMetrics {
   readonly applySeconds: Histogram;
   readonly proposalsFailed: Counter;
   readonly leaderChanges: Counter;
+  /** Peer messages dropped on receipt (the Raft node's input queue was full), by sender. */
+  readonly peerReceivedFailures: Counter<'From'>;
 }
 
 /**
@@ -83,5 +85,11 @@ export function createStoreMetrics(server: () => MetricsSource | undefined): Sto
     }),
     proposalsFailed: new Counter({ name: 'etcd_server_proposals_failed_total', help: 'The total number of failed proposals seen.', registers: [registry] }),
     leaderChanges: new Counter({ name: 'etcd_server_leader_changes_seen_total', help: 'The number of leader changes seen.', registers: [registry] }),
+    peerReceivedFailures: new Counter({
+      name: 'etcd_network_peer_received_failures_total',
+      help: 'The total number of receive failures from peers.',
+      labelNames: ['From'],
+      registers: [registry],
+    }),
   };
 }

@@ -1,6 +1,6 @@
 import type { AddressInfo, Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { bootstrapState, Role, type Entry, type NodeId } from '@k8ts/raft';
+import { bootstrapState, MessageType, Role, type Entry, type Message, type NodeId } from '@k8ts/raft';
 import { pino } from 'pino';
 import { afterEach, describe, expect, test } from 'vitest';
 import { PeerTransport } from './peer_transport.js';
@@ -9,7 +9,6 @@ import { RAFT_STREAM_PREFACE } from './raft_stream.js';
 import { RaftNode, type DurableRaftLog } from './raft_node.js';
 
 const logger = pino({ level: 'silent' });
-const memoryLog: DurableRaftLog = { save: async () => undefined, saveSnapshot: async () => undefined };
 
 interface Member {
   node: RaftNode;
@@ -17,11 +16,42 @@ interface Member {
   closeListener: () => void;
   transport: PeerTransport;
   applied: string[];
+  log: HoldableLog;
+  dropped: Message[];
+}
+
+/**
+ * A log whose saves can be held: a held synced save is one the node's loop waits for, so while it
+ * is held the node takes no input from its queue.
+ */
+class HoldableLog implements DurableRaftLog {
+  private held: Array<() => void> | undefined;
+  syncedSavesHeld = 0;
+
+  hold(): void {
+    this.held ??= [];
+  }
+
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    this.syncedSavesHeld = 0;
+    for (const resume of held) resume();
+  }
+
+  async save(batch: { sync?: boolean }): Promise<void> {
+    if (this.held === undefined) return;
+    if (batch.sync === true) this.syncedSavesHeld++;
+    await new Promise<void>((resume) => this.held?.push(resume));
+  }
+
+  async saveSnapshot(): Promise<void> {}
 }
 
 const members: Member[] = [];
 afterEach(async () => {
   for (const member of members.splice(0)) {
+    member.log.release();
     await member.node.stop();
     member.transport.close();
     member.server.forceShutdown();
@@ -38,7 +68,7 @@ async function listenPeer(server: grpc.Server, streams: (socket: Socket) => void
   return { port: (listener.address() as AddressInfo).port, close: () => listener.close() };
 }
 
-async function cluster(size: number): Promise<Member[]> {
+async function cluster(size: number, options: { maxQueuedInputs?: number } = {}): Promise<Member[]> {
   const ids = Array.from({ length: size }, (_, i) => i + 1);
   const servers = ids.map(() => new grpc.Server());
   const transports: PeerTransport[] = [];
@@ -46,6 +76,8 @@ async function cluster(size: number): Promise<Member[]> {
   const addresses = new Map<NodeId, string>(ids.map((id, i) => [id, `127.0.0.1:${listeners[i]?.port ?? 0}`]));
   for (const [i, id] of ids.entries()) {
     const applied: string[] = [];
+    const dropped: Message[] = [];
+    const log = new HoldableLog();
     const transport = new PeerTransport({
       selfId: id,
       clusterId: () => 7,
@@ -58,7 +90,7 @@ async function cluster(size: number): Promise<Member[]> {
     const node = new RaftNode({
       raft: { id, electionTimeoutTicks: 10, heartbeatTimeoutTicks: 1, random: { int: (n) => Math.floor(Math.random() * n) } },
       persisted: bootstrapState(ids),
-      log: memoryLog,
+      log,
       peers: transport,
       stateMachine: {
         restore: () => undefined,
@@ -67,13 +99,15 @@ async function cluster(size: number): Promise<Member[]> {
         },
       },
       tickMs: 10,
+      ...options,
+      onPeerMessageDropped: (message) => dropped.push(message),
       onFatal: (error) => {
         throw error;
       },
     });
     const server = servers[i] as grpc.Server;
     transport.register(server, { step: (message) => node.step(message), proposals: () => undefined, refused: () => undefined });
-    members.push({ node, server, closeListener: (listeners[i] as { close: () => void }).close, transport, applied });
+    members.push({ node, server, closeListener: (listeners[i] as { close: () => void }).close, transport, applied, log, dropped });
   }
   for (const member of members) member.node.start();
   return members;
@@ -102,6 +136,38 @@ describe('RaftNode over the gRPC peer transport', () => {
     const follower = all.find((member) => member !== leader) as Member;
     const index = await follower.node.readIndex('read-1', 2000);
     expect(index).toBeGreaterThanOrEqual(21);
+  });
+
+  test('a full input queue drops peer messages and counts them, still queues ticks, and Raft catches the member up', async () => {
+    const bound = 8;
+    const all = await cluster(3, { maxQueuedInputs: bound });
+    const leader = await eventually(() => all.find((member) => member.node.status().role === Role.Leader));
+    const follower = all.find((member) => member !== leader) as Member;
+
+    // The follower's loop stops taking input: it waits for the synced save of this entry.
+    follower.log.hold();
+    expect((await leader.node.propose(Buffer.from('before'))).ok).toBe(true);
+    await eventually(() => (follower.log.syncedSavesHeld > 0 ? true : undefined));
+    // The leader's heartbeats fill the follower's queue; past the bound they are dropped and counted.
+    await eventually(() => (follower.dropped.length > 0 ? true : undefined));
+    expect(follower.node.queuedInputs()).toBeGreaterThanOrEqual(bound);
+
+    // Entries the leader commits meanwhile (with the other follower) reach this one only to be dropped.
+    for (const value of ['during-0', 'during-1', 'during-2']) expect((await leader.node.propose(Buffer.from(value))).ok).toBe(true);
+    await eventually(() => (follower.dropped.some((message) => message.type === MessageType.Append && message.entries.length > 0) ? true : undefined));
+    expect(follower.dropped.every((message) => message.to === follower.node.id)).toBe(true);
+    // Ticks are never dropped: they take the queue past the bound, where no peer message goes.
+    await eventually(() => (follower.node.queuedInputs() > bound ? true : undefined));
+    // A local proposal is refused, as the bound promises.
+    expect(await follower.node.propose(Buffer.from('refused'))).toEqual({ ok: false, reason: 'server is overloaded', leader: 0 });
+
+    // Once the loop runs again, Raft resends what was dropped and every member applies every entry.
+    follower.log.release();
+    const expected = ['before', 'during-0', 'during-1', 'during-2'];
+    await eventually(() => (all.every((member) => member.applied.join() === expected.join()) ? true : undefined));
+    const current = await eventually(() => all.find((member) => member.node.status().role === Role.Leader));
+    expect((await current.node.propose(Buffer.from('after'))).ok).toBe(true);
+    await eventually(() => (all.every((member) => member.applied.at(-1) === 'after') ? true : undefined));
   });
 
   test('a follower refuses proposals and names the leader', async () => {

@@ -44,8 +44,13 @@ export interface RaftNodeOptions {
   readonly stateMachine: StateMachineSink;
   /** One Raft tick every this many milliseconds (etcd's --heartbeat-interval is one tick). */
   readonly tickMs: number;
-  /** Bound on queued input; beyond it proposals are refused and peer messages dropped. */
+  /**
+   * Bound on queued input (default 10,000). Beyond it, local proposals are refused and peer messages
+   * dropped — Raft retransmits what is lost. Ticks, compactions and read requests always queue.
+   */
   readonly maxQueuedInputs?: number;
+  /** A peer message was dropped because the input queue was full (etcd: a peer receive failure). */
+  readonly onPeerMessageDropped?: (message: Message) => void;
   readonly onFatal: (error: unknown) => void;
 }
 
@@ -104,8 +109,15 @@ export class RaftNode {
     return this.lastStatus;
   }
 
+  /** Input waiting for the loop (ticks may take it past the bound; nothing else does). */
+  queuedInputs(): number {
+    return this.queue.length;
+  }
+
+  /** A peer's message; dropped when the input queue is full. */
   step(message: Message): void {
-    this.enqueue(() => this.raft.step(message), true);
+    if (!this.running) return;
+    if (!this.enqueue(() => this.raft.step(message), false)) this.options.onPeerMessageDropped?.(message);
   }
 
   propose(data: Uint8Array): Promise<ProposalResult> {

@@ -160,6 +160,7 @@ export class EtcdServer {
         softStateChanged: (state, term) => this.softStateChanged(state, term),
       },
       tickMs: config.tickMs,
+      onPeerMessageDropped: (message) => config.metrics?.peerReceivedFailures.inc({ From: formatId(message.from) }),
       onFatal: config.onFatal,
     });
     this.reads = new ReadBatcher(() => this.node.readIndex(`${formatId(config.memberId)}-r${this.readCounter++}`, this.requestTimeoutMs));
