@@ -54,7 +54,7 @@ function machineBusyMs(): number | undefined {
   }
 }
 
-function processCpuMs(pid: number): number | undefined {
+export function processCpuMs(pid: number): number | undefined {
   try {
     return (parseProcStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / ticksPerSecond();
   } catch {
