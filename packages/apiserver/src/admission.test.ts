@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admitPodPriority, admitPriorityClass, globalDefaultClass, keepPodPriority, type PriorityClassLister } from './admission.js';
+import { admitDefaultTolerationSeconds, admitPodPriority, admitPriorityClass, globalDefaultClass, keepPodPriority, type PriorityClassLister } from './admission.js';
 import type { KubeObject } from './object_store.js';
 
 const pc = (name: string, value: number, fields: Record<string, unknown> = {}): KubeObject => ({
@@ -103,5 +103,49 @@ describe('Priority admission of PriorityClasses', () => {
   it('takes the lowest-valued default when a race let two in', () => {
     expect(globalDefaultClass([pc('a', 50, { globalDefault: true }), pc('b', 20, { globalDefault: true }), pc('c', 1)])?.metadata?.name).toBe('b');
     expect(globalDefaultClass([pc('c', 1)])).toBeUndefined();
+  });
+});
+
+describe('DefaultTolerationSeconds admission of pods', () => {
+  const notReady = { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 };
+  const unreachable = { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 };
+  const admitted = (spec: Record<string, unknown> = {}): unknown => {
+    const object = pod(spec);
+    admitDefaultTolerationSeconds(object);
+    return specOf(object)['tolerations'];
+  };
+
+  it('gives a pod without tolerations 300 s for the not-ready and unreachable NoExecute taints', () => {
+    expect(admitted()).toEqual([notReady, unreachable]);
+  });
+
+  it('keeps the pod\'s own tolerations first and adds only what they do not cover', () => {
+    const own = { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 6000 };
+    const other = { key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' };
+    expect(admitted({ tolerations: [other, own] })).toEqual([other, own, notReady]);
+  });
+
+  it('counts a toleration with an empty key or an empty effect as covering, whatever its operator or seconds', () => {
+    const everything = { operator: 'Exists' };
+    expect(admitted({ tolerations: [everything] })).toEqual([everything]);
+    const anyEffect = { key: 'node.kubernetes.io/not-ready', operator: 'Exists' };
+    expect(admitted({ tolerations: [anyEffect] })).toEqual([anyEffect, unreachable]);
+    const forever = { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' };
+    expect(admitted({ tolerations: [forever] })).toEqual([forever, unreachable]);
+  });
+
+  it('does not count a NoSchedule toleration of the same key', () => {
+    const noSchedule = { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoSchedule' };
+    expect(admitted({ tolerations: [noSchedule] })).toEqual([noSchedule, notReady, unreachable]);
+  });
+
+  it('is idempotent, so an update that keeps the tolerations adds nothing', () => {
+    expect(admitted({ tolerations: [notReady, unreachable] })).toEqual([notReady, unreachable]);
+  });
+
+  it('leaves a malformed spec to validation', () => {
+    const garbage: KubeObject = { metadata: { name: 'web' }, spec: { tolerations: 'all' } };
+    admitDefaultTolerationSeconds(garbage);
+    expect(specOf(garbage)['tolerations']).toBe('all');
   });
 });

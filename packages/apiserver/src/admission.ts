@@ -134,6 +134,44 @@ export function admitPriorityClass(priorityClass: KubeObject, name: string, oper
   }
 }
 
+/** The taints DefaultTolerationSeconds gives every pod a bounded toleration of, and for how long. */
+const NOT_READY_TAINT_KEY = 'node.kubernetes.io/not-ready';
+const UNREACHABLE_TAINT_KEY = 'node.kubernetes.io/unreachable';
+/** kube-apiserver's --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds. */
+export const DEFAULT_TOLERATION_SECONDS = 300;
+
+interface TolerationFields {
+  key?: unknown;
+  effect?: unknown;
+}
+
+/**
+ * The DefaultTolerationSeconds admission plugin on a pod create or update (not its subresources),
+ * mutating, after Priority: a pod that does not already tolerate the not-ready or the unreachable
+ * NoExecute taint gets `{key, operator: Exists, effect: NoExecute, tolerationSeconds: 300}` for it,
+ * so the taint eviction controller evicts it 300 s after its node fails. As upstream, a toleration
+ * counts when its key is the taint's or empty and its effect is NoExecute or empty (its operator and
+ * its own tolerationSeconds are not looked at).
+ */
+export function admitDefaultTolerationSeconds(pod: KubeObject): void {
+  const spec = pod['spec'];
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return; // validation answers
+  const fields = spec as { tolerations?: unknown };
+  if (fields.tolerations !== undefined && fields.tolerations !== null && !Array.isArray(fields.tolerations)) return;
+  const tolerations = (fields.tolerations ?? []) as TolerationFields[];
+  const tolerates = (key: string): boolean =>
+    tolerations.some((toleration) => {
+      if (toleration === null || typeof toleration !== 'object') return false;
+      const tolerationKey = toleration.key ?? '';
+      const effect = toleration.effect ?? '';
+      return (tolerationKey === key || tolerationKey === '') && (effect === 'NoExecute' || effect === '');
+    });
+  const added = [NOT_READY_TAINT_KEY, UNREACHABLE_TAINT_KEY]
+    .filter((key) => !tolerates(key))
+    .map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS }));
+  if (added.length > 0) fields.tolerations = [...tolerations, ...added];
+}
+
 /** The service CIDR (kube's --service-cluster-ip-range default) and node port range. */
 const SERVICE_NETWORK = { base: (10 << 24) | (96 << 16), size: 1 << 20 };
 const NODE_PORTS = { first: 30000, last: 32767 };

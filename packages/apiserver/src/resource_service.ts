@@ -1,7 +1,7 @@
 import { apiErrors, findResource, type ResourceType } from '@k8ts/apimachinery';
 import { carryOverOnUpdate, checkBodyIdentity, initializeMetadata, timestamp } from './object_meta.js';
 import { encodeContinue, objectKey, type KubeObject, type ListResult, type ObjectStore } from './object_store.js';
-import { admitCreate, admitPodPriority, admitPriorityClass, isPods, isPriorityClasses, keepPodPriority, type PriorityClassLister } from './admission.js';
+import { admitCreate, admitDefaultTolerationSeconds, admitPodPriority, admitPriorityClass, isPods, isPriorityClasses, keepPodPriority, type PriorityClassLister } from './admission.js';
 import { applyPatch, defaultObject, recordManager, validate, type PatchType } from './rules.js';
 
 export interface WriteOptions {
@@ -112,8 +112,11 @@ export class ResourceService {
     initializeMetadata(type, object, now);
     defaultObject(type, object, 'create');
     if (!applied) recordManager(type, undefined, object, options.fieldManager ?? 'unknown', timestamp(now));
-    // Mutating admission (the Priority plugin), then validation, then validating admission.
-    if (isPods(type)) await admitPodPriority(object, admissionName, this.priorityClasses);
+    // Mutating admission (Priority, DefaultTolerationSeconds), then validation, then validating admission.
+    if (isPods(type)) {
+      await admitPodPriority(object, admissionName, this.priorityClasses);
+      admitDefaultTolerationSeconds(object);
+    }
     const errors = validate(type, object, undefined);
     if (errors.length > 0) throw apiErrors.invalid(type, object.metadata?.name ?? '', errors);
     if (isPriorityClasses(type)) admitPriorityClass(object, admissionName, 'create', await this.priorityClasses.list());
@@ -279,7 +282,10 @@ export class ResourceService {
     defaultObject(type, next, 'update');
     if (operation === 'Update') recordManager(type, current, next, options.fieldManager ?? 'unknown', timestamp(this.clock()));
     // Admission plugins leave subresources alone.
-    if (subresource === undefined && isPods(type)) keepPodPriority(next, current);
+    if (subresource === undefined && isPods(type)) {
+      keepPodPriority(next, current);
+      admitDefaultTolerationSeconds(next);
+    }
     const errors = validate(type, next, current);
     if (errors.length > 0) throw apiErrors.invalid(type, next.metadata?.name ?? '', errors);
     if (subresource === undefined && admission.priorityClasses !== undefined) {
