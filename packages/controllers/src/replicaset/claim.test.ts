@@ -1,0 +1,81 @@
+import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { describe, expect, test } from 'vitest';
+import { adoptPatch, claimFor, releasePatch } from './claim.js';
+import { podFromTemplate, podNamePrefix } from './pod_template.js';
+import { replicaSetSelector } from './selector.js';
+
+const rs: ReplicaSet = {
+  metadata: { name: 'web', namespace: 'ns', uid: 'rs-uid' },
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { app: 'web' } },
+    template: { metadata: { labels: { app: 'web' }, annotations: { note: 'n' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+  },
+};
+const deleting: ReplicaSet = { ...rs, metadata: { ...rs.metadata, deletionTimestamp: '2024-01-01T00:00:00Z' } };
+const owner = (uid: string) => [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'x', uid, controller: true }];
+const pod = (extra: Partial<NonNullable<Pod['metadata']>> = {}): Pod => ({ metadata: { name: 'p', namespace: 'ns', uid: 'pod-uid', ...extra } });
+
+describe('claiming pods (upstream ClaimObject)', () => {
+  test('owned and matching: ours; owned by another controller: never touched', () => {
+    expect(claimFor(rs, pod({ ownerReferences: owner('rs-uid') }), true)).toBe('owned');
+    expect(claimFor(rs, pod({ ownerReferences: owner('other') }), true)).toBe('ignore');
+  });
+
+  test('owned but no longer matching: released, unless the ReplicaSet is being deleted', () => {
+    expect(claimFor(rs, pod({ ownerReferences: owner('rs-uid') }), false)).toBe('release');
+    expect(claimFor(deleting, pod({ ownerReferences: owner('rs-uid') }), false)).toBe('ignore');
+  });
+
+  test('a matching orphan is adopted, unless it or the ReplicaSet is being deleted, or it lives elsewhere', () => {
+    expect(claimFor(rs, pod(), true)).toBe('adopt');
+    expect(claimFor(rs, pod(), false)).toBe('ignore');
+    expect(claimFor(deleting, pod(), true)).toBe('ignore');
+    expect(claimFor(rs, pod({ deletionTimestamp: '2024-01-01T00:00:00Z' }), true)).toBe('ignore');
+    expect(claimFor(rs, pod({ namespace: 'other' }), true)).toBe('ignore');
+    // A non-controller owner reference leaves the pod an orphan.
+    expect(claimFor(rs, pod({ ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'c', uid: 'u' }] }), true)).toBe('adopt');
+  });
+
+  test('adopt and release patches name the pod by uid and the ReplicaSet as controller', () => {
+    expect(adoptPatch(rs, pod())).toEqual({
+      metadata: { uid: 'pod-uid', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'rs-uid', controller: true, blockOwnerDeletion: true }] },
+    });
+    expect(releasePatch(rs, pod())).toEqual({ metadata: { uid: 'pod-uid', ownerReferences: [{ $patch: 'delete', uid: 'rs-uid' }] } });
+  });
+});
+
+describe('the pod made from the template (upstream GetPodFromTemplate)', () => {
+  test('generateName <rs>-, template labels and annotations, controller owner reference, the spec', () => {
+    expect(podFromTemplate(rs)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        generateName: 'web-',
+        namespace: 'ns',
+        labels: { app: 'web' },
+        annotations: { note: 'n' },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'rs-uid', controller: true, blockOwnerDeletion: true }],
+      },
+      spec: { containers: [{ name: 'c', image: 'i' }] },
+    });
+    expect(podNamePrefix('x'.repeat(253))).toBe('x'.repeat(253));
+  });
+});
+
+describe('a ReplicaSet the controller cannot act on', () => {
+  test('a good selector gives its requirements', () => {
+    expect(replicaSetSelector(rs)).toMatchObject({ ok: true });
+  });
+
+  test('empty, unreadable, or not matching the template: refused with a reason, never acted on', () => {
+    const withSelector = (selector: unknown, labels: Record<string, string> = { app: 'web' }): ReplicaSet =>
+      ({ ...rs, spec: { ...rs.spec, selector, template: { ...rs.spec?.template, metadata: { labels } } } }) as ReplicaSet;
+    expect(replicaSetSelector(withSelector(undefined))).toMatchObject({ ok: false, message: expect.stringContaining('empty selector') });
+    expect(replicaSetSelector(withSelector({}))).toMatchObject({ ok: false });
+    expect(replicaSetSelector(withSelector({ matchExpressions: [{ key: 'a', operator: 'Near' }] }))).toMatchObject({ ok: false, message: expect.stringContaining('not a valid label selector operator') });
+    expect(replicaSetSelector(withSelector({ matchLabels: { app: 'db' } }))).toMatchObject({ ok: false, message: expect.stringContaining('`selector` does not match template `labels`') });
+    expect(replicaSetSelector(withSelector({ matchExpressions: [{ key: 'a', operator: 'DoesNotExist' }] }, {}))).toMatchObject({ ok: false, message: 'unable to create pods, no labels' });
+  });
+});

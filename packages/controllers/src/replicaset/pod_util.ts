@@ -1,0 +1,51 @@
+/**
+ * Small rules about pods and owners the ReplicaSet controller reads, as upstream's podutil and
+ * controller helpers have them (IsPodActive, IsPodReady, IsPodAvailable, GetControllerOf).
+ */
+import type { KubeObject } from '@k8ts/client';
+import type { Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
+
+export type PodObject = Pod & KubeObject;
+
+/** Not finished (Succeeded/Failed) and not being deleted: a pod that counts as a replica. */
+export function isPodActive(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase !== 'Succeeded' && phase !== 'Failed' && pod.metadata?.deletionTimestamp === undefined;
+}
+
+export function podReadyCondition(pod: Pod): PodCondition | undefined {
+  return pod.status?.conditions?.find((condition) => condition.type === 'Ready');
+}
+
+export function isPodReady(pod: Pod): boolean {
+  return podReadyCondition(pod)?.status === 'True';
+}
+
+/** A metav1.Time in milliseconds; 0 for an absent or unreadable time (Go's zero time). */
+export function timeMs(time: string | undefined): number {
+  if (time === undefined) return 0;
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
+/** When the pod's Ready condition turned True, if it is ready (0 when unknown or not ready). */
+export function podReadySinceMs(pod: Pod): number {
+  return isPodReady(pod) ? timeMs(podReadyCondition(pod)?.lastTransitionTime) : 0;
+}
+
+/**
+ * Ready for longer than minReadySeconds (upstream: the condition's lastTransitionTime plus
+ * minReadySeconds strictly before now); with minReadySeconds 0, ready is available.
+ */
+export function isPodAvailable(pod: Pod, minReadySeconds: number, nowMs: number): boolean {
+  if (!isPodReady(pod)) return false;
+  if (minReadySeconds <= 0) return true;
+  const since = podReadySinceMs(pod);
+  return since !== 0 && since + minReadySeconds * 1000 < nowMs;
+}
+
+/** The owner reference with `controller: true`, if any (metav1.GetControllerOf). */
+export function controllerRefOf(object: KubeObject): OwnerReference | undefined {
+  return object.metadata?.ownerReferences?.find((reference) => reference.controller === true);
+}
