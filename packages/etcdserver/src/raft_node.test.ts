@@ -7,6 +7,7 @@ import { PeerTransport } from './peer_transport.js';
 import { listenClientUrl } from './port_listener.js';
 import { RAFT_STREAM_PREFACE } from './raft_stream.js';
 import { RaftNode, type DurableRaftLog } from './raft_node.js';
+import { eventually } from './test_support.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -111,16 +112,6 @@ async function cluster(size: number, options: { maxQueuedInputs?: number } = {})
   }
   for (const member of members) member.node.start();
   return members;
-}
-
-async function eventually<T>(probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('RaftNode over the gRPC peer transport', () => {

@@ -1,34 +1,7 @@
 import type { Event } from '@k8ts/mvcc';
 import { describe, expect, test } from 'vitest';
-import { WatchHub, inRange, type WatchHistory, type WatchSpec } from './watch_hub.js';
-
-const bytes = (text: string): Uint8Array => Buffer.from(text);
-const put = (key: string, revision: number, prev?: string): Event => ({
-  type: 'PUT',
-  kv: { key: bytes(key), value: bytes(`v${revision}`), createRevision: revision, modRevision: revision, version: 1, lease: '0' },
-  ...(prev === undefined ? {} : { prevKv: { key: bytes(key), value: bytes(prev), createRevision: 1, modRevision: 1, version: 1, lease: '0' } }),
-});
-const del = (key: string, revision: number): Event => ({
-  type: 'DELETE',
-  kv: { key: bytes(key), value: new Uint8Array(), createRevision: 0, modRevision: revision, version: 0, lease: '0' },
-});
-const spec = (key: string, overrides: Partial<WatchSpec> = {}): WatchSpec => ({
-  key: bytes(key),
-  rangeEnd: new Uint8Array(),
-  startRevision: 0,
-  prevKv: false,
-  noPut: false,
-  noDelete: false,
-  ...overrides,
-});
-
-function history(events: Event[], compact = 0): WatchHistory {
-  return {
-    currentRevision: () => Math.max(0, ...events.map((event) => event.kv.modRevision)),
-    compactRevision: () => compact,
-    eventsSince: (start, key, end) => events.filter((event) => event.kv.modRevision >= start && inRange(event.kv.key, key, end)),
-  };
-}
+import { WatchHub, inRange } from './watch_hub.js';
+import { MemoryHistory, bytes, del, put, spec } from './test_support.js';
 
 function collect(): { got: string[]; sink: { events(events: Event[]): void; compacted(revision: number): void } } {
   const got: string[] = [];
@@ -51,7 +24,7 @@ describe('WatchHub', () => {
   });
 
   test('a watch from a past revision replays history, then gets live events, in order', () => {
-    const hub = new WatchHub(history([put('a', 2), put('b', 3), put('a', 4)]));
+    const hub = new WatchHub(new MemoryHistory([put('a', 2), put('b', 3), put('a', 4)]));
     const { got, sink } = collect();
     hub.add(spec('a', { startRevision: 3 }), sink);
     hub.publish([put('a', 5), put('b', 5)]);
@@ -59,7 +32,7 @@ describe('WatchHub', () => {
   });
 
   test('filters and prev_kv', () => {
-    const hub = new WatchHub(history([]));
+    const hub = new WatchHub(new MemoryHistory());
     const noPut = collect();
     const withPrev = collect();
     hub.add(spec('k', { noPut: true }), noPut.sink);
@@ -70,7 +43,7 @@ describe('WatchHub', () => {
   });
 
   test('a start below the compaction revision is refused with it; at it, history is there', () => {
-    const hub = new WatchHub(history([put('a', 5), put('a', 6)], 5));
+    const hub = new WatchHub(new MemoryHistory([put('a', 5), put('a', 6)], 5));
     const below = collect();
     expect(hub.add(spec('a', { startRevision: 4 }), below.sink)).toBeUndefined();
     expect(below.got).toEqual(['compacted 5']);
@@ -80,7 +53,7 @@ describe('WatchHub', () => {
   });
 
   test('a removed watch hears nothing more', () => {
-    const hub = new WatchHub(history([]));
+    const hub = new WatchHub(new MemoryHistory());
     const { got, sink } = collect();
     const id = hub.add(spec('a'), sink);
     hub.remove(id ?? -1);
