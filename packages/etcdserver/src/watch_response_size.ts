@@ -1,0 +1,81 @@
+/**
+ * The encoded size of an etcdserverpb.WatchResponse built by this package, without encoding it: the
+ * watch stream counts the bytes it holds unsent. It follows how the gRPC serializer (protobuf.js
+ * through proto-loader) writes these objects: a field present in the object is written even at its
+ * default value; int64s arrive as numbers or decimal strings. Every field number here is below 16,
+ * so every tag is one byte. watch_response_size.test.ts holds it to the real serializer.
+ */
+type Wire = Record<string, unknown>;
+
+export function watchResponseBytes(response: Wire): number {
+  let size = messageField(response['header'], headerBytes);
+  size += varintField(response['watch_id']);
+  size += varintField(response['created']);
+  size += varintField(response['canceled']);
+  size += varintField(response['compact_revision']);
+  size += bytesField(response['cancel_reason']);
+  size += varintField(response['fragment']);
+  const events = response['events'];
+  if (Array.isArray(events)) for (const event of events) size += messageField(event, eventBytes);
+  return size;
+}
+
+function headerBytes(header: Wire): number {
+  return varintField(header['cluster_id']) + varintField(header['member_id']) + varintField(header['revision']) + varintField(header['raft_term']);
+}
+
+function eventBytes(event: Wire): number {
+  const type = event['type'];
+  const typeBytes = type === undefined || type === null ? 0 : 2; // PUT = 0, DELETE = 1: one byte each
+  return typeBytes + messageField(event['kv'], keyValueBytes) + messageField(event['prev_kv'], keyValueBytes);
+}
+
+function keyValueBytes(kv: Wire): number {
+  return (
+    bytesField(kv['key']) +
+    varintField(kv['create_revision']) +
+    varintField(kv['mod_revision']) +
+    varintField(kv['version']) +
+    bytesField(kv['value']) +
+    varintField(kv['lease'])
+  );
+}
+
+function messageField(value: unknown, size: (message: Wire) => number): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  return lengthDelimited(size(value as Wire));
+}
+
+function bytesField(value: unknown): number {
+  if (value instanceof Uint8Array) return lengthDelimited(value.byteLength);
+  if (typeof value === 'string') return lengthDelimited(Buffer.byteLength(value));
+  return 0;
+}
+
+function varintField(value: unknown): number {
+  if (value === undefined || value === null) return 0;
+  return 1 + varintBytes(value);
+}
+
+function lengthDelimited(length: number): number {
+  return 1 + varintBytes(length) + length;
+}
+
+/** Bytes of a varint: 7 bits each; a negative int64 always takes 10. */
+function varintBytes(value: unknown): number {
+  if (typeof value === 'boolean') return 1;
+  if (typeof value === 'string') return value.length < 16 ? varintBytes(Number(value)) : bigVarintBytes(BigInt(value));
+  if (typeof value === 'bigint') return bigVarintBytes(value);
+  if (typeof value !== 'number') throw new Error(`watch response: ${typeof value} where an integer belongs`);
+  if (value < 0) return 10;
+  let bytes = 1;
+  for (let rest = value; rest >= 128; rest = Math.floor(rest / 128)) bytes++;
+  return bytes;
+}
+
+function bigVarintBytes(value: bigint): number {
+  if (value < 0n) return 10;
+  let bytes = 1;
+  for (let rest = value; rest >= 128n; rest >>= 7n) bytes++;
+  return bytes;
+}
