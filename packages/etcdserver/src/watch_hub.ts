@@ -68,6 +68,11 @@ export class WatchHub {
     return this.watchers.size;
   }
 
+  /** The latest revision: a watch from "now" starts after it. */
+  currentRevision(): number {
+    return this.history.currentRevision();
+  }
+
   /** The events one applied write produced. */
   publish(events: readonly Event[]): void {
     if (events.length === 0 || this.watchers.size === 0) return;
