@@ -2,19 +2,36 @@ import type { Command } from 'commander';
 
 /**
  * Parses `argv` with `program` as every k8ts process does: `--help`/`--version` exit 0, a bad flag
- * prints `<name>: <message>` and exits 2, as Go's flag package and kube's components do.
+ * prints `<name>: <message>` once and exits 2, as Go's flag package and kube's components do.
  */
 export function parseFlagsOrExit<Flags>(program: Command, argv: readonly string[]): Flags {
-  program.exitOverride().configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  // commander would print the error itself too: it is printed once, below, with the program's name.
+  program.exitOverride().configureOutput({ outputError: () => undefined });
   try {
     program.parse([...argv], { from: 'user' });
     return program.opts<Flags & Record<string, unknown>>();
   } catch (error) {
     const code = (error as { exitCode?: number }).exitCode;
     if (code === 0) process.exit(0);
-    process.stderr.write(`${program.name()}: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
+    exitWithUsageError(program.name(), error);
   }
+}
+
+/**
+ * Ends the process as a bad flag does: `<name>: <message>` on stderr, exit code 2. For what is
+ * checked after parsing (a flag's value against another, a --config file, a --controllers list).
+ */
+export function exitWithUsageError(name: string, error: unknown): never {
+  process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+}
+
+/** A comma-separated list flag (`--master a,b`, `--etcd-servers`), trimmed, empty items dropped. */
+export function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /** Go-style durations as kube's flags take them ("15s", "500ms", "1m", "1h", "1m30s"), in ms. */

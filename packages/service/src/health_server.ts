@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
+import { listen, writeMetrics, type MetricsSource } from './http.js';
 
 export interface HealthServerOptions {
   readonly bindAddress: string;
@@ -7,34 +8,27 @@ export interface HealthServerOptions {
   readonly port: number;
   /** /healthz, /livez and /readyz answer 200 "ok" while this is true, 500 otherwise. */
   readonly healthy: () => boolean;
-  /** /metrics in Prometheus' text format (a prom-client Registry fits). */
-  readonly metrics?: { metrics(): Promise<string>; readonly contentType: string };
+  /** The body of a 500 answer (default "not ready"). */
+  readonly unhealthyText?: string;
+  /** /metrics in Prometheus' text format. */
+  readonly metrics?: MetricsSource;
   readonly logger?: Logger;
 }
 
 /** Plain HTTP /healthz and /metrics, as kube's components serve them on their ports. */
-export function serveHealth(options: HealthServerOptions): Promise<Server | undefined> {
-  if (options.port === 0) return Promise.resolve(undefined);
+export async function serveHealth(options: HealthServerOptions): Promise<Server | undefined> {
+  if (options.port === 0) return undefined;
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz' || path === '/livez' || path === '/readyz') {
       const ok = options.healthy();
-      response.writeHead(ok ? 200 : 500, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'not ready');
+      response.writeHead(ok ? 200 : 500, { 'content-type': 'text/plain' }).end(ok ? 'ok' : (options.unhealthyText ?? 'not ready'));
     } else if (path === '/metrics' && options.metrics !== undefined) {
-      const metrics = options.metrics;
-      metrics.metrics().then(
-        (text) => response.writeHead(200, { 'content-type': metrics.contentType }).end(text),
-        (error: unknown) => {
-          options.logger?.warn({ err: error }, 'metrics not rendered');
-          response.writeHead(500).end();
-        },
-      );
+      writeMetrics(response, options.metrics, options.logger);
     } else {
       response.writeHead(404).end();
     }
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.bindAddress, () => resolve(server));
-  });
+  await listen(server, options.port, options.bindAddress);
+  return server;
 }

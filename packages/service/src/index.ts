@@ -1,7 +1,17 @@
 /**
  * @k8ts/service: the one start-up path of every k8ts process (wiring helpers, no component logic).
  */
-export { booleanFlag, durationFlag, numberFlag, parseDuration, parseFlagsOrExit, portFlag } from './flags.js';
+export { booleanFlag, durationFlag, exitWithUsageError, numberFlag, parseDuration, parseFlagsOrExit, portFlag, splitList } from './flags.js';
+export { addComponentFlags, type ComponentFlags } from './component_flags.js';
 export { serveHealth, type HealthServerOptions } from './health_server.js';
+export { listen, writeMetrics, type MetricsSource } from './http.js';
 export { onShutdown, runMain } from './lifecycle.js';
-export { addLeaderElectionFlags, runLeaderElected, type LeaderElectedOptions, type LeaderElectionFlags } from './leader_election.js';
+export {
+  addLeaderElectionFlags,
+  isLeading,
+  leaderIdentity,
+  runLeaderElected,
+  type LeaderElectedOptions,
+  type LeaderElectionFlags,
+} from './leader_election.js';
+export { registerLeaderElectionMetric } from './leader_metric.js';

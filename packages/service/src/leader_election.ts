@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { LeaderElector, type ApiClient } from '@k8ts/client';
 import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
@@ -21,6 +23,16 @@ export function addLeaderElectionFlags(program: Command, resourceName: string): 
     .addOption(new Option('--leader-elect-retry-period <duration>', 'wait between tries to acquire or renew').default(2_000, '2s').argParser(durationFlag('--leader-elect-retry-period')))
     .addOption(new Option('--leader-elect-resource-namespace <ns>', 'namespace of the leader Lease').default('kube-system'))
     .addOption(new Option('--leader-elect-resource-name <name>', 'name of the leader Lease').default(resourceName));
+}
+
+/** A replica's identity in the Lease, as kube's components make it: `<hostname>_<random>`, new at each start. */
+export function leaderIdentity(): string {
+  return `${hostname()}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Whether this replica does the work now: it holds the Lease, or runs without --leader-elect. */
+export function isLeading(flags: Pick<LeaderElectionFlags, 'leaderElect'>, elector: LeaderElector | undefined): boolean {
+  return flags.leaderElect ? (elector?.isLeader() ?? false) : true;
 }
 
 export interface LeaderElectedOptions {

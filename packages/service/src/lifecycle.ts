@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
 
 /**
- * Runs a process's `main`: an error that escapes it is printed as `<name>: <stack>` and ends the
- * process with 1, so no rejection goes unhandled.
+ * Runs a process's `main`: an error that escapes it is printed as `<name>: <stack>` (or only its
+ * message with `stack: false`, as etcd prints its fatal errors) and ends the process with 1, so no
+ * rejection goes unhandled.
  */
-export function runMain(name: string, main: () => Promise<void>): void {
+export function runMain(name: string, main: () => Promise<void>, options: { stack?: boolean } = {}): void {
   main().catch((error: unknown) => {
-    process.stderr.write(`${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const text = error instanceof Error ? (options.stack === false ? error.message : (error.stack ?? error.message)) : String(error);
+    process.stderr.write(`${name}: ${text}\n`);
     process.exit(1);
   });
 }

@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { ApiServer, NatsNodeLogs, listenGrpcApi, type GrpcApiListener } from '@k8ts/apiserver';
+import { listen, onShutdown, parseFlagsOrExit, portFlag, runMain, splitList } from '@k8ts/service';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { generate } from 'selfsigned';
@@ -20,28 +21,19 @@ interface Flags {
   grpcPort: number;
 }
 
-function parseFlags(argv: string[]): Flags {
-  const port = (name: string) => (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number (0 turns it off), got ${value}`);
-    return n;
-  };
-  const program = new Command('k8ts-apiserver')
+function command(): Command {
+  return new Command('k8ts-apiserver')
     .description('The k8ts API server: Kubernetes REST over an etcd v3 store (k8ts-store or etcd). Flags follow kube-apiserver.')
     .addOption(new Option('--etcd-servers <list>', 'etcd v3 endpoints, comma-separated').env('K8TS_ETCD_SERVERS').makeOptionMandatory())
     .addOption(new Option('--bind-address <ip>', 'address to serve on').default('0.0.0.0').env('K8TS_BIND_ADDRESS'))
-    .addOption(new Option('--secure-port <port>', 'HTTPS port (0 turns it off)').default(6443).argParser(port('--secure-port')).env('K8TS_SECURE_PORT'))
-    .addOption(new Option('--port <port>', 'plain HTTP port for local use (0 turns it off)').default(0).argParser(port('--port')).env('K8TS_PORT'))
-    .addOption(new Option('--grpc-port <port>', "the components' gRPC API (0 turns it off)").default(0).argParser(port('--grpc-port')).env('K8TS_GRPC_PORT'))
+    .addOption(new Option('--secure-port <port>', 'HTTPS port (0 turns it off)').default(6443).argParser(portFlag('--secure-port')).env('K8TS_SECURE_PORT'))
+    .addOption(new Option('--port <port>', 'plain HTTP port for local use (0 turns it off)').default(0).argParser(portFlag('--port')).env('K8TS_PORT'))
+    .addOption(new Option('--grpc-port <port>', "the components' gRPC API (0 turns it off)").default(0).argParser(portFlag('--grpc-port')).env('K8TS_GRPC_PORT'))
     .addOption(new Option('--tls-cert-file <file>', 'serving certificate (PEM); generated when not given'))
     .addOption(new Option('--tls-private-key-file <file>', 'key of --tls-cert-file (PEM)'))
     .addOption(new Option('--cert-dir <dir>', 'where a generated certificate is kept').default('apiserver.local.config/certificates'))
     .addOption(new Option('--nats-url <urls>', 'NATS servers the node agents listen on (pod logs come from them)').env('K8TS_NATS_URL'))
-    .addOption(new Option('--log-level <level>', 'pino log level').default('info').env('K8TS_LOG_LEVEL'))
-    .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  program.parse(argv, { from: 'user' });
-  return program.opts<Flags>();
+    .addOption(new Option('--log-level <level>', 'pino log level').default('info').env('K8TS_LOG_LEVEL'));
 }
 
 /** The serving certificate: the given one, or one generated once and kept in --cert-dir (as kube-apiserver does). */
@@ -67,29 +59,18 @@ async function servingCertificate(flags: Flags): Promise<{ cert: string; key: st
   }
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+function serve(server: Server, port: number, host: string): Promise<void> {
   // kube-apiserver keeps idle connections 90 s, as Go's (and client-go's) transports expect;
   // Node's default of 5 s would close them under clients about to reuse them.
   server.keepAliveTimeout = 90_000;
   server.headersTimeout = 95_000;
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  return listen(server, port, host);
 }
 
 async function main(): Promise<void> {
-  let flags: Flags;
-  try {
-    flags = parseFlags(process.argv.slice(2));
-  } catch (error) {
-    const code = (error as { exitCode?: number }).exitCode;
-    if (code === 0) process.exit(0);
-    process.stderr.write(`k8ts-apiserver: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
-  }
+  const flags = parseFlagsOrExit<Flags>(command(), process.argv.slice(2));
   const logger = pino({ level: flags.logLevel, base: { component: 'apiserver' } });
-  const etcdServers = flags.etcdServers.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const etcdServers = splitList(flags.etcdServers);
   const advertised = `${flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress}:${flags.securePort || flags.port}`;
   const podLogs = flags.natsUrl ? await NatsNodeLogs.connect(flags.natsUrl) : undefined;
   const api = new ApiServer({ etcdServers, serverAddress: advertised, logger, ...(podLogs ? { podLogs } : {}) });
@@ -97,7 +78,7 @@ async function main(): Promise<void> {
   const servers: Server[] = [];
   if (flags.port > 0) {
     const http = createHttpServer(api.rest.handle);
-    await listen(http, flags.port, flags.bindAddress);
+    await serve(http, flags.port, flags.bindAddress);
     servers.push(http);
     logger.info({ event: 'serving', url: `http://${flags.bindAddress}:${flags.port}` }, 'serving plain HTTP');
   }
@@ -108,12 +89,11 @@ async function main(): Promise<void> {
   }
   if (flags.securePort > 0) {
     const https = createHttpsServer(await servingCertificate(flags), api.rest.handle);
-    await listen(https, flags.securePort, flags.bindAddress);
+    await serve(https, flags.securePort, flags.bindAddress);
     servers.push(https);
     logger.info({ event: 'serving', url: `https://${flags.bindAddress}:${flags.securePort}` }, 'serving HTTPS');
   }
-  const shutdown = async (signal: string): Promise<void> => {
-    logger.info({ event: 'shutdown', signal }, 'shutting down');
+  onShutdown(logger, async () => {
     for (const server of servers) {
       server.close();
       server.closeAllConnections();
@@ -122,13 +102,7 @@ async function main(): Promise<void> {
     await grpcApi?.shutdown();
     api.stop();
     await podLogs?.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`k8ts-apiserver: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runMain('k8ts-apiserver', main);

@@ -3,6 +3,7 @@
  * Each process has its own registry (no globals), rendered at /metrics.
  */
 import type { PendingPodCounts, SchedulerObserver } from '@k8ts/scheduler';
+import { registerLeaderElectionMetric } from '@k8ts/service';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Upstream's buckets: an attempt from 1 ms doubling to ~16 s; a pod's whole wait from 10 ms to ~87 min. */
@@ -10,7 +11,8 @@ const ATTEMPT_BUCKETS_SECONDS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 *
 const SLI_BUCKETS_SECONDS = Array.from({ length: 20 }, (_, i) => 0.01 * 2 ** i);
 
 export class SchedulerMetrics implements SchedulerObserver {
-  private readonly registry = new Registry();
+  /** Rendered at /metrics. */
+  readonly registry = new Registry();
   private readonly attempts = new Counter({
     name: 'scheduler_schedule_attempts_total',
     help: 'Number of attempts to schedule pods, by the result.',
@@ -53,10 +55,11 @@ export class SchedulerMetrics implements SchedulerObserver {
     },
   });
 
-  readonly contentType = this.registry.contentType;
+  private leading: () => boolean = () => false;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    registerLeaderElectionMetric(this.registry, 'kube-scheduler', () => this.leading());
   }
 
   schedulingAttempt(result: 'scheduled' | 'unschedulable' | 'error', profile: string, durationMs: number): void {
@@ -77,7 +80,8 @@ export class SchedulerMetrics implements SchedulerObserver {
     this.pendingCounts = counts;
   }
 
-  render(): Promise<string> {
-    return this.registry.metrics();
+  /** Where leader_election_master_status reads whether this replica leads. */
+  watchLeader(leading: () => boolean): void {
+    this.leading = leading;
   }
 }

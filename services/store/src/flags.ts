@@ -43,10 +43,10 @@ const positiveInt = (flag: string) => (value: string): number => {
  * etcd's member flags with etcd's names, defaults and meanings, so that a script starting etcd
  * starts k8ts-store unchanged. Each also reads its ETCD_* variable, as etcd does.
  */
-export function parseStoreFlags(argv: readonly string[]): StoreConfig {
+export function storeCommand(): Command {
   const option = (flags: string, description: string, envName: string): Option =>
     new Option(flags, description).env(envName);
-  const program = new Command('k8ts-store')
+  return new Command('k8ts-store')
     .description('An etcd-compatible store member: Raft-replicated, durable, speaking the etcd v3 gRPC API')
     .addOption(option('--name <name>', 'human-readable name for this member', 'ETCD_NAME').default('default'))
     .addOption(option('--data-dir <path>', 'path to the data directory (default: ${name}.etcd)', 'ETCD_DATA_DIR'))
@@ -65,11 +65,11 @@ export function parseStoreFlags(argv: readonly string[]): StoreConfig {
     .addOption(option('--auto-compaction-mode <mode>', "interpret 'auto-compaction-retention' as hours ('periodic') or revisions ('revision')", 'ETCD_AUTO_COMPACTION_MODE').default('periodic').choices(['periodic', 'revision']))
     .addOption(option('--auto-compaction-retention <value>', 'auto compaction retention (0 = off); periodic takes a duration (1h, 30m) or hours', 'ETCD_AUTO_COMPACTION_RETENTION').default('0'))
     .addOption(option('--listen-metrics-urls <urls>', 'additional URLs to serve /metrics and /health on', 'ETCD_LISTEN_METRICS_URLS').default([], '').argParser(urls('--listen-metrics-urls')))
-    .addOption(option('--log-level <level>', 'debug, info, warn, error, panic, or fatal', 'ETCD_LOG_LEVEL').default('info').choices(['debug', 'info', 'warn', 'error', 'panic', 'fatal']))
-    .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  program.parse([...argv], { from: 'user' });
-  const options = program.opts<Record<string, unknown>>();
+    .addOption(option('--log-level <level>', 'debug, info, warn, error, panic, or fatal', 'ETCD_LOG_LEVEL').default('info').choices(['debug', 'info', 'warn', 'error', 'panic', 'fatal']));
+}
+
+/** The parsed flags as a configuration; throws where etcd refuses a combination of values. */
+export function storeConfig(options: Record<string, unknown>): StoreConfig {
   const name = String(options['name']);
   const heartbeatIntervalMs = Number(options['heartbeatInterval']);
   const electionTimeoutMs = Number(options['electionTimeout']);
@@ -100,4 +100,11 @@ export function parseStoreFlags(argv: readonly string[]): StoreConfig {
     listenMetricsUrls: options['listenMetricsUrls'] as string[],
     logLevel: String(options['logLevel']),
   };
+}
+
+/** Parses `argv` into a configuration, throwing (never exiting) on a bad flag: for tests. */
+export function parseStoreFlags(argv: readonly string[]): StoreConfig {
+  const program = storeCommand().exitOverride().configureOutput({ outputError: () => undefined });
+  program.parse([...argv], { from: 'user' });
+  return storeConfig(program.opts<Record<string, unknown>>());
 }

@@ -20,30 +20,24 @@ import {
 } from '@k8ts/etcdserver';
 import { loadEtcdApi } from '@k8ts/proto';
 import { bootstrapState, joiningState, type PersistedState } from '@k8ts/raft';
+import { exitWithUsageError, listen, onShutdown, parseFlagsOrExit, runMain, writeMetrics, type MetricsSource } from '@k8ts/service';
 import { RaftStorage } from '@k8ts/storage';
 import { pino, type Logger } from 'pino';
 
-import { parseStoreFlags, type StoreConfig } from './flags.js';
+import { storeCommand, storeConfig, type StoreConfig } from './flags.js';
 
 /** etcd accepts a request this much over --max-request-bytes at the gRPC layer, then checks it. */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
 async function main(): Promise<void> {
+  const options = parseFlagsOrExit<Record<string, unknown>>(storeCommand(), process.argv.slice(2));
   let config: StoreConfig;
-  try {
-    config = parseStoreFlags(process.argv.slice(2));
-  } catch (error) {
-    const code = (error as { exitCode?: number }).exitCode;
-    if (code === 0) process.exit(0); // --help, --version
-    process.stderr.write(`k8ts-store: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
-  }
   let retention: number;
   try {
+    config = storeConfig(options);
     retention = parseRetention(config.autoCompactionMode, config.autoCompactionRetention);
   } catch (error) {
-    process.stderr.write(`k8ts-store: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
+    exitWithUsageError('k8ts-store', error);
   }
   const logger = pino({ level: config.logLevel === 'panic' ? 'fatal' : config.logLevel, base: { component: 'store', member: config.name } });
   const member = describeMembers(config);
@@ -98,7 +92,7 @@ async function main(): Promise<void> {
   );
 
   const clientServer = new grpc.Server({ 'grpc.max_receive_message_length': config.maxRequestBytes + GRPC_OVERHEAD_BYTES });
-  const http = httpHandler(server, metrics.registry);
+  const http = httpHandler(server, metrics.registry, logger);
   const api = loadEtcdApi();
   clientServer.addService(api.KV.service, kvService(server));
   clientServer.addService(api.Watch.service, watchService(server));
@@ -110,24 +104,15 @@ async function main(): Promise<void> {
   const httpServers = await Promise.all(config.listenMetricsUrls.map((url) => serveHttp(url, http)));
   logger.info({ id: formatId(member.self.id), cluster: formatId(member.clusterId), client: config.listenClientUrls, peer: config.listenPeerUrls }, 'store member serving');
 
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    void (async () => {
-      for (const listener of clientListeners) listener.close();
-      clientServer.forceShutdown();
-      await server.stop();
-      for (const listener of peerListeners) listener.close();
-      peerServer.forceShutdown();
-      for (const http of httpServers) http.close();
-      await storage.close();
-      process.exit(0);
-    })();
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  onShutdown(logger, async () => {
+    for (const listener of clientListeners) listener.close();
+    clientServer.forceShutdown();
+    await server.stop();
+    for (const listener of peerListeners) listener.close();
+    peerServer.forceShutdown();
+    for (const http of httpServers) http.close();
+    await storage.close();
+  });
 }
 
 /** The members --initial-cluster names, with ids derived as every member derives them. */
@@ -162,20 +147,14 @@ async function initialState(storage: RaftStorage, config: StoreConfig, members: 
 }
 
 /** /health (etcd's JSON) and /metrics (Prometheus). */
-function httpHandler(server: EtcdServer, registry: { metrics(): Promise<string>; contentType: string }): (request: IncomingMessage, response: ServerResponse) => void {
+function httpHandler(server: EtcdServer, registry: MetricsSource, logger: Logger): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     if (request.url === '/health' || request.url?.startsWith('/health?')) {
       const healthy = server.leader() !== 0;
       response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ health: String(healthy), reason: healthy ? '' : 'RAFT NO LEADER' }));
     } else if (request.url === '/metrics') {
-      registry.metrics().then(
-        (text) => {
-          response.writeHead(200, { 'content-type': registry.contentType });
-          response.end(text);
-        },
-        () => response.writeHead(500).end(),
-      );
+      writeMetrics(response, registry, logger);
     } else {
       response.writeHead(404).end();
     }
@@ -183,16 +162,12 @@ function httpHandler(server: EtcdServer, registry: { metrics(): Promise<string>;
 }
 
 /** An extra HTTP listener for --listen-metrics-urls. */
-function serveHttp(url: string, handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<HttpServer> {
+async function serveHttp(url: string, handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<HttpServer> {
   const { hostname, port } = new URL(url);
   const http = createServer(handler);
-  return new Promise((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(Number(port), hostname, () => resolve(http));
-  });
+  await listen(http, Number(port), hostname);
+  return http;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`k8ts-store: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+// etcd prints a fatal error's message alone.
+runMain('k8ts-store', main, { stack: false });
