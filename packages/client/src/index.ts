@@ -4,7 +4,8 @@
  *   delete and bind over gRPC, failing over between API servers; errors as ApiError.
  * - `SharedInformer`, `SharedInformerFactory`: list+watch caches shared by event handlers.
  * - `Indexer`, `Lister`: the caches and read access to them, with custom indexes.
- * - `RateLimitingQueue`, rate limiters, `runWorker`: work queues for reconcile loops.
+ * - `RateLimitingQueue`, rate limiters, `runWorker`: work queues for reconcile loops, with a
+ *   `WorkqueueMetrics` hook for upstream's workqueue_* series.
  * - `LeaderElector`: leader election on coordination.k8s.io/v1 Leases.
  * - `EventRecorder`, `ApiEventRecorder`: core/v1 Events, bounded, rate limited and aggregated.
  */
@@ -28,7 +29,7 @@ export { isAlreadyExists, isConflict, isExpired, isNotFound, isTransportFailure,
 export { Indexer, Lister, NAMESPACE_INDEX, namespaceIndexFunc, objectKey, splitKey, type IndexFunc } from './indexer.js';
 export { SharedInformer, type EventHandler, type SharedInformerOptions } from './shared_informer.js';
 export { SharedInformerFactory, type InformerFactoryOptions, type InformerRequest } from './informer_factory.js';
-export { RateLimitingQueue, runWorker, type RateLimitingQueueOptions } from './workqueue.js';
+export { RateLimitingQueue, runWorker, type RateLimitingQueueOptions, type WorkqueueMetrics } from './workqueue.js';
 export {
   BucketRateLimiter,
   ItemExponentialFailureRateLimiter,

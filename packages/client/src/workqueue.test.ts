@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { FakeClock } from '@k8ts/base';
 import { BucketRateLimiter, ItemExponentialFailureRateLimiter, MaxOfRateLimiter } from './rate_limiter.js';
-import { RateLimitingQueue, runWorker } from './workqueue.js';
+import { RateLimitingQueue, runWorker, type WorkqueueMetrics } from './workqueue.js';
 
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
@@ -170,5 +170,108 @@ describe('RateLimitingQueue', () => {
     expect(queue.numRequeues('a')).toBe(0);
     queue.shutDown();
     await worker;
+  });
+});
+
+/** Every report a queue makes, in order, as `[call, queue, value?]`. */
+function recordingMetrics(): { metrics: WorkqueueMetrics; calls: (string | number)[][]; of: (call: string) => (string | number)[][] } {
+  const calls: (string | number)[][] = [];
+  const metrics: WorkqueueMetrics = {
+    added: (queue) => void calls.push(['added', queue]),
+    depth: (queue, depth) => void calls.push(['depth', queue, depth]),
+    retried: (queue) => void calls.push(['retried', queue]),
+    queueDuration: (queue, seconds) => void calls.push(['queueDuration', queue, seconds]),
+    workDuration: (queue, seconds) => void calls.push(['workDuration', queue, seconds]),
+  };
+  return { metrics, calls, of: (call) => calls.filter(([name]) => name === call) };
+}
+
+describe('RateLimitingQueue metrics (client-go workqueue_* series)', () => {
+  test('adds count keys entering the queue; depth follows adds and gets', async () => {
+    const { metrics, calls } = recordingMetrics();
+    const queue = new RateLimitingQueue({ name: 'deployment', metrics, clock: new FakeClock() });
+    queue.add('a');
+    queue.add('b');
+    queue.add('a'); // already queued: neither an add nor a depth change
+    await queue.get();
+    expect(calls).toEqual([
+      ['added', 'deployment'],
+      ['depth', 'deployment', 1],
+      ['added', 'deployment'],
+      ['depth', 'deployment', 2],
+      ['depth', 'deployment', 1],
+      ['queueDuration', 'deployment', 0],
+    ]);
+  });
+
+  test('queue duration runs from add to get, work duration from get to done, on the clock', async () => {
+    const clock = new FakeClock();
+    const { metrics, of } = recordingMetrics();
+    const queue = new RateLimitingQueue({ name: 'replicaset', metrics, clock });
+    queue.add('a');
+    clock.advance(250);
+    expect(await queue.get()).toBe('a');
+    clock.advance(1_500);
+    queue.done('a');
+    expect(of('queueDuration')).toEqual([['queueDuration', 'replicaset', 0.25]]);
+    expect(of('workDuration')).toEqual([['workDuration', 'replicaset', 1.5]]);
+  });
+
+  test('a key re-added while processed counts in depth at once, and waits from its re-add', async () => {
+    const clock = new FakeClock();
+    const { metrics, of } = recordingMetrics();
+    const queue = new RateLimitingQueue({ name: 'endpoints', metrics, clock });
+    queue.add('a');
+    await queue.get();
+    clock.advance(100);
+    queue.add('a');
+    expect(of('added')).toHaveLength(2);
+    expect(of('depth').at(-1)).toEqual(['depth', 'endpoints', 1]);
+    clock.advance(300);
+    queue.done('a');
+    clock.advance(50);
+    expect(await queue.get()).toBe('a');
+    expect(of('queueDuration').map(([, , seconds]) => seconds)).toEqual([0, 0.35]);
+    expect(of('workDuration').map(([, , seconds]) => seconds)).toEqual([0.4]);
+    expect(of('depth').at(-1)).toEqual(['depth', 'endpoints', 0]);
+  });
+
+  test('retries count delayed adds (addAfter and addRateLimited), none after shutdown', () => {
+    const clock = new FakeClock();
+    const { metrics, of } = recordingMetrics();
+    const queue = new RateLimitingQueue({ name: 'namespace', metrics, clock });
+    queue.addRateLimited('a');
+    queue.addAfter('b', 1_000);
+    expect(of('retried')).toEqual([
+      ['retried', 'namespace'],
+      ['retried', 'namespace'],
+    ]);
+    expect(of('added')).toHaveLength(0); // not in the queue until the delay is over
+    clock.advance(1_000);
+    expect(of('added')).toHaveLength(2);
+    queue.shutDown();
+    queue.addAfter('c', 10);
+    expect(of('retried')).toHaveLength(2);
+  });
+
+  test('a key refused by a full queue is not an add', () => {
+    const { metrics, of } = recordingMetrics();
+    const queue = new RateLimitingQueue({ name: 'full', metrics, maxLength: 1, clock: new FakeClock() });
+    queue.add('a');
+    queue.add('b');
+    expect(queue.dropped).toBe(1);
+    expect(of('added')).toHaveLength(1);
+    expect(of('depth')).toEqual([['depth', 'full', 1]]);
+  });
+
+  test('a queue without a name reports nothing, as client-go', async () => {
+    const { metrics, calls } = recordingMetrics();
+    const queue = new RateLimitingQueue({ metrics, clock: new FakeClock() });
+    queue.add('a');
+    await queue.get();
+    queue.done('a');
+    queue.addAfter('a', 5);
+    queue.shutDown();
+    expect(calls).toEqual([]);
   });
 });

@@ -19,14 +19,36 @@ import { defaultControllerRateLimiter, type RateLimiter } from './rate_limiter.j
  *   (add returns false, and `dropped` counts them). Level-triggered controllers recover them at the
  *   next event or resync.
  * - After `shutDown()` adds are ignored; `get()` hands out what is queued, then resolves undefined.
+ * - Observable: with `metrics` and a `name`, the queue reports what client-go's workqueue metrics
+ *   report (a queue without a name reports nothing, as there).
  */
 export interface RateLimitingQueueOptions<K> {
   readonly rateLimiter?: RateLimiter<K>;
   readonly clock?: Clock;
   /** Default 100,000. */
   readonly maxLength?: number;
+  /** The queue's name: in logs, and the `name` label of its metrics. */
   readonly name?: string;
   readonly logger?: Logger;
+  readonly metrics?: WorkqueueMetrics;
+}
+
+/**
+ * What a work queue reports, in the shape of client-go's workqueue MetricsProvider, so that a service
+ * can expose upstream's series (label `name` = the queue's name) from whatever metrics library it uses.
+ * One object may serve every queue of a process: each call names its queue.
+ */
+export interface WorkqueueMetrics {
+  /** A key entered the queue (one already queued does not count): `workqueue_adds_total`. */
+  added(queue: string): void;
+  /** Keys waiting to be handed out, now (including keys re-added while being processed): `workqueue_depth`. */
+  depth(queue: string, depth: number): void;
+  /** A key was added after a delay (addAfter, addRateLimited): `workqueue_retries_total`. */
+  retried(queue: string): void;
+  /** Seconds a key waited between its add and its get: `workqueue_queue_duration_seconds`. */
+  queueDuration(queue: string, seconds: number): void;
+  /** Seconds a key was processed, from get to done: `workqueue_work_duration_seconds`. */
+  workDuration(queue: string, seconds: number): void;
 }
 
 export class RateLimitingQueue<K extends NonNullable<unknown> = string> {
@@ -43,11 +65,17 @@ export class RateLimitingQueue<K extends NonNullable<unknown> = string> {
   private readonly clock: Clock;
   private readonly rateLimiter: RateLimiter<K>;
   private readonly maxLength: number;
+  /** Set for a named queue only, as client-go's. */
+  private readonly metrics: WorkqueueMetrics | undefined;
+  /** When each queued key was added, and when each key handed out was taken (for the metrics). */
+  private readonly addedAtMs = new Map<K, number>();
+  private readonly takenAtMs = new Map<K, number>();
 
   constructor(private readonly options: RateLimitingQueueOptions<K> = {}) {
     this.clock = options.clock ?? realClock;
     this.rateLimiter = options.rateLimiter ?? defaultControllerRateLimiter<K>(this.clock);
     this.maxLength = options.maxLength ?? 100_000;
+    this.metrics = options.name ? options.metrics : undefined;
   }
 
   /** Queues the key (once); false when shut down or full. */
@@ -56,6 +84,7 @@ export class RateLimitingQueue<K extends NonNullable<unknown> = string> {
     if (this.dirty.has(item)) return true;
     if (this.dirty.size >= this.maxLength) return this.drop(item);
     this.dirty.add(item);
+    if (this.metrics) this.observeAdd(this.metrics, item);
     if (!this.processing.has(item)) this.push(item);
     return true;
   }
@@ -70,6 +99,7 @@ export class RateLimitingQueue<K extends NonNullable<unknown> = string> {
   /** The key's processing is over; if it was added meanwhile, it is queued again now. */
   done(item: K): void {
     if (!this.processing.delete(item)) return;
+    if (this.metrics) this.observeDone(this.metrics, item);
     if (this.dirty.has(item)) this.push(item);
     if (this.processing.size === 0) for (const drained of this.drainers.splice(0)) drained();
   }
@@ -77,6 +107,7 @@ export class RateLimitingQueue<K extends NonNullable<unknown> = string> {
   /** Queues the key after `delayMs` (earliest due time wins when it is already waiting). */
   addAfter(item: K, delayMs: number): boolean {
     if (this.shutting) return false;
+    this.metrics?.retried(this.name());
     if (delayMs <= 0) return this.add(item);
     const readyAtMs = this.clock.now() + delayMs;
     const existing = this.waiting.get(item);
@@ -146,7 +177,33 @@ export class RateLimitingQueue<K extends NonNullable<unknown> = string> {
   private take(item: K): K {
     this.dirty.delete(item);
     this.processing.add(item);
+    if (this.metrics) this.observeTake(this.metrics, item);
     return item;
+  }
+
+  private name(): string {
+    return this.options.name ?? '';
+  }
+
+  private observeAdd(metrics: WorkqueueMetrics, item: K): void {
+    metrics.added(this.name());
+    metrics.depth(this.name(), this.dirty.size);
+    this.addedAtMs.set(item, this.clock.now());
+  }
+
+  private observeTake(metrics: WorkqueueMetrics, item: K): void {
+    const now = this.clock.now();
+    metrics.depth(this.name(), this.dirty.size);
+    const addedAtMs = this.addedAtMs.get(item);
+    if (addedAtMs !== undefined) metrics.queueDuration(this.name(), (now - addedAtMs) / 1000);
+    this.addedAtMs.delete(item);
+    this.takenAtMs.set(item, now);
+  }
+
+  private observeDone(metrics: WorkqueueMetrics, item: K): void {
+    const takenAtMs = this.takenAtMs.get(item);
+    if (takenAtMs !== undefined) metrics.workDuration(this.name(), (this.clock.now() - takenAtMs) / 1000);
+    this.takenAtMs.delete(item);
   }
 
   private drop(item: K): false {
