@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePorts } from './cluster.js';
+import { launchProcess, signalAndWait, waitHealthy } from './launcher.js';
 import { runCommand, type CommandResult } from './run.js';
 
 const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
@@ -39,27 +40,11 @@ export class ApiServerProcess {
   }
 
   launch(): void {
-    const child = spawn(APISERVER_BINARY, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer): void => {
-      this.log = (this.log + chunk.toString()).slice(-20_000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    this.process = child;
+    this.process = launchProcess(APISERVER_BINARY, this.args, { output: { into: this, limitChars: 20_000 } });
   }
 
-  async waitReady(timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        const response = await fetch(`${this.url}/readyz`);
-        if (response.ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`apiserver at ${this.url} not ready within ${timeoutMs} ms:\n${this.log}`);
-      await new Promise((done) => setTimeout(done, 100));
-    }
+  waitReady(timeoutMs = 20_000): Promise<void> {
+    return waitHealthy(`${this.url}/readyz`, { timeoutMs, name: 'apiserver', process: this.process, log: () => this.log });
   }
 
   /** Runs the real kubectl against this server. */
@@ -70,11 +55,7 @@ export class ApiServerProcess {
   async stop(): Promise<void> {
     const child = this.process;
     this.process = undefined;
-    if (child && child.exitCode === null) {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await signalAndWait(child, 'SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

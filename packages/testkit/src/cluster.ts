@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { launchProcess, signalAndWait, waitForExit } from './launcher.js';
 
 export type StoreKind = 'etcd' | 'k8ts';
 
@@ -164,13 +165,7 @@ export class TestCluster {
   }
 
   launch(member: MemberHandle): void {
-    const child = spawn(STORE_BINARY[this.kind], member.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer): void => {
-      member.log = (member.log + chunk.toString()).slice(-20_000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    member.process = child;
+    member.process = launchProcess(STORE_BINARY[this.kind], member.args, { output: { into: member, limitChars: 20_000 } });
   }
 
   /**
@@ -209,24 +204,17 @@ export class TestCluster {
   /** Waits for a member's process to exit on its own (e.g. after its removal); false on timeout. */
   async exited(member: MemberHandle, timeoutMs: number): Promise<boolean> {
     const child = member.process;
-    if (child === undefined || child.exitCode !== null) return true;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        member.process = undefined;
-        resolve(true);
-      });
-    });
+    if (child === undefined) return true;
+    const exited = await waitForExit(child, timeoutMs);
+    if (exited && member.process === child) member.process = undefined;
+    return exited;
   }
 
   /** kill -9: the member loses everything not yet on disk. */
   async kill(member: MemberHandle, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = member.process;
     if (child === undefined || child.exitCode !== null) return;
-    const exited = new Promise((done) => child.once('exit', done));
-    child.kill(signal);
-    await exited;
+    await signalAndWait(child, signal);
     member.process = undefined;
   }
 

@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { freePorts } from './cluster.js';
+import { launchProcess, signalAndWait, waitHealthy } from './launcher.js';
 
 const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
 export const SCHEDULER_BINARY = join(repoRoot, 'node_modules', '.bin', 'k8ts-scheduler');
@@ -40,38 +41,18 @@ export class ComponentProcess {
   }
 
   launch(): void {
-    const child = spawn(this.binary, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer): void => {
-      this.log = (this.log + chunk.toString()).slice(-50_000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    this.process = child;
+    this.process = launchProcess(this.binary, this.args, { output: { into: this, limitChars: 50_000 } });
   }
 
-  async waitHealthy(timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        const response = await fetch(`${this.healthUrl}/healthz`);
-        if (response.ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`${this.binary} at ${this.healthUrl} not healthy within ${timeoutMs} ms:\n${this.log}`);
-      await new Promise((done) => setTimeout(done, 100));
-    }
+  waitHealthy(timeoutMs = 20_000): Promise<void> {
+    return waitHealthy(`${this.healthUrl}/healthz`, { timeoutMs, name: this.binary, process: this.process, log: () => this.log });
   }
 
   /** Stops it with `signal` (SIGKILL: a crash) and waits for the exit. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.process;
     this.process = undefined;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill(signal);
-      await exited;
-    }
+    await signalAndWait(child, signal);
   }
 
   stop(): Promise<void> {

@@ -3,3 +3,5 @@ export { etcdctl, etcdctlOk, waitForLeader, type CommandResult } from './etcdctl
 export { seededRandom } from './random.js';
 export { ApiServerProcess, APISERVER_BINARY, kubeconfigFor, kubectl } from './apiserver.js';
 export { ComponentProcess, ControllerManagerProcess, CONTROLLER_MANAGER_BINARY, SchedulerProcess, SCHEDULER_BINARY } from './component.js';
+export { isRunning, launchProcess, pidAlive, signalAndWait, stopPids, waitForExit, waitHealthy, type LaunchOptions, type LaunchOutput, type WaitHealthyOptions } from './launcher.js';
+export { runCommand } from './run.js';
