@@ -151,7 +151,7 @@ async function main(): Promise<void> {
         }
         return recorder;
       },
-      newQueue: (name) => new RateLimitingQueue<string>({ name, logger }),
+      newQueue: (name) => new RateLimitingQueue<string>({ name, logger, metrics: metrics.workqueue }),
     };
     const running = enabled.map((descriptor) => ({ name: descriptor.name, controller: descriptor.create(context) }));
     informers.start();

@@ -1,25 +1,57 @@
 /**
  * kube-controller-manager's metrics under their upstream names, in a registry of this process's own:
- * `leader_election_master_status` (1 while this replica leads) and the workqueues' metrics.
+ * `leader_election_master_status` (1 while this replica leads) and client-go's workqueue series
+ * (`workqueue_depth`, `workqueue_adds_total`, `workqueue_retries_total`,
+ * `workqueue_queue_duration_seconds`, `workqueue_work_duration_seconds`, label `name` = the queue).
  */
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WorkqueueMetrics } from '@k8ts/client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** client-go's buckets: 10 ns to 1000 s, ×10 (prometheus.ExponentialBuckets(10e-9, 10, 12)). */
+const DURATION_BUCKETS_SECONDS = Array.from({ length: 12 }, (_, i) => 1e-8 * 10 ** i);
 
 export class ControllerManagerMetrics {
   readonly registry = new Registry();
+  readonly workqueue: WorkqueueMetrics;
   private leading: () => boolean = () => false;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
     const metrics = this;
     new Gauge({
       name: 'leader_election_master_status',
       help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.',
       labelNames: ['name'],
-      registers: [this.registry],
+      registers,
       collect() {
         this.set({ name: 'kube-controller-manager' }, metrics.leading() ? 1 : 0);
       },
     });
+    const depth = new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames: ['name'], registers });
+    const adds = new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', labelNames: ['name'], registers });
+    const retries = new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: ['name'], registers });
+    const queueDuration = new Histogram({
+      name: 'workqueue_queue_duration_seconds',
+      help: 'How long in seconds an item stays in workqueue before being requested.',
+      labelNames: ['name'],
+      buckets: DURATION_BUCKETS_SECONDS,
+      registers,
+    });
+    const workDuration = new Histogram({
+      name: 'workqueue_work_duration_seconds',
+      help: 'How long in seconds processing an item from workqueue takes.',
+      labelNames: ['name'],
+      buckets: DURATION_BUCKETS_SECONDS,
+      registers,
+    });
+    this.workqueue = {
+      added: (name) => adds.inc({ name }),
+      depth: (name, value) => depth.set({ name }, value),
+      retried: (name) => retries.inc({ name }),
+      queueDuration: (name, seconds) => queueDuration.observe({ name }, seconds),
+      workDuration: (name, seconds) => workDuration.observe({ name }, seconds),
+    };
   }
 
   watchLeader(leading: () => boolean): void {
