@@ -1,10 +1,14 @@
 import type { ControllerDescriptor } from './framework/controller.js';
+import { garbageCollectorControllerDescriptor } from './garbagecollector/index.js';
 import { replicaSetControllerDescriptor } from './replicaset/index.js';
+import { deploymentControllerDescriptor } from './deployment/index.js';
 
 /**
  * Every controller the controller manager can run, by the name `--controllers` takes. Each folder
  * exports its descriptor; add one line here per controller.
  */
 export const CONTROLLERS: readonly ControllerDescriptor[] = [
+  garbageCollectorControllerDescriptor,
   replicaSetControllerDescriptor,
+  deploymentControllerDescriptor,
 ];

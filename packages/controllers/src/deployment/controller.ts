@@ -1,0 +1,250 @@
+/**
+ * The Deployment controller (kube-controller-manager's pkg/controller/deployment): rolls each
+ * Deployment's pods from template to template through ReplicaSets, and keeps its status.
+ *
+ * - Informer handlers only enqueue Deployment keys: a Deployment changed; a ReplicaSet added,
+ *   changed or deleted (its controller, or for an orphan every Deployment whose selector matches
+ *   it); a pod of one of its ReplicaSets deleted or no longer active.
+ * - `sync(key)` reads the Deployment, the namespace's ReplicaSets and their pods from the caches,
+ *   claims ReplicaSets (adopts matching orphans, releases owned ones that stopped matching) and
+ *   runs one step of sync.ts. A Deployment it cannot act on (empty or unreadable selector, bad
+ *   maxSurge/maxUnavailable) gets a Warning Event and is left until it changes.
+ */
+import { isNotFound, objectKey, splitKey, toApiError, type EventRecorder, type KubeObject, type Lister, type RateLimitingQueue, type ResourceClient, type SharedInformer } from '@k8ts/client';
+import { matchesLabels, requirementsFromLabelSelector, type LabelRequirement } from '@k8ts/apimachinery';
+import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Logger } from 'pino';
+import type { Controller, ControllerContext } from '../framework/controller.js';
+import { runWorkers } from '../framework/run_workers.js';
+import { CONTROLLER_UID_INDEX } from '../replicaset/controller.js';
+import { controllerRefOf, isPodActive } from '../replicaset/pod_util.js';
+import { REVISION_ANNOTATION } from './annotations.js';
+import { adoptPatch, claimReplicaSet, releasePatch } from './claim.js';
+import { InvalidSpecError } from './fenceposts.js';
+import { syncDeployment, type DeploymentApi } from './sync.js';
+
+type DeploymentObject = Deployment & KubeObject;
+type ReplicaSetObject = ReplicaSet & KubeObject;
+type PodObject = Pod & KubeObject;
+
+/** Events are written as upstream's component. */
+export const DEPLOYMENT_COMPONENT = 'deployment-controller';
+export const SELECTING_ALL_REASON = 'SelectingAll';
+export const INVALID_SELECTOR_REASON = 'InvalidSelector';
+export const INVALID_SPEC_REASON = 'InvalidSpec';
+
+const byControllerUid = (object: KubeObject): string[] => {
+  const owner = controllerRefOf(object);
+  return owner?.uid ? [owner.uid] : [];
+};
+
+export class DeploymentController implements Controller {
+  private readonly queue: RateLimitingQueue<string>;
+  private readonly deployments: Lister<DeploymentObject>;
+  private readonly replicaSets: Lister<ReplicaSetObject>;
+  private readonly podInformer: SharedInformer<PodObject>;
+  private readonly deploymentClient: ResourceClient<DeploymentObject>;
+  private readonly replicaSetClient: ResourceClient<ReplicaSetObject>;
+  private readonly recorder: EventRecorder;
+  private readonly logger: Logger;
+
+  constructor(private readonly context: ControllerContext) {
+    this.logger = context.logger.child({ controller: 'deployment' });
+    this.queue = context.newQueue('deployment');
+    this.recorder = context.recorder(DEPLOYMENT_COMPONENT);
+    this.deploymentClient = context.client.resource<DeploymentObject>('apps', 'v1', 'deployments');
+    this.replicaSetClient = context.client.resource<ReplicaSetObject>('apps', 'v1', 'replicasets');
+    const deploymentInformer = context.informers.informerFor<DeploymentObject>('apps', 'v1', 'deployments');
+    const replicaSetInformer = context.informers.informerFor<ReplicaSetObject>('apps', 'v1', 'replicasets', { indexers: { [CONTROLLER_UID_INDEX]: byControllerUid } });
+    this.podInformer = context.informers.informerFor<PodObject>('', 'v1', 'pods', { indexers: { [CONTROLLER_UID_INDEX]: byControllerUid } });
+    this.deployments = deploymentInformer.lister();
+    this.replicaSets = replicaSetInformer.lister();
+    deploymentInformer.addEventHandler({
+      onAdd: (deployment) => this.queue.add(objectKey(deployment)),
+      onUpdate: (_old, deployment) => this.queue.add(objectKey(deployment)),
+      onDelete: (deployment) => this.queue.add(objectKey(deployment)),
+    });
+    replicaSetInformer.addEventHandler({
+      onAdd: (replicaSet) => this.replicaSetAdded(replicaSet),
+      onUpdate: (old, current) => this.replicaSetUpdated(old, current),
+      onDelete: (replicaSet) => this.enqueueOwner(replicaSet),
+    });
+    this.podInformer.addEventHandler({
+      onUpdate: (old, current) => {
+        if (isPodActive(old) && !isPodActive(current)) this.enqueueOwnerOfPod(current);
+      },
+      onDelete: (pod) => this.enqueueOwnerOfPod(pod),
+    });
+  }
+
+  run(signal: AbortSignal): Promise<void> {
+    const workers = this.context.options.concurrentSyncs['deployment'] ?? 5;
+    return runWorkers({ informers: this.context.informers, queue: this.queue, workers, sync: (key) => this.sync(key), signal, logger: this.logger });
+  }
+
+  async sync(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const cached = this.deployments.get(name, namespace);
+    if (cached === undefined) return;
+    const deployment: DeploymentObject = { ...cached, apiVersion: 'apps/v1', kind: 'Deployment' };
+    const requirements = await this.selectorOrWarn(deployment);
+    if (requirements === undefined) return;
+    const replicaSets = await this.claimReplicaSets(deployment, requirements);
+    const podsByReplicaSet = new Map<string, readonly Pod[]>();
+    for (const replicaSet of replicaSets) {
+      const uid = replicaSet.metadata?.uid ?? '';
+      podsByReplicaSet.set(uid, this.podInformer.indexer.byIndex(CONTROLLER_UID_INDEX, uid));
+    }
+    try {
+      const outcome = await syncDeployment(this.api(), { deployment, replicaSets, podsByReplicaSet, nowMs: this.context.clock.now() });
+      if (outcome.requeueAfterMs === 0) this.queue.addRateLimited(key);
+      else if (outcome.requeueAfterMs !== undefined) this.queue.addAfter(key, outcome.requeueAfterMs);
+    } catch (error) {
+      if (!(error instanceof InvalidSpecError)) throw error;
+      this.recorder.event(deployment, 'Warning', INVALID_SPEC_REASON, error.message);
+      this.logger.warn({ deployment: key, problem: error.message }, 'cannot act on this Deployment');
+    }
+  }
+
+  /** The selector's requirements, or undefined after a Warning Event when the controller cannot use it. */
+  private async selectorOrWarn(deployment: DeploymentObject): Promise<LabelRequirement[] | undefined> {
+    const selector = deployment.spec?.selector;
+    if (selector === undefined || selector === null || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)) {
+      this.recorder.event(deployment, 'Warning', SELECTING_ALL_REASON, 'This deployment is selecting all pods. A non-empty selector is required.');
+      const generation = deployment.metadata?.generation ?? 0;
+      if ((deployment.status?.observedGeneration ?? 0) < generation) {
+        await this.deploymentClient.updateStatus({ ...deployment, status: { ...deployment.status, observedGeneration: generation } });
+      }
+      return undefined;
+    }
+    try {
+      return requirementsFromLabelSelector(selector);
+    } catch (error) {
+      const message = `deployment ${objectKey(deployment)} has invalid label selector: ${(error as Error).message}`;
+      this.recorder.event(deployment, 'Warning', INVALID_SELECTOR_REASON, message);
+      this.logger.warn({ deployment: objectKey(deployment), problem: message }, 'cannot act on this Deployment');
+      return undefined;
+    }
+  }
+
+  /** The ReplicaSets that are the Deployment's after adopting and releasing; fails if a patch failed. */
+  private async claimReplicaSets(deployment: DeploymentObject, selector: LabelRequirement[]): Promise<ReplicaSetObject[]> {
+    const namespace = deployment.metadata?.namespace ?? '';
+    const client = this.replicaSetClient.namespace(namespace);
+    const claimed: ReplicaSetObject[] = [];
+    const failures: Error[] = [];
+    let canAdopt: Promise<void> | undefined;
+    for (const replicaSet of this.replicaSets.namespace(namespace).list()) {
+      const claim = claimReplicaSet(deployment, replicaSet, matchesLabels(selector, replicaSet.metadata?.labels));
+      if (claim === 'owned') claimed.push(replicaSet);
+      if (claim !== 'adopt' && claim !== 'release') continue;
+      try {
+        if (claim === 'adopt') {
+          canAdopt ??= this.recheckBeforeAdopting(deployment);
+          await canAdopt;
+          claimed.push(await client.patch(replicaSet.metadata?.name ?? '', 'strategic', adoptPatch(deployment, replicaSet)));
+        } else {
+          await client.patch(replicaSet.metadata?.name ?? '', 'strategic', releasePatch(deployment, replicaSet));
+        }
+      } catch (error) {
+        // Gone meanwhile: neither ours nor a problem; for a release, neither is Invalid (as upstream).
+        if (isNotFound(error) || (claim === 'release' && toApiError(error).reason === 'Invalid')) continue;
+        failures.push(toApiError(error));
+      }
+    }
+    if (failures.length > 0) throw failures[0];
+    return claimed;
+  }
+
+  /** Upstream's RecheckDeletionTimestamp: a fresh read proves the Deployment is this object and not being deleted. */
+  private async recheckBeforeAdopting(deployment: DeploymentObject): Promise<void> {
+    const { namespace = '', name = '', uid } = deployment.metadata ?? {};
+    const fresh = await this.deploymentClient.namespace(namespace).get(name);
+    if (fresh.metadata?.uid !== uid) throw new Error(`original Deployment ${namespace}/${name} is gone: got uid ${fresh.metadata?.uid}, wanted ${uid}`);
+    if (fresh.metadata?.deletionTimestamp !== undefined) throw new Error(`${namespace}/${name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
+  }
+
+  private api(): DeploymentApi {
+    const replicaSets = (object: KubeObject): ResourceClient<ReplicaSetObject> => this.replicaSetClient.namespace(object.metadata?.namespace ?? '');
+    return {
+      createReplicaSet: (replicaSet) => replicaSets(replicaSet).create(replicaSet),
+      updateReplicaSet: (replicaSet) => replicaSets(replicaSet).update(replicaSet),
+      deleteReplicaSet: async (replicaSet) => {
+        try {
+          await replicaSets(replicaSet).delete(replicaSet.metadata?.name ?? '');
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+      },
+      updateDeploymentStatus: (deployment) => this.updateStatus(deployment),
+      cachedReplicaSet: (namespace, name) => this.replicaSets.get(name, namespace),
+      event: (deployment, type, reason, message) => this.recorder.event({ ...deployment, apiVersion: 'apps/v1', kind: 'Deployment' }, type, reason, message),
+    };
+  }
+
+  /**
+   * The status write. kube's deployment status strategy lets metadata.annotations through, which is
+   * how upstream records the Deployment's revision; when the apiserver kept the old annotation, the
+   * revision is written on the object with a merge patch instead.
+   */
+  private async updateStatus(deployment: Deployment): Promise<Deployment> {
+    const client = this.deploymentClient.namespace(deployment.metadata?.namespace ?? '');
+    const written = await client.updateStatus(deployment as DeploymentObject);
+    const revision = deployment.metadata?.annotations?.[REVISION_ANNOTATION];
+    if (revision === undefined || written.metadata?.annotations?.[REVISION_ANNOTATION] === revision) return written;
+    return client.patch(deployment.metadata?.name ?? '', 'merge', { metadata: { annotations: { [REVISION_ANNOTATION]: revision } } });
+  }
+
+  // ---- event handlers: enqueue only -------------------------------------------------------------
+
+  /** The Deployment a controller reference names, if the cache holds that very object. */
+  private ownerOf(object: KubeObject): DeploymentObject | undefined {
+    const reference = controllerRefOf(object);
+    if (reference === undefined || reference.kind !== 'Deployment') return undefined;
+    const deployment = this.deployments.get(reference.name, object.metadata?.namespace);
+    return deployment?.metadata?.uid === reference.uid ? deployment : undefined;
+  }
+
+  private enqueueOwner(replicaSet: ReplicaSetObject): void {
+    const owner = this.ownerOf(replicaSet);
+    if (owner !== undefined) this.queue.add(objectKey(owner));
+  }
+
+  /** Deployments in the ReplicaSet's namespace whose (non-empty, readable) selector matches it. */
+  private enqueueMatching(replicaSet: ReplicaSetObject): void {
+    for (const deployment of this.deployments.namespace(replicaSet.metadata?.namespace ?? '').list()) {
+      const selector = deployment.spec?.selector;
+      if (selector === undefined || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)) continue;
+      try {
+        if (matchesLabels(requirementsFromLabelSelector(selector), replicaSet.metadata?.labels)) this.queue.add(objectKey(deployment));
+      } catch {
+        // An unreadable selector matches nothing; its own sync reports it.
+      }
+    }
+  }
+
+  private replicaSetAdded(replicaSet: ReplicaSetObject): void {
+    if (controllerRefOf(replicaSet) !== undefined) return this.enqueueOwner(replicaSet);
+    // An orphan: whoever matches may adopt it.
+    this.enqueueMatching(replicaSet);
+  }
+
+  private replicaSetUpdated(old: ReplicaSetObject, current: ReplicaSetObject): void {
+    if (old.metadata?.resourceVersion === current.metadata?.resourceVersion) return;
+    const oldReference = controllerRefOf(old);
+    const currentReference = controllerRefOf(current);
+    const referenceChanged = JSON.stringify(oldReference) !== JSON.stringify(currentReference);
+    if (referenceChanged && oldReference !== undefined) this.enqueueOwner(old);
+    if (currentReference !== undefined) return this.enqueueOwner(current);
+    const labelsChanged = JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(current.metadata?.labels ?? {});
+    if (labelsChanged || referenceChanged) this.enqueueMatching(current);
+  }
+
+  private enqueueOwnerOfPod(pod: PodObject): void {
+    const reference = controllerRefOf(pod);
+    if (reference === undefined || reference.kind !== 'ReplicaSet') return;
+    const replicaSet = this.replicaSets.get(reference.name, pod.metadata?.namespace);
+    if (replicaSet?.metadata?.uid === reference.uid) this.enqueueOwner(replicaSet);
+  }
+}
