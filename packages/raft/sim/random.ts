@@ -1,20 +1,17 @@
+import { seededRandom } from '@k8ts/base';
 import type { RandomSource } from '../src/index.js';
 
-/** mulberry32: a small, fast, seeded PRNG. One seed reproduces a whole simulation. */
+/** The simulator's draws over @k8ts/base's seeded PRNG (mulberry32). One seed reproduces a whole simulation. */
 export class SeededRandom implements RandomSource {
-  private state: number;
+  private readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.next = seededRandom(seed);
   }
 
   /** A float in [0, 1). */
   float(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.next();
   }
 
   int(maxExclusive: number): number {
