@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 
 /**
  * The one way k8ts starts a process of its own and waits until it serves: the test kit's store
@@ -114,11 +114,23 @@ export async function signalAndWait(child: ChildProcess | undefined, signal: Nod
 
 /** Whether a process (not necessarily our child: one `k8ts up` started earlier) is alive. */
 export function pidAlive(pid: number): boolean {
+  // 0 and negative numbers name process groups (-1: every process we may signal), never one process.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/** A process that has exited but is not reaped yet (Linux's /proc; elsewhere: not known, false). */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
   }
 }
 
@@ -127,11 +139,21 @@ export function pidAlive(pid: number): boolean {
  * to exit, then SIGKILL to those still alive. For processes this one did not start (no exit event).
  */
 export async function stopPids(pids: readonly number[], graceMs: number): Promise<void> {
-  for (const pid of pids) if (pidAlive(pid)) process.kill(pid, 'SIGTERM');
+  for (const pid of pids) signalPid(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (pids.some(pidAlive) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
-  for (const pid of pids) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
-  // Gone for good before the caller reuses their ports (a zombie of someone else's stays "alive": bounded).
+  for (const pid of pids) signalPid(pid, 'SIGKILL');
+  // Gone before the caller reuses their ports (bounded: a process stuck in the kernel ignores even SIGKILL).
   const killDeadline = Date.now() + 5_000;
   while (pids.some(pidAlive) && Date.now() < killDeadline) await new Promise((done) => setTimeout(done, 20));
+}
+
+/** Signals a live process; one that has exited meanwhile is fine. */
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  if (!pidAlive(pid)) return;
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
