@@ -79,4 +79,10 @@ describe('the process launcher', () => {
     expect([stubborn.signalCode, polite.signalCode]).toEqual(['SIGKILL', 'SIGTERM']);
     expect(pids.some(pidAlive)).toBe(false);
   });
+
+  test('pids that name process groups are never alive, so never signalled', async () => {
+    expect([pidAlive(0), pidAlive(-1), pidAlive(Number.NaN)]).toEqual([false, false, false]);
+    expect(pidAlive(process.pid)).toBe(true);
+    await stopPids([0, -1], 0); // must not signal this process's group or every process
+  });
 });
