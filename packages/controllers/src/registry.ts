@@ -2,6 +2,10 @@ import type { ControllerDescriptor } from './framework/controller.js';
 import { garbageCollectorControllerDescriptor } from './garbagecollector/index.js';
 import { replicaSetControllerDescriptor } from './replicaset/index.js';
 import { deploymentControllerDescriptor } from './deployment/index.js';
+import { nodeLifecycleControllerDescriptor } from './nodelifecycle/index.js';
+import { taintEvictionControllerDescriptor } from './tainteviction/index.js';
+import { nodeIpamControllerDescriptor } from './nodeipam/index.js';
+import { podGcControllerDescriptor } from './podgc/index.js';
 
 /**
  * Every controller the controller manager can run, by the name `--controllers` takes. Each folder
@@ -11,4 +15,8 @@ export const CONTROLLERS: readonly ControllerDescriptor[] = [
   garbageCollectorControllerDescriptor,
   replicaSetControllerDescriptor,
   deploymentControllerDescriptor,
+  nodeLifecycleControllerDescriptor,
+  taintEvictionControllerDescriptor,
+  nodeIpamControllerDescriptor,
+  podGcControllerDescriptor,
 ];

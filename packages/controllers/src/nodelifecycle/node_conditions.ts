@@ -1,0 +1,40 @@
+/**
+ * Reading nodes as the node controllers do (upstream pkg/controller/util/node and
+ * component-helpers' node topology): conditions, readiness, zones, and the metav1.Time format.
+ */
+import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
+
+export function nodeCondition(node: Node, type: string): NodeCondition | undefined {
+  return (node.status?.conditions ?? []).find((condition) => condition.type === type);
+}
+
+/** The node's Ready condition is True (upstream nodeutil.IsNodeReady). */
+export function isNodeReady(node: Node): boolean {
+  return nodeCondition(node, 'Ready')?.status === 'True';
+}
+
+/** A node with this label is left out of its zone's disruption count (upstream, as named). */
+export const EXCLUDE_DISRUPTION_LABEL = 'node.kubernetes.io/exclude-disruption';
+
+/**
+ * The zone a node counts in for eviction rate limits: region and zone labels joined by ":\0:" as
+ * upstream's GetZoneKey, "" when the node has neither (all such nodes share one zone).
+ */
+export function zoneKey(node: Node): string {
+  const labels = node.metadata?.labels ?? {};
+  const region = labels['topology.kubernetes.io/region'] ?? labels['failure-domain.beta.kubernetes.io/region'] ?? '';
+  const zone = labels['topology.kubernetes.io/zone'] ?? labels['failure-domain.beta.kubernetes.io/zone'] ?? '';
+  return region === '' && zone === '' ? '' : `${region}:\x00:${zone}`;
+}
+
+/** metav1.Time as the API writes it: RFC 3339 in UTC, whole seconds. */
+export function metaTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A metav1.Time or MicroTime as milliseconds; undefined when absent or unreadable. */
+export function parseTime(value: string | undefined | null): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
