@@ -2,6 +2,10 @@ import type { ControllerDescriptor } from './framework/controller.js';
 import { garbageCollectorControllerDescriptor } from './garbagecollector/index.js';
 import { replicaSetControllerDescriptor } from './replicaset/index.js';
 import { deploymentControllerDescriptor } from './deployment/index.js';
+import { endpointControllerDescriptor } from './endpoint/index.js';
+import { endpointSliceControllerDescriptor } from './endpointslice/index.js';
+import { serviceAccountControllerDescriptor } from './serviceaccount/index.js';
+import { rootCaCertPublisherDescriptor } from './rootcacertpublisher/index.js';
 import { nodeLifecycleControllerDescriptor } from './nodelifecycle/index.js';
 import { taintEvictionControllerDescriptor } from './tainteviction/index.js';
 import { nodeIpamControllerDescriptor } from './nodeipam/index.js';
@@ -15,6 +19,10 @@ export const CONTROLLERS: readonly ControllerDescriptor[] = [
   garbageCollectorControllerDescriptor,
   replicaSetControllerDescriptor,
   deploymentControllerDescriptor,
+  endpointControllerDescriptor,
+  endpointSliceControllerDescriptor,
+  serviceAccountControllerDescriptor,
+  rootCaCertPublisherDescriptor,
   nodeLifecycleControllerDescriptor,
   taintEvictionControllerDescriptor,
   nodeIpamControllerDescriptor,

@@ -46,6 +46,11 @@ export interface ControllerManagerOptions {
   readonly clusterCidr: string;
   /** `--node-cidr-mask-size` (24). */
   readonly nodeCidrMaskSize: number;
+  /**
+   * The cluster's CA bundle (PEM), published as `ca.crt` of every namespace's kube-root-ca.crt
+   * (the content of `--root-ca-file`). Unset: empty, as upstream publishes when it has no CA data.
+   */
+  readonly rootCaBundle?: string;
 }
 
 export const DEFAULT_CONTROLLER_MANAGER_OPTIONS: ControllerManagerOptions = {

@@ -1,0 +1,13 @@
+import { ApiError } from '@k8ts/apimachinery';
+
+/**
+ * A create refused because its namespace is being deleted (upstream: Forbidden with the
+ * NamespaceTerminating status cause). Controllers drop such work instead of retrying: the
+ * namespace controller is emptying the namespace. k8ts' apiserver answers Forbidden without the
+ * cause today, so its message is recognised too.
+ */
+export function isNamespaceTerminating(error: unknown): boolean {
+  if (!(error instanceof ApiError) || error.reason !== 'Forbidden') return false;
+  if ((error.status.details?.causes ?? []).some((cause) => cause.reason === 'NamespaceTerminating')) return true;
+  return error.message.includes('because it is being terminated');
+}
