@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { realClock } from '@k8ts/base';
 import { ApiClient, ApiEventRecorder, RateLimitingQueue, SharedInformerFactory, type EventRecorder } from '@k8ts/client';
 import {
@@ -10,26 +8,28 @@ import {
   type ControllerManagerOptions,
 } from '@k8ts/controllers';
 import {
+  addComponentFlags,
   addLeaderElectionFlags,
   booleanFlag,
   durationFlag,
+  exitWithUsageError,
+  isLeading,
+  leaderIdentity,
   numberFlag,
   onShutdown,
   parseFlagsOrExit,
-  portFlag,
   runLeaderElected,
   runMain,
   serveHealth,
+  splitList,
+  type ComponentFlags,
   type LeaderElectionFlags,
 } from '@k8ts/service';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { ControllerManagerMetrics } from './metrics.js';
 
-interface Flags extends LeaderElectionFlags {
-  master: string;
-  bindAddress: string;
-  port: number;
+interface Flags extends LeaderElectionFlags, ComponentFlags {
   controllers: string;
   kubeApiQps: number;
   kubeApiBurst: number;
@@ -44,7 +44,6 @@ interface Flags extends LeaderElectionFlags {
   allocateNodeCidrs: boolean;
   clusterCidr: string;
   nodeCidrMaskSize: number;
-  logLevel: string;
   [concurrencyFlag: string]: unknown;
 }
 
@@ -52,11 +51,12 @@ interface Flags extends LeaderElectionFlags {
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
 function command(): Command {
-  const program = new Command('k8ts-controller-manager')
-    .description("The k8ts controller manager: the reconcile loops that keep the cluster in its desired state. Flags follow kube-controller-manager.")
-    .addOption(new Option('--master <addresses>', "API servers' gRPC addresses (host:port), comma-separated").env('K8TS_APISERVERS').makeOptionMandatory())
-    .addOption(new Option('--bind-address <ip>', 'address of /healthz and /metrics').default('0.0.0.0').env('K8TS_BIND_ADDRESS'))
-    .addOption(new Option('--port <port>', 'plain HTTP port of /healthz and /metrics (0 turns it off)').default(10252).argParser(portFlag('--port')).env('K8TS_PORT'))
+  const program = addComponentFlags(
+    new Command('k8ts-controller-manager').description(
+      'The k8ts controller manager: the reconcile loops that keep the cluster in its desired state. Flags follow kube-controller-manager.',
+    ),
+    10252,
+  )
     .addOption(new Option('--controllers <list>', `controllers to run: * (all on by default), name, -name; known: ${CONTROLLERS.map((c) => c.name).join(', ')}`).default('*'))
     .addOption(new Option('--kube-api-qps <qps>', 'requests per second to the API servers').default(20).argParser(numberFlag('--kube-api-qps', { min: 0 })))
     .addOption(new Option('--kube-api-burst <n>', 'burst above --kube-api-qps').default(30).argParser(numberFlag('--kube-api-burst', { min: 1, integer: true })))
@@ -70,8 +70,7 @@ function command(): Command {
     .addOption(new Option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the oldest are deleted (0: off)').default(DEFAULTS.terminatedPodGcThreshold).argParser(numberFlag('--terminated-pod-gc-threshold', { min: 0, integer: true })))
     .addOption(new Option('--allocate-node-cidrs [bool]', 'give nodes podCIDRs from --cluster-cidr').default(DEFAULTS.allocateNodeCidrs).argParser(booleanFlag))
     .addOption(new Option('--cluster-cidr <cidr>', 'the pods\' address range (comma-separated for dual stack)').default(DEFAULTS.clusterCidr))
-    .addOption(new Option('--node-cidr-mask-size <bits>', 'size of each node\'s podCIDR').default(DEFAULTS.nodeCidrMaskSize).argParser(numberFlag('--node-cidr-mask-size', { min: 1, max: 128, integer: true })))
-    .addOption(new Option('--log-level <level>', 'pino log level').default('info').env('K8TS_LOG_LEVEL'));
+    .addOption(new Option('--node-cidr-mask-size <bits>', 'size of each node\'s podCIDR').default(DEFAULTS.nodeCidrMaskSize).argParser(numberFlag('--node-cidr-mask-size', { min: 1, max: 128, integer: true })));
   for (const controller of CONTROLLERS) {
     if (controller.concurrencyFlag === undefined) continue;
     program.addOption(
@@ -111,18 +110,17 @@ async function main(): Promise<void> {
   try {
     enabled = enabledControllers(flags.controllers.split(','), CONTROLLERS);
   } catch (error) {
-    process.stderr.write(`k8ts-controller-manager: --controllers: ${(error as Error).message}\n`);
-    process.exit(2);
+    exitWithUsageError('k8ts-controller-manager', new Error(`--controllers: ${(error as Error).message}`));
   }
-  const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
+  const identity = leaderIdentity();
   const logger = pino({ level: flags.logLevel, base: { component: 'controller-manager', identity } });
-  const addresses = flags.master.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const addresses = splitList(flags.master);
   const client = new ApiClient({ addresses, logger, fieldManager: 'kube-controller-manager', qps: flags.kubeApiQps, burst: flags.kubeApiBurst });
   const metrics = new ControllerManagerMetrics();
   const stopping = new AbortController();
   let elector: ReturnType<typeof runLeaderElected>;
   const health = await serveHealth({ bindAddress: flags.bindAddress, port: flags.port, healthy: () => true, metrics: metrics.registry, logger });
-  metrics.watchLeader(() => (flags.leaderElect ? (elector?.isLeader() ?? false) : true));
+  metrics.watchLeader(() => isLeading(flags, elector));
 
   const recorders = new Map<string, ApiEventRecorder>();
   let informers: SharedInformerFactory | undefined;

@@ -5,6 +5,7 @@
  * `workqueue_queue_duration_seconds`, `workqueue_work_duration_seconds`, label `name` = the queue).
  */
 import type { WorkqueueMetrics } from '@k8ts/client';
+import { registerLeaderElectionMetric } from '@k8ts/service';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** client-go's buckets: 10 ns to 1000 s, ×10 (prometheus.ExponentialBuckets(10e-9, 10, 12)). */
@@ -18,16 +19,7 @@ export class ControllerManagerMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
-    const metrics = this;
-    new Gauge({
-      name: 'leader_election_master_status',
-      help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.',
-      labelNames: ['name'],
-      registers,
-      collect() {
-        this.set({ name: 'kube-controller-manager' }, metrics.leading() ? 1 : 0);
-      },
-    });
+    registerLeaderElectionMetric(this.registry, 'kube-controller-manager', () => this.leading());
     const depth = new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames: ['name'], registers });
     const adds = new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', labelNames: ['name'], registers });
     const retries = new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: ['name'], registers });
