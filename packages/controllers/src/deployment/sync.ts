@@ -5,11 +5,12 @@
  * so the whole sequence runs against an in-memory API in unit tests.
  *
  * Safe to run again at any moment: every decision is taken from the objects handed in (the
- * informer caches), every write is conditional on the resourceVersion it read (a stale cache gets
- * a Conflict and the key is retried), and the new ReplicaSet's name is derived from its template,
- * so a create repeated after a crash meets AlreadyExists and adopts what the first one made.
- * Unlike upstream, the sync carries the objects its own writes returned to its later steps, so
- * one sync does not conflict with itself.
+ * informer caches), every write is conditional on the resourceVersion it read (a write to an object
+ * the cache held stale gets a Conflict and the key is retried; the steps visit ReplicaSets in a
+ * fixed order, so a sync that lacks an earlier sync's write meets that object first), and the new
+ * ReplicaSet's name is derived from its template, so a create repeated after a crash meets
+ * AlreadyExists and takes what the first one made. Unlike upstream, the sync carries the objects
+ * its own writes returned to its later steps, so one sync does not conflict with itself.
  */
 import { ApiError } from '@k8ts/apimachinery';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
