@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { realClock } from '@k8ts/base';
 import { ApiClient, ApiEventRecorder, RateLimitingQueue, SharedInformerFactory, type EventRecorder } from '@k8ts/client';
 import {
@@ -44,6 +45,7 @@ interface Flags extends LeaderElectionFlags, ComponentFlags {
   allocateNodeCidrs: boolean;
   clusterCidr: string;
   nodeCidrMaskSize: number;
+  rootCaFile?: string;
   [concurrencyFlag: string]: unknown;
 }
 
@@ -70,6 +72,7 @@ function command(): Command {
     .addOption(new Option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the oldest are deleted (0: off)').default(DEFAULTS.terminatedPodGcThreshold).argParser(numberFlag('--terminated-pod-gc-threshold', { min: 0, integer: true })))
     .addOption(new Option('--allocate-node-cidrs [bool]', 'give nodes podCIDRs from --cluster-cidr').default(DEFAULTS.allocateNodeCidrs).argParser(booleanFlag))
     .addOption(new Option('--cluster-cidr <cidr>', 'the pods\' address range (comma-separated for dual stack)').default(DEFAULTS.clusterCidr))
+    .addOption(new Option('--root-ca-file <file>', "the cluster's CA bundle (PEM), published as ca.crt of every namespace's kube-root-ca.crt"))
     .addOption(new Option('--node-cidr-mask-size <bits>', 'size of each node\'s podCIDR').default(DEFAULTS.nodeCidrMaskSize).argParser(numberFlag('--node-cidr-mask-size', { min: 1, max: 128, integer: true })));
   for (const controller of CONTROLLERS) {
     if (controller.concurrencyFlag === undefined) continue;
@@ -82,7 +85,7 @@ function command(): Command {
   return addLeaderElectionFlags(program, 'kube-controller-manager');
 }
 
-function optionsFrom(flags: Flags): ControllerManagerOptions {
+function optionsFrom(flags: Flags, rootCaBundle: string | undefined): ControllerManagerOptions {
   const concurrentSyncs: Record<string, number> = {};
   for (const controller of CONTROLLERS) {
     const value = controller.concurrencyFlag === undefined ? undefined : flags[camel(controller.concurrencyFlag)];
@@ -101,6 +104,7 @@ function optionsFrom(flags: Flags): ControllerManagerOptions {
     allocateNodeCidrs: flags.allocateNodeCidrs,
     clusterCidr: flags.clusterCidr,
     nodeCidrMaskSize: flags.nodeCidrMaskSize,
+    ...(rootCaBundle !== undefined ? { rootCaBundle } : {}),
   };
 }
 
@@ -111,6 +115,12 @@ async function main(): Promise<void> {
     enabled = enabledControllers(flags.controllers.split(','), CONTROLLERS);
   } catch (error) {
     exitWithUsageError('k8ts-controller-manager', new Error(`--controllers: ${(error as Error).message}`));
+  }
+  let rootCaBundle: string | undefined;
+  try {
+    rootCaBundle = flags.rootCaFile === undefined ? undefined : readFileSync(flags.rootCaFile, 'utf8');
+  } catch (error) {
+    exitWithUsageError('k8ts-controller-manager', new Error(`--root-ca-file: ${(error as Error).message}`));
   }
   const identity = leaderIdentity();
   const logger = pino({ level: flags.logLevel, base: { component: 'controller-manager', identity } });
@@ -140,7 +150,7 @@ async function main(): Promise<void> {
       informers,
       clock: realClock,
       logger,
-      options: optionsFrom(flags),
+      options: optionsFrom(flags, rootCaBundle),
       recorder(component: string): EventRecorder {
         let recorder = recorders.get(component);
         if (recorder === undefined) {
