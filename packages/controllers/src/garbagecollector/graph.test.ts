@@ -34,7 +34,7 @@ beforeEach(() => {
       attemptToOrphan: (uid) => toOrphan.push(uid),
       invalidNamespaceOwnerRef: (dependent, reference) => invalid.push(`${dependent.uid}->${reference.uid}`),
     },
-    (apiVersion, kind) => (kind === 'Node' ? false : kind === 'ConfigMap' ? true : undefined),
+    (_apiVersion, kind) => (kind === 'Node' ? false : kind === 'ConfigMap' ? true : undefined),
   );
 });
 
