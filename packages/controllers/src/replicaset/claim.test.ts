@@ -1,7 +1,8 @@
+import { ApiError } from '@k8ts/apimachinery';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, test } from 'vitest';
-import { adoptPatch, claimFor, releasePatch } from './claim.js';
+import { REPLICA_SET_KIND, adoptPatch, claimFor, claimObjects, releasePatch } from './claim.js';
 import { podFromTemplate, podNamePrefix } from './pod_template.js';
 import { replicaSetSelector } from './selector.js';
 
@@ -39,10 +40,46 @@ describe('claiming pods (upstream ClaimObject)', () => {
   });
 
   test('adopt and release patches name the pod by uid and the ReplicaSet as controller', () => {
-    expect(adoptPatch(rs, pod())).toEqual({
+    expect(adoptPatch(rs, REPLICA_SET_KIND, pod())).toEqual({
       metadata: { uid: 'pod-uid', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'rs-uid', controller: true, blockOwnerDeletion: true }] },
     });
     expect(releasePatch(rs, pod())).toEqual({ metadata: { uid: 'pod-uid', ownerReferences: [{ $patch: 'delete', uid: 'rs-uid' }] } });
+  });
+});
+
+describe('claimObjects applies the claims', () => {
+  const owned = pod({ name: 'owned', ownerReferences: owner('rs-uid') });
+  const orphan = pod({ name: 'orphan', uid: 'orphan-uid' });
+  const stale = pod({ name: 'stale', uid: 'stale-uid', ownerReferences: owner('rs-uid') });
+  const foreign = pod({ name: 'foreign', ownerReferences: owner('other') });
+  const matches = (p: Pod): boolean => p.metadata?.name !== 'stale';
+
+  test('adopts orphans after one fresh read, releases stale pods, returns what is ours', async () => {
+    const patched: string[] = [];
+    let reads = 0;
+    const ours = await claimObjects({
+      owner: rs,
+      ownerKind: REPLICA_SET_KIND,
+      objects: [owned, orphan, stale, foreign, pod({ name: 'orphan2', uid: 'o2' })],
+      matches,
+      patch: async (p, body) => void patched.push(`${p.metadata?.name}:${JSON.stringify(body)}`),
+      canAdopt: async () => void reads++,
+    });
+    expect(ours.map((p) => p.metadata?.name)).toEqual(['owned', 'orphan', 'orphan2']);
+    expect(reads).toBe(1);
+    expect(patched).toEqual([
+      `orphan:${JSON.stringify(adoptPatch(rs, REPLICA_SET_KIND, orphan))}`,
+      `stale:${JSON.stringify(releasePatch(rs, stale))}`,
+      `orphan2:${JSON.stringify(adoptPatch(rs, REPLICA_SET_KIND, pod({ name: 'orphan2', uid: 'o2' })))}`,
+    ]);
+  });
+
+  test('an owner that fails the fresh read adopts nothing and the claim fails; pods gone meanwhile are skipped', async () => {
+    const refused = claimObjects({ owner: rs, ownerKind: REPLICA_SET_KIND, objects: [owned, orphan], matches, patch: async () => undefined, canAdopt: async () => Promise.reject(new Error('original ReplicaSet is gone')) });
+    await expect(refused).rejects.toThrow('original ReplicaSet is gone');
+    const notFound = new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'pods "orphan" not found', reason: 'NotFound', code: 404 });
+    const ours = await claimObjects({ owner: rs, ownerKind: REPLICA_SET_KIND, objects: [owned, orphan, stale], matches, patch: async () => Promise.reject(notFound), canAdopt: async () => undefined });
+    expect(ours.map((p) => p.metadata?.name)).toEqual(['owned']);
   });
 });
 

@@ -1,52 +1,97 @@
 /**
- * Which pods a ReplicaSet claims, as upstream's ControllerRefManager.ClaimObject decides:
+ * Which objects a controller claims, as upstream's ControllerRefManager (ClaimObject) decides — for
+ * any owner and owned kind (a ReplicaSet's pods here; the same rules serve a Deployment's
+ * ReplicaSets):
  * - owned by another controller: not ours, leave it;
  * - owned by us and matching the selector: ours;
  * - owned by us but no longer matching: release it (remove our owner reference) — unless we are
  *   being deleted;
  * - an orphan matching the selector, in our namespace, not being deleted, while we are not being
- *   deleted: adopt it (add our controller reference), after a fresh read of the ReplicaSet proves
- *   it is still the same object (uid) and not being deleted ("canAdopt").
+ *   deleted: adopt it (add our controller reference), after a fresh read of the owner proves it is
+ *   still the same object (uid) and not being deleted ("canAdopt", done once per claim).
  */
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import { isNotFound, toApiError, type KubeObject } from '@k8ts/client';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
-import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { controllerRefOf } from './pod_util.js';
 
 export type Claim = 'owned' | 'adopt' | 'release' | 'ignore';
 
-export function claimFor(replicaSet: ReplicaSet, pod: Pod, matches: boolean): Claim {
-  const reference = controllerRefOf(pod);
-  const replicaSetDeleting = replicaSet.metadata?.deletionTimestamp !== undefined;
+/** The owner's group/version and kind, as its controller references name it. */
+export interface OwnerKind {
+  readonly apiVersion: string;
+  readonly kind: string;
+}
+
+export const REPLICA_SET_KIND: OwnerKind = { apiVersion: 'apps/v1', kind: 'ReplicaSet' };
+
+export function claimFor(owner: KubeObject, object: KubeObject, matches: boolean): Claim {
+  const reference = controllerRefOf(object);
+  const ownerDeleting = owner.metadata?.deletionTimestamp !== undefined;
   if (reference !== undefined) {
-    if (reference.uid !== replicaSet.metadata?.uid) return 'ignore';
+    if (reference.uid !== owner.metadata?.uid) return 'ignore';
     if (matches) return 'owned';
-    return replicaSetDeleting ? 'ignore' : 'release';
+    return ownerDeleting ? 'ignore' : 'release';
   }
-  if (replicaSetDeleting || !matches) return 'ignore';
-  if (pod.metadata?.deletionTimestamp !== undefined) return 'ignore';
-  if (pod.metadata?.namespace !== replicaSet.metadata?.namespace) return 'ignore';
+  if (ownerDeleting || !matches) return 'ignore';
+  if (object.metadata?.deletionTimestamp !== undefined) return 'ignore';
+  if (object.metadata?.namespace !== owner.metadata?.namespace) return 'ignore';
   return 'adopt';
 }
 
-/** The owner reference every pod of the ReplicaSet carries (metav1.NewControllerRef). */
-export function controllerRefFor(replicaSet: ReplicaSet): OwnerReference {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    name: replicaSet.metadata?.name ?? '',
-    uid: replicaSet.metadata?.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
+/** The owner reference every object of the owner carries (metav1.NewControllerRef). */
+export function controllerRefFor(owner: KubeObject, kind: OwnerKind): OwnerReference {
+  return { ...kind, name: owner.metadata?.name ?? '', uid: owner.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true };
 }
 
-/** Strategic merge patch adding our controller reference; the pod's uid makes it about that pod only. */
-export function adoptPatch(replicaSet: ReplicaSet, pod: Pod): object {
-  return { metadata: { ownerReferences: [controllerRefFor(replicaSet)], uid: pod.metadata?.uid } };
+/** Strategic merge patch adding our controller reference; the object's uid makes it about that object only. */
+export function adoptPatch(owner: KubeObject, kind: OwnerKind, object: KubeObject): object {
+  return { metadata: { ownerReferences: [controllerRefFor(owner, kind)], uid: object.metadata?.uid } };
 }
 
-/** Strategic merge patch removing our owner reference (by uid) from the pod. */
-export function releasePatch(replicaSet: ReplicaSet, pod: Pod): object {
-  return { metadata: { ownerReferences: [{ $patch: 'delete', uid: replicaSet.metadata?.uid }], uid: pod.metadata?.uid } };
+/** Strategic merge patch removing our owner reference (by uid) from the object. */
+export function releasePatch(owner: KubeObject, object: KubeObject): object {
+  return { metadata: { ownerReferences: [{ $patch: 'delete', uid: owner.metadata?.uid }], uid: object.metadata?.uid } };
+}
+
+export interface ClaimRequest<T extends KubeObject> {
+  readonly owner: KubeObject;
+  readonly ownerKind: OwnerKind;
+  readonly objects: readonly T[];
+  readonly matches: (object: T) => boolean;
+  /** Sends a strategic merge patch to the object. */
+  readonly patch: (object: T, body: object) => Promise<unknown>;
+  /** The fresh read of the owner; rejects when it is gone, replaced or being deleted. */
+  readonly canAdopt: () => Promise<void>;
+}
+
+/**
+ * Claims as claimFor decides, adopting and releasing through `patch`; resolves to the objects that
+ * are ours. An object gone meanwhile is skipped; so is a release answered Invalid (the object lost
+ * its references or was re-created under its name), as upstream. Any other failure rejects, after
+ * every object was tried.
+ */
+export async function claimObjects<T extends KubeObject>(request: ClaimRequest<T>): Promise<T[]> {
+  const claimed: T[] = [];
+  const failures: Error[] = [];
+  let canAdopt: Promise<void> | undefined;
+  for (const object of request.objects) {
+    const claim = claimFor(request.owner, object, request.matches(object));
+    if (claim === 'owned') claimed.push(object);
+    if (claim !== 'adopt' && claim !== 'release') continue;
+    try {
+      if (claim === 'adopt') {
+        canAdopt ??= request.canAdopt();
+        await canAdopt;
+        await request.patch(object, adoptPatch(request.owner, request.ownerKind, object));
+        claimed.push(object);
+      } else {
+        await request.patch(object, releasePatch(request.owner, object));
+      }
+    } catch (error) {
+      if (isNotFound(error) || (claim === 'release' && toApiError(error).reason === 'Invalid')) continue;
+      failures.push(error instanceof Error ? error : toApiError(error));
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+  return claimed;
 }

@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { Controller, ControllerContext } from '../framework/controller.js';
 import { ControllerExpectations } from '../framework/expectations.js';
 import { runWorkers } from '../framework/run_workers.js';
-import { adoptPatch, claimFor, releasePatch } from './claim.js';
+import { REPLICA_SET_KIND, claimObjects } from './claim.js';
 import { controllerRefOf, isPodActive, type PodObject } from './pod_util.js';
 import { podFromTemplate } from './pod_template.js';
 import { podsToDelete } from './ranking.js';
@@ -157,33 +157,16 @@ export class ReplicaSetController implements Controller {
     return undefined;
   }
 
-  /** Adopts and releases as claimFor decides; returns the pods that are ours. Fails if any patch failed. */
-  private async claimPods(replicaSet: ReplicaSetObject, selector: LabelRequirement[], pods: readonly PodObject[]): Promise<PodObject[]> {
-    const claimed: PodObject[] = [];
-    const failures: Error[] = [];
-    let canAdopt: Promise<void> | undefined;
-    for (const pod of pods) {
-      const claim = claimFor(replicaSet, pod, matchesLabels(selector, pod.metadata?.labels));
-      if (claim === 'owned') claimed.push(pod);
-      if (claim !== 'adopt' && claim !== 'release') continue;
-      try {
-        if (claim === 'adopt') {
-          canAdopt ??= this.recheckBeforeAdopting(replicaSet);
-          await canAdopt;
-          await this.podClient.namespace(pod.metadata?.namespace ?? '').patch(pod.metadata?.name ?? '', 'strategic', adoptPatch(replicaSet, pod));
-          claimed.push(pod);
-        } else {
-          await this.podClient.namespace(pod.metadata?.namespace ?? '').patch(pod.metadata?.name ?? '', 'strategic', releasePatch(replicaSet, pod));
-        }
-      } catch (error) {
-        // A pod gone meanwhile is neither ours nor a problem; for a release, neither is Invalid
-        // (the pod lost its references or was re-created under its name), as upstream.
-        if (isNotFound(error) || (claim === 'release' && toApiError(error).reason === 'Invalid')) continue;
-        failures.push(toApiError(error));
-      }
-    }
-    if (failures.length > 0) throw failures[0];
-    return claimed;
+  /** The active pods that are ours, after adopting matching orphans and releasing pods that stopped matching. */
+  private claimPods(replicaSet: ReplicaSetObject, selector: LabelRequirement[], pods: readonly PodObject[]): Promise<PodObject[]> {
+    return claimObjects({
+      owner: replicaSet,
+      ownerKind: REPLICA_SET_KIND,
+      objects: pods,
+      matches: (pod) => matchesLabels(selector, pod.metadata?.labels),
+      patch: (pod, body) => this.podClient.namespace(pod.metadata?.namespace ?? '').patch(pod.metadata?.name ?? '', 'strategic', body),
+      canAdopt: () => this.recheckBeforeAdopting(replicaSet),
+    });
   }
 
   /** Upstream's canAdopt: a quorum read proves the ReplicaSet is still this object and not being deleted. */

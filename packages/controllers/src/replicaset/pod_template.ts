@@ -4,7 +4,7 @@
  * a random suffix); and the ReplicaSet as controller owner (controller and blockOwnerDeletion true).
  */
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import { controllerRefFor } from './claim.js';
+import { REPLICA_SET_KIND, controllerRefFor } from './claim.js';
 import type { PodObject } from './pod_util.js';
 
 /** Longest DNS-1123 subdomain, which a pod name (prefix included) must be. */
@@ -22,7 +22,7 @@ export function podFromTemplate(replicaSet: ReplicaSet): PodObject {
       ...(templateMeta.labels !== undefined ? { labels: { ...templateMeta.labels } } : {}),
       ...(templateMeta.annotations !== undefined ? { annotations: { ...templateMeta.annotations } } : {}),
       ...(templateMeta.finalizers !== undefined ? { finalizers: [...templateMeta.finalizers] } : {}),
-      ownerReferences: [controllerRefFor(replicaSet)],
+      ownerReferences: [controllerRefFor(replicaSet, REPLICA_SET_KIND)],
     },
     spec: structuredClone(template.spec ?? { containers: [] }),
   };
