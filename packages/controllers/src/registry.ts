@@ -1,5 +1,6 @@
 import type { ControllerDescriptor } from './framework/controller.js';
 import { garbageCollectorControllerDescriptor } from './garbagecollector/index.js';
+import { namespaceControllerDescriptor } from './namespace/index.js';
 import { replicaSetControllerDescriptor } from './replicaset/index.js';
 import { deploymentControllerDescriptor } from './deployment/index.js';
 import { endpointControllerDescriptor } from './endpoint/index.js';
@@ -17,6 +18,7 @@ import { podGcControllerDescriptor } from './podgc/index.js';
  */
 export const CONTROLLERS: readonly ControllerDescriptor[] = [
   garbageCollectorControllerDescriptor,
+  namespaceControllerDescriptor,
   replicaSetControllerDescriptor,
   deploymentControllerDescriptor,
   endpointControllerDescriptor,
