@@ -20,6 +20,8 @@ type ServiceObject = Service & KubeObject;
 type EndpointsObject = Endpoints & KubeObject;
 type SliceObject = EndpointSlice & KubeObject;
 
+/** Per test: several waits of up to WAIT_MS each on a machine shared by many workers. */
+const TEST_TIMEOUT_MS = 180_000;
 const WAIT_MS = 60_000;
 const CONTROLLERS_UNDER_TEST = 'endpoint,endpointslice';
 const ZONE = 'topology.kubernetes.io/zone';
@@ -189,7 +191,7 @@ describe('Endpoints and EndpointSlices', () => {
     await pods.namespace(ns).delete('no-ip', { gracePeriodSeconds: 0 });
     await untilAddresses(ns, 'web', { ready: ['c'], notReady: ['a'] });
     await untilSlices(ns, 'web', { a: false, c: true });
-  });
+  }, TEST_TIMEOUT_MS);
 
   test('a terminating pod leaves the Endpoints and shows terminating in its slice', async () => {
     const ns = await namespace('ep-terminating');
@@ -207,7 +209,7 @@ describe('Endpoints and EndpointSlices', () => {
     expect(sliceView(list).byPod.get('dying')).toEqual({ ready: false, serving: true, terminating: true });
     await pods.namespace(ns).delete('dying', { gracePeriodSeconds: 0 });
     await untilSlices(ns, 'web', { live: true });
-  });
+  }, TEST_TIMEOUT_MS);
 
   test('a named targetPort is resolved per pod: different container ports, different subsets and slices', async () => {
     const ns = await namespace('ep-named-port');
@@ -230,7 +232,7 @@ describe('Endpoints and EndpointSlices', () => {
       [8080, ['old-1', 'old-2']],
       [9090, ['new-1']],
     ]);
-  });
+  }, TEST_TIMEOUT_MS);
 
   test('250 pods: one Endpoints of 250 addresses, 3 slices of at most 100', async () => {
     const ns = await namespace('ep-many');
@@ -242,7 +244,7 @@ describe('Endpoints and EndpointSlices', () => {
     expect(list.map((slice) => (slice.endpoints ?? []).length).sort((a, b) => a - b)).toEqual([50, 100, 100]);
     const zones = new Set(list.flatMap((slice) => (slice.endpoints ?? []).map((endpoint) => endpoint.zone)));
     expect(zones).toEqual(new Set(['zone-1', 'zone-2']));
-  });
+  }, TEST_TIMEOUT_MS);
 
   test('publishNotReadyAddresses: every pod, ready or not, terminating or not, is a ready address', async () => {
     const ns = await namespace('ep-publish');
@@ -258,7 +260,7 @@ describe('Endpoints and EndpointSlices', () => {
     expect(sliceView(list).byPod.get('db-1')).toEqual({ ready: true, serving: false, terminating: false });
     expect(sliceView(list).byPod.get('db-2')).toEqual({ ready: true, serving: true, terminating: true });
     await pods.namespace(ns).delete('db-2', { gracePeriodSeconds: 0 });
-  });
+  }, TEST_TIMEOUT_MS);
 
   test('a Service without a selector is left alone; a deleted Service takes its Endpoints and slices along', async () => {
     const ns = await namespace('ep-manual');
@@ -282,7 +284,7 @@ describe('Endpoints and EndpointSlices', () => {
     await eventually(async () => (await endpointsOf(ns, 'later')) === undefined, WAIT_MS, 'the Endpoints of the deleted Service gone');
     await eventually(async () => (await slicesOf(ns, 'later')).length === 0, WAIT_MS, 'the slices of the deleted Service gone');
     expect((await endpoints.namespace(ns).get('external')).subsets?.[0]?.addresses?.[0]?.ip).toBe('192.0.2.10');
-  });
+  }, TEST_TIMEOUT_MS);
 
   test('converges after a kill -9 and changes behind its back: edited Endpoints, stale and missing slices, a Service deleted meanwhile', async () => {
     const ns = await namespace('ep-converge');
@@ -323,7 +325,7 @@ describe('Endpoints and EndpointSlices', () => {
     expect((await endpoints.namespace(ns).get('web')).subsets?.flatMap((subset) => subset.addresses ?? []).some((address) => address.ip === '10.99.99.99')).toBe(false);
     await eventually(async () => (await endpointsOf(ns, 'gone')) === undefined, WAIT_MS, 'the Endpoints of the Service deleted while down');
     await eventually(async () => (await slicesOf(ns, 'gone')).length === 0, WAIT_MS, 'the slices of the Service deleted while down');
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 /** Holds watch events back while closed: a cache that lags behind the API. */
@@ -429,7 +431,7 @@ describe('on a lagging cache (in-process, one watch held back)', () => {
       expect(sliceView(list).count).toBe(120);
       expect(sliceView(list).byPod.get('held-000')?.ready).toBe(false);
     });
-  });
+  }, TEST_TIMEOUT_MS);
 
   test('Endpoints: a write from a stale cache is refused (AlreadyExists/Conflict) and retried once the cache caught up', async () => {
     const ns = await namespace('ep-lag-endpoints');
@@ -454,5 +456,5 @@ describe('on a lagging cache (in-process, one watch held back)', () => {
       await controller.sync(key);
       expect(addressView(await endpointsOf(ns, 'held'))).toEqual({ ready: [], notReady: ['p'] });
     });
-  });
+  }, TEST_TIMEOUT_MS);
 });

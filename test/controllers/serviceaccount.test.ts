@@ -14,6 +14,8 @@ type NamespaceObject = Namespace & KubeObject;
 type AccountObject = ServiceAccount & KubeObject;
 type ConfigMapObject = ConfigMap & KubeObject;
 
+/** Per test: several waits of up to WAIT_MS each on a machine shared by many workers. */
+const TEST_TIMEOUT_MS = 120_000;
 const WAIT_MS = 45_000;
 const CONTROLLERS_UNDER_TEST = 'serviceaccount,root-ca-cert-publisher';
 const DESCRIPTION =
@@ -73,7 +75,7 @@ describe('ServiceAccount controller and root CA publisher', () => {
     expect(account.metadata?.name).toBe('default');
     expect(configMap.data).toEqual({ 'ca.crt': '' });
     expect(configMap.metadata?.annotations).toEqual({ 'kubernetes.io/description': DESCRIPTION });
-  });
+  }, TEST_TIMEOUT_MS);
 
   test('deleting either brings it back; an edited kube-root-ca.crt is put right; the account is the user’s to change', async () => {
     await createNamespace('team-b');
@@ -97,7 +99,7 @@ describe('ServiceAccount controller and root CA publisher', () => {
     await untilPublished('team-b-barrier');
     const after = await accounts.namespace('team-b').get('default');
     expect(after.metadata?.resourceVersion).toBe(labelled.metadata?.resourceVersion);
-  });
+  }, TEST_TIMEOUT_MS);
 
   test('a terminating namespace gets nothing back', async () => {
     await createNamespace('team-c');
@@ -116,7 +118,7 @@ describe('ServiceAccount controller and root CA publisher', () => {
     await untilPublished('team-c-barrier', (account, configMap) => account.metadata?.uid !== barrier.account.metadata?.uid && configMap.metadata?.uid !== barrier.configMap.metadata?.uid);
     expect(await getOrUndefined(accounts.namespace('team-c'), 'default')).toBeUndefined();
     expect(await getOrUndefined(configMaps.namespace('team-c'), 'kube-root-ca.crt')).toBeUndefined();
-  });
+  }, TEST_TIMEOUT_MS);
 
   test('converges after a kill -9: what was deleted or edited while it was down, and namespaces created meanwhile', async () => {
     await createNamespace('team-d');
@@ -128,5 +130,5 @@ describe('ServiceAccount controller and root CA publisher', () => {
     manager = await plane.startManager(CONTROLLERS_UNDER_TEST);
     await untilPublished('team-d', (account, configMap) => account.metadata?.uid !== before.account.metadata?.uid && configMap.data?.['ca.crt'] === '');
     await untilPublished('team-e');
-  });
+  }, TEST_TIMEOUT_MS);
 });
