@@ -130,7 +130,10 @@ afterAll(async () => {
   await plane?.stop();
 });
 
-describe('ReplicaSet controller', () => {
+/** Above the condition waits (45 s each, several per test) on a busy 2-core machine. */
+const TEST_TIMEOUT_MS = 180_000;
+
+describe('ReplicaSet controller', { timeout: TEST_TIMEOUT_MS }, () => {
   test('scales up and down with upstream names, labels, owner references and events; the not-ready pods go first', async () => {
     const ns = await namespace('rs-scale');
     const log = await PodCreationLog.start(plane.client, ns);
@@ -301,7 +304,7 @@ describe('ReplicaSet controller', () => {
   });
 });
 
-describe('ReplicaSet controller on a lagging cache (in-process, its pod watch held back)', () => {
+describe('ReplicaSet controller on a lagging cache (in-process, its pod watch held back)', { timeout: TEST_TIMEOUT_MS }, () => {
   test('expectations hold it back until its cache has seen its own creations: no pod made twice', async () => {
     await manager.kill(); // this test's controller alone acts
     const ns = await namespace('rs-lagging');
