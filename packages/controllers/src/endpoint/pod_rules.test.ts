@@ -39,8 +39,7 @@ describe('which pods count', () => {
   });
 
   test('status.podIP stands in when podIPs is missing', () => {
-    const single = pod('a');
-    single.status = { podIP: '10.0.0.9' };
+    const single = { ...pod('a'), status: { podIP: '10.0.0.9' } };
     expect(podIps(single)).toEqual(['10.0.0.9']);
   });
 });

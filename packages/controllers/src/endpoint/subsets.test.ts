@@ -59,8 +59,8 @@ describe('desiredSubsets', () => {
   });
 
   test("the address is the pod IP of the Service's family", () => {
-    const dual = pod('a', '10.0.0.1');
-    dual.status = { ...dual.status, podIPs: [{ ip: '10.0.0.1' }, { ip: 'fd00::1' }] };
+    const base = pod('a', '10.0.0.1');
+    const dual = { ...base, status: { ...base.status, podIPs: [{ ip: '10.0.0.1' }, { ip: 'fd00::1' }] } };
     expect(ips(desiredSubsets(service({ ipFamilies: ['IPv6'] }), [dual])[0]?.addresses)).toEqual(['fd00::1']);
     expect(ips(desiredSubsets(service(), [dual])[0]?.addresses)).toEqual(['10.0.0.1']);
   });

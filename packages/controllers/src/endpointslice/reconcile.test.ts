@@ -100,8 +100,7 @@ describe('planSlices: a new Service', () => {
   });
 
   test('no endpoints: one empty placeholder slice; pods without an IP do not count', () => {
-    const noIp = pod(1);
-    noIp.status = { phase: 'Pending' };
+    const noIp = { ...pod(1), status: { phase: 'Pending' } };
     const result = plan({ pods: [noIp] });
     expect(result.create).toHaveLength(1);
     expect(result.create[0]?.endpoints).toEqual([]);
