@@ -213,6 +213,26 @@ describe.each(KINDS)('kubectl against two apiservers over %s', (kind) => {
     expect(ns.spec.finalizers).toEqual(['kubernetes']);
     const refused = await one.kubectl(['create', '-f', '-'], { input: configMap('late', 'retired') });
     expect(refused.stderr).toContain('unable to create new content in namespace retired because it is being terminated');
+    // The Status names the cause, as kube's NamespaceLifecycle admission does (controllers check it).
+    const response = await fetch(`${one.url}/api/v1/namespaces/retired/configmaps`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' } }),
+    });
+    const status = (await response.json()) as { code: number; reason: string; details: { causes: unknown[] } };
+    expect([status.code, status.reason]).toEqual([403, 'Forbidden']);
+    expect(status.details.causes).toEqual([{ reason: 'NamespaceTerminating', message: 'namespace retired is being terminated', field: 'metadata.namespace' }]);
+  });
+
+  test('EndpointSlices carry metadata.generation, moved by changes to their endpoints, as 1.32 does', async () => {
+    const slice = (address: string): string =>
+      `apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: web-abc\naddressType: IPv4\nendpoints:\n- addresses: ["${address}"]\n`;
+    await ok(one, ['apply', '-f', '-'], slice('10.0.0.1'));
+    expect(await ok(one, ['get', 'endpointslice', 'web-abc', '-o', 'jsonpath={.metadata.generation}'])).toBe('1');
+    await ok(one, ['label', 'endpointslice', 'web-abc', 'touched=yes']);
+    expect(await ok(one, ['get', 'endpointslice', 'web-abc', '-o', 'jsonpath={.metadata.generation}'])).toBe('1');
+    await ok(one, ['apply', '-f', '-'], slice('10.0.0.2'));
+    expect(await ok(one, ['get', 'endpointslice', 'web-abc', '-o', 'jsonpath={.metadata.generation}'])).toBe('2');
   });
 
   test('server-side field validation, dry run, and a watch from a revision the cache no longer holds', async () => {

@@ -162,8 +162,11 @@ export const apiErrors = {
     });
   },
   badRequest: (message: string): ApiError => failure(400, 'BadRequest', message),
-  forbidden: (type: Named, name: string, why: string): ApiError =>
-    failure(403, 'Forbidden', `${qualifiedResource(type)} "${name}" is forbidden: ${why}`, resourceDetails(type, name)),
+  forbidden: (type: Named, name: string, why: string, causes?: readonly { reason: string; message: string; field: string }[]): ApiError =>
+    failure(403, 'Forbidden', `${qualifiedResource(type)} "${name}" is forbidden: ${why}`, {
+      ...resourceDetails(type, name),
+      ...(causes === undefined ? {} : { causes: [...causes] }),
+    }),
   methodNotSupported: (type: Named, action: string): ApiError =>
     failure(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${qualifiedResource(type)}"`, {
       ...(type.group === '' ? {} : { group: type.group }),

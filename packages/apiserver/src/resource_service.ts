@@ -338,7 +338,10 @@ export class ResourceService {
     // Not in the cache may mean not cached yet: then the store decides.
     const found = this.cached(NAMESPACES, undefined, namespace) ?? (await this.store.get(NAMESPACES, undefined, namespace));
     if (found.metadata?.deletionTimestamp !== undefined) {
-      throw apiErrors.forbidden(type, object.metadata?.name ?? '', `unable to create new content in namespace ${namespace} because it is being terminated`);
+      // As kube's NamespaceLifecycle admission: the cause says why, for clients that check it.
+      throw apiErrors.forbidden(type, object.metadata?.name ?? '', `unable to create new content in namespace ${namespace} because it is being terminated`, [
+        { reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' },
+      ]);
     }
   }
 }
