@@ -132,7 +132,7 @@ export class TaintEvictionController implements Controller {
     const { status, changed } = withPodCondition(pod.status, condition, now);
     if (changed) await this.pods.updateStatus({ ...pod, status });
     try {
-      await this.pods.delete(pod.metadata?.name ?? '', { preconditions: { uid: pod.metadata?.uid ?? '' } });
+      await this.pods.namespace(pod.metadata?.namespace ?? '').delete(pod.metadata?.name ?? '', { preconditions: { uid: pod.metadata?.uid ?? '' } });
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
