@@ -178,7 +178,14 @@ export class DeploymentController implements Controller {
         }
       },
       updateDeploymentStatus: (deployment) => this.updateStatus(deployment),
-      cachedReplicaSet: (namespace, name) => this.replicaSets.get(name, namespace),
+      getReplicaSet: async (namespace, name) => {
+        try {
+          return await this.replicaSetClient.namespace(namespace).get(name);
+        } catch (error) {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }
+      },
       event: (deployment, type, reason, message) => this.recorder.event({ ...deployment, apiVersion: 'apps/v1', kind: 'Deployment' }, type, reason, message),
     };
   }

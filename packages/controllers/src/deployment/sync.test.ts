@@ -79,9 +79,8 @@ class World {
   }
 
   /** A ReplicaSet as an earlier controller left it, pods ready. */
-  addReplicaSet(image: string, replicas: number, annotations: Record<string, string>, owned = true): ReplicaSet {
+  addReplicaSet(image: string, replicas: number, annotations: Record<string, string>, owned = true, hash = computeHash(template(image), undefined)): ReplicaSet {
     const tpl = template(image);
-    const hash = computeHash(tpl, undefined);
     const uid = `rs-${this.nextUid++}`;
     const replicaSet: ReplicaSet = {
       metadata: {
@@ -155,8 +154,7 @@ class World {
         this.changed();
         return structuredClone(this.deployment);
       },
-      // By the time a create meets AlreadyExists the cache may well have caught up.
-      cachedReplicaSet: (_namespace, name) => (this.snapshots.at(-1) as Snapshot).replicaSets.find((replicaSet) => replicaSet.metadata?.name === name),
+      getReplicaSet: async (_namespace, name) => structuredClone([...this.replicaSets.values()].find((replicaSet) => replicaSet.metadata?.name === name)),
       event: (_deployment, type, reason, message) => void this.events.push(`${type} ${reason} ${message}`),
     };
   }
@@ -331,16 +329,24 @@ describe('a Deployment sync, step by step', () => {
     expect(world.events).toHaveLength(1);
   });
 
-  test('a hash collision with a ReplicaSet that is not ours raises status.collisionCount; the next sync hashes with it', async () => {
+  test('a hash collision (that name taken by another template) raises status.collisionCount; the next sync hashes with it', async () => {
     const world = new World();
-    world.addReplicaSet('nginx:1', 0, {}, false);
-    // Not ours: the claim would not hand it over, so the sync sees no ReplicaSet and tries to create one.
+    world.addReplicaSet('nginx:9', 0, {}, false, computeHash(template('nginx:1'), undefined));
     const controller = new Controller(world);
     await controller.sync();
     expect(world.deployment.status?.collisionCount).toBe(1);
     await controller.sync();
     const names = [...world.replicaSets.values()].map((replicaSet) => replicaSet.metadata?.name);
     expect(names).toContain(`web-${computeHash(template('nginx:1'), 1)}`);
+  });
+
+  test('k8ts: an orphan with the Deployment\'s template met on create is no collision (the claim adopts it next)', async () => {
+    const world = new World();
+    world.addReplicaSet('nginx:1', 3, {}, false);
+    // The cache does not hand it over yet (not claimed): the create meets it.
+    await new Controller(world).sync();
+    expect(world.deployment.status?.collisionCount).toBeUndefined();
+    expect(world.replicaSets.size).toBe(1);
   });
 
   test('paused: a new template starts no rollout, a new size still scales the rollout in progress proportionally', async () => {

@@ -12,7 +12,7 @@
  * AlreadyExists and takes what the first one made. Unlike upstream, the sync carries the objects
  * its own writes returned to its later steps, so one sync does not conflict with itself.
  */
-import { ApiError } from '@k8ts/apimachinery';
+import { ApiError, matchesLabelSelector } from '@k8ts/apimachinery';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { REVISION_ANNOTATION, desiredReplicasAnnotation, maxRevision, replicasAnnotationsNeedUpdate, setDeploymentRevision, setNewReplicaSetAnnotations, setReplicasAnnotations } from './annotations.js';
@@ -26,7 +26,7 @@ import { scaleSteps, type ScaleStep } from './scaling.js';
 import { calculateStatus, deploymentComplete, hasProgressDeadline, pausedCondition, rolloutStatus, sameStatus, stuckRequeueAfterMs } from './status.js';
 import { computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from './template_hash.js';
 
-/** The writes a sync makes, and the one cache read it needs after a create meets AlreadyExists. */
+/** The writes a sync makes, and the one read it needs after a create meets AlreadyExists. */
 export interface DeploymentApi {
   createReplicaSet(replicaSet: ReplicaSet): Promise<ReplicaSet>;
   /** Conditional on metadata.resourceVersion. */
@@ -35,7 +35,8 @@ export interface DeploymentApi {
   deleteReplicaSet(replicaSet: ReplicaSet): Promise<void>;
   /** The status subresource, with the revision annotation as upstream's status strategy lets through. */
   updateDeploymentStatus(deployment: Deployment): Promise<Deployment>;
-  cachedReplicaSet(namespace: string, name: string): ReplicaSet | undefined;
+  /** A fresh read (undefined when not found): upstream reads its cache, which may not have the ReplicaSet yet. */
+  getReplicaSet(namespace: string, name: string): Promise<ReplicaSet | undefined>;
   event(deployment: Deployment, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
@@ -181,12 +182,18 @@ class DeploymentSync {
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (error.reason === 'AlreadyExists') {
-        const found = this.api.cachedReplicaSet(d.metadata?.namespace ?? '', name);
+        const found = await this.api.getReplicaSet(d.metadata?.namespace ?? '', name);
         if (found === undefined) throw error;
-        // Ours, with this template: a create repeated after a crash or a lagging cache.
-        if (found.metadata?.ownerReferences?.some((ref) => ref.controller === true && ref.uid === d.metadata?.uid) && equalIgnoreHash(d.spec?.template, found.spec?.template)) {
+        const sameTemplate = equalIgnoreHash(d.spec?.template, found.spec?.template);
+        const owner = found.metadata?.ownerReferences?.find((ref) => ref.controller === true);
+        if (owner?.uid === d.metadata?.uid && sameTemplate) {
+          // Ours, with this template: a create repeated after a crash or on a lagging cache.
           created = found;
           alreadyExists = true;
+        } else if (owner === undefined && sameTemplate && matchesLabelSelector(d.spec?.selector, found.metadata?.labels)) {
+          // k8ts: an orphan with our template (an orphaning delete and re-create, seen before the
+          // cache has it) is no collision: the claim adopts it at the next sync.
+          throw error;
         } else {
           // A hash collision: the next sync hashes with a higher collisionCount.
           (d.status ??= {}).collisionCount = (d.status.collisionCount ?? 0) + 1;
