@@ -192,6 +192,11 @@ describe.each(KINDS)('kubectl against two apiservers over %s', (kind) => {
     expect(invalid.code).not.toBe(0);
     expect(invalid.stderr).toContain('ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain');
 
+    // A uid in a patch must be the stored one: kube answers 422, which makes it a precondition.
+    const otherUid = await one.kubectl(['patch', 'cm', 'patched', '--type', 'merge', '-p', '{"metadata":{"uid":"not-its-uid"}}']);
+    expect(otherUid.code).not.toBe(0);
+    expect(otherUid.stderr).toContain('ConfigMap "patched" is invalid: metadata.uid: Invalid value: "not-its-uid": field is immutable');
+
     const missing = await one.kubectl(['get', 'pod', 'nowhere']);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('Error from server (NotFound): pods "nowhere" not found');

@@ -82,7 +82,9 @@ export function specChanged(before: KubeObject, after: KubeObject): boolean {
 export function carryOverOnUpdate(type: ResourceType, current: KubeObject, next: KubeObject, subresource: 'status' | undefined): void {
   const was = current.metadata ?? {};
   const meta = next.metadata ?? {};
-  meta.uid = was.uid as string;
+  // As kube's BeforeUpdate: the stored uid fills in when none is sent; a different one is refused
+  // by validation ("field is immutable"), which is what makes a uid in a patch a precondition.
+  if (meta.uid === undefined || meta.uid === '') meta.uid = was.uid as string;
   meta.creationTimestamp = was.creationTimestamp as string;
   if (was.deletionTimestamp !== undefined) meta.deletionTimestamp = was.deletionTimestamp;
   else delete meta.deletionTimestamp;
