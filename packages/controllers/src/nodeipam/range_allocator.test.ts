@@ -16,7 +16,10 @@ describe('RangeAllocator', () => {
 
   it('gives a node the same reservation until it carries it, and frees it when the node goes', () => {
     const allocator = new RangeAllocator(clusterCidrSets('10.244.0.0/23', 24));
+    allocator.occupy('n1', []); // seen without CIDRs: nothing held
+    expect(allocator.heldBy('n1')).toBeUndefined();
     const first = texts(allocator.reserve('n1'));
+    allocator.occupy('n1', []);
     expect(texts(allocator.reserve('n1'))).toEqual(first);
     allocator.occupy('n1', first);
     expect(texts(allocator.reserve('n2'))).toEqual(['10.244.1.0/24']);

@@ -13,11 +13,12 @@ export class RangeAllocator {
   constructor(private readonly sets: readonly CidrSet[]) {}
 
   /**
-   * Records the podCIDRs a node carries as taken. Throws (nothing taken) when one is garbage, lies
+   * Records the podCIDRs a node carries as taken (none: nothing changes). Throws (nothing taken) when one is garbage, lies
    * outside the cluster CIDRs, or another node holds it; a CIDR reserved for this node before and
    * not the one it got is released.
    */
   occupy(nodeName: string, podCidrs: readonly string[]): void {
+    if (podCidrs.length === 0) return; // nothing on the node yet: a reservation for it stays
     const cidrs = podCidrs.map((text, index) => {
       const cidr = parseCidr(text);
       if (cidr === undefined) throw new Error(`failed to parse node ${nodeName}, CIDR ${text}`);
