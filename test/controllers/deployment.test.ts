@@ -68,6 +68,14 @@ async function ownedReplicaSets(ns: string, name: string): Promise<ReplicaSetObj
   return items.filter((rs) => rs.metadata?.ownerReferences?.some((ref) => ref.controller === true && ref.uid === deployment.metadata?.uid));
 }
 
+/** A 10-replica rollout (maxSurge 3, maxUnavailable 2) whose new pods never get ready holds at 8 old and 5 new pods. */
+async function untilHeld(ns: string, name: string): Promise<void> {
+  await eventually(async () => {
+    const status = (await deployments.namespace(ns).get(name)).status;
+    return status?.replicas === 13 && status.updatedReplicas === 5 && status.availableReplicas === 8;
+  }, WAIT_MS, 'the rollout held at 8 old and 5 new pods');
+}
+
 async function livePods(ns: string): Promise<PodObject[]> {
   return (await pods.namespace(ns).list()).items.filter((pod) => pod.metadata?.deletionTimestamp === undefined);
 }
@@ -271,7 +279,8 @@ describe('Deployment controller', () => {
 
     expect((await kubectl(ns, 'rollout', 'pause', 'deployment/web')).stdout.trim()).toBe('deployment.apps/web paused');
     await kubectl(ns, 'set', 'image', 'deployment/web', 'main=nginx:2');
-    await deployments.namespace(ns).patch('web', 'merge', { spec: { replicas: 6 } });
+    const scaled = await kubectl(ns, 'scale', 'deployment/web', '--replicas=6');
+    expect(scaled.stdout.trim(), scaled.stderr).toBe('deployment.apps/web scaled');
     let paused: DeploymentObject | undefined;
     await eventually(async () => {
       paused = await deployments.namespace(ns).get('web');
@@ -297,6 +306,43 @@ describe('Deployment controller', () => {
     await eventually(async () => (await ownedReplicaSets(ns, 'web')).length === 2, WAIT_MS, 'the oldest ReplicaSet cleaned up');
     const revisions = (await ownedReplicaSets(ns, 'web')).map((rs) => rs.metadata?.annotations?.['deployment.kubernetes.io/revision']).sort();
     expect(revisions).toEqual(['2', '3']);
+    await readiness.stop();
+  }, 240_000);
+
+  test('scaling a rollout in progress spreads the change over both ReplicaSets in proportion to their size', async () => {
+    const ns = await namespace('deploy-proportional');
+    const readiness = await PodReadiness.start(plane.client, ns);
+    await deployments.namespace(ns).create(deploymentObject('web'));
+    await rolledOut(ns, 'web');
+    const [first] = await ownedReplicaSets(ns, 'web');
+    const firstHash = first?.metadata?.labels?.[HASH_LABEL];
+    // New pods stay unready: the rollout holds at 8 old pods (the minimum available) and 5 new ones (13 in all).
+    readiness.accepting((pod) => pod.metadata?.labels?.[HASH_LABEL] === firstHash);
+    await kubectl(ns, 'set', 'image', 'deployment/web', 'main=nginx:2');
+    await untilHeld(ns, 'web');
+    await kubectl(ns, 'rollout', 'pause', 'deployment/web');
+    const scaled = await kubectl(ns, 'scale', 'deployment/web', '--replicas=20');
+    expect(scaled.code, scaled.stderr).toBe(0);
+    // 20 + maxSurge 3 = 23 where there were 13: old 8·23/13 ≈ 14, new 5·23/13 ≈ 9.
+    let sizes: Record<string, number> = {};
+    await eventually(async () => {
+      sizes = Object.fromEntries((await ownedReplicaSets(ns, 'web')).map((rs) => [rs.metadata?.labels?.[HASH_LABEL] === firstHash ? 'old' : 'new', rs.spec?.replicas ?? 0]));
+      return sizes['old'] !== 8;
+    }, WAIT_MS, 'the ReplicaSets scaled');
+    expect(sizes).toEqual({ old: 14, new: 9 });
+    const scaling = await eventMessages(ns, 'ScalingReplicaSet');
+    expect(scaling).toContain(`Scaled up replica set web-${firstHash} to 14 from 8`);
+    await eventually(async () => (await deployments.namespace(ns).get('web')).status?.availableReplicas === 14, WAIT_MS, '14 old pods available');
+    // From 14 available: the rollout may not take any away until there are 18 = 20 - maxUnavailable 2.
+    const bounds = await withinBounds(ns, 14, 23, async () => {
+      readiness.accepting(() => true);
+      await kubectl(ns, 'rollout', 'resume', 'deployment/web');
+      await rolledOut(ns, 'web');
+    });
+    expect(bounds.violations).toEqual([]);
+    const live = await livePods(ns);
+    expect(live).toHaveLength(20);
+    expect(live.every((pod) => pod.spec?.containers?.[0]?.image === 'nginx:2')).toBe(true);
     await readiness.stop();
   }, 240_000);
 
@@ -352,10 +398,7 @@ describe('Deployment controller', () => {
       // New pods stay unready until the manager is gone, so it is caught with the rollout half-done.
       readiness.accepting((pod) => pod.metadata?.labels?.[HASH_LABEL] === firstHash);
       await kubectl(ns, 'set', 'image', 'deployment/web', 'main=nginx:2');
-      await eventually(async () => {
-        const status = (await deployments.namespace(ns).get('web')).status;
-        return status?.updatedReplicas === 3 && status.replicas === 11;
-      }, WAIT_MS, 'the rollout half-done: 3 new pods, 8 old');
+      await untilHeld(ns, 'web');
       await manager.kill();
       readiness.accepting(() => true);
       manager = await plane.startManager('deployment,replicaset');
