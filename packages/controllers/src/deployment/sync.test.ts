@@ -5,6 +5,7 @@ import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { describe, expect, test } from 'vitest';
 import { DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION } from './annotations.js';
 import { getCondition } from './conditions.js';
+import { InvalidSpecError } from './fenceposts.js';
 import { deploymentComplete } from './status.js';
 import { syncDeployment, type DeploymentApi } from './sync.js';
 import { computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from './template_hash.js';
@@ -364,6 +365,14 @@ describe('a Deployment sync, step by step', () => {
     untouched.addReplicaSet('nginx:1', 10, { [REVISION_ANNOTATION]: '1', [DESIRED_REPLICAS_ANNOTATION]: '10', [MAX_REPLICAS_ANNOTATION]: '13' });
     await new Controller(untouched).sync();
     expect(untouched.replicaSets.size).toBe(1);
+  });
+
+  test('a spec it cannot act on (a maxSurge that is no number nor percentage) fails the sync as InvalidSpecError, writing nothing', async () => {
+    const world = new World({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 'lots', maxUnavailable: 1 } } });
+    const before = world.snapshots.length;
+    const sync = syncDeployment(world.api(), { deployment: world.deployment, replicaSets: [], podsByReplicaSet: new Map(), nowMs: world.nowMs });
+    await expect(sync).rejects.toBeInstanceOf(InvalidSpecError);
+    expect(world.snapshots.length).toBe(before);
   });
 
   test('Recreate: old pods all gone before the new ReplicaSet exists, then all new pods at once', async () => {
