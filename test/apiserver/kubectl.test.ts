@@ -229,6 +229,21 @@ describe.each(KINDS)('kubectl against two apiservers over %s', (kind) => {
     expect(status.details.causes).toEqual([{ reason: 'NamespaceTerminating', message: 'namespace retired is being terminated', field: 'metadata.namespace' }]);
   });
 
+  test('a namespace sheds its finalizers only through namespaces/finalize, then goes', async () => {
+    await ok(one, ['create', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: stuck\n');
+    await ok(one, ['delete', 'namespace', 'stuck', '--wait=false']);
+    const ns = JSON.parse(await ok(one, ['get', 'ns', 'stuck', '-o', 'json'])) as { spec: { finalizers: string[] } };
+    const emptied = JSON.stringify({ ...ns, spec: { finalizers: [] } });
+    // An update keeps spec.finalizers, as kube's namespace strategy does.
+    await ok(one, ['replace', '-f', '-'], emptied);
+    expect(await ok(two, ['get', 'ns', 'stuck', '-o', 'jsonpath={.spec.finalizers}'])).toBe('["kubernetes"]');
+    // The finalize subresource changes them; with none left the namespace is deleted.
+    const current = JSON.parse(await ok(one, ['get', 'ns', 'stuck', '-o', 'json'])) as { spec: { finalizers: string[] } };
+    await ok(one, ['replace', '--raw', '/api/v1/namespaces/stuck/finalize', '-f', '-'], JSON.stringify({ ...current, spec: { finalizers: [] } }));
+    const gone = await two.kubectl(['get', 'ns', 'stuck']);
+    expect(gone.stderr).toContain('namespaces "stuck" not found');
+  });
+
   test('EndpointSlices carry metadata.generation, moved by changes to their endpoints, as 1.32 does', async () => {
     const slice = (address: string): string =>
       `apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: web-abc\naddressType: IPv4\nendpoints:\n- addresses: ["${address}"]\n`;

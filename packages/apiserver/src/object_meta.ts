@@ -79,7 +79,10 @@ export function specChanged(before: KubeObject, after: KubeObject): boolean {
  * when the spec changes, and (for resources with a status subresource) the main resource's update
  * leaves status alone, as kube's strategies do.
  */
-export function carryOverOnUpdate(type: ResourceType, current: KubeObject, next: KubeObject, subresource: 'status' | undefined): void {
+/** Which part of an object a write replaces: all of it but status, only status, or (namespaces) spec.finalizers too. */
+export type WriteSubresource = 'status' | 'finalize' | undefined;
+
+export function carryOverOnUpdate(type: ResourceType, current: KubeObject, next: KubeObject, subresource: WriteSubresource): void {
   const was = current.metadata ?? {};
   const meta = next.metadata ?? {};
   // As kube's BeforeUpdate: the stored uid fills in when none is sent; a different one is refused
@@ -102,6 +105,14 @@ export function carryOverOnUpdate(type: ResourceType, current: KubeObject, next:
   } else if (hasStatus) {
     if (current['status'] === undefined) delete next['status'];
     else next['status'] = structuredClone(current['status']);
+  }
+  if (type.resource === 'namespaces' && subresource === undefined) {
+    // As kube's namespace strategy: spec.finalizers change only through namespaces/finalize.
+    const finalizers = (current['spec'] as { finalizers?: string[] } | undefined)?.finalizers;
+    const spec = { ...((next['spec'] ?? {}) as Record<string, unknown>) };
+    if (finalizers === undefined) delete spec['finalizers'];
+    else spec['finalizers'] = structuredClone(finalizers);
+    next['spec'] = spec;
   }
   if (GENERATION_TRACKED.has(type.resource)) meta.generation = (was.generation ?? 1) + (subresource === undefined && specChanged(current, next) ? 1 : 0);
   else if (GENERATION_FIXED.has(type.resource) && was.generation !== undefined) meta.generation = was.generation;

@@ -1,5 +1,5 @@
 import { apiErrors, findResource, type ResourceType } from '@k8ts/apimachinery';
-import { carryOverOnUpdate, checkBodyIdentity, initializeMetadata, timestamp } from './object_meta.js';
+import { carryOverOnUpdate, checkBodyIdentity, initializeMetadata, timestamp, type WriteSubresource } from './object_meta.js';
 import { encodeContinue, objectKey, type KubeObject, type ListResult, type ObjectStore } from './object_store.js';
 import { admitCreate, admitDefaultTolerationSeconds, admitPodPriority, admitPriorityClass, isPods, isPriorityClasses, keepPodPriority, type PriorityClassLister } from './admission.js';
 import { applyPatch, defaultObject, recordManager, validate, type PatchType } from './rules.js';
@@ -127,7 +127,7 @@ export class ResourceService {
   }
 
   /** PUT: a whole object, conditional on its resourceVersion when the client sent one. */
-  async update(type: ResourceType, namespace: string | undefined, name: string, body: unknown, subresource: 'status' | undefined, options: WriteOptions = {}): Promise<KubeObject> {
+  async update(type: ResourceType, namespace: string | undefined, name: string, body: unknown, subresource: WriteSubresource, options: WriteOptions = {}): Promise<KubeObject> {
     const object = checkBodyIdentity(type, body, namespace);
     if (object.metadata?.name !== undefined && object.metadata.name !== name) {
       throw apiErrors.badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`);
@@ -148,7 +148,7 @@ export class ResourceService {
     name: string,
     patchType: PatchType,
     body: unknown,
-    subresource: 'status' | undefined,
+    subresource: WriteSubresource,
     options: WriteOptions = {},
   ): Promise<KubeObject> {
     const manager = options.fieldManager ?? (patchType === 'apply' ? undefined : 'unknown');
@@ -273,7 +273,7 @@ export class ResourceService {
     type: ResourceType,
     current: KubeObject,
     next: KubeObject,
-    subresource: 'status' | undefined,
+    subresource: WriteSubresource,
     options: WriteOptions,
     operation: 'Update' | 'Apply' = 'Update',
     admission: UpdateAdmission = {},

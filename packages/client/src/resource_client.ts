@@ -168,6 +168,11 @@ export class ResourceClient<T extends KubeObject> {
     return this.put('UpdateStatus', object, options);
   }
 
+  /** namespaces/finalize: replaces spec.finalizers (which update keeps); Conflict when stale. */
+  async finalize(object: T, options: WriteOptions = {}): Promise<T> {
+    return this.put('Finalize', object, options);
+  }
+
   async patch(name: string, patchType: PatchType, patch: unknown, options: PatchOptions = {}): Promise<T> {
     const response = await this.transport.unary<ApiObjectResponse>('Patch', {
       ref: this.ref(name),
@@ -217,7 +222,7 @@ export class ResourceClient<T extends KubeObject> {
     return decode<T>((await this.transport.unary<ApiObjectResponse>('Bind', { namespace, name, node_name: nodeName })).object);
   }
 
-  private async put(method: 'Update' | 'UpdateStatus', object: T, options: WriteOptions): Promise<T> {
+  private async put(method: 'Update' | 'UpdateStatus' | 'Finalize', object: T, options: WriteOptions): Promise<T> {
     const request = { ref: this.ref(object.metadata?.name ?? '', object), object: encode(object), options: this.writeOptions(options) };
     return decode<T>((await this.transport.unary<ApiObjectResponse>(method, request)).object);
   }

@@ -46,6 +46,7 @@ export function registerApiService(server: grpc.Server, api: ApiServer, options:
     Create: unary((request: ApiCreateRequest) => create(service, request)),
     Update: unary((request: ApiUpdateRequest) => update(service, request, undefined)),
     UpdateStatus: unary((request: ApiUpdateRequest) => update(service, request, 'status')),
+    Finalize: unary((request: ApiUpdateRequest) => update(service, request, 'finalize')),
     Patch: unary((request: ApiPatchRequest) => patch(service, request)),
     Delete: unary((request: ApiDeleteRequest) => remove(service, request)),
     DeleteCollection: unary((request: ApiDeleteCollectionRequest) => removeCollection(service, request)),
@@ -91,7 +92,7 @@ async function create(service: ResourceService, request: ApiCreateRequest): Prom
   return { object: encodeJson(created) };
 }
 
-async function update(service: ResourceService, request: ApiUpdateRequest, subresource: 'status' | undefined): Promise<ApiObjectResponse> {
+async function update(service: ResourceService, request: ApiUpdateRequest, subresource: 'status' | 'finalize' | undefined): Promise<ApiObjectResponse> {
   const { type, namespace, name } = resolveObject(request.ref, subresource);
   const updated = await service.update(type, namespace, name, decodeJson(request.object), subresource, writeOptionsOf(request.options));
   return { object: encodeJson(updated) };

@@ -64,7 +64,7 @@ export class RestHandler {
       if (method === 'DELETE') return this.deleteCollection(request, response, type, namespace, query);
       throw apiErrors.methodNotSupported(type, method.toLowerCase());
     }
-    const statusOnly = subresource === 'status' || subresource === 'finalize' ? 'status' : undefined;
+    const statusOnly = subresource === 'status' || subresource === 'finalize' ? subresource : undefined;
     if (method === 'GET') return this.sendObject(request, response, type, 200, await this.options.service.get(type, namespace, name), query);
     if (method === 'PUT') {
       const body = await this.body(request, type, query, response);

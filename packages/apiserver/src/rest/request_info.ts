@@ -38,8 +38,10 @@ export function parseRequestPath(pathname: string): RequestTarget {
   if (rest.length === 1) return { kind: 'version-discovery', group, version };
   let segments = rest.slice(1);
   let namespace: string | undefined;
-  // /namespaces/{ns}/{resource}/... — but /namespaces and /namespaces/{name}[/{sub}] address namespaces themselves.
-  if (segments[0] === 'namespaces' && segments.length >= 3) {
+  // /namespaces/{ns}/{resource}/... — but /namespaces, /namespaces/{name} and a namespace's own
+  // subresources (/namespaces/{name}/status|finalize) address namespaces themselves, as kube reads them.
+  const namespaceSubresource = segments[0] === 'namespaces' && segments.length === 3 && (segments[2] === 'status' || segments[2] === 'finalize');
+  if (segments[0] === 'namespaces' && segments.length >= 3 && !namespaceSubresource) {
     namespace = segments[1];
     segments = segments.slice(2);
   }

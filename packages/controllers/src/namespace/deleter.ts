@@ -101,15 +101,14 @@ export class NamespacedResourcesDeleter {
   }
 
   /**
-   * Removes `kubernetes` from spec.finalizers (upstream writes this through the namespace's
-   * finalize subresource; the gRPC API has none, and its Update of a namespace writes
-   * spec.finalizers, so the write is an Update conditional on the resourceVersion read).
+   * Removes `kubernetes` from spec.finalizers through the namespace's finalize subresource (an
+   * Update keeps spec.finalizers, as upstream), conditional on the resourceVersion read.
    */
   private async finalize(namespace: NamespaceObject): Promise<NamespaceObject> {
     const finalizers = [...new Set((namespace.spec?.finalizers ?? []).filter((finalizer) => finalizer !== KUBERNETES_FINALIZER))].sort();
     if (finalizers.length === (namespace.spec?.finalizers ?? []).length) return namespace;
     this.logger.info({ namespace: namespace.metadata?.name }, 'namespace empty; removing the kubernetes finalizer');
-    return this.namespaces.update({ ...namespace, spec: { ...namespace.spec, finalizers } });
+    return this.namespaces.finalize({ ...namespace, spec: { ...namespace.spec, finalizers } });
   }
 
   /** Deletes every resource's content; the longest estimate of what is still going (0: all gone). */
