@@ -87,6 +87,8 @@ export class PodGcController implements Controller {
     const name = cached.metadata?.name ?? '';
     const uid = cached.metadata?.uid ?? '';
     const pods = this.pods.namespace(namespace);
+    const key = `${namespace}/${name}`;
+    const vanished = (): void => this.context.logger.info({ pod: key }, 'pod already gone or replaced; nothing to collect');
     let pod = cached;
     for (let attempt = 1; !isPodTerminal(pod); attempt++) {
       let status: PodStatus = { ...pod.status, phase: 'Failed' };
@@ -95,22 +97,23 @@ export class PodGcController implements Controller {
         await pods.updateStatus({ ...pod, status });
         break;
       } catch (error) {
-        if (isNotFound(error)) return;
+        if (isNotFound(error)) return vanished();
         if (!isConflict(error) || attempt >= STATUS_ATTEMPTS) throw error;
       }
       try {
         pod = await pods.get(name);
       } catch (error) {
-        if (isNotFound(error)) return;
+        if (isNotFound(error)) return vanished();
         throw error;
       }
-      if (pod.metadata?.uid !== uid) return; // a new pod of the same name: not ours to collect
+      if (pod.metadata?.uid !== uid) return vanished(); // a new pod of the same name: not ours to collect
     }
     try {
       await pods.delete(name, { gracePeriodSeconds: 0, preconditions: { uid } });
-      this.context.logger.info({ pod: `${namespace}/${name}` }, 'pod force-deleted by pod GC');
+      this.context.logger.info({ pod: key }, 'pod force-deleted by pod GC');
     } catch (error) {
       if (!isNotFound(error)) throw error;
+      vanished();
     }
   }
 }
