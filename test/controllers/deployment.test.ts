@@ -80,9 +80,18 @@ async function livePods(ns: string): Promise<PodObject[]> {
   return (await pods.namespace(ns).list()).items.filter((pod) => pod.metadata?.deletionTimestamp === undefined);
 }
 
-async function eventMessages(ns: string, reason: string): Promise<string[]> {
-  const { items } = await plane.client.resource<Event & KubeObject>('', 'v1', 'events').namespace(ns).list();
-  return items.filter((event) => event.reason === reason && event.source?.component === 'deployment-controller').map((event) => event.message ?? '');
+/** Waits until the deployment controller's events of `reason` include every one of `messages` (events are written in the background). */
+async function untilEvents(ns: string, reason: string, messages: readonly string[]): Promise<void> {
+  let seen: string[] = [];
+  try {
+    await eventually(async () => {
+      const { items } = await plane.client.resource<Event & KubeObject>('', 'v1', 'events').namespace(ns).list();
+      seen = items.filter((event) => event.reason === reason && event.source?.component === 'deployment-controller').map((event) => event.message ?? '');
+      return messages.every((message) => seen.includes(message));
+    }, WAIT_MS, `${reason} events`);
+  } catch (error) {
+    expect(seen, (error as Error).message).toEqual(expect.arrayContaining([...messages]));
+  }
 }
 
 function isReady(pod: Pod): boolean {
@@ -233,10 +242,11 @@ describe('Deployment controller', () => {
     expect(live).toHaveLength(10);
     expect(live.every((pod) => pod.spec?.containers?.[0]?.image === 'nginx:2' && pod.metadata?.labels?.[HASH_LABEL] !== firstHash)).toBe(true);
     const second = (await ownedReplicaSets(ns, 'web')).find((rs) => rs.metadata?.labels?.[HASH_LABEL] !== firstHash);
-    const scaling = await eventMessages(ns, 'ScalingReplicaSet');
-    expect(scaling).toContain(`Scaled up replica set web-${firstHash} to 10`);
-    expect(scaling).toContain(`Scaled up replica set ${second?.metadata?.name} to 3`);
-    expect(scaling).toContain(`Scaled down replica set web-${firstHash} to 8 from 10`);
+    await untilEvents(ns, 'ScalingReplicaSet', [
+      `Scaled up replica set web-${firstHash} to 10`,
+      `Scaled up replica set ${second?.metadata?.name} to 3`,
+      `Scaled down replica set web-${firstHash} to 8 from 10`,
+    ]);
 
     const history = await kubectl(ns, 'rollout', 'history', 'deployment/web');
     expect(history.code, history.stderr).toBe(0);
@@ -327,8 +337,7 @@ describe('Deployment controller', () => {
       return sizes['old'] !== 8 && sizes['new'] !== 5;
     }, WAIT_MS, 'both ReplicaSets scaled');
     expect(sizes).toEqual({ old: 14, new: 9 });
-    const scaling = await eventMessages(ns, 'ScalingReplicaSet');
-    expect(scaling).toContain(`Scaled up replica set web-${firstHash} to 14 from 8`);
+    await untilEvents(ns, 'ScalingReplicaSet', [`Scaled up replica set web-${firstHash} to 14 from 8`]);
     await eventually(async () => (await deployments.namespace(ns).get('web')).status?.availableReplicas === 14, WAIT_MS, '14 old pods available');
     // From 14 available: the rollout may not take any away until there are 18 = 20 - maxUnavailable 2.
     const bounds = await withinBounds(ns, 14, 23, async () => {
