@@ -1,4 +1,5 @@
-import { ApiClient } from '@k8ts/client';
+import { ApiClient, type KubeObject } from '@k8ts/client';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { ApiServerProcess, ControllerManagerProcess, TestCluster, freePorts, waitForLeader, type ComponentProcess } from '@k8ts/testkit';
 
 export { eventually } from '../client/harness.js';
@@ -39,10 +40,30 @@ export class ControlPlane {
     return manager;
   }
 
+  /** The holderIdentity of the Lease kube-system/kube-controller-manager ('' when none or unreadable). */
+  async leaseHolder(): Promise<string> {
+    try {
+      const lease = await this.client.resource<Lease & KubeObject>('coordination.k8s.io', 'v1', 'leases').namespace('kube-system').get('kube-controller-manager');
+      return lease.spec?.holderIdentity ?? '';
+    } catch {
+      return '';
+    }
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.managers.map((manager) => manager.kill('SIGTERM')));
     this.client.close();
     await this.apiserver.stop();
     await this.cluster.stop();
+  }
+}
+
+/** Whether a controller manager says it leads (its /metrics `leader_election_master_status` is 1); false when it does not answer. */
+export async function managerLeads(manager: ComponentProcess): Promise<boolean> {
+  try {
+    const text = await (await fetch(`${manager.healthUrl}/metrics`)).text();
+    return /^leader_election_master_status\{name="kube-controller-manager"\} 1$/m.test(text);
+  } catch {
+    return false;
   }
 }

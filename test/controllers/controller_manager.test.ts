@@ -1,10 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { CONTROLLER_MANAGER_BINARY, type ComponentProcess } from '@k8ts/testkit';
-import type { KubeObject } from '@k8ts/client';
-import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import { CONTROLLER_MANAGER_BINARY } from '@k8ts/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ControlPlane, eventually } from './control_plane.js';
+import { ControlPlane, eventually, managerLeads } from './control_plane.js';
 
 /**
  * The k8ts-controller-manager process as an operator meets it: flags checked as upstream, two
@@ -13,17 +11,6 @@ import { ControlPlane, eventually } from './control_plane.js';
  */
 
 let plane: ControlPlane;
-
-async function leaderGauge(manager: ComponentProcess): Promise<number> {
-  const text = await (await fetch(`${manager.healthUrl}/metrics`)).text();
-  const match = /^leader_election_master_status\{name="kube-controller-manager"\} (\d)$/m.exec(text);
-  return Number(match?.[1] ?? -1);
-}
-
-async function holder(): Promise<string> {
-  const lease = await plane.client.resource<Lease & KubeObject>('coordination.k8s.io', 'v1', 'leases').namespace('kube-system').get('kube-controller-manager');
-  return lease.spec?.holderIdentity ?? '';
-}
 
 beforeAll(async () => {
   plane = await ControlPlane.start();
@@ -52,13 +39,13 @@ describe('k8ts-controller-manager', () => {
   test('one of two replicas leads; killing it (kill -9) hands the Lease to the other', async () => {
     const first = await plane.startManager('*');
     const second = await plane.startManager('*');
-    await eventually(async () => (await leaderGauge(first)) + (await leaderGauge(second)) === 1, 30_000, 'one leader among two replicas');
-    const [leader, standby] = (await leaderGauge(first)) === 1 ? [first, second] : [second, first];
-    const before = await holder();
+    await eventually(async () => Number(await managerLeads(first)) + Number(await managerLeads(second)) === 1, 30_000, 'one leader among two replicas');
+    const [leader, standby] = (await managerLeads(first)) ? [first, second] : [second, first];
+    const before = await plane.leaseHolder();
     expect(before).not.toBe('');
     await leader.kill();
-    await eventually(async () => (await leaderGauge(standby)) === 1, 30_000, 'the standby leads');
-    const after = await holder();
+    await eventually(async () => await managerLeads(standby), 30_000, 'the standby leads');
+    const after = await plane.leaseHolder();
     expect(after).not.toBe(before);
     await standby.stop();
   });

@@ -1,5 +1,5 @@
 import { realClock } from '@k8ts/base';
-import { ApiClient, ApiEventRecorder, RateLimitingQueue, SharedInformerFactory, type KubeObject, type ResourceClient } from '@k8ts/client';
+import { ApiEventRecorder, RateLimitingQueue, SharedInformerFactory, type KubeObject, type ResourceClient } from '@k8ts/client';
 import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_OPTIONS, type Controller, type ControllerContext } from '@k8ts/controllers';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { Endpoints, Namespace, Node, Pod, Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
@@ -7,6 +7,7 @@ import type { EndpointConditions, EndpointSlice } from 'kubernetes-types/discove
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { silentLogger } from '../client/harness.js';
 import { ControlPlane, eventually } from './control_plane.js';
+import { LaggingClient } from './lagging_client.js';
 
 /**
  * The Endpoints and EndpointSlice controllers as users meet them: a real store, apiserver and
@@ -256,7 +257,9 @@ describe('Endpoints and EndpointSlices', () => {
     await pods.namespace(ns).delete('db-2');
     const object = await untilAddresses(ns, 'db', { ready: ['db-0', 'db-1', 'db-2'], notReady: [] });
     expect(object.metadata?.labels).toEqual({ team: 'web', 'service.kubernetes.io/headless': '' });
-    const list = await untilSlices(ns, 'db', { 'db-0': true, 'db-1': true, 'db-2': true });
+    let list = await untilSlices(ns, 'db', { 'db-0': true, 'db-1': true, 'db-2': true });
+    // The slices may first show db-2 before its deletion reached the controller: wait for the deletion.
+    await eventually(async () => sliceView((list = await slicesOf(ns, 'db'))).byPod.get('db-2')?.terminating === true, WAIT_MS, 'db-2 terminating in its slice');
     expect(sliceView(list).byPod.get('db-1')).toEqual({ ready: true, serving: false, terminating: false });
     expect(sliceView(list).byPod.get('db-2')).toEqual({ ready: true, serving: true, terminating: true });
     await pods.namespace(ns).delete('db-2', { gracePeriodSeconds: 0 });
@@ -327,49 +330,6 @@ describe('Endpoints and EndpointSlices', () => {
     await eventually(async () => (await slicesOf(ns, 'gone')).length === 0, WAIT_MS, 'the slices of the Service deleted while down');
   }, TEST_TIMEOUT_MS);
 });
-
-/** Holds watch events back while closed: a cache that lags behind the API. */
-class Gate {
-  private open = true;
-  private waiters: (() => void)[] = [];
-  close(): void {
-    this.open = false;
-  }
-  release(): void {
-    this.open = true;
-    for (const wake of this.waiters.splice(0)) wake();
-  }
-  async pass(): Promise<void> {
-    if (!this.open) await new Promise<void>((wake) => this.waiters.push(wake));
-  }
-}
-
-/** An ApiClient whose watches of one resource deliver nothing while `gate` is closed (lists and writes go through). */
-class LaggingClient extends ApiClient {
-  readonly gate = new Gate();
-  constructor(
-    addresses: readonly string[],
-    private readonly lagging: string,
-  ) {
-    super({ addresses });
-  }
-  override openStream(method: string, request: object): ReturnType<ApiClient['openStream']> {
-    const opened = super.openStream(method, request);
-    if ((request as { ref?: { resource?: string } }).ref?.resource !== this.lagging) return opened;
-    const gate = this.gate;
-    const stream = opened.stream;
-    const held = {
-      cancel: () => stream.cancel(),
-      async *[Symbol.asyncIterator]() {
-        for await (const item of stream) {
-          await gate.pass();
-          yield item;
-        }
-      },
-    };
-    return { stream: held as unknown as typeof stream, failed: (error) => opened.failed(error) };
-  }
-}
 
 /** Runs `body` against one in-process controller whose `resource` watch lags; the manager is down meanwhile. */
 async function withLaggingController(

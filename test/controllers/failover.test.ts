@@ -2,10 +2,9 @@ import { seededRandom } from '@k8ts/base';
 import type { KubeObject, ResourceClient } from '@k8ts/client';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ControlPlane, eventually } from './control_plane.js';
+import { ControlPlane, eventually, managerLeads } from './control_plane.js';
 import { PodCreationLog, type PodCreation } from './pod_creations.js';
 
 /**
@@ -73,24 +72,6 @@ describe('the failover checker has teeth', () => {
 
 let plane: ControlPlane;
 let replicaSets: ResourceClient<ReplicaSetObject>;
-let leases: ResourceClient<Lease & KubeObject>;
-
-async function leading(manager: ComponentProcess): Promise<boolean> {
-  try {
-    const text = await (await fetch(`${manager.healthUrl}/metrics`)).text();
-    return /^leader_election_master_status\{name="kube-controller-manager"\} 1$/m.test(text);
-  } catch {
-    return false;
-  }
-}
-
-async function holder(): Promise<string> {
-  try {
-    return (await leases.namespace('kube-system').get('kube-controller-manager')).spec?.holderIdentity ?? '';
-  } catch {
-    return '';
-  }
-}
 
 /** Live (not terminating) pods per controller owner uid. */
 async function livePods(): Promise<Map<string, number>> {
@@ -107,7 +88,6 @@ async function livePods(): Promise<Map<string, number>> {
 beforeAll(async () => {
   plane = await ControlPlane.start();
   replicaSets = plane.client.resource<ReplicaSetObject>('apps', 'v1', 'replicasets');
-  leases = plane.client.resource<Lease & KubeObject>('coordination.k8s.io', 'v1', 'leases');
   await plane.client.resource<Namespace & KubeObject>('', 'v1', 'namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
 }, 60_000);
 
@@ -129,10 +109,10 @@ describe('controller manager failover (kill -9 of the leader at 20 seeded points
       try {
         for (const [round, seed] of SEEDS.entries()) {
           const random = seededRandom(seed);
-          await eventually(async () => (await Promise.all(managers.map(leading))).filter(Boolean).length === 1, WAIT_MS, `round ${round}: one leader`);
-          const leaderIndex = (await leading(managers[0] as ComponentProcess)) ? 0 : 1;
+          await eventually(async () => (await Promise.all(managers.map(managerLeads))).filter(Boolean).length === 1, WAIT_MS, `round ${round}: one leader`);
+          const leaderIndex = (await managerLeads(managers[0] as ComponentProcess)) ? 0 : 1;
           const leader = managers[leaderIndex] as ComponentProcess;
-          const heldBy = await holder();
+          const heldBy = await plane.leaseHolder();
 
           // The round's work: a new ReplicaSet of 5..20 replicas, and an earlier one scaled up by 1..5.
           const newReplicas = 5 + Math.floor(random() * 16);
@@ -162,7 +142,7 @@ describe('controller manager failover (kill -9 of the leader at 20 seeded points
           const killedAt = Date.now();
           await leader.kill();
           await eventually(async () => {
-            const now = await holder();
+            const now = await plane.leaseHolder();
             return now !== '' && now !== heldBy;
           }, WAIT_MS, `round ${round}: the Lease taken over`);
           takeoverMs.push(Date.now() - killedAt);

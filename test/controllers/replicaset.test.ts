@@ -1,5 +1,5 @@
 import { realClock } from '@k8ts/base';
-import { ApiClient, ApiEventRecorder, RateLimitingQueue, SharedInformerFactory, type KubeObject, type ResourceClient } from '@k8ts/client';
+import { ApiEventRecorder, RateLimitingQueue, SharedInformerFactory, type KubeObject, type ResourceClient } from '@k8ts/client';
 import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_OPTIONS, type ControllerContext } from '@k8ts/controllers';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
@@ -7,6 +7,7 @@ import type { Event, Namespace, Pod, PodSpec } from 'kubernetes-types/core/v1.js
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { silentLogger } from '../client/harness.js';
 import { ControlPlane, eventually } from './control_plane.js';
+import { LaggingClient } from './lagging_client.js';
 import { PodCreationLog } from './pod_creations.js';
 
 /**
@@ -80,43 +81,6 @@ async function replaceManager(between?: () => Promise<void>): Promise<void> {
   await manager.kill();
   await between?.();
   manager = await plane.startManager('replicaset');
-}
-
-/** Holds watch events back while closed: a cache that lags behind the API. */
-class Gate {
-  private open = true;
-  private waiters: (() => void)[] = [];
-  close(): void {
-    this.open = false;
-  }
-  release(): void {
-    this.open = true;
-    for (const wake of this.waiters.splice(0)) wake();
-  }
-  async pass(): Promise<void> {
-    if (!this.open) await new Promise<void>((wake) => this.waiters.push(wake));
-  }
-}
-
-/** An ApiClient whose pod watches deliver nothing while `podWatchGate` is closed (lists and writes go through). */
-class LaggingPodsClient extends ApiClient {
-  readonly podWatchGate = new Gate();
-  override openStream(method: string, request: object): ReturnType<ApiClient['openStream']> {
-    const opened = super.openStream(method, request);
-    if ((request as { ref?: { resource?: string } }).ref?.resource !== 'pods') return opened;
-    const gate = this.podWatchGate;
-    const stream = opened.stream;
-    const held = {
-      cancel: () => stream.cancel(),
-      async *[Symbol.asyncIterator]() {
-        for await (const item of stream) {
-          await gate.pass();
-          yield item;
-        }
-      },
-    };
-    return { stream: held as unknown as typeof stream, failed: (error) => opened.failed(error) };
-  }
 }
 
 beforeAll(async () => {
@@ -308,7 +272,7 @@ describe('ReplicaSet controller on a lagging cache (in-process, its pod watch he
   test('expectations hold it back until its cache has seen its own creations: no pod made twice', async () => {
     await manager.kill(); // this test's controller alone acts
     const ns = await namespace('rs-lagging');
-    const client = new LaggingPodsClient({ addresses: [plane.grpcAddress] });
+    const client = new LaggingClient([plane.grpcAddress], 'pods');
     const informers = new SharedInformerFactory(client);
     const context: ControllerContext = {
       client,
@@ -327,7 +291,7 @@ describe('ReplicaSet controller on a lagging cache (in-process, its pod watch he
     informers.start();
     try {
       expect(await informers.waitForCacheSync()).toBe(true);
-      client.podWatchGate.close();
+      client.gate.close();
       await replicaSets.namespace(ns).create(replicaSetObject('held', 5));
       await eventually(() => cachedReplicaSets.get('held') !== undefined, WAIT_MS, 'the ReplicaSet in the cache');
       const key = `${ns}/held`;
@@ -337,13 +301,13 @@ describe('ReplicaSet controller on a lagging cache (in-process, its pod watch he
       await controller.sync(key);
       await controller.sync(key);
       expect((await pods.namespace(ns).list()).items).toHaveLength(5);
-      client.podWatchGate.release();
+      client.gate.release();
       await eventually(() => cachedPods.list().length === 5, WAIT_MS, 'the cache catching up');
       await controller.sync(key);
       expect((await pods.namespace(ns).list()).items).toHaveLength(5);
       expect((await replicaSets.namespace(ns).get('held')).status?.replicas).toBe(5);
     } finally {
-      client.podWatchGate.release();
+      client.gate.release();
       await informers.stop();
       client.close();
       manager = await plane.startManager('replicaset');
