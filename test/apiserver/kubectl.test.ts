@@ -176,6 +176,20 @@ describe.each(KINDS)('kubectl against two apiservers over %s', (kind) => {
     expect(await ok(two, ['get', 'cm', 'patched', '-o', 'jsonpath={.data.a}'])).toBe('99');
   });
 
+  test("metadata through /status and a Deployment's generation follow kube's strategies", async () => {
+    const generation = async (): Promise<number> => Number(await ok(two, ['get', 'deploy', 'web', '-o', 'jsonpath={.metadata.generation}']));
+    const before = await generation();
+    // An annotation change bumps a Deployment's generation (its annotations go to its ReplicaSets).
+    await ok(one, ['annotate', 'deploy', 'web', 'team=shop']);
+    expect(await generation()).toBe(before + 1);
+    // Through /status: annotations change, a Deployment's labels do not, and generation stays.
+    await ok(one, ['patch', 'deploy', 'web', '--subresource=status', '--type', 'merge', '-p', '{"metadata":{"annotations":{"written":"by-status"},"labels":{"sneaked":"in"}}}']);
+    const deployment = JSON.parse(await ok(two, ['get', 'deploy', 'web', '-o', 'json'])) as { metadata: { annotations: Record<string, string>; labels?: Record<string, string>; generation: number } };
+    expect(deployment.metadata.annotations['written']).toBe('by-status');
+    expect(deployment.metadata.labels?.['sneaked']).toBeUndefined();
+    expect(deployment.metadata.generation).toBe(before + 1);
+  });
+
   test('scale sets replicas through the scale subresource', async () => {
     expect(await ok(one, ['scale', 'deployment', 'web', '--replicas', '5'])).toContain('deployment.apps/web scaled');
     expect(await ok(two, ['get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}'])).toBe('5');

@@ -75,6 +75,16 @@ export function specChanged(before: KubeObject, after: KubeObject): boolean {
 }
 
 /**
+ * What bumps metadata.generation on an update: a spec change; for Deployments an annotation change
+ * too (kube's strategy: annotations are copied from a Deployment to its ReplicaSets).
+ */
+function generationMoves(type: ResourceType, before: KubeObject, after: KubeObject): boolean {
+  if (specChanged(before, after)) return true;
+  const sorted = (object: KubeObject): string => JSON.stringify(Object.entries(object.metadata?.annotations ?? {}).sort());
+  return type.resource === 'deployments' && sorted(before) !== sorted(after);
+}
+
+/**
  * An update's metadata rules: the server-owned fields keep their stored values, generation moves
  * when the spec changes, and (for resources with a status subresource) the main resource's update
  * leaves status alone, as kube's strategies do.
@@ -100,8 +110,13 @@ export function carryOverOnUpdate(type: ResourceType, current: KubeObject, next:
     Object.assign(next, structuredClone({ ...current, metadata: meta }));
     if (status === undefined) delete next['status'];
     else next['status'] = status;
-    meta.labels = was.labels as Record<string, string>;
-    meta.annotations = was.annotations as Record<string, string>;
+    // Metadata may change through /status, as kube's status strategies allow, but for what they
+    // reset: a Deployment's labels, a pod's ownerReferences (old kubelets corrupted them).
+    if (type.resource === 'deployments') meta.labels = was.labels as Record<string, string>;
+    if (type.resource === 'pods') {
+      if (was.ownerReferences === undefined) delete meta.ownerReferences;
+      else meta.ownerReferences = was.ownerReferences;
+    }
   } else if (hasStatus) {
     if (current['status'] === undefined) delete next['status'];
     else next['status'] = structuredClone(current['status']);
@@ -114,7 +129,7 @@ export function carryOverOnUpdate(type: ResourceType, current: KubeObject, next:
     else spec['finalizers'] = structuredClone(finalizers);
     next['spec'] = spec;
   }
-  if (GENERATION_TRACKED.has(type.resource)) meta.generation = (was.generation ?? 1) + (subresource === undefined && specChanged(current, next) ? 1 : 0);
+  if (GENERATION_TRACKED.has(type.resource)) meta.generation = (was.generation ?? 1) + (subresource === undefined && generationMoves(type, current, next) ? 1 : 0);
   else if (GENERATION_FIXED.has(type.resource) && was.generation !== undefined) meta.generation = was.generation;
   else delete meta.generation;
   next.metadata = meta;

@@ -19,7 +19,6 @@ import type { Controller, ControllerContext } from '../framework/controller.js';
 import { runWorkers } from '../framework/run_workers.js';
 import { CONTROLLER_UID_INDEX } from '../replicaset/controller.js';
 import { controllerRefOf, isPodActive } from '../replicaset/pod_util.js';
-import { REVISION_ANNOTATION } from './annotations.js';
 import { adoptPatch, claimReplicaSet, releasePatch } from './claim.js';
 import { InvalidSpecError } from './fenceposts.js';
 import { syncDeployment, type DeploymentApi } from './sync.js';
@@ -192,15 +191,10 @@ export class DeploymentController implements Controller {
 
   /**
    * The status write. kube's deployment status strategy lets metadata.annotations through, which is
-   * how upstream records the Deployment's revision; when the apiserver kept the old annotation, the
-   * revision is written on the object with a merge patch instead.
+   * how upstream (and this controller) records the Deployment's revision.
    */
   private async updateStatus(deployment: Deployment): Promise<Deployment> {
-    const client = this.deploymentClient.namespace(deployment.metadata?.namespace ?? '');
-    const written = await client.updateStatus(deployment as DeploymentObject);
-    const revision = deployment.metadata?.annotations?.[REVISION_ANNOTATION];
-    if (revision === undefined || written.metadata?.annotations?.[REVISION_ANNOTATION] === revision) return written;
-    return client.patch(deployment.metadata?.name ?? '', 'merge', { metadata: { annotations: { [REVISION_ANNOTATION]: revision } } });
+    return this.deploymentClient.namespace(deployment.metadata?.namespace ?? '').updateStatus(deployment as DeploymentObject);
   }
 
   // ---- event handlers: enqueue only -------------------------------------------------------------
