@@ -70,6 +70,7 @@ export async function runControllersBench(store: StoreKind, members: number, opt
       };
     } finally {
       client.close();
+      await stopComponents();
     }
   });
 }
