@@ -159,6 +159,16 @@ export class ResourceWatchCache {
     this.follow(this.revision + 1);
   }
 
+  /** Relists after falling behind compaction, trying again every 200 ms while the store fails. */
+  private relistUntilDone(): void {
+    if (this.stopped) return;
+    this.relist().catch((error: unknown) => {
+      this.logger.warn({ resource: this.type.resource, err: (error as Error).message }, 'relist failed; trying again');
+      this.etcd.rotate();
+      setTimeout(() => this.relistUntilDone(), 200);
+    });
+  }
+
   private follow(startRevision: number): void {
     if (this.stopped) return;
     const prefix = Buffer.from(collectionPrefix(this.type));
@@ -188,7 +198,7 @@ export class ResourceWatchCache {
           stream.cancel();
           for (const watcher of this.watchers) watcher.end(apiErrors.expired(`too old resource version: ${this.revision} (${response.compact_revision})`));
           this.watchers.clear();
-          void this.relist();
+          this.relistUntilDone();
         } else fail(response.cancel_reason || 'canceled');
         return;
       }

@@ -209,10 +209,16 @@ export class LeaderElector {
   private beforeDeadline(attempt: Promise<boolean>, deadlineMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const timer = this.clock.schedule(Math.max(0, deadlineMs - this.clock.now()), () => resolve(false));
-      void attempt.then((ok) => {
-        timer.cancel();
-        resolve(ok);
-      });
+      attempt.then(
+        (ok) => {
+          timer.cancel();
+          resolve(ok);
+        },
+        () => {
+          timer.cancel();
+          resolve(false);
+        },
+      );
     });
   }
 

@@ -320,13 +320,17 @@ export class EtcdServer {
 
   /** As the leader: proposals a follower forwarded; those Raft does not take are sent back. */
   private takeForwardedProposals(from: number, proposals: readonly Uint8Array[]): void {
-    void Promise.all(proposals.map((data) => this.node.propose(data))).then((results) => {
-      const refused = new Map<string, Uint8Array[]>();
-      results.forEach((result, i) => {
-        if (!result.ok) refused.set(result.reason, [...(refused.get(result.reason) ?? []), proposals[i] as Uint8Array]);
-      });
-      for (const [reason, batch] of refused) this.transport.refuseProposals(from, batch, reason);
-    });
+    Promise.all(proposals.map((data) => this.node.propose(data))).then(
+      (results) => {
+        const refused = new Map<string, Uint8Array[]>();
+        results.forEach((result, i) => {
+          if (!result.ok) refused.set(result.reason, [...(refused.get(result.reason) ?? []), proposals[i] as Uint8Array]);
+        });
+        for (const [reason, batch] of refused) this.transport.refuseProposals(from, batch, reason);
+      },
+      // A node stopping under us: the follower's pending writes fail on its own leader change.
+      (error: unknown) => this.config.logger.debug({ err: error }, 'forwarded proposals not taken'),
+    );
   }
 
   /** As a follower: the leader did not take these proposals of ours, so they will never apply. */
