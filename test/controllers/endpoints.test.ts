@@ -1,3 +1,4 @@
+import { formatTime } from '@k8ts/apimachinery';
 import { realClock } from '@k8ts/base';
 import { ApiEventRecorder, RateLimitingQueue, SharedInformerFactory, type KubeObject, type ResourceClient } from '@k8ts/client';
 import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_OPTIONS, type Controller, type ControllerContext } from '@k8ts/controllers';
@@ -54,7 +55,7 @@ async function createPod(ns: string, name: string, app: string, options: { node?
 
 /** Stands in for the kubelet: the pod Running with `ip`, Ready or not. */
 async function setStatus(ns: string, name: string, ip: string, ready: boolean): Promise<void> {
-  const lastTransitionTime = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const lastTransitionTime = formatTime(new Date());
   const status = { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime }] };
   await pods.namespace(ns).patch(name, 'merge', { status }, { status: true });
 }

@@ -1,3 +1,4 @@
+import { formatMicroTime, formatTime } from '@k8ts/apimachinery';
 import type { KubeObject, ResourceClient } from '@k8ts/client';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
@@ -25,12 +26,10 @@ let pods: ResourceClient<Pod & KubeObject>;
 let leases: ResourceClient<Lease & KubeObject>;
 let kubelet: FakeKubelets;
 
-const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
-const metaTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const seconds = (time: string | undefined): number => Date.parse(time ?? '') / 1000;
 
 function kubeletConditions(nowMs: number): NodeCondition[] {
-  const condition = (type: string, status: string, reason: string): NodeCondition => ({ type, status, reason, message: reason, lastHeartbeatTime: metaTime(nowMs), lastTransitionTime: metaTime(nowMs) });
+  const condition = (type: string, status: string, reason: string): NodeCondition => ({ type, status, reason, message: reason, lastHeartbeatTime: formatTime(nowMs), lastTransitionTime: formatTime(nowMs) });
   return [
     condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory'),
     condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure'),
@@ -58,7 +57,7 @@ class FakeKubelets {
   async register(name: string, zone: string): Promise<void> {
     const now = Date.now();
     await nodes.create({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, [ZONE]: zone } }, spec: {}, status: { conditions: kubeletConditions(now) } });
-    await leases.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime(now) } });
+    await leases.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: formatMicroTime(now) } });
     this.beating.add(name);
   }
 
@@ -80,7 +79,7 @@ class FakeKubelets {
       [...this.beating].map(async (name) => {
         const now = Date.now();
         try {
-          await leases.patch(name, 'merge', { spec: { renewTime: microTime(now) } });
+          await leases.patch(name, 'merge', { spec: { renewTime: formatMicroTime(now) } });
           const current = (await nodes.get(name)).status?.conditions ?? [];
           const conditions = kubeletConditions(now).map((condition) => {
             const was = current.find((c) => c.type === condition.type);
@@ -104,7 +103,7 @@ async function podOn(name: string, node: string, tolerations: Toleration[] = [],
   });
   if (ready) {
     const pod = await pods.get(name);
-    await pods.updateStatus({ ...pod, status: { ...pod.status, phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: metaTime(Date.now()) }] } });
+    await pods.updateStatus({ ...pod, status: { ...pod.status, phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: formatTime(Date.now()) }] } });
   }
 }
 

@@ -1,3 +1,4 @@
+import { formatTime } from '@k8ts/apimachinery';
 import { isNotFound, SharedInformer, type ApiClient, type KubeObject } from '@k8ts/client';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 
@@ -52,7 +53,7 @@ export class PodReadiness {
   }
 
   private async markReady(pod: PodObject): Promise<void> {
-    const lastTransitionTime = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const lastTransitionTime = formatTime(new Date());
     const status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime }] };
     try {
       await this.client.resource<PodObject>('', 'v1', 'pods').namespace(pod.metadata?.namespace ?? '').patch(pod.metadata?.name ?? '', 'merge', { status }, { status: true });

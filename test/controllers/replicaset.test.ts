@@ -1,3 +1,4 @@
+import { formatTime } from '@k8ts/apimachinery';
 import { realClock } from '@k8ts/base';
 import { ApiEventRecorder, RateLimitingQueue, SharedInformerFactory, type KubeObject, type ResourceClient } from '@k8ts/client';
 import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_OPTIONS, type ControllerContext } from '@k8ts/controllers';
@@ -68,7 +69,7 @@ async function eventsOf(ns: string, name: string, reason: string): Promise<Event
 
 /** Stands in for the kubelet: the pod Running, Ready since `readySince`. */
 async function markReady(ns: string, name: string, readySince = new Date()): Promise<void> {
-  const lastTransitionTime = readySince.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const lastTransitionTime = formatTime(readySince);
   await pods.namespace(ns).patch(name, 'merge', { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime }] } }, { status: true });
 }
 

@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { apiErrors, apiVersionOf, type ResourceType } from '@k8ts/apimachinery';
+import { apiErrors, apiVersionOf, formatTime, type ResourceType } from '@k8ts/apimachinery';
 import type { KubeObject } from './object_store.js';
 
 /** The characters kube uses for generateName suffixes (no vowels, no look-alikes). */
@@ -9,11 +9,6 @@ export function generateNameSuffix(): string {
   let suffix = '';
   for (let i = 0; i < 5; i++) suffix += SUFFIX_ALPHABET[randomInt(SUFFIX_ALPHABET.length)];
   return suffix;
-}
-
-/** Seconds-precision RFC 3339, as metav1.Time serializes. */
-export function timestamp(now: Date): string {
-  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**
@@ -59,7 +54,7 @@ export function initializeMetadata(type: ResourceType, object: KubeObject, now: 
     metadata.name = metadata.generateName + generateNameSuffix();
   }
   metadata.uid = randomUUID();
-  metadata.creationTimestamp = timestamp(now);
+  metadata.creationTimestamp = formatTime(now);
   if (GENERATION_TRACKED.has(type.resource) || GENERATION_FIXED.has(type.resource)) metadata.generation = 1;
   else delete metadata.generation;
   delete metadata.resourceVersion;

@@ -1,5 +1,5 @@
-import { apiErrors, findResource, type ResourceType } from '@k8ts/apimachinery';
-import { carryOverOnUpdate, checkBodyIdentity, initializeMetadata, timestamp, type WriteSubresource } from './object_meta.js';
+import { apiErrors, findResource, formatTime, type ResourceType } from '@k8ts/apimachinery';
+import { carryOverOnUpdate, checkBodyIdentity, initializeMetadata, type WriteSubresource } from './object_meta.js';
 import { encodeContinue, objectKey, type KubeObject, type ListResult, type ObjectStore } from './object_store.js';
 import { admitCreate, admitDefaultTolerationSeconds, admitPodPriority, admitPriorityClass, isPods, isPriorityClasses, keepPodPriority, type PriorityClassLister } from './admission.js';
 import { applyPatch, defaultObject, recordManager, validate, type PatchType } from './rules.js';
@@ -111,7 +111,7 @@ export class ResourceService {
     const now = this.clock();
     initializeMetadata(type, object, now);
     defaultObject(type, object, 'create');
-    if (!applied) recordManager(type, undefined, object, options.fieldManager ?? 'unknown', timestamp(now));
+    if (!applied) recordManager(type, undefined, object, options.fieldManager ?? 'unknown', formatTime(now));
     // Mutating admission (Priority, DefaultTolerationSeconds), then validation, then validating admission.
     if (isPods(type)) {
       await admitPodPriority(object, admissionName, this.priorityClasses);
@@ -159,13 +159,13 @@ export class ResourceService {
       } catch (error) {
         if ((error as { reason?: string }).reason !== 'NotFound') throw error;
         // Apply creates what does not exist.
-        const created = applyPatch(type, undefined, patchType, body, { manager, force: options.force ?? false, now: timestamp(this.clock()) });
+        const created = applyPatch(type, undefined, patchType, body, { manager, force: options.force ?? false, now: formatTime(this.clock()) });
         return this.createObject(type, namespace, { ...created, metadata: { ...created.metadata, name } }, { ...options, fieldManager: manager }, true);
       }
     }
     const admission = await this.updateAdmission(type);
     const result = await this.guaranteedUpdate(type, namespace, name, (current) => {
-      const patched = applyPatch(type, current, patchType, body, { manager, force: options.force ?? false, now: timestamp(this.clock()) });
+      const patched = applyPatch(type, current, patchType, body, { manager, force: options.force ?? false, now: formatTime(this.clock()) });
       const expected = patched.metadata?.resourceVersion;
       if (expected !== undefined && expected !== current.metadata?.resourceVersion) throw apiErrors.staleResourceVersion(type, name);
       const identity = checkBodyIdentity(type, patched, namespace);
@@ -195,7 +195,7 @@ export class ResourceService {
       const now = this.clock();
       if (type.resource === 'namespaces') {
         // A namespace always goes through Terminating: the namespace controller empties it first.
-        meta.deletionTimestamp ??= timestamp(now);
+        meta.deletionTimestamp ??= formatTime(now);
         const status = (current['status'] ?? {}) as Record<string, unknown>;
         current['status'] = { ...status, phase: 'Terminating' };
         const specFinalizers = ((current['spec'] as { finalizers?: string[] } | undefined)?.finalizers ?? []).length;
@@ -208,7 +208,7 @@ export class ResourceService {
         if (finalizers.length > 0) meta.finalizers = finalizers;
         else delete meta.finalizers;
         if (meta.deletionTimestamp === undefined || grace < (meta.deletionGracePeriodSeconds ?? Infinity)) {
-          meta.deletionTimestamp = timestamp(new Date(now.getTime() + grace * 1000));
+          meta.deletionTimestamp = formatTime(new Date(now.getTime() + grace * 1000));
           meta.deletionGracePeriodSeconds = grace;
         }
         if (finalizers.length === 0 && grace === 0) return this.finishDelete(options, () => (deleted = true), current);
@@ -233,7 +233,7 @@ export class ResourceService {
       pod['spec'] = spec;
       const status = (pod['status'] ?? {}) as { conditions?: { type: string }[] };
       const conditions = (status.conditions ?? []).filter((condition) => condition.type !== 'PodScheduled');
-      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(this.clock()) } as { type: string });
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: formatTime(this.clock()) } as { type: string });
       pod['status'] = { ...status, conditions };
       return pod;
     });
@@ -280,7 +280,7 @@ export class ResourceService {
   ): KubeObject | undefined {
     carryOverOnUpdate(type, current, next, subresource);
     defaultObject(type, next, 'update');
-    if (operation === 'Update') recordManager(type, current, next, options.fieldManager ?? 'unknown', timestamp(this.clock()));
+    if (operation === 'Update') recordManager(type, current, next, options.fieldManager ?? 'unknown', formatTime(this.clock()));
     // Admission plugins leave subresources alone.
     if (subresource === undefined && isPods(type)) {
       keepPodPriority(next, current);

@@ -1,3 +1,4 @@
+import { formatTime } from '@k8ts/apimachinery';
 import type { KubeObject } from '@k8ts/client';
 import type { SchedulerBenchOptions, WorkloadName } from './scheduler_options.js';
 import { formatCpuMillis, formatMemoryBytes, parseCpuMillis, parseMemoryBytes } from './scheduler_quantity.js';
@@ -111,7 +112,7 @@ export function zoneName(index: number, zones: number): string {
 export function buildNode(index: number, options: Pick<SchedulerBenchOptions, 'zones' | 'nodeCpu' | 'nodeMemory' | 'nodePods'>, runId: string, now: Date): BenchNode {
   const name = nodeName(index);
   const resources = { cpu: options.nodeCpu, memory: options.nodeMemory, pods: String(options.nodePods) };
-  const time = now.toISOString().replace(/\.\d+Z$/, 'Z');
+  const time = formatTime(now);
   return {
     apiVersion: 'v1',
     kind: 'Node',

@@ -2,6 +2,7 @@ import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
 import type { Logger } from 'pino';
 import type { ApiClient } from './api_client.js';
 import { realClock, sleep, type Clock } from '@k8ts/base';
+import { formatMicroTime } from '@k8ts/apimachinery';
 import { isConflict, isNotFound } from './errors.js';
 import type { ResourceClient } from './resource_client.js';
 
@@ -146,8 +147,8 @@ export class LeaderElector {
     const next: LeaseSpec = {
       holderIdentity: this.options.identity,
       leaseDurationSeconds: this.leaseDurationSeconds,
-      acquireTime: renewing && spec.acquireTime ? spec.acquireTime : microTime(nowMs),
-      renewTime: microTime(nowMs),
+      acquireTime: renewing && spec.acquireTime ? spec.acquireTime : formatMicroTime(nowMs),
+      renewTime: formatMicroTime(nowMs),
       leaseTransitions: renewing ? (spec.leaseTransitions ?? 0) : (spec.leaseTransitions ?? 0) + 1,
     };
     try {
@@ -163,8 +164,8 @@ export class LeaderElector {
     const spec: LeaseSpec = {
       holderIdentity: this.options.identity,
       leaseDurationSeconds: this.leaseDurationSeconds,
-      acquireTime: microTime(nowMs),
-      renewTime: microTime(nowMs),
+      acquireTime: formatMicroTime(nowMs),
+      renewTime: formatMicroTime(nowMs),
       leaseTransitions: 0,
     };
     try {
@@ -182,7 +183,7 @@ export class LeaderElector {
       const lease = await this.leases.get(this.options.name);
       if (lease.spec?.holderIdentity !== this.options.identity) return;
       const nowMs = this.clock.now();
-      const spec: LeaseSpec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, acquireTime: microTime(nowMs), renewTime: microTime(nowMs) };
+      const spec: LeaseSpec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, acquireTime: formatMicroTime(nowMs), renewTime: formatMicroTime(nowMs) };
       await this.leases.update({ ...lease, spec });
     } catch (error) {
       this.failed('release', error);
@@ -225,9 +226,4 @@ export class LeaderElector {
   private jittered(): number {
     return this.retryPeriodMs * (1 + Math.random() * JITTER_FACTOR);
   }
-}
-
-/** metav1.MicroTime: RFC 3339 with microseconds. */
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }

@@ -3,6 +3,7 @@
  * setting a condition (lastTransitionTime kept while the status stays; nothing changes when status
  * and reason are the same).
  */
+import { formatTime } from '@k8ts/apimachinery';
 import type { DeploymentCondition, DeploymentStatus } from 'kubernetes-types/apps/v1.js';
 
 export const PROGRESSING = 'Progressing';
@@ -22,13 +23,8 @@ export const FAILED_REPLICA_SET_CREATE_REASON = 'ReplicaSetCreateError';
 export const MINIMUM_REPLICAS_AVAILABLE = 'MinimumReplicasAvailable';
 export const MINIMUM_REPLICAS_UNAVAILABLE = 'MinimumReplicasUnavailable';
 
-/** metav1.Time as the API writes it: RFC 3339, whole seconds. */
-export function apiTime(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
 export function newCondition(type: string, status: 'True' | 'False' | 'Unknown', reason: string, message: string, nowMs: number): DeploymentCondition {
-  const now = apiTime(nowMs);
+  const now = formatTime(nowMs);
   return { type, status, reason, message, lastUpdateTime: now, lastTransitionTime: now };
 }
 

@@ -1,10 +1,11 @@
 import type { Deployment, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { describe, expect, test } from 'vitest';
-import { apiTime, getCondition } from './conditions.js';
+import { formatTime } from '@k8ts/apimachinery';
+import { getCondition } from './conditions.js';
 import { calculateStatus, deploymentTimedOut, pausedCondition, rolloutStatus, sameStatus, stuckRequeueAfterMs } from './status.js';
 
 const NOW = Date.parse('2024-06-01T12:00:00Z');
-const ago = (seconds: number): string => apiTime(NOW - seconds * 1000);
+const ago = (seconds: number): string => formatTime(NOW - seconds * 1000);
 
 function deployment(status: DeploymentStatus = {}, extra: { paused?: boolean; deadline?: number; generation?: number } = {}): Deployment {
   return {
@@ -46,7 +47,7 @@ describe('status (upstream calculateStatus)', () => {
   test('Available turns False below replicas - maxUnavailable, with a new transition time', () => {
     const available = { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'x', lastUpdateTime: ago(100), lastTransitionTime: ago(100) };
     const status = calculateStatus([replicaSet('new', 10, 7, 7)], undefined, deployment({ conditions: [available] }), NOW);
-    expect(getCondition(status, 'Available')).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable', lastTransitionTime: apiTime(NOW) });
+    expect(getCondition(status, 'Available')).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable', lastTransitionTime: formatTime(NOW) });
   });
 
   test('more available than wanted is 0 unavailable', () => {

@@ -1,4 +1,4 @@
-import type { ResourceType } from '@k8ts/apimachinery';
+import { formatTime, type ResourceType } from '@k8ts/apimachinery';
 import { isConflict, isNotFound, type ApiClient, type KubeObject, type ResourceClient } from '@k8ts/client';
 import type { Clock } from '@k8ts/base';
 import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
@@ -114,7 +114,7 @@ export class NamespacedResourcesDeleter {
   /** Deletes every resource's content; the longest estimate of what is still going (0: all gone). */
   private async deleteAllContent(namespace: NamespaceObject): Promise<number> {
     const name = namespace.metadata?.name as string;
-    const conditions = new NamespaceConditionUpdater(timestamp(this.clock.now()));
+    const conditions = new NamespaceConditionUpdater(formatTime(this.clock.now()));
     const remainingByResource = new Map<string, number>();
     const remainingByFinalizer = new Map<string, number>();
     const errors: string[] = [];
@@ -216,9 +216,4 @@ export class NamespacedResourcesDeleter {
 function isNotSupported(error: unknown): boolean {
   const reason = (error as { reason?: string }).reason;
   return reason === 'MethodNotAllowed' || reason === 'NotFound';
-}
-
-/** Seconds-precision RFC 3339, as metav1.Time serializes. */
-function timestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -1,6 +1,6 @@
 /**
  * Reading nodes as the node controllers do (upstream pkg/controller/util/node and
- * component-helpers' node topology): conditions, readiness, zones, and the metav1.Time format.
+ * component-helpers' node topology): conditions, readiness, zones, and reading metav1.Time.
  */
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
 
@@ -25,11 +25,6 @@ export function zoneKey(node: Node): string {
   const region = labels['topology.kubernetes.io/region'] ?? labels['failure-domain.beta.kubernetes.io/region'] ?? '';
   const zone = labels['topology.kubernetes.io/zone'] ?? labels['failure-domain.beta.kubernetes.io/zone'] ?? '';
   return region === '' && zone === '' ? '' : `${region}:\x00:${zone}`;
-}
-
-/** metav1.Time as the API writes it: RFC 3339 in UTC, whole seconds. */
-export function metaTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** A metav1.Time or MicroTime as milliseconds; undefined when absent or unreadable. */

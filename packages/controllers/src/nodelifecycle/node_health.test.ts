@@ -1,3 +1,4 @@
+import { formatTime } from '@k8ts/apimachinery';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
@@ -5,17 +6,16 @@ import { observeNodeHealth, type NodeHealth } from './node_health.js';
 
 const GRACE = { monitorMs: 40_000, startupMs: 60_000 };
 const T0 = Date.parse('2025-01-01T00:00:00Z');
-const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function node(conditions?: NodeCondition[]): Node {
-  return { metadata: { name: 'n1', creationTimestamp: iso(T0) }, ...(conditions ? { status: { conditions } } : {}) };
+  return { metadata: { name: 'n1', creationTimestamp: formatTime(T0) }, ...(conditions ? { status: { conditions } } : {}) };
 }
 const ready = (status: string, heartbeatMs: number, transitionMs = T0): NodeCondition => ({
   type: 'Ready',
   status,
   reason: 'KubeletReady',
-  lastHeartbeatTime: iso(heartbeatMs),
-  lastTransitionTime: iso(transitionMs),
+  lastHeartbeatTime: formatTime(heartbeatMs),
+  lastTransitionTime: formatTime(transitionMs),
 });
 const lease = (renewMs: number): Lease => ({ metadata: { name: 'n1', namespace: 'kube-node-lease' }, spec: { renewTime: new Date(renewMs).toISOString() } });
 
@@ -58,8 +58,8 @@ describe('observeNodeHealth', () => {
   it('sets every monitored condition Unknown as upstream words it, keeping the heartbeat and NetworkUnavailable', () => {
     const conditions = [
       ready('True', T0),
-      { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', lastHeartbeatTime: iso(T0), lastTransitionTime: iso(T0) },
-      { type: 'NetworkUnavailable', status: 'False', reason: 'RouteCreated', lastHeartbeatTime: iso(T0), lastTransitionTime: iso(T0) },
+      { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', lastHeartbeatTime: formatTime(T0), lastTransitionTime: formatTime(T0) },
+      { type: 'NetworkUnavailable', status: 'False', reason: 'RouteCreated', lastHeartbeatTime: formatTime(T0), lastTransitionTime: formatTime(T0) },
     ];
     const [, stale] = passes([
       { atMs: T0, node: node(conditions) },
@@ -72,8 +72,8 @@ describe('observeNodeHealth', () => {
       status: 'Unknown',
       reason: 'NodeStatusUnknown',
       message: 'Kubelet stopped posting node status.',
-      lastHeartbeatTime: iso(T0),
-      lastTransitionTime: iso(T0 + 41_000),
+      lastHeartbeatTime: formatTime(T0),
+      lastTransitionTime: formatTime(T0 + 41_000),
     });
     expect(byType['MemoryPressure']).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown' });
     expect(byType['NetworkUnavailable']).toEqual(conditions[2]);

@@ -10,7 +10,8 @@
  */
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
-import { metaTime, nodeCondition, parseTime } from './node_conditions.js';
+import { formatTime } from '@k8ts/apimachinery';
+import { nodeCondition, parseTime } from './node_conditions.js';
 
 /** What the controller remembers of a node between passes (upstream's nodeHealthData). */
 export interface NodeHealth {
@@ -101,7 +102,7 @@ function leaseRenewed(saved: NodeHealth | undefined, lease: Lease): boolean {
  * is added (NodeStatusNeverUpdated), as upstream writes them.
  */
 export function unknownConditions(node: Node, nowMs: number, createdMs: number): NodeCondition[] {
-  const now = metaTime(nowMs);
+  const now = formatTime(nowMs);
   const conditions = (node.status?.conditions ?? []).map((condition) => {
     if (!(MONITORED_CONDITIONS as readonly string[]).includes(condition.type) || condition.status === 'Unknown') return condition;
     return { ...condition, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: now };
@@ -113,7 +114,7 @@ export function unknownConditions(node: Node, nowMs: number, createdMs: number):
       status: 'Unknown',
       reason: 'NodeStatusNeverUpdated',
       message: 'Kubelet never posted node status.',
-      lastHeartbeatTime: node.metadata?.creationTimestamp ?? metaTime(createdMs),
+      lastHeartbeatTime: node.metadata?.creationTimestamp ?? formatTime(createdMs),
       lastTransitionTime: now,
     });
   }

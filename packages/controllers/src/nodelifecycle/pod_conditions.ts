@@ -3,16 +3,16 @@
  * time moves only when the status changes, and "changed" says whether anything is to be written.
  */
 import type { Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
-import { metaTime } from './node_conditions.js';
+import { formatTime } from '@k8ts/apimachinery';
 
 export function withPodCondition(status: PodStatus | undefined, condition: Omit<PodCondition, 'lastTransitionTime'>, nowMs: number): { status: PodStatus; changed: boolean } {
   const conditions = [...(status?.conditions ?? [])];
   const index = conditions.findIndex((existing) => existing.type === condition.type);
   const old = conditions[index];
   if (old === undefined) {
-    return { status: { ...status, conditions: [...conditions, { ...condition, lastTransitionTime: metaTime(nowMs) }] }, changed: true };
+    return { status: { ...status, conditions: [...conditions, { ...condition, lastTransitionTime: formatTime(nowMs) }] }, changed: true };
   }
-  const lastTransitionTime = old.status === condition.status ? old.lastTransitionTime : metaTime(nowMs);
+  const lastTransitionTime = old.status === condition.status ? old.lastTransitionTime : formatTime(nowMs);
   const updated: PodCondition = { ...old, ...condition, ...(lastTransitionTime === undefined ? {} : { lastTransitionTime }) };
   const changed =
     old.status !== updated.status ||

@@ -4,7 +4,7 @@
  * functions over taint lists.
  */
 import type { Node, Taint } from 'kubernetes-types/core/v1.js';
-import { metaTime } from './node_conditions.js';
+import { formatTime } from '@k8ts/apimachinery';
 
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -44,7 +44,7 @@ export function swapTaints(taints: readonly Taint[] | undefined, add: readonly T
   const kept = current.filter((taint) => !remove.some((gone) => sameTaint(taint, gone)));
   const added = add
     .filter((taint) => !hasTaint(kept, taint))
-    .map((taint) => ({ ...taint, timeAdded: metaTime(nowMs) }));
+    .map((taint) => ({ ...taint, timeAdded: formatTime(nowMs) }));
   if (kept.length === current.length && added.length === 0) return undefined;
   return [...kept, ...added];
 }

@@ -1,9 +1,10 @@
+import { formatTime } from '@k8ts/apimachinery';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, test } from 'vitest';
 import { POD_DELETION_COST_ANNOTATION, compareForDeletion, deletionCost, podsToDelete } from './ranking.js';
 
 const NOW = Date.parse('2024-06-01T12:00:00Z');
-const ago = (seconds: number): string => new Date(NOW - seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const ago = (seconds: number): string => formatTime(NOW - seconds * 1000);
 
 interface PodShape {
   node?: string;

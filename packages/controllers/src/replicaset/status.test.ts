@@ -1,10 +1,11 @@
+import { formatTime } from '@k8ts/apimachinery';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, test } from 'vitest';
 import { calculateStatus, nextAvailabilityCheckMs, statusUpToDate } from './status.js';
 
 const NOW = Date.parse('2024-06-01T12:00:00Z');
-const ago = (seconds: number): string => new Date(NOW - seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const ago = (seconds: number): string => formatTime(NOW - seconds * 1000);
 
 function replicaSet(replicas: number, extra: { minReadySeconds?: number; status?: ReplicaSet['status']; generation?: number } = {}): ReplicaSet {
   return {

@@ -4,6 +4,7 @@
  * availableReplicas (ready for longer than minReadySeconds), and the ReplicaFailure condition while
  * creating or deleting pods fails.
  */
+import { formatTime } from '@k8ts/apimachinery';
 import type { KubeObject } from '@k8ts/client';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
@@ -43,7 +44,7 @@ export function calculateStatus(replicaSet: ReplicaSet, pods: readonly Pod[], ma
   if (manageError !== undefined && failure === undefined) {
     const diff = pods.length - desiredReplicas(replicaSet);
     const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
-    const condition: ReplicaSetCondition = { type: REPLICA_FAILURE, status: 'True', lastTransitionTime: rfc3339(nowMs), reason, message: manageError.message };
+    const condition: ReplicaSetCondition = { type: REPLICA_FAILURE, status: 'True', lastTransitionTime: formatTime(nowMs), reason, message: manageError.message };
     conditions = [...conditions, condition];
   } else if (manageError === undefined && failure !== undefined) {
     conditions = conditions.filter((condition) => condition.type !== REPLICA_FAILURE);
@@ -87,9 +88,4 @@ export function nextAvailabilityCheckMs(replicaSet: ReplicaSet, pods: readonly P
     soonest = Math.min(soonest ?? Infinity, Math.max(1, since + minReadySeconds * 1000 - nowMs + 1));
   }
   return soonest;
-}
-
-/** metav1.Time's wire form: RFC 3339 in whole seconds. */
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
