@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMicroTime, formatTime } from './time.js';
+import { formatMicroTime, formatTime, parseTime } from './time.js';
 
 describe('formatTime (metav1.Time)', () => {
   it('writes RFC 3339 in UTC with whole seconds, from a Date or epoch milliseconds', () => {
@@ -25,5 +25,20 @@ describe('formatMicroTime (metav1.MicroTime)', () => {
   it('writes six fractional digits, the milliseconds followed by zeros', () => {
     expect(formatMicroTime(Date.UTC(2024, 0, 2, 3, 4, 5, 678))).toBe('2024-01-02T03:04:05.678000Z');
     expect(formatMicroTime(new Date(Date.UTC(2024, 0, 2, 3, 4, 5)))).toBe('2024-01-02T03:04:05.000000Z');
+  });
+});
+
+describe('parseTime', () => {
+  it('reads Time and MicroTime to milliseconds, and what it wrote back', () => {
+    expect(parseTime('2024-01-02T03:04:05Z')).toBe(Date.UTC(2024, 0, 2, 3, 4, 5));
+    expect(parseTime('2024-01-02T03:04:05.678000Z')).toBe(Date.UTC(2024, 0, 2, 3, 4, 5, 678));
+    expect(parseTime(formatTime(Date.UTC(2024, 0, 2, 3, 4, 5, 678)))).toBe(Date.UTC(2024, 0, 2, 3, 4, 5));
+  });
+
+  it('gives undefined for an absent, empty or unreadable time', () => {
+    expect(parseTime(undefined)).toBeUndefined();
+    expect(parseTime(null)).toBeUndefined();
+    expect(parseTime('')).toBeUndefined();
+    expect(parseTime('yesterday')).toBeUndefined();
   });
 });

@@ -9,6 +9,13 @@ export function formatTime(time: Date | number): string {
   return new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** A metav1.Time or MicroTime in milliseconds since the epoch; undefined when absent or unreadable. */
+export function parseTime(text: string | undefined | null): number | undefined {
+  if (text === undefined || text === null) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
 /** A Date, or milliseconds since the epoch, as metav1.MicroTime writes it (microseconds from the milliseconds). */
 export function formatMicroTime(time: Date | number): string {
   return new Date(time).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');

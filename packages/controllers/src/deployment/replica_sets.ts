@@ -2,6 +2,7 @@
  * Reading a Deployment's ReplicaSets: which one is new (its template is the Deployment's), which
  * are old, the orders upstream sorts them in, and the replica counts summed over them.
  */
+import { parseTime } from '@k8ts/apimachinery';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { desiredReplicasAnnotation } from './annotations.js';
 import { desiredReplicas } from './fenceposts.js';
@@ -12,8 +13,7 @@ export function specReplicas(replicaSet: ReplicaSet): number {
 }
 
 function createdMs(replicaSet: ReplicaSet): number {
-  const ms = Date.parse(replicaSet.metadata?.creationTimestamp ?? '');
-  return Number.isNaN(ms) ? 0 : ms;
+  return parseTime(replicaSet.metadata?.creationTimestamp) ?? 0;
 }
 
 /** Oldest first; equal times by name (upstream's ReplicaSetsByCreationTimestamp). */

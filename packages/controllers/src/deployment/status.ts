@@ -8,6 +8,7 @@
  *   NewReplicaSetAvailable when complete, False ProgressDeadlineExceeded when no progress was seen
  *   for progressDeadlineSeconds; Unknown DeploymentPaused / DeploymentResumed around a pause.
  */
+import { parseTime } from '@k8ts/apimachinery';
 import type { Deployment, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import * as conditions from './conditions.js';
 import { desiredReplicas, maxUnavailable } from './fenceposts.js';
@@ -68,9 +69,7 @@ export function deploymentProgressing(deployment: Deployment, status: Deployment
 }
 
 function conditionUpdatedMs(status: DeploymentStatus, type: string): number | undefined {
-  const time = conditions.getCondition(status, type)?.lastUpdateTime;
-  const ms = time === undefined ? Number.NaN : Date.parse(time);
-  return Number.isNaN(ms) ? undefined : ms;
+  return parseTime(conditions.getCondition(status, type)?.lastUpdateTime);
 }
 
 /** No progress seen for progressDeadlineSeconds since Progressing last moved (DeploymentTimedOut). */

@@ -5,6 +5,7 @@
  * Service's its creationTimestamp), or the Service's creation on its first sync. Per process: a new
  * leader starts from "first sync" for every Service, as upstream does after a restart.
  */
+import { parseTime } from '@k8ts/apimachinery';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import { readyTransition } from './pod_rules.js';
 
@@ -41,12 +42,6 @@ export class TriggerTimeTracker {
   deleteService(namespace: string, name: string): void {
     this.states.delete(`${namespace}/${name}`);
   }
-}
-
-function parseTime(text: string | undefined): number | undefined {
-  if (text === undefined || text === '') return undefined;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /** Go's time.RFC3339Nano in UTC: fractional seconds without trailing zeros, none when whole. */

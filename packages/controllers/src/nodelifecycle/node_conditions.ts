@@ -1,6 +1,6 @@
 /**
  * Reading nodes as the node controllers do (upstream pkg/controller/util/node and
- * component-helpers' node topology): conditions, readiness, zones, and reading metav1.Time.
+ * component-helpers' node topology): conditions, readiness and zones.
  */
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
 
@@ -25,11 +25,4 @@ export function zoneKey(node: Node): string {
   const region = labels['topology.kubernetes.io/region'] ?? labels['failure-domain.beta.kubernetes.io/region'] ?? '';
   const zone = labels['topology.kubernetes.io/zone'] ?? labels['failure-domain.beta.kubernetes.io/zone'] ?? '';
   return region === '' && zone === '' ? '' : `${region}:\x00:${zone}`;
-}
-
-/** A metav1.Time or MicroTime as milliseconds; undefined when absent or unreadable. */
-export function parseTime(value: string | undefined | null): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
 }

@@ -10,8 +10,8 @@
  */
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
-import { formatTime } from '@k8ts/apimachinery';
-import { nodeCondition, parseTime } from './node_conditions.js';
+import { formatTime, parseTime } from '@k8ts/apimachinery';
+import { nodeCondition } from './node_conditions.js';
 
 /** What the controller remembers of a node between passes (upstream's nodeHealthData). */
 export interface NodeHealth {

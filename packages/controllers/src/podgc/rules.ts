@@ -8,8 +8,9 @@
  *   quarantine and a live GET confirms it is gone;
  * - terminating pods that were never scheduled.
  */
+import { parseTime } from '@k8ts/apimachinery';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { isNodeReady, parseTime } from '../nodelifecycle/node_conditions.js';
+import { isNodeReady } from '../nodelifecycle/node_conditions.js';
 import { TAINT_OUT_OF_SERVICE } from '../nodelifecycle/taints.js';
 
 /** How often pod GC runs (upstream gcCheckPeriod). */

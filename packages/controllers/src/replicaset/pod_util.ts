@@ -2,6 +2,7 @@
  * Small rules about pods and owners the ReplicaSet controller reads, as upstream's podutil and
  * controller helpers have them (IsPodActive, IsPodReady, IsPodAvailable, GetControllerOf).
  */
+import { parseTime } from '@k8ts/apimachinery';
 import type { KubeObject } from '@k8ts/client';
 import type { Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
@@ -22,16 +23,9 @@ export function isPodReady(pod: Pod): boolean {
   return podReadyCondition(pod)?.status === 'True';
 }
 
-/** A metav1.Time in milliseconds; 0 for an absent or unreadable time (Go's zero time). */
-export function timeMs(time: string | undefined): number {
-  if (time === undefined) return 0;
-  const ms = Date.parse(time);
-  return Number.isNaN(ms) ? 0 : ms;
-}
-
 /** When the pod's Ready condition turned True, if it is ready (0 when unknown or not ready). */
 export function podReadySinceMs(pod: Pod): number {
-  return isPodReady(pod) ? timeMs(podReadyCondition(pod)?.lastTransitionTime) : 0;
+  return isPodReady(pod) ? (parseTime(podReadyCondition(pod)?.lastTransitionTime) ?? 0) : 0;
 }
 
 /**

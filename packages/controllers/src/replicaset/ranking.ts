@@ -13,8 +13,9 @@
  * 7. more container restarts < fewer;
  * 8. created more recently < earlier (the same buckets and uid fallback).
  */
+import { parseTime } from '@k8ts/apimachinery';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { isPodActive, isPodReady, podReadySinceMs, timeMs } from './pod_util.js';
+import { isPodActive, isPodReady, podReadySinceMs } from './pod_util.js';
 
 export const POD_DELETION_COST_ANNOTATION = 'controller.kubernetes.io/pod-deletion-cost';
 
@@ -73,8 +74,9 @@ function deleteFirst(a: RankedPod, b: RankedPod, nowMs: number): boolean {
   const restartsA = maxContainerRestarts(a.pod);
   const restartsB = maxContainerRestarts(b.pod);
   if (restartsA !== restartsB) return restartsA > restartsB;
-  const createdA = timeMs(a.pod.metadata?.creationTimestamp);
-  const createdB = timeMs(b.pod.metadata?.creationTimestamp);
+  // An absent or unreadable time is Go's zero time: the oldest.
+  const createdA = parseTime(a.pod.metadata?.creationTimestamp) ?? 0;
+  const createdB = parseTime(b.pod.metadata?.creationTimestamp) ?? 0;
   if (createdA !== createdB) return newerInBuckets(a.pod, createdA, b.pod, createdB, nowMs);
   return false;
 }

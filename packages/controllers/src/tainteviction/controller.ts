@@ -11,11 +11,11 @@
  * first gets the DisruptionTarget condition (reason DeletionByTaintManager), then an ordinary
  * delete (its termination grace period applies), preconditioned on its uid.
  */
+import { parseTime } from '@k8ts/apimachinery';
 import { isNotFound, type EventRecorder, type Lister, type RateLimitingQueue, type ResourceClient } from '@k8ts/client';
 import type { Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import type { Controller, ControllerContext } from '../framework/controller.js';
 import { runWorkers } from '../framework/run_workers.js';
-import { parseTime } from '../nodelifecycle/node_conditions.js';
 import { withPodCondition } from '../nodelifecycle/pod_conditions.js';
 import { POD_NODE_NAME_INDEX, podNodeNameIndex } from '../nodelifecycle/pods_by_node.js';
 import { evictionTime, noExecuteTaints, type EvictionDecision } from './tolerations.js';

@@ -2,6 +2,7 @@
  * Which pods matter more when choosing victims: higher priority first, then the pod that has been
  * running longer (kube's util.MoreImportantPod).
  */
+import { parseTime } from '@k8ts/apimachinery';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { podPriority } from '../../framework/interfaces.js';
 
@@ -10,10 +11,7 @@ import { podPriority } from '../../framework/interfaces.js';
  * as starting now: later than every started pod.
  */
 export function podStartTime(pod: Pod): number {
-  const startTime = pod.status?.startTime;
-  if (startTime === undefined) return Number.POSITIVE_INFINITY;
-  const ms = Date.parse(startTime);
-  return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
+  return parseTime(pod.status?.startTime) ?? Number.POSITIVE_INFINITY;
 }
 
 /** True when `a` should be spared before `b`. */
