@@ -4,7 +4,8 @@
  * - `errors`: kube-apiserver's Status errors and field errors.
  * - `table`: server-side table output (what `kubectl get` prints).
  * - `openapi`: OpenAPI v3 documents and the unknown-field check, from schemas generated from kubernetes-types.
- * - label and field selectors, quantities, metav1.Time, validation and defaulting as Kubernetes does them.
+ * - label and field selectors, quantities, metav1.Time, taints and tolerations, validation and defaulting as
+ *   Kubernetes does them.
  * - `patch`: JSON, merge, strategic merge patches and server-side apply.
  * - `protobuf`: decoding the Kubernetes protobuf bodies kubectl's typed clients send.
  */
@@ -16,6 +17,7 @@ export * from './labels.js';
 export * from './fields.js';
 export * from './quantity.js';
 export * from './time.js';
+export * from './taints.js';
 export * from './patch/index.js';
 export { applyDefaults, pullPolicyFor } from './defaults.js';
 export {

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { apiErrors, findResource, type ResourceType } from '@k8ts/apimachinery';
+import { apiErrors, findResource, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE, type ResourceType } from '@k8ts/apimachinery';
 import type { KubeObject, ObjectStore } from './object_store.js';
 
 const PODS = findResource('', 'v1', 'pods') as ResourceType;
@@ -134,10 +134,10 @@ export function admitPriorityClass(priorityClass: KubeObject, name: string, oper
   }
 }
 
-/** The taints DefaultTolerationSeconds gives every pod a bounded toleration of, and for how long. */
-const NOT_READY_TAINT_KEY = 'node.kubernetes.io/not-ready';
-const UNREACHABLE_TAINT_KEY = 'node.kubernetes.io/unreachable';
-/** kube-apiserver's --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds. */
+/**
+ * How long DefaultTolerationSeconds lets every pod stay on a not-ready or unreachable node:
+ * kube-apiserver's --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds.
+ */
 export const DEFAULT_TOLERATION_SECONDS = 300;
 
 interface TolerationFields {
@@ -166,7 +166,7 @@ export function admitDefaultTolerationSeconds(pod: KubeObject): void {
       const effect = toleration.effect ?? '';
       return (tolerationKey === key || tolerationKey === '') && (effect === 'NoExecute' || effect === '');
     });
-  const added = [NOT_READY_TAINT_KEY, UNREACHABLE_TAINT_KEY]
+  const added = [TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE]
     .filter((key) => !tolerates(key))
     .map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS }));
   if (added.length > 0) fields.tolerations = [...tolerations, ...added];

@@ -3,24 +3,28 @@
  * (upstream's taint templates, TaintNodesByCondition and SwapNodeControllerTaint), as pure
  * functions over taint lists.
  */
+import {
+  formatTime,
+  TAINT_NODE_DISK_PRESSURE,
+  TAINT_NODE_MEMORY_PRESSURE,
+  TAINT_NODE_NETWORK_UNAVAILABLE,
+  TAINT_NODE_NOT_READY,
+  TAINT_NODE_PID_PRESSURE,
+  TAINT_NODE_UNREACHABLE,
+  TAINT_NODE_UNSCHEDULABLE,
+} from '@k8ts/apimachinery';
 import type { Node, Taint } from 'kubernetes-types/core/v1.js';
-import { formatTime } from '@k8ts/apimachinery';
 
-export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
-export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
-export const TAINT_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
-export const TAINT_OUT_OF_SERVICE = 'node.kubernetes.io/out-of-service';
-
-export const NOT_READY_NO_EXECUTE: Taint = { key: TAINT_NOT_READY, effect: 'NoExecute' };
-export const UNREACHABLE_NO_EXECUTE: Taint = { key: TAINT_UNREACHABLE, effect: 'NoExecute' };
+export const NOT_READY_NO_EXECUTE: Taint = { key: TAINT_NODE_NOT_READY, effect: 'NoExecute' };
+export const UNREACHABLE_NO_EXECUTE: Taint = { key: TAINT_NODE_UNREACHABLE, effect: 'NoExecute' };
 
 /** Which NoSchedule taint a node condition in a given status calls for (TaintNodesByCondition). */
 const CONDITION_TAINTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  Ready: { False: TAINT_NOT_READY, Unknown: TAINT_UNREACHABLE },
-  MemoryPressure: { True: 'node.kubernetes.io/memory-pressure' },
-  DiskPressure: { True: 'node.kubernetes.io/disk-pressure' },
-  NetworkUnavailable: { True: 'node.kubernetes.io/network-unavailable' },
-  PIDPressure: { True: 'node.kubernetes.io/pid-pressure' },
+  Ready: { False: TAINT_NODE_NOT_READY, Unknown: TAINT_NODE_UNREACHABLE },
+  MemoryPressure: { True: TAINT_NODE_MEMORY_PRESSURE },
+  DiskPressure: { True: TAINT_NODE_DISK_PRESSURE },
+  NetworkUnavailable: { True: TAINT_NODE_NETWORK_UNAVAILABLE },
+  PIDPressure: { True: TAINT_NODE_PID_PRESSURE },
 };
 const CONDITION_TAINT_KEYS = new Set(Object.values(CONDITION_TAINTS).flatMap((byStatus) => Object.values(byStatus)));
 
@@ -59,9 +63,9 @@ export function noScheduleTaintChanges(node: Node): { add: Taint[]; remove: Tain
     const key = CONDITION_TAINTS[condition.type]?.[condition.status];
     if (key !== undefined) wanted.push({ key, effect: 'NoSchedule' });
   }
-  if (node.spec?.unschedulable === true) wanted.push({ key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' });
+  if (node.spec?.unschedulable === true) wanted.push({ key: TAINT_NODE_UNSCHEDULABLE, effect: 'NoSchedule' });
   const owned = (node.spec?.taints ?? []).filter(
-    (taint) => taint.effect === 'NoSchedule' && (taint.key === TAINT_UNSCHEDULABLE || CONDITION_TAINT_KEYS.has(taint.key)),
+    (taint) => taint.effect === 'NoSchedule' && (taint.key === TAINT_NODE_UNSCHEDULABLE || CONDITION_TAINT_KEYS.has(taint.key)),
   );
   return {
     add: wanted.filter((taint) => !hasTaint(owned, taint)),

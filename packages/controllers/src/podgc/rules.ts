@@ -8,10 +8,9 @@
  *   quarantine and a live GET confirms it is gone;
  * - terminating pods that were never scheduled.
  */
-import { parseTime } from '@k8ts/apimachinery';
+import { parseTime, TAINT_NODE_OUT_OF_SERVICE } from '@k8ts/apimachinery';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { isNodeReady } from '../nodelifecycle/node_conditions.js';
-import { TAINT_OUT_OF_SERVICE } from '../nodelifecycle/taints.js';
 
 /** How often pod GC runs (upstream gcCheckPeriod). */
 export const GC_CHECK_PERIOD_MS = 20_000;
@@ -52,7 +51,7 @@ export function terminatingOnOutOfServiceNodes(pods: readonly Pod[], node: (name
     .filter((pod) => {
       if (!pod.metadata?.deletionTimestamp || !pod.spec?.nodeName) return false;
       const found = node(pod.spec.nodeName);
-      return found !== undefined && !isNodeReady(found) && (found.spec?.taints ?? []).some((taint) => taint.key === TAINT_OUT_OF_SERVICE);
+      return found !== undefined && !isNodeReady(found) && (found.spec?.taints ?? []).some((taint) => taint.key === TAINT_NODE_OUT_OF_SERVICE);
     })
     .sort(byEvictionAndCreation);
 }

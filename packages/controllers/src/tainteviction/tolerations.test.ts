@@ -1,26 +1,11 @@
 import type { Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
-import { evictionTime, noExecuteTaints, toleratesTaint } from './tolerations.js';
+import { evictionTime, noExecuteTaints } from './tolerations.js';
 
 const unreachable: Taint = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: '2025-01-01T00:00:00Z' };
 const gpu: Taint = { key: 'dedicated', value: 'gpu', effect: 'NoExecute', timeAdded: '2025-01-01T00:01:00Z' };
 const added = (taint: Taint): number => Date.parse(taint.timeAdded ?? '');
 const T0 = Date.parse('2025-01-01T00:00:00Z');
-
-describe('toleratesTaint', () => {
-  it.each<[string, Toleration, boolean]>([
-    ['Exists on the key', { key: 'dedicated', operator: 'Exists' }, true],
-    ['Equal with the value', { key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoExecute' }, true],
-    ['no operator means Equal', { key: 'dedicated', value: 'gpu' }, true],
-    ['Equal with another value', { key: 'dedicated', operator: 'Equal', value: 'cpu' }, false],
-    ['another effect', { key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }, false],
-    ['empty key with Exists tolerates everything', { operator: 'Exists' }, true],
-    ['another key', { key: 'other', operator: 'Exists' }, false],
-    ['an unknown operator', { key: 'dedicated', operator: 'Lt', value: 'gpu' }, false],
-  ])('%s', (_, toleration, expected) => {
-    expect(toleratesTaint(toleration, gpu)).toBe(expected);
-  });
-});
 
 describe('evictionTime', () => {
   it('evicts at once (from the taint\'s time) when a taint is not tolerated', () => {

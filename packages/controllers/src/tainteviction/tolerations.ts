@@ -1,27 +1,10 @@
 /**
- * Which NoExecute taints a pod tolerates and for how long (upstream v1 Toleration.ToleratesTaint,
- * GetMatchingTolerations and getMinTolerationTime), as pure functions.
+ * Which NoExecute taints a pod tolerates and for how long (upstream GetMatchingTolerations and
+ * getMinTolerationTime), as pure functions; whether one toleration tolerates one taint is
+ * apimachinery's toleratesTaint.
  */
+import { toleratesTaint } from '@k8ts/apimachinery';
 import type { Taint, Toleration } from 'kubernetes-types/core/v1.js';
-
-/**
- * The toleration tolerates the taint: its effect is empty (every effect) or the taint's, its key is
- * empty (every key, with Exists) or the taint's, and with Exists any value matches while with Equal
- * (or no operator) the values must be equal.
- */
-export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (toleration.key && toleration.key !== taint.key) return false;
-  switch (toleration.operator ?? '') {
-    case '':
-    case 'Equal':
-      return (toleration.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
-}
 
 export function noExecuteTaints(taints: readonly Taint[] | undefined): Taint[] {
   return (taints ?? []).filter((taint) => taint.effect === 'NoExecute');

@@ -4,6 +4,7 @@
  * taint (DaemonSet pods do), as kube-scheduler's plugin of that name. Preemption cannot help, so
  * the rejection is UnschedulableAndUnresolvable.
  */
+import { TAINT_NODE_UNSCHEDULABLE } from '@k8ts/apimachinery';
 import type { Pod, Taint } from 'kubernetes-types/core/v1.js';
 import type { ClusterEvent, EnqueueExtensions, FilterPlugin, PluginFactory } from '../../framework/interfaces.js';
 import type { CycleState } from '../../framework/cycle_state.js';
@@ -16,8 +17,6 @@ export const NAME = 'NodeUnschedulable';
 export const ERR_REASON_UNSCHEDULABLE = 'node(s) were unschedulable';
 /** The NodeInfo has no Node (it was deleted while pods still point at it). */
 export const ERR_REASON_UNKNOWN_CONDITION = 'node(s) had unknown conditions';
-
-export const TAINT_NODE_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
 
 const UNSCHEDULABLE_TAINT: Taint = { key: TAINT_NODE_UNSCHEDULABLE, effect: 'NoSchedule' };
 

@@ -6,6 +6,7 @@
  * - Score: the number of PreferNoSchedule taints the pod does not tolerate, normalized reversed, so
  *   the node with the fewest such taints scores MAX_NODE_SCORE.
  */
+import { toleratesTaint } from '@k8ts/apimachinery';
 import type { Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import type {
   ClusterEvent,
@@ -30,25 +31,6 @@ const PRE_SCORE_KEY = `PreScore${NAME}`;
 /** The Filter reason, naming the first taint of the node the pod does not tolerate. */
 export function untoleratedTaintReason(taint: Taint): string {
   return `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
-}
-
-/**
- * Whether one toleration tolerates the taint: its effect is empty (all effects) or the taint's,
- * its key is empty (all keys; only valid with Exists) or the taint's, and with Exists any value
- * matches while with Equal (or no operator) the values must be equal.
- */
-export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (toleration.key && toleration.key !== taint.key) return false;
-  switch (toleration.operator ?? '') {
-    case '':
-    case 'Equal':
-      return (toleration.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
 }
 
 /** Whether any of the tolerations tolerates the taint. */
