@@ -10,33 +10,27 @@
  *   runs one step of sync.ts. A Deployment it cannot act on (empty or unreadable selector, bad
  *   maxSurge/maxUnavailable) gets a Warning Event and is left until it changes.
  */
-import { isNotFound, objectKey, splitKey, toApiError, type EventRecorder, type KubeObject, type Lister, type RateLimitingQueue, type ResourceClient, type SharedInformer } from '@k8ts/client';
+import { isNotFound, objectKey, splitKey, type EventRecorder, type KubeObject, type Lister, type RateLimitingQueue, type ResourceClient, type SharedInformer } from '@k8ts/client';
 import { matchesLabels, requirementsFromLabelSelector, type LabelRequirement } from '@k8ts/apimachinery';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import type { Controller, ControllerContext } from '../framework/controller.js';
+import { claimObjects, recheckOwner } from '../framework/claim.js';
+import { CONTROLLER_UID_INDEX, controllerRefOf, controllerUidIndex, resolveControllerRef } from '../framework/controller_ref.js';
+import { isPodActive, type PodObject } from '../framework/pods.js';
 import { runWorkers } from '../framework/run_workers.js';
-import { CONTROLLER_UID_INDEX } from '../replicaset/controller.js';
-import { controllerRefOf, isPodActive } from '../replicaset/pod_util.js';
-import { adoptPatch, claimReplicaSet, releasePatch } from './claim.js';
 import { InvalidSpecError } from './fenceposts.js';
-import { syncDeployment, type DeploymentApi } from './sync.js';
+import { DEPLOYMENT_KIND, syncDeployment, type DeploymentApi } from './sync.js';
 
 type DeploymentObject = Deployment & KubeObject;
 type ReplicaSetObject = ReplicaSet & KubeObject;
-type PodObject = Pod & KubeObject;
 
 /** Events are written as upstream's component. */
 export const DEPLOYMENT_COMPONENT = 'deployment-controller';
 export const SELECTING_ALL_REASON = 'SelectingAll';
 export const INVALID_SELECTOR_REASON = 'InvalidSelector';
 export const INVALID_SPEC_REASON = 'InvalidSpec';
-
-const byControllerUid = (object: KubeObject): string[] => {
-  const owner = controllerRefOf(object);
-  return owner?.uid ? [owner.uid] : [];
-};
 
 export class DeploymentController implements Controller {
   private readonly queue: RateLimitingQueue<string>;
@@ -55,8 +49,8 @@ export class DeploymentController implements Controller {
     this.deploymentClient = context.client.resource<DeploymentObject>('apps', 'v1', 'deployments');
     this.replicaSetClient = context.client.resource<ReplicaSetObject>('apps', 'v1', 'replicasets');
     const deploymentInformer = context.informers.informerFor<DeploymentObject>('apps', 'v1', 'deployments');
-    const replicaSetInformer = context.informers.informerFor<ReplicaSetObject>('apps', 'v1', 'replicasets', { indexers: { [CONTROLLER_UID_INDEX]: byControllerUid } });
-    this.podInformer = context.informers.informerFor<PodObject>('', 'v1', 'pods', { indexers: { [CONTROLLER_UID_INDEX]: byControllerUid } });
+    const replicaSetInformer = context.informers.informerFor<ReplicaSetObject>('apps', 'v1', 'replicasets', { indexers: { [CONTROLLER_UID_INDEX]: controllerUidIndex } });
+    this.podInformer = context.informers.informerFor<PodObject>('', 'v1', 'pods', { indexers: { [CONTROLLER_UID_INDEX]: controllerUidIndex } });
     this.deployments = deploymentInformer.lister();
     this.replicaSets = replicaSetInformer.lister();
     deploymentInformer.addEventHandler({
@@ -128,40 +122,17 @@ export class DeploymentController implements Controller {
   }
 
   /** The ReplicaSets that are the Deployment's after adopting and releasing; fails if a patch failed. */
-  private async claimReplicaSets(deployment: DeploymentObject, selector: LabelRequirement[]): Promise<ReplicaSetObject[]> {
+  private claimReplicaSets(deployment: DeploymentObject, selector: LabelRequirement[]): Promise<ReplicaSetObject[]> {
     const namespace = deployment.metadata?.namespace ?? '';
     const client = this.replicaSetClient.namespace(namespace);
-    const claimed: ReplicaSetObject[] = [];
-    const failures: Error[] = [];
-    let canAdopt: Promise<void> | undefined;
-    for (const replicaSet of this.replicaSets.namespace(namespace).list()) {
-      const claim = claimReplicaSet(deployment, replicaSet, matchesLabels(selector, replicaSet.metadata?.labels));
-      if (claim === 'owned') claimed.push(replicaSet);
-      if (claim !== 'adopt' && claim !== 'release') continue;
-      try {
-        if (claim === 'adopt') {
-          canAdopt ??= this.recheckBeforeAdopting(deployment);
-          await canAdopt;
-          claimed.push(await client.patch(replicaSet.metadata?.name ?? '', 'strategic', adoptPatch(deployment, replicaSet)));
-        } else {
-          await client.patch(replicaSet.metadata?.name ?? '', 'strategic', releasePatch(deployment, replicaSet));
-        }
-      } catch (error) {
-        // Gone meanwhile: neither ours nor a problem; for a release, neither is Invalid (as upstream).
-        if (isNotFound(error) || (claim === 'release' && toApiError(error).reason === 'Invalid')) continue;
-        failures.push(toApiError(error));
-      }
-    }
-    if (failures.length > 0) throw failures[0];
-    return claimed;
-  }
-
-  /** Upstream's RecheckDeletionTimestamp: a fresh read proves the Deployment is this object and not being deleted. */
-  private async recheckBeforeAdopting(deployment: DeploymentObject): Promise<void> {
-    const { namespace = '', name = '', uid } = deployment.metadata ?? {};
-    const fresh = await this.deploymentClient.namespace(namespace).get(name);
-    if (fresh.metadata?.uid !== uid) throw new Error(`original Deployment ${namespace}/${name} is gone: got uid ${fresh.metadata?.uid}, wanted ${uid}`);
-    if (fresh.metadata?.deletionTimestamp !== undefined) throw new Error(`${namespace}/${name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
+    return claimObjects({
+      owner: deployment,
+      ownerKind: DEPLOYMENT_KIND,
+      objects: this.replicaSets.namespace(namespace).list(),
+      matches: (replicaSet) => matchesLabels(selector, replicaSet.metadata?.labels),
+      patch: (replicaSet, body) => client.patch(replicaSet.metadata?.name ?? '', 'strategic', body),
+      canAdopt: () => recheckOwner(deployment, DEPLOYMENT_KIND, () => this.deploymentClient.namespace(namespace).get(deployment.metadata?.name ?? '')),
+    });
   }
 
   private api(): DeploymentApi {
@@ -199,16 +170,8 @@ export class DeploymentController implements Controller {
 
   // ---- event handlers: enqueue only -------------------------------------------------------------
 
-  /** The Deployment a controller reference names, if the cache holds that very object. */
-  private ownerOf(object: KubeObject): DeploymentObject | undefined {
-    const reference = controllerRefOf(object);
-    if (reference === undefined || reference.kind !== 'Deployment') return undefined;
-    const deployment = this.deployments.get(reference.name, object.metadata?.namespace);
-    return deployment?.metadata?.uid === reference.uid ? deployment : undefined;
-  }
-
   private enqueueOwner(replicaSet: ReplicaSetObject): void {
-    const owner = this.ownerOf(replicaSet);
+    const owner = resolveControllerRef(this.deployments, DEPLOYMENT_KIND.kind, replicaSet);
     if (owner !== undefined) this.queue.add(objectKey(owner));
   }
 
@@ -243,9 +206,7 @@ export class DeploymentController implements Controller {
   }
 
   private enqueueOwnerOfPod(pod: PodObject): void {
-    const reference = controllerRefOf(pod);
-    if (reference === undefined || reference.kind !== 'ReplicaSet') return;
-    const replicaSet = this.replicaSets.get(reference.name, pod.metadata?.namespace);
-    if (replicaSet?.metadata?.uid === reference.uid) this.enqueueOwner(replicaSet);
+    const replicaSet = resolveControllerRef(this.replicaSets, 'ReplicaSet', pod);
+    if (replicaSet !== undefined) this.enqueueOwner(replicaSet);
   }
 }

@@ -15,8 +15,8 @@
 import { ApiError, matchesLabelSelector } from '@k8ts/apimachinery';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { controllerRefFor, controllerRefOf, type OwnerKind } from '../framework/controller_ref.js';
 import { REVISION_ANNOTATION, desiredReplicasAnnotation, maxRevision, replicasAnnotationsNeedUpdate, setDeploymentRevision, setNewReplicaSetAnnotations, setReplicasAnnotations } from './annotations.js';
-import { controllerRefTo } from './claim.js';
 import * as conditions from './conditions.js';
 import { desiredReplicas, isRollingUpdate } from './fenceposts.js';
 import { replicaSetsToDelete } from './history.js';
@@ -25,6 +25,9 @@ import { maxScaledDown, newReplicaSetReplicas, oldScaleDownSteps, unhealthyClean
 import { scaleSteps, type ScaleStep } from './scaling.js';
 import { calculateStatus, deploymentComplete, hasProgressDeadline, pausedCondition, rolloutStatus, sameStatus, stuckRequeueAfterMs } from './status.js';
 import { computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from './template_hash.js';
+
+/** How a Deployment's controller references name it. */
+export const DEPLOYMENT_KIND: OwnerKind = { apiVersion: 'apps/v1', kind: 'Deployment' };
 
 /** The writes a sync makes, and the one read it needs after a create meets AlreadyExists. */
 export interface DeploymentApi {
@@ -163,7 +166,7 @@ class DeploymentSync {
     const replicaSet: ReplicaSet = {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
-      metadata: { name: `${d.metadata?.name}-${hash}`, namespace: d.metadata?.namespace ?? '', ownerReferences: [controllerRefTo(d)], labels },
+      metadata: { name: `${d.metadata?.name}-${hash}`, namespace: d.metadata?.namespace ?? '', ownerReferences: [controllerRefFor(d, DEPLOYMENT_KIND)], labels },
       spec: { replicas: 0, minReadySeconds: d.spec?.minReadySeconds ?? 0, selector, template: { ...template, metadata: { ...template.metadata, labels } } },
     };
     (replicaSet.spec as { replicas: number }).replicas = newReplicaSetReplicas(d, [...oldReplicaSets, replicaSet], replicaSet, this.cachedPods);
@@ -185,7 +188,7 @@ class DeploymentSync {
         const found = await this.api.getReplicaSet(d.metadata?.namespace ?? '', name);
         if (found === undefined) throw error;
         const sameTemplate = equalIgnoreHash(d.spec?.template, found.spec?.template);
-        const owner = found.metadata?.ownerReferences?.find((ref) => ref.controller === true);
+        const owner = controllerRefOf(found);
         if (owner?.uid === d.metadata?.uid && sameTemplate) {
           // Ours, with this template: a create repeated after a crash or on a lagging cache.
           created = found;

@@ -20,6 +20,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
+import { controllerRefFor } from '../framework/controller_ref.js';
 import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME, shouldPodBeInEndpoints } from '../endpoint/pod_rules.js';
 import { formatRfc3339Nano } from '../endpoint/trigger_time.js';
 import {
@@ -250,7 +251,7 @@ function reuseDeletedSlices(service: Service, changes: Changes): Changes {
 }
 
 export function controllerReference(service: Service): OwnerReference {
-  return { apiVersion: 'v1', kind: 'Service', name: service.metadata?.name ?? '', uid: service.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true };
+  return controllerRefFor(service, { apiVersion: 'v1', kind: 'Service' });
 }
 
 function newSlice(service: Service, ports: EndpointPort[], addressType: AddressType): EndpointSlice {

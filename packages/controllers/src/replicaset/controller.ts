@@ -16,11 +16,12 @@ import { matchesLabels, type ApiError, type LabelRequirement } from '@k8ts/apima
 import type { ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Logger } from 'pino';
 import type { Controller, ControllerContext } from '../framework/controller.js';
+import { claimObjects, recheckOwner } from '../framework/claim.js';
+import { CONTROLLER_UID_INDEX, controllerRefOf, controllerUidIndex, resolveControllerRef } from '../framework/controller_ref.js';
 import { ControllerExpectations } from '../framework/expectations.js';
+import { isPodActive, type PodObject } from '../framework/pods.js';
 import { runWorkers } from '../framework/run_workers.js';
-import { REPLICA_SET_KIND, claimObjects } from './claim.js';
-import { controllerRefOf, isPodActive, type PodObject } from './pod_util.js';
-import { podFromTemplate } from './pod_template.js';
+import { REPLICA_SET_KIND, podFromTemplate } from './pod_template.js';
 import { podsToDelete } from './ranking.js';
 import { INVALID_SELECTOR_REASON, replicaSetSelector } from './selector.js';
 import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from './slow_start.js';
@@ -28,8 +29,6 @@ import { calculateStatus, desiredReplicas, nextAvailabilityCheckMs, statusUpToDa
 
 /** Upstream's BurstReplicas: creations or deletions per sync at most. */
 export const BURST_REPLICAS = 500;
-/** Index of ReplicaSets by their controller's uid (upstream's controllerUIDIndex). */
-export const CONTROLLER_UID_INDEX = 'controllerUID';
 /** Upstream's statusUpdateRetries: one fresh GET and one more try. */
 const STATUS_UPDATE_RETRIES = 1;
 
@@ -51,9 +50,7 @@ export class ReplicaSetController implements Controller {
     this.recorder = context.recorder('replicaset-controller');
     this.podClient = context.client.resource<PodObject>('', 'v1', 'pods');
     this.replicaSetClient = context.client.resource<ReplicaSetObject>('apps', 'v1', 'replicasets');
-    this.replicaSetInformer = context.informers.informerFor<ReplicaSetObject>('apps', 'v1', 'replicasets', {
-      indexers: { [CONTROLLER_UID_INDEX]: (replicaSet) => { const owner = controllerRefOf(replicaSet); return owner?.uid ? [owner.uid] : []; } },
-    });
+    this.replicaSetInformer = context.informers.informerFor<ReplicaSetObject>('apps', 'v1', 'replicasets', { indexers: { [CONTROLLER_UID_INDEX]: controllerUidIndex } });
     const podInformer = context.informers.informerFor<PodObject>('', 'v1', 'pods');
     this.replicaSets = this.replicaSetInformer.lister();
     this.pods = podInformer.lister();
@@ -165,16 +162,8 @@ export class ReplicaSetController implements Controller {
       objects: pods,
       matches: (pod) => matchesLabels(selector, pod.metadata?.labels),
       patch: (pod, body) => this.podClient.namespace(pod.metadata?.namespace ?? '').patch(pod.metadata?.name ?? '', 'strategic', body),
-      canAdopt: () => this.recheckBeforeAdopting(replicaSet),
+      canAdopt: () => recheckOwner(replicaSet, REPLICA_SET_KIND, () => this.replicaSetClient.namespace(replicaSet.metadata?.namespace ?? '').get(replicaSet.metadata?.name ?? '')),
     });
-  }
-
-  /** Upstream's canAdopt: a quorum read proves the ReplicaSet is still this object and not being deleted. */
-  private async recheckBeforeAdopting(replicaSet: ReplicaSetObject): Promise<void> {
-    const { namespace = '', name = '', uid } = replicaSet.metadata ?? {};
-    const fresh = await this.replicaSetClient.namespace(namespace).get(name);
-    if (fresh.metadata?.uid !== uid) throw new Error(`can't adopt pods: original ReplicaSet ${namespace}/${name} is gone: got uid ${fresh.metadata?.uid}, wanted ${uid}`);
-    if (fresh.metadata?.deletionTimestamp !== undefined) throw new Error(`can't adopt pods: ${namespace}/${name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
   }
 
   /** Pods of every ReplicaSet with the same controller as this one (upstream: none for a ReplicaSet without one). */
@@ -218,12 +207,9 @@ export class ReplicaSetController implements Controller {
     this.queue.add(key);
   }
 
-  /** The ReplicaSet a controller reference names, if the cache holds that very object. */
-  private resolveOwner(namespace: string | undefined, pod: PodObject): ReplicaSetObject | undefined {
-    const reference = controllerRefOf(pod);
-    if (reference === undefined || reference.kind !== 'ReplicaSet') return undefined;
-    const replicaSet = this.replicaSets.get(reference.name, namespace);
-    return replicaSet?.metadata?.uid === reference.uid ? replicaSet : undefined;
+  /** The ReplicaSet the pod's controller reference names, if the cache holds that very object. */
+  private resolveOwner(pod: PodObject): ReplicaSetObject | undefined {
+    return resolveControllerRef(this.replicaSets, REPLICA_SET_KIND.kind, pod);
   }
 
   /** ReplicaSets in the pod's namespace whose selector matches it (nil or empty selectors match nothing). */
@@ -238,7 +224,7 @@ export class ReplicaSetController implements Controller {
     // A pod already terminating when first seen (e.g. after a restart) is not a creation.
     if (pod.metadata?.deletionTimestamp !== undefined) return this.podDeleted(pod);
     if (controllerRefOf(pod) !== undefined) {
-      const owner = this.resolveOwner(pod.metadata?.namespace, pod);
+      const owner = this.resolveOwner(pod);
       if (owner === undefined) return;
       const key = objectKey(owner);
       this.expectations.creationObserved(key);
@@ -262,11 +248,11 @@ export class ReplicaSetController implements Controller {
     const currentReference = controllerRefOf(current);
     const referenceChanged = JSON.stringify(oldReference) !== JSON.stringify(currentReference);
     if (referenceChanged && oldReference !== undefined) {
-      const previousOwner = this.resolveOwner(old.metadata?.namespace, old);
+      const previousOwner = this.resolveOwner(old);
       if (previousOwner !== undefined) this.queue.add(objectKey(previousOwner));
     }
     if (currentReference !== undefined) {
-      const owner = this.resolveOwner(current.metadata?.namespace, current);
+      const owner = this.resolveOwner(current);
       if (owner !== undefined) this.queue.add(objectKey(owner));
       return;
     }
@@ -274,7 +260,7 @@ export class ReplicaSetController implements Controller {
   }
 
   private podDeleted(pod: PodObject): void {
-    const owner = this.resolveOwner(pod.metadata?.namespace, pod);
+    const owner = this.resolveOwner(pod);
     if (owner === undefined) return;
     const key = objectKey(owner);
     this.expectations.deletionObserved(key, objectKey(pod));

@@ -4,8 +4,11 @@
  * a random suffix); and the ReplicaSet as controller owner (controller and blockOwnerDeletion true).
  */
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import { REPLICA_SET_KIND, controllerRefFor } from './claim.js';
-import type { PodObject } from './pod_util.js';
+import { controllerRefFor, type OwnerKind } from '../framework/controller_ref.js';
+import type { PodObject } from '../framework/pods.js';
+
+/** How a ReplicaSet's controller references name it. */
+export const REPLICA_SET_KIND: OwnerKind = { apiVersion: 'apps/v1', kind: 'ReplicaSet' };
 
 /** Longest DNS-1123 subdomain, which a pod name (prefix included) must be. */
 const MAX_NAME_LENGTH = 253;

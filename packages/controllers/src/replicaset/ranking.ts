@@ -15,7 +15,7 @@
  */
 import { parseTime } from '@k8ts/apimachinery';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { isPodActive, isPodReady, podReadySinceMs } from './pod_util.js';
+import { isPodActive, isPodReady, podReadySinceMs } from '../framework/pods.js';
 
 export const POD_DELETION_COST_ANNOTATION = 'controller.kubernetes.io/pod-deletion-cost';
 

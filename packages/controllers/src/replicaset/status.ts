@@ -8,7 +8,7 @@ import { formatTime } from '@k8ts/apimachinery';
 import type { KubeObject } from '@k8ts/client';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
-import { isPodAvailable, isPodReady, podReadySinceMs } from './pod_util.js';
+import { isPodAvailable, isPodReady, podReadySinceMs } from '../framework/pods.js';
 
 export type ReplicaSetObject = ReplicaSet & KubeObject;
 

@@ -2,9 +2,10 @@ import { ApiError } from '@k8ts/apimachinery';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, test } from 'vitest';
-import { REPLICA_SET_KIND, adoptPatch, claimFor, claimObjects, releasePatch } from './claim.js';
-import { podFromTemplate, podNamePrefix } from './pod_template.js';
-import { replicaSetSelector } from './selector.js';
+import { adoptPatch, claimFor, claimObjects, recheckOwner, releasePatch } from './claim.js';
+import type { OwnerKind } from './controller_ref.js';
+
+const REPLICA_SET_KIND: OwnerKind = { apiVersion: 'apps/v1', kind: 'ReplicaSet' };
 
 const rs: ReplicaSet = {
   metadata: { name: 'web', namespace: 'ns', uid: 'rs-uid' },
@@ -62,10 +63,15 @@ describe('claimObjects applies the claims', () => {
       ownerKind: REPLICA_SET_KIND,
       objects: [owned, orphan, stale, foreign, pod({ name: 'orphan2', uid: 'o2' })],
       matches,
-      patch: async (p, body) => void patched.push(`${p.metadata?.name}:${JSON.stringify(body)}`),
+      patch: async (p, body) => {
+        patched.push(`${p.metadata?.name}:${JSON.stringify(body)}`);
+        return { ...p, metadata: { ...p.metadata, resourceVersion: 'patched' } };
+      },
       canAdopt: async () => void reads++,
     });
     expect(ours.map((p) => p.metadata?.name)).toEqual(['owned', 'orphan', 'orphan2']);
+    // An adopted object is claimed as the patch answered it; an owned one as it was.
+    expect(ours.map((p) => p.metadata?.resourceVersion)).toEqual([undefined, 'patched', 'patched']);
     expect(reads).toBe(1);
     expect(patched).toEqual([
       `orphan:${JSON.stringify(adoptPatch(rs, REPLICA_SET_KIND, orphan))}`,
@@ -75,7 +81,7 @@ describe('claimObjects applies the claims', () => {
   });
 
   test('an owner that fails the fresh read adopts nothing and the claim fails; pods gone meanwhile are skipped', async () => {
-    const refused = claimObjects({ owner: rs, ownerKind: REPLICA_SET_KIND, objects: [owned, orphan], matches, patch: async () => undefined, canAdopt: async () => Promise.reject(new Error('original ReplicaSet is gone')) });
+    const refused = claimObjects({ owner: rs, ownerKind: REPLICA_SET_KIND, objects: [owned, orphan], matches, patch: async (p) => p, canAdopt: async () => Promise.reject(new Error('original ReplicaSet is gone')) });
     await expect(refused).rejects.toThrow('original ReplicaSet is gone');
     const notFound = new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'pods "orphan" not found', reason: 'NotFound', code: 404 });
     const ours = await claimObjects({ owner: rs, ownerKind: REPLICA_SET_KIND, objects: [owned, orphan, stale], matches, patch: async () => Promise.reject(notFound), canAdopt: async () => undefined });
@@ -83,36 +89,14 @@ describe('claimObjects applies the claims', () => {
   });
 });
 
-describe('the pod made from the template (upstream GetPodFromTemplate)', () => {
-  test('generateName <rs>-, template labels and annotations, controller owner reference, the spec', () => {
-    expect(podFromTemplate(rs)).toEqual({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        generateName: 'web-',
-        namespace: 'ns',
-        labels: { app: 'web' },
-        annotations: { note: 'n' },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'rs-uid', controller: true, blockOwnerDeletion: true }],
-      },
-      spec: { containers: [{ name: 'c', image: 'i' }] },
-    });
-    expect(podNamePrefix('x'.repeat(253))).toBe('x'.repeat(253));
-  });
-});
-
-describe('a ReplicaSet the controller cannot act on', () => {
-  test('a good selector gives its requirements', () => {
-    expect(replicaSetSelector(rs)).toMatchObject({ ok: true });
+describe('recheckOwner (canAdopt by a fresh read)', () => {
+  test('the same owner, not being deleted, may adopt', async () => {
+    await expect(recheckOwner(rs, REPLICA_SET_KIND, async () => rs)).resolves.toBeUndefined();
   });
 
-  test('empty, unreadable, or not matching the template: refused with a reason, never acted on', () => {
-    const withSelector = (selector: unknown, labels: Record<string, string> = { app: 'web' }): ReplicaSet =>
-      ({ ...rs, spec: { ...rs.spec, selector, template: { ...rs.spec?.template, metadata: { labels } } } }) as ReplicaSet;
-    expect(replicaSetSelector(withSelector(undefined))).toMatchObject({ ok: false, message: expect.stringContaining('empty selector') });
-    expect(replicaSetSelector(withSelector({}))).toMatchObject({ ok: false });
-    expect(replicaSetSelector(withSelector({ matchExpressions: [{ key: 'a', operator: 'Near' }] }))).toMatchObject({ ok: false, message: expect.stringContaining('not a valid label selector operator') });
-    expect(replicaSetSelector(withSelector({ matchLabels: { app: 'db' } }))).toMatchObject({ ok: false, message: expect.stringContaining('`selector` does not match template `labels`') });
-    expect(replicaSetSelector(withSelector({ matchExpressions: [{ key: 'a', operator: 'DoesNotExist' }] }, {}))).toMatchObject({ ok: false, message: 'unable to create pods, no labels' });
+  test('another object under the name, or the owner being deleted, may not', async () => {
+    const replaced = { ...rs, metadata: { ...rs.metadata, uid: 'new-uid' } };
+    await expect(recheckOwner(rs, REPLICA_SET_KIND, async () => replaced)).rejects.toThrow('original ReplicaSet ns/web is gone: got uid new-uid, wanted rs-uid');
+    await expect(recheckOwner(rs, REPLICA_SET_KIND, async () => deleting)).rejects.toThrow('ns/web has just been deleted at 2024-01-01T00:00:00Z');
   });
 });

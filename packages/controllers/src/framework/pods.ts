@@ -1,11 +1,10 @@
 /**
- * Small rules about pods and owners the ReplicaSet controller reads, as upstream's podutil and
- * controller helpers have them (IsPodActive, IsPodReady, IsPodAvailable, GetControllerOf).
+ * Small rules about pods the controllers read, as upstream's podutil and controller helpers have
+ * them (IsPodActive, IsPodReady, IsPodAvailable).
  */
 import { parseTime } from '@k8ts/apimachinery';
 import type { KubeObject } from '@k8ts/client';
 import type { Pod, PodCondition } from 'kubernetes-types/core/v1.js';
-import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 
 export type PodObject = Pod & KubeObject;
 
@@ -37,9 +36,4 @@ export function isPodAvailable(pod: Pod, minReadySeconds: number, nowMs: number)
   if (minReadySeconds <= 0) return true;
   const since = podReadySinceMs(pod);
   return since !== 0 && since + minReadySeconds * 1000 < nowMs;
-}
-
-/** The owner reference with `controller: true`, if any (metav1.GetControllerOf). */
-export function controllerRefOf(object: KubeObject): OwnerReference | undefined {
-  return object.metadata?.ownerReferences?.find((reference) => reference.controller === true);
 }

@@ -1,7 +1,6 @@
 /**
  * Which objects a controller claims, as upstream's ControllerRefManager (ClaimObject) decides — for
- * any owner and owned kind (a ReplicaSet's pods here; the same rules serve a Deployment's
- * ReplicaSets):
+ * any owner and owned kind (a ReplicaSet's pods, a Deployment's ReplicaSets):
  * - owned by another controller: not ours, leave it;
  * - owned by us and matching the selector: ours;
  * - owned by us but no longer matching: release it (remove our owner reference) — unless we are
@@ -11,18 +10,9 @@
  *   still the same object (uid) and not being deleted ("canAdopt", done once per claim).
  */
 import { isNotFound, toApiError, type KubeObject } from '@k8ts/client';
-import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
-import { controllerRefOf } from './pod_util.js';
+import { controllerRefFor, controllerRefOf, type OwnerKind } from './controller_ref.js';
 
 export type Claim = 'owned' | 'adopt' | 'release' | 'ignore';
-
-/** The owner's group/version and kind, as its controller references name it. */
-export interface OwnerKind {
-  readonly apiVersion: string;
-  readonly kind: string;
-}
-
-export const REPLICA_SET_KIND: OwnerKind = { apiVersion: 'apps/v1', kind: 'ReplicaSet' };
 
 export function claimFor(owner: KubeObject, object: KubeObject, matches: boolean): Claim {
   const reference = controllerRefOf(object);
@@ -36,11 +26,6 @@ export function claimFor(owner: KubeObject, object: KubeObject, matches: boolean
   if (object.metadata?.deletionTimestamp !== undefined) return 'ignore';
   if (object.metadata?.namespace !== owner.metadata?.namespace) return 'ignore';
   return 'adopt';
-}
-
-/** The owner reference every object of the owner carries (metav1.NewControllerRef). */
-export function controllerRefFor(owner: KubeObject, kind: OwnerKind): OwnerReference {
-  return { ...kind, name: owner.metadata?.name ?? '', uid: owner.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true };
 }
 
 /** Strategic merge patch adding our controller reference; the object's uid makes it about that object only. */
@@ -58,17 +43,18 @@ export interface ClaimRequest<T extends KubeObject> {
   readonly ownerKind: OwnerKind;
   readonly objects: readonly T[];
   readonly matches: (object: T) => boolean;
-  /** Sends a strategic merge patch to the object. */
-  readonly patch: (object: T, body: object) => Promise<unknown>;
-  /** The fresh read of the owner; rejects when it is gone, replaced or being deleted. */
+  /** Sends a strategic merge patch to the object; resolves to the object as patched. */
+  readonly patch: (object: T, body: object) => Promise<T>;
+  /** The fresh read of the owner; rejects when it is gone, replaced or being deleted (see recheckOwner). */
   readonly canAdopt: () => Promise<void>;
 }
 
 /**
  * Claims as claimFor decides, adopting and releasing through `patch`; resolves to the objects that
- * are ours. An object gone meanwhile is skipped; so is a release answered Invalid (the object lost
- * its references or was re-created under its name), as upstream. Any other failure rejects, after
- * every object was tried.
+ * are ours — an adopted one as its patch answered, so a later write to it carries the version the
+ * adoption made. An object gone meanwhile is skipped; so is a release answered Invalid (the object
+ * lost its references or was re-created under its name), as upstream. Any other failure rejects,
+ * after every object was tried.
  */
 export async function claimObjects<T extends KubeObject>(request: ClaimRequest<T>): Promise<T[]> {
   const claimed: T[] = [];
@@ -82,8 +68,7 @@ export async function claimObjects<T extends KubeObject>(request: ClaimRequest<T
       if (claim === 'adopt') {
         canAdopt ??= request.canAdopt();
         await canAdopt;
-        await request.patch(object, adoptPatch(request.owner, request.ownerKind, object));
-        claimed.push(object);
+        claimed.push(await request.patch(object, adoptPatch(request.owner, request.ownerKind, object)));
       } else {
         await request.patch(object, releasePatch(request.owner, object));
       }
@@ -94,4 +79,16 @@ export async function claimObjects<T extends KubeObject>(request: ClaimRequest<T
   }
   if (failures.length > 0) throw failures[0];
   return claimed;
+}
+
+/**
+ * canAdopt as upstream's controllers build it (RecheckDeletionTimestamp over a fresh GET): `read`
+ * gets the owner from the API, not the cache; rejects when that is another object under the same
+ * name or one being deleted.
+ */
+export async function recheckOwner(owner: KubeObject, kind: OwnerKind, read: () => Promise<KubeObject>): Promise<void> {
+  const { namespace = '', name = '', uid } = owner.metadata ?? {};
+  const fresh = await read();
+  if (fresh.metadata?.uid !== uid) throw new Error(`original ${kind.kind} ${namespace}/${name} is gone: got uid ${fresh.metadata?.uid}, wanted ${uid}`);
+  if (fresh.metadata?.deletionTimestamp !== undefined) throw new Error(`${namespace}/${name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
 }
