@@ -9,7 +9,7 @@ import { isConflict, isNotFound, type Lister, type ResourceClient } from '@k8ts/
 import type { Node, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Controller, ControllerContext } from '../framework/controller.js';
 import { withPodCondition, isPodTerminal } from '../nodelifecycle/pod_conditions.js';
-import { forEachConcurrently, repeatUntilAborted } from '../nodelifecycle/repeat.js';
+import { forEachConcurrently, repeatUntilAborted } from '../framework/repeat.js';
 import { GC_CHECK_PERIOD_MS, quarantineMissingNodes, terminatedPodsToDelete, terminatingOnOutOfServiceNodes, unscheduledTerminating } from './rules.js';
 
 /** Deletions in flight at once. */
