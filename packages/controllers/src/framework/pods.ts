@@ -1,6 +1,6 @@
 /**
  * Small rules about pods the controllers read, as upstream's podutil and controller helpers have
- * them (IsPodActive, IsPodReady, IsPodAvailable).
+ * them (IsPodActive, IsPodTerminal, IsPodReady, IsPodAvailable).
  */
 import { parseTime } from '@k8ts/apimachinery';
 import type { KubeObject } from '@k8ts/client';
@@ -12,6 +12,12 @@ export type PodObject = Pod & KubeObject;
 export function isPodActive(pod: Pod): boolean {
   const phase = pod.status?.phase;
   return phase !== 'Succeeded' && phase !== 'Failed' && pod.metadata?.deletionTimestamp === undefined;
+}
+
+/** Succeeded or Failed: its containers stopped for good; the pod will not run again. */
+export function isPodTerminal(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
 }
 
 export function podReadyCondition(pod: Pod): PodCondition | undefined {

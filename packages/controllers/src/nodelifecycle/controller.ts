@@ -17,16 +17,16 @@ import { isNotFound, type Lister, type RateLimitingQueue, type ResourceClient, t
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, Pod } from 'kubernetes-types/core/v1.js';
 import type { Controller, ControllerContext } from '../framework/controller.js';
+import { nodeCondition } from '../framework/nodes.js';
+import { notReadyStatus } from '../framework/pod_conditions.js';
+import { POD_NODE_NAME_INDEX, podNodeNameIndex } from '../framework/pods_by_node.js';
 import { forEachConcurrently, repeatUntilAborted } from '../framework/repeat.js';
 import { runWorkers } from '../framework/run_workers.js';
-import { EXCLUDE_DISRUPTION_LABEL, nodeCondition, zoneKey } from './node_conditions.js';
 import { observeNodeHealth, type HealthObservation, type NodeHealth } from './node_health.js';
 import { updateNodeTaints } from './node_writes.js';
-import { notReadyStatus } from './pod_conditions.js';
-import { POD_NODE_NAME_INDEX, podNodeNameIndex } from './pods_by_node.js';
 import { hasTaint, noScheduleTaintChanges, NOT_READY_NO_EXECUTE, swapTaints, UNREACHABLE_NO_EXECUTE } from './taints.js';
 import { RateLimitedTimedQueue, type TryResult } from './timed_queue.js';
-import { planDisruption, type ReadyStatuses, type ZoneState } from './zones.js';
+import { EXCLUDE_DISRUPTION_LABEL, planDisruption, zoneKey, type ReadyStatuses, type ZoneState } from './zones.js';
 
 /** How often queued nodes are tainted (upstream scheduler.NodeEvictionPeriod). */
 export const NODE_EVICTION_PERIOD_MS = 100;

@@ -11,7 +11,7 @@
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
 import { formatTime, parseTime } from '@k8ts/apimachinery';
-import { nodeCondition } from './node_conditions.js';
+import { nodeCondition } from '../framework/nodes.js';
 
 /** What the controller remembers of a node between passes (upstream's nodeHealthData). */
 export interface NodeHealth {

@@ -1,6 +1,6 @@
 /**
- * Zone health and what it does to the tainting rate (upstream's ComputeZoneState and
- * handleDisruption), as pure functions:
+ * Zones: which one a node counts in (upstream's GetZoneKey), their health and what it does to the
+ * tainting rate (upstream's ComputeZoneState and handleDisruption), as pure functions:
  * - a zone with no Ready node is in FullDisruption; one where more than 2 nodes and at least
  *   unhealthyZoneThreshold of them are not Ready is in PartialDisruption; else Normal;
  * - Normal zones taint at nodeEvictionRate; PartialDisruption zones at secondaryNodeEvictionRate
@@ -9,6 +9,22 @@
  *   control plane's own network, so all NoExecute taints come off and tainting stops
  *   ("master disruption mode") until some node is Ready again.
  */
+import type { Node } from 'kubernetes-types/core/v1.js';
+
+/** A node with this label is left out of its zone's disruption count (upstream, as named). */
+export const EXCLUDE_DISRUPTION_LABEL = 'node.kubernetes.io/exclude-disruption';
+
+/**
+ * The zone a node counts in for eviction rate limits: region and zone labels joined by ":\0:" as
+ * upstream's GetZoneKey, "" when the node has neither (all such nodes share one zone).
+ */
+export function zoneKey(node: Node): string {
+  const labels = node.metadata?.labels ?? {};
+  const region = labels['topology.kubernetes.io/region'] ?? labels['failure-domain.beta.kubernetes.io/region'] ?? '';
+  const zone = labels['topology.kubernetes.io/zone'] ?? labels['failure-domain.beta.kubernetes.io/zone'] ?? '';
+  return region === '' && zone === '' ? '' : `${region}:\x00:${zone}`;
+}
+
 export type ZoneState = 'Initial' | 'Normal' | 'PartialDisruption' | 'FullDisruption';
 
 export interface DisruptionOptions {

@@ -8,7 +8,8 @@
 import { isConflict, isNotFound, type Lister, type ResourceClient } from '@k8ts/client';
 import type { Node, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Controller, ControllerContext } from '../framework/controller.js';
-import { withPodCondition, isPodTerminal } from '../nodelifecycle/pod_conditions.js';
+import { withPodCondition } from '../framework/pod_conditions.js';
+import { isPodTerminal } from '../framework/pods.js';
 import { forEachConcurrently, repeatUntilAborted } from '../framework/repeat.js';
 import { GC_CHECK_PERIOD_MS, quarantineMissingNodes, terminatedPodsToDelete, terminatingOnOutOfServiceNodes, unscheduledTerminating } from './rules.js';
 

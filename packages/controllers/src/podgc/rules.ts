@@ -10,7 +10,7 @@
  */
 import { parseTime, TAINT_NODE_OUT_OF_SERVICE } from '@k8ts/apimachinery';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { isNodeReady } from '../nodelifecycle/node_conditions.js';
+import { isNodeReady } from '../framework/nodes.js';
 
 /** How often pod GC runs (upstream gcCheckPeriod). */
 export const GC_CHECK_PERIOD_MS = 20_000;

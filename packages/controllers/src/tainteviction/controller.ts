@@ -16,8 +16,8 @@ import { isNotFound, type EventRecorder, type Lister, type RateLimitingQueue, ty
 import type { Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import type { Controller, ControllerContext } from '../framework/controller.js';
 import { runWorkers } from '../framework/run_workers.js';
-import { withPodCondition } from '../nodelifecycle/pod_conditions.js';
-import { POD_NODE_NAME_INDEX, podNodeNameIndex } from '../nodelifecycle/pods_by_node.js';
+import { withPodCondition } from '../framework/pod_conditions.js';
+import { POD_NODE_NAME_INDEX, podNodeNameIndex } from '../framework/pods_by_node.js';
 import { evictionTime, noExecuteTaints, type EvictionDecision } from './tolerations.js';
 
 export const TAINT_EVICTION_CONTROLLER = 'taint-eviction-controller';

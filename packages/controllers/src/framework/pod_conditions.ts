@@ -31,8 +31,3 @@ export function notReadyStatus(pod: Pod, nowMs: number): PodStatus | undefined {
   const { status, changed } = withPodCondition(pod.status, { ...ready, status: 'False' }, nowMs);
   return changed ? status : undefined;
 }
-
-/** Succeeded or Failed: the pod will not run again. */
-export function isPodTerminal(pod: Pod): boolean {
-  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-}
