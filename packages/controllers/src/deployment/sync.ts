@@ -16,6 +16,7 @@ import { ApiError, matchesLabelSelector } from '@k8ts/apimachinery';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { controllerRefFor, controllerRefOf, type OwnerKind } from '../framework/controller_ref.js';
+import { isNamespaceTerminating } from '../framework/namespace_terminating.js';
 import { REVISION_ANNOTATION, desiredReplicasAnnotation, maxRevision, replicasAnnotationsNeedUpdate, setDeploymentRevision, setNewReplicaSetAnnotations, setReplicasAnnotations } from './annotations.js';
 import * as conditions from './conditions.js';
 import { desiredReplicas, isRollingUpdate } from './fenceposts.js';
@@ -203,7 +204,7 @@ class DeploymentSync {
           await this.writeStatus();
           throw error;
         }
-      } else if (error.status.details?.causes?.some((cause) => cause.reason === 'NamespaceTerminating')) {
+      } else if (isNamespaceTerminating(error)) {
         throw error;
       } else {
         const message = `Failed to create new replica set "${name}": ${error.message}`;

@@ -23,7 +23,7 @@ import type { Logger } from 'pino';
 import type { Controller, ControllerContext } from '../framework/controller.js';
 import { runWorkers } from '../framework/run_workers.js';
 import { planEndpoints } from './endpoints_object.js';
-import { isNamespaceTerminating } from './namespace_terminating.js';
+import { isNamespaceTerminating } from '../framework/namespace_terminating.js';
 import { podsSelectedBy, serviceSelector, servicesMatching, servicesToSyncOnPodUpdate } from './pod_rules.js';
 import { TriggerTimeTracker } from './trigger_time.js';
 

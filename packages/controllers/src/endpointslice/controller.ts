@@ -22,7 +22,7 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Logger } from 'pino';
 import type { Controller, ControllerContext } from '../framework/controller.js';
 import { runWorkers } from '../framework/run_workers.js';
-import { isNamespaceTerminating } from '../endpoint/namespace_terminating.js';
+import { isNamespaceTerminating } from '../framework/namespace_terminating.js';
 import { podsSelectedBy, serviceSelector, servicesMatching, servicesToSyncOnPodUpdate } from '../endpoint/pod_rules.js';
 import { TriggerTimeTracker } from '../endpoint/trigger_time.js';
 import { planSlices, type SlicePlan } from './reconcile.js';

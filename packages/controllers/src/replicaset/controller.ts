@@ -12,13 +12,14 @@
  * - A failed create or delete fails the sync (rate-limited requeue) after ReplicaFailure is set.
  */
 import { isNotFound, objectKey, splitKey, toApiError, type EventRecorder, type Lister, type RateLimitingQueue, type ResourceClient, type SharedInformer } from '@k8ts/client';
-import { matchesLabels, type ApiError, type LabelRequirement } from '@k8ts/apimachinery';
+import { matchesLabels, type LabelRequirement } from '@k8ts/apimachinery';
 import type { ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Logger } from 'pino';
 import type { Controller, ControllerContext } from '../framework/controller.js';
 import { claimObjects, recheckOwner } from '../framework/claim.js';
 import { CONTROLLER_UID_INDEX, controllerRefOf, controllerUidIndex, resolveControllerRef } from '../framework/controller_ref.js';
 import { ControllerExpectations } from '../framework/expectations.js';
+import { isNamespaceTerminating } from '../framework/namespace_terminating.js';
 import { isPodActive, type PodObject } from '../framework/pods.js';
 import { runWorkers } from '../framework/run_workers.js';
 import { REPLICA_SET_KIND, podFromTemplate } from './pod_template.js';
@@ -130,7 +131,7 @@ export class ReplicaSetController implements Controller {
     } catch (caught) {
       const error = toApiError(caught);
       // A namespace being deleted refuses every create: nothing to do, nothing to report (upstream).
-      if (namespaceTerminating(error)) return;
+      if (isNamespaceTerminating(error)) return;
       this.recorder.event(replicaSet, 'Warning', 'FailedCreate', `Error creating: ${error.message}`);
       throw error;
     }
@@ -271,9 +272,4 @@ export class ReplicaSetController implements Controller {
 /** Objects from a list may come without kind; events name their object by it. */
 function withKind(replicaSet: ReplicaSetObject): ReplicaSetObject {
   return replicaSet.kind === 'ReplicaSet' ? replicaSet : { ...replicaSet, apiVersion: 'apps/v1', kind: 'ReplicaSet' };
-}
-
-/** The NamespaceTerminating cause kube-apiserver puts on creates in a namespace being deleted. */
-function namespaceTerminating(error: ApiError): boolean {
-  return (error.status.details?.causes ?? []).some((cause) => cause.reason === 'NamespaceTerminating');
 }

@@ -11,7 +11,7 @@ import type { Lister, RateLimitingQueue } from '@k8ts/client';
 import { isNotFound } from '@k8ts/client';
 import type { ConfigMap, Namespace } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
-import { isNamespaceTerminating } from '../endpoint/namespace_terminating.js';
+import { isNamespaceTerminating } from '../framework/namespace_terminating.js';
 import type { Controller, ControllerContext } from '../framework/controller.js';
 import { runWorkers } from '../framework/run_workers.js';
 import { ROOT_CA_CONFIG_MAP, newRootCaConfigMap, repairedRootCaConfigMap } from './config_map.js';

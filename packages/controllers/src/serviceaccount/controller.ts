@@ -9,7 +9,7 @@ import type { Lister, RateLimitingQueue } from '@k8ts/client';
 import { isAlreadyExists } from '@k8ts/client';
 import type { Namespace, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
-import { isNamespaceTerminating } from '../endpoint/namespace_terminating.js';
+import { isNamespaceTerminating } from '../framework/namespace_terminating.js';
 import type { Controller, ControllerContext } from '../framework/controller.js';
 import { runWorkers } from '../framework/run_workers.js';
 
