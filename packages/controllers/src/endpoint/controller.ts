@@ -24,8 +24,8 @@ import type { Controller, ControllerContext } from '../framework/controller.js';
 import { runWorkers } from '../framework/run_workers.js';
 import { planEndpoints } from './endpoints_object.js';
 import { isNamespaceTerminating } from '../framework/namespace_terminating.js';
-import { podsSelectedBy, serviceSelector, servicesMatching, servicesToSyncOnPodUpdate } from './pod_rules.js';
-import { TriggerTimeTracker } from './trigger_time.js';
+import { podsSelectedBy, serviceSelector, servicesMatching, servicesToSyncOnPodUpdate } from '../framework/endpoint_rules.js';
+import { TriggerTimeTracker } from '../framework/endpoint_trigger_time.js';
 
 /** Leader-election records kept in Endpoints (old clients) have no Service and must not be deleted. */
 const LEADER_ELECTION_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';

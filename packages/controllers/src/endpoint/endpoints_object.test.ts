@@ -1,7 +1,7 @@
 import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { describe, expect, test } from 'vitest';
 import { planEndpoints } from './endpoints_object.js';
-import { TriggerTimeTracker, formatRfc3339Nano } from './trigger_time.js';
+import { TriggerTimeTracker, formatRfc3339Nano } from '../framework/endpoint_trigger_time.js';
 
 const CREATED = '2024-05-01T10:00:00Z';
 

@@ -10,9 +10,9 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
-import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME, LABEL_HEADLESS_SERVICE, isServiceIpSet } from './pod_rules.js';
+import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME, LABEL_HEADLESS_SERVICE, isServiceIpSet } from '../framework/endpoint_rules.js';
 import { ANNOTATION_OVER_CAPACITY, desiredSubsets, subsetsEqual, truncateSubsets } from './subsets.js';
-import { formatRfc3339Nano } from './trigger_time.js';
+import { formatRfc3339Nano } from '../framework/endpoint_trigger_time.js';
 
 export function endpointsLabels(service: Service): Record<string, string> {
   const labels: Record<string, string> = { ...service.metadata?.labels };

@@ -11,7 +11,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { EndpointAddress, EndpointPort, EndpointSubset, Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
-import { findPort, isIpv6, isPodReady, podIps, shouldPodBeInEndpoints, shouldSetHostname } from './pod_rules.js';
+import { findPort, isIpv6, podIps, shouldPodBeInEndpoints, shouldSetHostname } from '../framework/endpoint_rules.js';
+import { isPodReady } from '../framework/pods.js';
 
 /** Addresses one Endpoints object holds at most; beyond, it is truncated and annotated. */
 export const MAX_ENDPOINTS_ADDRESSES = 1000;

@@ -21,8 +21,8 @@ import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { controllerRefFor } from '../framework/controller_ref.js';
-import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME, shouldPodBeInEndpoints } from '../endpoint/pod_rules.js';
-import { formatRfc3339Nano } from '../endpoint/trigger_time.js';
+import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME, shouldPodBeInEndpoints } from '../framework/endpoint_rules.js';
+import { formatRfc3339Nano } from '../framework/endpoint_trigger_time.js';
 import {
   addressTypesForService,
   endpointKey,

@@ -5,7 +5,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { LABEL_HEADLESS_SERVICE, findPort, isIpv6, isPodReady, isServiceIpSet, podIps, shouldSetHostname } from '../endpoint/pod_rules.js';
+import { LABEL_HEADLESS_SERVICE, findPort, isIpv6, isServiceIpSet, podIps, shouldSetHostname } from '../framework/endpoint_rules.js';
+import { isPodReady } from '../framework/pods.js';
 
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
 export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';

@@ -4,21 +4,12 @@
  * which Services a pod change concerns. Pure functions over plain objects.
  */
 import type { Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
+import { isPodReady, isPodTerminal, podReadyCondition } from './pods.js';
 
 /** Set (empty) on Endpoints and EndpointSlices of headless Services. */
 export const LABEL_HEADLESS_SERVICE = 'service.kubernetes.io/headless';
 /** When the change that led to this Endpoints/EndpointSlice content happened (RFC 3339, nanoseconds). */
 export const ANNOTATION_LAST_CHANGE_TRIGGER_TIME = 'endpoints.kubernetes.io/last-change-trigger-time';
-
-export function isPodReady(pod: Pod): boolean {
-  return (pod.status?.conditions ?? []).some((condition) => condition.type === 'Ready' && condition.status === 'True');
-}
-
-/** Succeeded or Failed: its containers stopped for good. */
-export function isPodTerminal(pod: Pod): boolean {
-  const phase = pod.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
-}
 
 /** Whether the pod belongs in Endpoints/EndpointSlices at all: not terminal, has an IP, and (unless asked to) not terminating. */
 export function shouldPodBeInEndpoints(pod: Pod, includeTerminating: boolean): boolean {
@@ -140,7 +131,7 @@ export function servicesToSyncOnPodUpdate(servicesInNamespace: readonly Service[
 
 /** The Ready condition's lastTransitionTime: what the trigger-time annotation reports. */
 export function readyTransition(pod: Pod): string | undefined {
-  return (pod.status?.conditions ?? []).find((condition) => condition.type === 'Ready')?.lastTransitionTime;
+  return podReadyCondition(pod)?.lastTransitionTime;
 }
 
 function sameLabels(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {

@@ -1,6 +1,6 @@
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
 import { describe, expect, test } from 'vitest';
-import { findPort, podIps, serviceSelector, servicesMatching, servicesToSyncOnPodUpdate, shouldPodBeInEndpoints, shouldSetHostname } from './pod_rules.js';
+import { findPort, podIps, serviceSelector, servicesMatching, servicesToSyncOnPodUpdate, shouldPodBeInEndpoints, shouldSetHostname } from './endpoint_rules.js';
 
 function pod(name: string, options: { labels?: Record<string, string>; ip?: string; ready?: boolean; deleting?: boolean; phase?: string; rv?: string } = {}): Pod {
   return {

@@ -7,7 +7,7 @@
  */
 import { parseTime } from '@k8ts/apimachinery';
 import type { Pod, Service } from 'kubernetes-types/core/v1.js';
-import { readyTransition } from './pod_rules.js';
+import { readyTransition } from './endpoint_rules.js';
 
 interface ServiceState {
   readonly podTimesMs: ReadonlyMap<string, number>;
