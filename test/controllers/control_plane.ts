@@ -67,3 +67,15 @@ export async function managerLeads(manager: ComponentProcess): Promise<boolean> 
     return false;
   }
 }
+
+/** Runs `body` with the manager's log printed if it fails, and kills the manager (-9) afterwards. */
+export async function withManager(manager: ComponentProcess, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    process.stderr.write(`controller manager log:\n${manager.log.slice(-20_000)}\n`);
+    throw error;
+  } finally {
+    await manager.kill();
+  }
+}

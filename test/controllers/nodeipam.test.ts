@@ -1,8 +1,7 @@
 import type { KubeObject, ResourceClient } from '@k8ts/client';
-import type { ComponentProcess } from '@k8ts/testkit';
 import type { Event, Node } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ControlPlane, eventually } from './control_plane.js';
+import { ControlPlane, eventually, withManager } from './control_plane.js';
 
 /**
  * Node IPAM's range allocator against a real store, apiserver and k8ts-controller-manager
@@ -43,17 +42,6 @@ function expectDistinctSlash24s(cidrs: Map<string, string>): void {
   const values = [...cidrs.values()];
   expect(new Set(values).size).toBe(values.length);
   for (const cidr of values) expect(cidr).toMatch(/^10\.244\.(\d{1,3})\.0\/24$/);
-}
-
-async function withManager(manager: ComponentProcess, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    process.stderr.write(`controller manager log:\n${manager.log.slice(-20_000)}\n`);
-    throw error;
-  } finally {
-    await manager.kill();
-  }
 }
 
 beforeAll(async () => {

@@ -1,10 +1,9 @@
 import { formatMicroTime, formatTime } from '@k8ts/apimachinery';
 import type { KubeObject, ResourceClient } from '@k8ts/client';
-import type { ComponentProcess } from '@k8ts/testkit';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Event, Node, NodeCondition, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ControlPlane, eventually } from './control_plane.js';
+import { ControlPlane, eventually, withManager } from './control_plane.js';
 
 /**
  * Node lifecycle and taint eviction as users meet them: a real store, apiserver and
@@ -136,18 +135,6 @@ async function unreachableTaintOf(node: string, timeoutMs = 60_000): Promise<Tai
   let taint: Taint | undefined;
   await eventually(async () => (taint = noExecuteTaint(await nodes.get(node))) !== undefined, timeoutMs, `${node} tainted unreachable:NoExecute`);
   return taint as Taint;
-}
-
-/** Runs `body` with the manager's log printed if it fails, and kills the manager (-9) afterwards. */
-async function withManager(manager: ComponentProcess, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    process.stderr.write(`controller manager log:\n${manager.log.slice(-20_000)}\n`);
-    throw error;
-  } finally {
-    await manager.kill();
-  }
 }
 
 beforeAll(async () => {

@@ -1,8 +1,7 @@
 import type { KubeObject, ResourceClient } from '@k8ts/client';
-import type { ComponentProcess } from '@k8ts/testkit';
 import type { Node, NodeCondition, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ControlPlane, eventually } from './control_plane.js';
+import { ControlPlane, eventually, withManager } from './control_plane.js';
 
 /**
  * Pod GC against a real store, apiserver and k8ts-controller-manager (--controllers podgc): it runs
@@ -46,17 +45,6 @@ async function exists(name: string): Promise<boolean> {
 
 async function gone(names: readonly string[], timeoutMs: number): Promise<void> {
   await eventually(async () => (await Promise.all(names.map(exists))).every((found) => !found), timeoutMs, `${names.join(', ')} gone`);
-}
-
-async function withManager(manager: ComponentProcess, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    process.stderr.write(`controller manager log:\n${manager.log.slice(-20_000)}\n`);
-    throw error;
-  } finally {
-    await manager.kill();
-  }
 }
 
 beforeAll(async () => {
