@@ -1,14 +1,11 @@
 import { formatTime } from '@k8ts/apimachinery';
-import { realClock } from '@k8ts/base';
-import { ApiEventRecorder, RateLimitingQueue, SharedInformerFactory, type KubeObject, type ResourceClient } from '@k8ts/client';
-import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_OPTIONS, type Controller, type ControllerContext } from '@k8ts/controllers';
+import type { KubeObject, ResourceClient } from '@k8ts/client';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { Endpoints, Namespace, Node, Pod, Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
 import type { EndpointConditions, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { silentLogger } from '../client/harness.js';
 import { ControlPlane, eventually } from './control_plane.js';
-import { LaggingClient } from './lagging_client.js';
+import { withLaggingController } from './lagging_client.js';
 
 /**
  * The Endpoints and EndpointSlice controllers as users meet them: a real store, apiserver and
@@ -333,34 +330,11 @@ describe('Endpoints and EndpointSlices', () => {
 });
 
 /** Runs `body` against one in-process controller whose `resource` watch lags; the manager is down meanwhile. */
-async function withLaggingController(
-  name: string,
-  resource: string,
-  body: (controller: Controller & { sync(key: string): Promise<void> }, client: LaggingClient, informers: SharedInformerFactory) => Promise<void>,
-): Promise<void> {
+async function withLaggingControllerAlone(name: string, resource: string, body: Parameters<typeof withLaggingController>[3]): Promise<void> {
   await manager.kill(); // this test's controller alone acts
-  const client = new LaggingClient([plane.grpcAddress], resource);
-  const informers = new SharedInformerFactory(client);
-  const context: ControllerContext = {
-    client,
-    informers,
-    clock: realClock,
-    logger: silentLogger(),
-    options: DEFAULT_CONTROLLER_MANAGER_OPTIONS,
-    recorder: (component) => new ApiEventRecorder({ client, component }),
-    newQueue: (queueName) => new RateLimitingQueue<string>({ name: queueName }),
-  };
-  const descriptor = CONTROLLERS.find((candidate) => candidate.name === name);
-  if (descriptor === undefined) throw new Error(`${name} is not registered`);
-  const controller = descriptor.create(context) as Controller & { sync(key: string): Promise<void> };
-  informers.start();
   try {
-    expect(await informers.waitForCacheSync()).toBe(true);
-    await body(controller, client, informers);
+    await withLaggingController(plane.grpcAddress, name, resource, body);
   } finally {
-    client.gate.release();
-    await informers.stop();
-    client.close();
     manager = await plane.startManager(CONTROLLERS_UNDER_TEST);
   }
 }
@@ -368,7 +342,7 @@ async function withLaggingController(
 describe('on a lagging cache (in-process, one watch held back)', () => {
   test('EndpointSlices: a cache that has not seen its own slices makes the sync wait, never create twice', async () => {
     const ns = await namespace('ep-lag-slices');
-    await withLaggingController('endpointslice', 'endpointslices', async (controller, client, informers) => {
+    await withLaggingControllerAlone('endpointslice', 'endpointslices', async (controller, client, informers) => {
       const cachedServices = informers.informerFor<ServiceObject>('', 'v1', 'services').lister().namespace(ns);
       const cachedPods = informers.informerFor<PodObject>('', 'v1', 'pods').lister().namespace(ns);
       const cachedSlices = informers.informerFor<SliceObject>('discovery.k8s.io', 'v1', 'endpointslices').lister().namespace(ns);
@@ -396,7 +370,7 @@ describe('on a lagging cache (in-process, one watch held back)', () => {
 
   test('Endpoints: a write from a stale cache is refused (AlreadyExists/Conflict) and retried once the cache caught up', async () => {
     const ns = await namespace('ep-lag-endpoints');
-    await withLaggingController('endpoint', 'endpoints', async (controller, client, informers) => {
+    await withLaggingControllerAlone('endpoint', 'endpoints', async (controller, client, informers) => {
       const cachedServices = informers.informerFor<ServiceObject>('', 'v1', 'services').lister().namespace(ns);
       const cachedPods = informers.informerFor<PodObject>('', 'v1', 'pods').lister().namespace(ns);
       const cachedEndpoints = informers.informerFor<EndpointsObject>('', 'v1', 'endpoints').lister().namespace(ns);

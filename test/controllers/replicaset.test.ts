@@ -1,14 +1,11 @@
 import { formatTime } from '@k8ts/apimachinery';
-import { realClock } from '@k8ts/base';
-import { ApiEventRecorder, RateLimitingQueue, SharedInformerFactory, type KubeObject, type ResourceClient } from '@k8ts/client';
-import { CONTROLLERS, DEFAULT_CONTROLLER_MANAGER_OPTIONS, type ControllerContext } from '@k8ts/controllers';
+import type { KubeObject, ResourceClient } from '@k8ts/client';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Event, Namespace, Pod, PodSpec } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { silentLogger } from '../client/harness.js';
 import { ControlPlane, eventually } from './control_plane.js';
-import { LaggingClient } from './lagging_client.js';
+import { withLaggingController } from './lagging_client.js';
 import { PodCreationLog } from './pod_creations.js';
 
 /**
@@ -273,44 +270,27 @@ describe('ReplicaSet controller on a lagging cache (in-process, its pod watch he
   test('expectations hold it back until its cache has seen its own creations: no pod made twice', async () => {
     await manager.kill(); // this test's controller alone acts
     const ns = await namespace('rs-lagging');
-    const client = new LaggingClient([plane.grpcAddress], 'pods');
-    const informers = new SharedInformerFactory(client);
-    const context: ControllerContext = {
-      client,
-      informers,
-      clock: realClock,
-      logger: silentLogger(),
-      options: DEFAULT_CONTROLLER_MANAGER_OPTIONS,
-      recorder: (component) => new ApiEventRecorder({ client, component }),
-      newQueue: (name) => new RateLimitingQueue<string>({ name }),
-    };
-    const descriptor = CONTROLLERS.find((candidate) => candidate.name === 'replicaset');
-    if (descriptor === undefined) throw new Error('replicaset is not registered');
-    const controller = descriptor.create(context) as ReturnType<typeof descriptor.create> & { sync(key: string): Promise<void> };
-    const cachedPods = informers.informerFor<PodObject>('', 'v1', 'pods').lister().namespace(ns);
-    const cachedReplicaSets = informers.informerFor<ReplicaSetObject>('apps', 'v1', 'replicasets').lister().namespace(ns);
-    informers.start();
     try {
-      expect(await informers.waitForCacheSync()).toBe(true);
-      client.gate.close();
-      await replicaSets.namespace(ns).create(replicaSetObject('held', 5));
-      await eventually(() => cachedReplicaSets.get('held') !== undefined, WAIT_MS, 'the ReplicaSet in the cache');
-      const key = `${ns}/held`;
-      await controller.sync(key);
-      expect((await pods.namespace(ns).list()).items).toHaveLength(5);
-      expect(cachedPods.list()).toHaveLength(0); // the cache has not seen them
-      await controller.sync(key);
-      await controller.sync(key);
-      expect((await pods.namespace(ns).list()).items).toHaveLength(5);
-      client.gate.release();
-      await eventually(() => cachedPods.list().length === 5, WAIT_MS, 'the cache catching up');
-      await controller.sync(key);
-      expect((await pods.namespace(ns).list()).items).toHaveLength(5);
-      expect((await replicaSets.namespace(ns).get('held')).status?.replicas).toBe(5);
+      await withLaggingController(plane.grpcAddress, 'replicaset', 'pods', async (controller, client, informers) => {
+        const cachedPods = informers.informerFor<PodObject>('', 'v1', 'pods').lister().namespace(ns);
+        const cachedReplicaSets = informers.informerFor<ReplicaSetObject>('apps', 'v1', 'replicasets').lister().namespace(ns);
+        client.gate.close();
+        await replicaSets.namespace(ns).create(replicaSetObject('held', 5));
+        await eventually(() => cachedReplicaSets.get('held') !== undefined, WAIT_MS, 'the ReplicaSet in the cache');
+        const key = `${ns}/held`;
+        await controller.sync(key);
+        expect((await pods.namespace(ns).list()).items).toHaveLength(5);
+        expect(cachedPods.list()).toHaveLength(0); // the cache has not seen them
+        await controller.sync(key);
+        await controller.sync(key);
+        expect((await pods.namespace(ns).list()).items).toHaveLength(5);
+        client.gate.release();
+        await eventually(() => cachedPods.list().length === 5, WAIT_MS, 'the cache catching up');
+        await controller.sync(key);
+        expect((await pods.namespace(ns).list()).items).toHaveLength(5);
+        expect((await replicaSets.namespace(ns).get('held')).status?.replicas).toBe(5);
+      });
     } finally {
-      client.gate.release();
-      await informers.stop();
-      client.close();
       manager = await plane.startManager('replicaset');
     }
   });
