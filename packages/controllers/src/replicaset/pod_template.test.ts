@@ -1,6 +1,7 @@
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { describe, expect, test } from 'vitest';
 import { podFromTemplate, podNamePrefix } from './pod_template.js';
+import { replicaSetSelector } from './selector.js';
 
 const rs: ReplicaSet = {
   metadata: { name: 'web', namespace: 'ns', uid: 'rs-uid' },
@@ -26,5 +27,21 @@ describe('the pod made from the template (upstream GetPodFromTemplate)', () => {
       spec: { containers: [{ name: 'c', image: 'i' }] },
     });
     expect(podNamePrefix('x'.repeat(253))).toBe('x'.repeat(253));
+  });
+});
+
+describe('a ReplicaSet the controller cannot act on', () => {
+  test('a good selector gives its requirements', () => {
+    expect(replicaSetSelector(rs)).toMatchObject({ ok: true });
+  });
+
+  test('empty, unreadable, or not matching the template: refused with a reason, never acted on', () => {
+    const withSelector = (selector: unknown, labels: Record<string, string> = { app: 'web' }): ReplicaSet =>
+      ({ ...rs, spec: { ...rs.spec, selector, template: { ...rs.spec?.template, metadata: { labels } } } }) as ReplicaSet;
+    expect(replicaSetSelector(withSelector(undefined))).toMatchObject({ ok: false, message: expect.stringContaining('empty selector') });
+    expect(replicaSetSelector(withSelector({}))).toMatchObject({ ok: false });
+    expect(replicaSetSelector(withSelector({ matchExpressions: [{ key: 'a', operator: 'Near' }] }))).toMatchObject({ ok: false, message: expect.stringContaining('not a valid label selector operator') });
+    expect(replicaSetSelector(withSelector({ matchLabels: { app: 'db' } }))).toMatchObject({ ok: false, message: expect.stringContaining('`selector` does not match template `labels`') });
+    expect(replicaSetSelector(withSelector({ matchExpressions: [{ key: 'a', operator: 'DoesNotExist' }] }, {}))).toMatchObject({ ok: false, message: 'unable to create pods, no labels' });
   });
 });
