@@ -24,7 +24,8 @@ import type { Controller, ControllerContext } from '../framework/controller.js';
 import { runWorkers } from '../framework/run_workers.js';
 import { planEndpoints } from './endpoints_object.js';
 import { isNamespaceTerminating } from '../framework/namespace_terminating.js';
-import { podsSelectedBy, serviceSelector, servicesMatching, servicesToSyncOnPodUpdate } from '../framework/endpoint_rules.js';
+import { enqueueServicesOnChange } from '../framework/endpoint_handlers.js';
+import { podsSelectedBy, serviceKey, serviceSelector } from '../framework/endpoint_rules.js';
 import { TriggerTimeTracker } from '../framework/endpoint_trigger_time.js';
 
 /** Leader-election records kept in Endpoints (old clients) have no Service and must not be deleted. */
@@ -54,8 +55,7 @@ export class EndpointController implements Controller {
     this.services = services.lister();
     this.pods = pods.lister();
     this.endpoints = endpoints.lister();
-    this.watchServices(services);
-    this.watchPods(pods);
+    enqueueServicesOnChange(this.queue, services, pods);
     this.watchEndpoints(endpoints);
   }
 
@@ -63,40 +63,18 @@ export class EndpointController implements Controller {
     await runWorkers({ informers: this.context.informers, queue: this.queue, workers: this.workers, sync: (key) => this.sync(key), signal, logger: this.logger });
   }
 
-  private watchServices(informer: SharedInformer<Service>): void {
-    const enqueue = (service: Service): void => void this.queue.add(keyOf(service));
-    informer.addEventHandler({ onAdd: enqueue, onUpdate: (_, service) => enqueue(service), onDelete: enqueue });
-  }
-
-  private watchPods(informer: SharedInformer<Pod>): void {
-    const enqueueMembers = (pod: Pod): void => {
-      for (const key of servicesMatching(this.servicesOf(pod), pod.metadata?.labels)) this.queue.add(key);
-    };
-    informer.addEventHandler({
-      onAdd: enqueueMembers,
-      onUpdate: (oldPod, newPod) => {
-        for (const key of servicesToSyncOnPodUpdate(this.servicesOf(newPod), oldPod, newPod)) this.queue.add(key);
-      },
-      onDelete: enqueueMembers,
-    });
-  }
-
   private watchEndpoints(informer: SharedInformer<Endpoints>): void {
     informer.addEventHandler({
       // The first list: Endpoints whose Service went away while no controller ran get deleted.
       onAdd: (endpoints, isInInitialList) => {
-        if (isInInitialList && endpoints.metadata?.annotations?.[LEADER_ELECTION_ANNOTATION] === undefined) this.queue.add(keyOf(endpoints));
+        if (isInInitialList && endpoints.metadata?.annotations?.[LEADER_ELECTION_ANNOTATION] === undefined) this.queue.add(serviceKey(endpoints));
       },
       onUpdate: (_, endpoints) => {
         const service = this.services.get(endpoints.metadata?.name ?? '', endpoints.metadata?.namespace);
-        if (service !== undefined && serviceSelector(service) !== undefined) this.queue.add(keyOf(endpoints));
+        if (service !== undefined && serviceSelector(service) !== undefined) this.queue.add(serviceKey(endpoints));
       },
-      onDelete: (endpoints) => void this.queue.add(keyOf(endpoints)),
+      onDelete: (endpoints) => void this.queue.add(serviceKey(endpoints)),
     });
-  }
-
-  private servicesOf(pod: Pod): Service[] {
-    return this.services.namespace(pod.metadata?.namespace ?? '').list();
   }
 
   async sync(key: string): Promise<void> {
@@ -147,8 +125,4 @@ export class EndpointController implements Controller {
       if (!isNotFound(error)) throw error;
     }
   }
-}
-
-function keyOf(object: Service | Endpoints): string {
-  return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
 }

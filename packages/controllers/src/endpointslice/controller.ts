@@ -23,7 +23,9 @@ import type { Logger } from 'pino';
 import type { Controller, ControllerContext } from '../framework/controller.js';
 import { runWorkers } from '../framework/run_workers.js';
 import { isNamespaceTerminating } from '../framework/namespace_terminating.js';
-import { podsSelectedBy, serviceSelector, servicesMatching, servicesToSyncOnPodUpdate } from '../framework/endpoint_rules.js';
+import { enqueueServicesOnChange } from '../framework/endpoint_handlers.js';
+import { podsSelectedBy, serviceSelector } from '../framework/endpoint_rules.js';
+import { POD_NODE_NAME_INDEX, podNodeNameIndex } from '../framework/pods_by_node.js';
 import { TriggerTimeTracker } from '../framework/endpoint_trigger_time.js';
 import { planSlices, type SlicePlan } from './reconcile.js';
 import { LABEL_SERVICE_NAME, LABEL_TOPOLOGY_ZONE, MAX_ENDPOINTS_PER_SLICE, managedByController } from './slice_rules.js';
@@ -31,8 +33,6 @@ import { EndpointSliceTracker } from './tracker.js';
 
 /** Managed slices by the key of the Service they belong to. */
 const SLICES_BY_SERVICE = 'endpointslice-controller/service';
-/** Pods by node name. */
-const PODS_BY_NODE = 'endpointslice-controller/node';
 
 export class EndpointSliceController implements Controller {
   private readonly queue: RateLimitingQueue<string>;
@@ -54,7 +54,7 @@ export class EndpointSliceController implements Controller {
     this.recorder = context.recorder('endpoint-slice-controller');
     this.logger = context.logger.child({ controller: 'endpointslice' });
     const services = context.informers.informerFor<Service>('', 'v1', 'services');
-    const pods = context.informers.informerFor<Pod>('', 'v1', 'pods', { indexers: { [PODS_BY_NODE]: (pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : []) } });
+    const pods = context.informers.informerFor<Pod>('', 'v1', 'pods', { indexers: { [POD_NODE_NAME_INDEX]: podNodeNameIndex } });
     const nodes = context.informers.informerFor<Node>('', 'v1', 'nodes');
     const slices = context.informers.informerFor<EndpointSlice>('discovery.k8s.io', 'v1', 'endpointslices', {
       indexers: { [SLICES_BY_SERVICE]: (slice) => (managedByController(slice) ? [serviceKeyOf(slice)] : []) },
@@ -63,9 +63,8 @@ export class EndpointSliceController implements Controller {
     this.pods = pods.lister();
     this.nodes = nodes.lister();
     this.slices = slices.lister();
-    this.watchServices(services);
-    this.watchPods(pods);
-    this.watchNodes(nodes);
+    const enqueueServicesOf = enqueueServicesOnChange(this.queue, services, pods);
+    this.watchNodes(nodes, enqueueServicesOf);
     this.watchSlices(slices);
   }
 
@@ -73,27 +72,10 @@ export class EndpointSliceController implements Controller {
     await runWorkers({ informers: this.context.informers, queue: this.queue, workers: this.workers, sync: (key) => this.sync(key), signal, logger: this.logger });
   }
 
-  private watchServices(informer: SharedInformer<Service>): void {
-    const enqueue = (service: Service): void => void this.queue.add(`${service.metadata?.namespace ?? ''}/${service.metadata?.name ?? ''}`);
-    informer.addEventHandler({ onAdd: enqueue, onUpdate: (_, service) => enqueue(service), onDelete: enqueue });
-  }
-
-  private watchPods(informer: SharedInformer<Pod>): void {
-    const enqueueMembers = (pod: Pod): void => this.enqueueServicesOf(pod);
-    informer.addEventHandler({
-      onAdd: enqueueMembers,
-      onUpdate: (oldPod, newPod) => {
-        const services = this.services.namespace(newPod.metadata?.namespace ?? '').list();
-        for (const key of servicesToSyncOnPodUpdate(services, oldPod, newPod)) this.queue.add(key);
-      },
-      onDelete: enqueueMembers,
-    });
-  }
-
   /** A Node that appears, or whose zone changes, changes the endpoints of the pods on it. */
-  private watchNodes(informer: SharedInformer<Node>): void {
+  private watchNodes(informer: SharedInformer<Node>, enqueueServicesOf: (pod: Pod) => void): void {
     const enqueuePodsOn = (node: Node): void => {
-      for (const pod of this.pods.byIndex(PODS_BY_NODE, node.metadata?.name ?? '')) this.enqueueServicesOf(pod);
+      for (const pod of this.pods.byIndex(POD_NODE_NAME_INDEX, node.metadata?.name ?? '')) enqueueServicesOf(pod);
     };
     informer.addEventHandler({
       onAdd: (node, isInInitialList) => {
@@ -122,11 +104,6 @@ export class EndpointSliceController implements Controller {
         if (!this.tracker.handleDeletion(serviceKeyOf(slice), slice)) this.queue.add(serviceKeyOf(slice));
       },
     });
-  }
-
-  private enqueueServicesOf(pod: Pod): void {
-    const services = this.services.namespace(pod.metadata?.namespace ?? '').list();
-    for (const key of servicesMatching(services, pod.metadata?.labels)) this.queue.add(key);
   }
 
   async sync(key: string): Promise<void> {

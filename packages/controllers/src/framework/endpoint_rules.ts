@@ -80,7 +80,8 @@ export function podsSelectedBy(service: Service, podsInNamespace: readonly Pod[]
   return podsInNamespace.filter((pod) => selectorMatches(selector, pod.metadata?.labels));
 }
 
-function serviceKey(service: Service): string {
+/** The `namespace/name` key both endpoints controllers sync a Service by (its Endpoints share its name). */
+export function serviceKey(service: Pick<Service, 'metadata'>): string {
   return `${service.metadata?.namespace ?? ''}/${service.metadata?.name ?? ''}`;
 }
 
