@@ -42,7 +42,10 @@ export class DeploymentController implements Controller {
   private readonly recorder: EventRecorder;
   private readonly logger: Logger;
 
-  constructor(private readonly context: ControllerContext) {
+  constructor(
+    private readonly context: ControllerContext,
+    private readonly workers: number,
+  ) {
     this.logger = context.logger.child({ controller: 'deployment' });
     this.queue = context.newQueue('deployment');
     this.recorder = context.recorder(DEPLOYMENT_COMPONENT);
@@ -72,8 +75,7 @@ export class DeploymentController implements Controller {
   }
 
   run(signal: AbortSignal): Promise<void> {
-    const workers = this.context.options.concurrentSyncs['deployment'] ?? 5;
-    return runWorkers({ informers: this.context.informers, queue: this.queue, workers, sync: (key) => this.sync(key), signal, logger: this.logger });
+    return runWorkers({ informers: this.context.informers, queue: this.queue, workers: this.workers, sync: (key) => this.sync(key), signal, logger: this.logger });
   }
 
   async sync(key: string): Promise<void> {

@@ -1,5 +1,5 @@
 /** The Deployment controller: its descriptor for the controller manager. */
-import type { ControllerDescriptor } from '../framework/controller.js';
+import { workersFor, type ControllerDescriptor } from '../framework/controller.js';
 import { DeploymentController } from './controller.js';
 
 export const deploymentControllerDescriptor: ControllerDescriptor = {
@@ -7,5 +7,5 @@ export const deploymentControllerDescriptor: ControllerDescriptor = {
   enabledByDefault: true,
   defaultWorkers: 5,
   concurrencyFlag: 'concurrent-deployment-syncs',
-  create: (context) => new DeploymentController(context),
+  create: (context) => new DeploymentController(context, workersFor(context, deploymentControllerDescriptor)),
 };

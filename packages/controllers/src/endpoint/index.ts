@@ -1,4 +1,4 @@
-import type { ControllerDescriptor } from '../framework/controller.js';
+import { workersFor, type ControllerDescriptor } from '../framework/controller.js';
 import { EndpointController } from './controller.js';
 
 /** kube-controller-manager's "endpoint" controller: Endpoints objects of selector Services. */
@@ -7,5 +7,5 @@ export const endpointControllerDescriptor: ControllerDescriptor = {
   enabledByDefault: true,
   defaultWorkers: 5,
   concurrencyFlag: 'concurrent-endpoint-syncs',
-  create: (context) => new EndpointController(context, context.options.concurrentSyncs['endpoint'] ?? 5),
+  create: (context) => new EndpointController(context, workersFor(context, endpointControllerDescriptor)),
 };

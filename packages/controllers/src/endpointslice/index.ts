@@ -1,4 +1,4 @@
-import type { ControllerDescriptor } from '../framework/controller.js';
+import { workersFor, type ControllerDescriptor } from '../framework/controller.js';
 import { EndpointSliceController } from './controller.js';
 
 /** kube-controller-manager's "endpointslice" controller: discovery.k8s.io/v1 EndpointSlices of selector Services. */
@@ -7,5 +7,5 @@ export const endpointSliceControllerDescriptor: ControllerDescriptor = {
   enabledByDefault: true,
   defaultWorkers: 5,
   concurrencyFlag: 'concurrent-service-endpoint-syncs',
-  create: (context) => new EndpointSliceController(context, context.options.concurrentSyncs['endpointslice'] ?? 5),
+  create: (context) => new EndpointSliceController(context, workersFor(context, endpointSliceControllerDescriptor)),
 };

@@ -97,3 +97,11 @@ export interface ControllerDescriptor {
   readonly concurrencyFlag?: string;
   create(context: ControllerContext): Controller;
 }
+
+/**
+ * How many workers the controller runs: its `--concurrent-*-syncs` value as the controller manager
+ * put it in the options, else its descriptor's default (one place for each controller's default).
+ */
+export function workersFor(context: ControllerContext, descriptor: ControllerDescriptor): number {
+  return context.options.concurrentSyncs[descriptor.name] ?? descriptor.defaultWorkers;
+}

@@ -1,4 +1,4 @@
-import type { ControllerDescriptor } from '../framework/controller.js';
+import { workersFor, type ControllerDescriptor } from '../framework/controller.js';
 import { GarbageCollectorController } from './controller.js';
 
 /** `--controllers garbagecollector`, `--concurrent-gc-syncs` (20). */
@@ -7,5 +7,5 @@ export const garbageCollectorControllerDescriptor: ControllerDescriptor = {
   enabledByDefault: true,
   defaultWorkers: 20,
   concurrencyFlag: 'concurrent-gc-syncs',
-  create: (context) => new GarbageCollectorController(context, context.options.concurrentSyncs['garbagecollector'] ?? 20),
+  create: (context) => new GarbageCollectorController(context, workersFor(context, garbageCollectorControllerDescriptor)),
 };

@@ -1,4 +1,4 @@
-import type { ControllerDescriptor } from '../framework/controller.js';
+import { workersFor, type ControllerDescriptor } from '../framework/controller.js';
 import { NamespaceController } from './controller.js';
 
 /** `--controllers namespace`, `--concurrent-namespace-syncs` (10). */
@@ -7,5 +7,5 @@ export const namespaceControllerDescriptor: ControllerDescriptor = {
   enabledByDefault: true,
   defaultWorkers: 10,
   concurrencyFlag: 'concurrent-namespace-syncs',
-  create: (context) => new NamespaceController(context, context.options.concurrentSyncs['namespace'] ?? 10),
+  create: (context) => new NamespaceController(context, workersFor(context, namespaceControllerDescriptor)),
 };

@@ -31,7 +31,10 @@ export class NodeIpamController implements Controller {
   /** Nodes left without a CIDR because the range was full. */
   private readonly waiting = new Set<string>();
 
-  constructor(private readonly context: ControllerContext) {
+  constructor(
+    private readonly context: ControllerContext,
+    private readonly workers: number,
+  ) {
     const { options } = context;
     this.nodes = context.client.resource<Node>('', 'v1', 'nodes');
     this.recorder = context.recorder(CIDR_ALLOCATOR_COMPONENT);
@@ -59,7 +62,7 @@ export class NodeIpamController implements Controller {
     }
     if (!(await informers.waitForCacheSync())) return;
     for (const node of this.nodeLister?.list() ?? []) this.occupy(node);
-    await runWorkers({ informers, queue: this.queue, workers: this.context.options.concurrentSyncs['nodeipam'] ?? 1, sync: (name) => this.sync(name), signal, logger });
+    await runWorkers({ informers, queue: this.queue, workers: this.workers, sync: (name) => this.sync(name), signal, logger });
   }
 
   /** Marks a node's podCIDRs taken; a node whose CIDRs cannot be is logged and skipped (upstream: fatal at start). */

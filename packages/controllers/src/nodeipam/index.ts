@@ -1,5 +1,5 @@
 /** The node IPAM controller (range allocator): its descriptor for the controller manager. */
-import type { ControllerDescriptor } from '../framework/controller.js';
+import { workersFor, type ControllerDescriptor } from '../framework/controller.js';
 import { NodeIpamController } from './controller.js';
 
 export const nodeIpamControllerDescriptor: ControllerDescriptor = {
@@ -7,5 +7,5 @@ export const nodeIpamControllerDescriptor: ControllerDescriptor = {
   enabledByDefault: true,
   // Upstream's range allocator writes with 30 workers (cidrUpdateWorkers); no flag.
   defaultWorkers: 30,
-  create: (context) => new NodeIpamController(context),
+  create: (context) => new NodeIpamController(context, workersFor(context, nodeIpamControllerDescriptor)),
 };

@@ -44,7 +44,10 @@ export class ReplicaSetController implements Controller {
   private readonly recorder: EventRecorder;
   private readonly logger: Logger;
 
-  constructor(private readonly context: ControllerContext) {
+  constructor(
+    private readonly context: ControllerContext,
+    private readonly workers: number,
+  ) {
     this.logger = context.logger.child({ controller: 'replicaset' });
     this.expectations = new ControllerExpectations(context.clock);
     this.queue = context.newQueue('replicaset');
@@ -71,8 +74,7 @@ export class ReplicaSetController implements Controller {
   }
 
   run(signal: AbortSignal): Promise<void> {
-    const workers = this.context.options.concurrentSyncs['replicaset'] ?? 5;
-    return runWorkers({ informers: this.context.informers, queue: this.queue, workers, sync: (key) => this.sync(key), signal, logger: this.logger });
+    return runWorkers({ informers: this.context.informers, queue: this.queue, workers: this.workers, sync: (key) => this.sync(key), signal, logger: this.logger });
   }
 
   async sync(key: string): Promise<void> {

@@ -1,5 +1,5 @@
 /** The ReplicaSet controller: its descriptor for the controller manager. */
-import type { ControllerDescriptor } from '../framework/controller.js';
+import { workersFor, type ControllerDescriptor } from '../framework/controller.js';
 import { ReplicaSetController } from './controller.js';
 
 export const replicaSetControllerDescriptor: ControllerDescriptor = {
@@ -7,5 +7,5 @@ export const replicaSetControllerDescriptor: ControllerDescriptor = {
   enabledByDefault: true,
   defaultWorkers: 5,
   concurrencyFlag: 'concurrent-replicaset-syncs',
-  create: (context) => new ReplicaSetController(context),
+  create: (context) => new ReplicaSetController(context, workersFor(context, replicaSetControllerDescriptor)),
 };

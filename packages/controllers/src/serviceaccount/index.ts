@@ -1,4 +1,4 @@
-import type { ControllerDescriptor } from '../framework/controller.js';
+import { workersFor, type ControllerDescriptor } from '../framework/controller.js';
 import { ServiceAccountsController } from './controller.js';
 
 /** kube-controller-manager's "serviceaccount" controller: a `default` ServiceAccount in every namespace (one worker, as upstream). */
@@ -6,5 +6,5 @@ export const serviceAccountControllerDescriptor: ControllerDescriptor = {
   name: 'serviceaccount',
   enabledByDefault: true,
   defaultWorkers: 1,
-  create: (context) => new ServiceAccountsController(context, 1),
+  create: (context) => new ServiceAccountsController(context, workersFor(context, serviceAccountControllerDescriptor)),
 };

@@ -35,7 +35,10 @@ export class TaintEvictionController implements Controller {
   /** When a taint written without timeAdded was first seen, by node, key and effect. */
   private readonly firstSeen = new Map<string, number>();
 
-  constructor(private readonly context: ControllerContext) {
+  constructor(
+    private readonly context: ControllerContext,
+    private readonly workers: number,
+  ) {
     const podInformer = context.informers.informerFor<Pod>('', 'v1', 'pods', { indexers: { [POD_NODE_NAME_INDEX]: podNodeNameIndex } });
     const nodeInformer = context.informers.informerFor<Node>('', 'v1', 'nodes');
     this.podLister = podInformer.lister();
@@ -64,7 +67,7 @@ export class TaintEvictionController implements Controller {
 
   run(signal: AbortSignal): Promise<void> {
     const { informers, logger } = this.context;
-    return runWorkers({ informers, queue: this.queue, workers: this.context.options.concurrentSyncs[TAINT_EVICTION_CONTROLLER] ?? 8, sync: (key) => this.sync(key), signal, logger });
+    return runWorkers({ informers, queue: this.queue, workers: this.workers, sync: (key) => this.sync(key), signal, logger });
   }
 
   private enqueuePod(pod: Pod): void {
