@@ -1,5 +1,6 @@
 import { ApiClient, type KubeObject } from '@k8ts/client';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type { Namespace } from 'kubernetes-types/core/v1.js';
 import { ApiServerProcess, ControllerManagerProcess, TestCluster, freePorts, waitForLeader, type ComponentProcess } from '@k8ts/testkit';
 
 export { eventually } from '../client/harness.js';
@@ -38,6 +39,12 @@ export class ControlPlane {
     });
     this.managers.push(manager);
     return manager;
+  }
+
+  /** Creates the namespace `name`; resolves to its name. */
+  async createNamespace(name: string): Promise<string> {
+    await this.client.resource<Namespace & KubeObject>('', 'v1', 'namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    return name;
   }
 
   /** The holderIdentity of the Lease kube-system/kube-controller-manager ('' when none or unreadable). */

@@ -1,7 +1,7 @@
 import type { KubeObject, ResourceClient, WatchEventType } from '@k8ts/client';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { Deployment, DeploymentStrategy, ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import type { Event, Namespace, Pod } from 'kubernetes-types/core/v1.js';
+import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ControlPlane, eventually } from './control_plane.js';
 import { PodReadiness } from './pod_readiness.js';
@@ -43,11 +43,6 @@ function deploymentObject(
       ...(options.revisionHistoryLimit === undefined ? {} : { revisionHistoryLimit: options.revisionHistoryLimit }),
     },
   };
-}
-
-async function namespace(name: string): Promise<string> {
-  await plane.client.resource<Namespace & KubeObject>('', 'v1', 'namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  return name;
 }
 
 async function kubectl(ns: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -221,7 +216,7 @@ describe('the rollout checker', () => {
 
 describe('Deployment controller', () => {
   test('10 replicas roll to a new template and back with kubectl rollout undo, never below 8 available nor above 13 pods', async () => {
-    const ns = await namespace('deploy-roll');
+    const ns = await plane.createNamespace('deploy-roll');
     const readiness = await PodReadiness.start(plane.client, ns);
     await deployments.namespace(ns).create(deploymentObject('web'));
     await rolledOut(ns, 'web');
@@ -279,7 +274,7 @@ describe('Deployment controller', () => {
   }, 240_000);
 
   test('kubectl rollout pause holds a new template back (scaling still applies), resume rolls it out, restart rolls again', async () => {
-    const ns = await namespace('deploy-pause');
+    const ns = await plane.createNamespace('deploy-pause');
     const readiness = await PodReadiness.start(plane.client, ns);
     await deployments.namespace(ns).create(deploymentObject('web', { replicas: 4, revisionHistoryLimit: 1 }));
     await rolledOut(ns, 'web');
@@ -317,7 +312,7 @@ describe('Deployment controller', () => {
   }, 240_000);
 
   test('scaling a rollout in progress spreads the change over both ReplicaSets in proportion to their size', async () => {
-    const ns = await namespace('deploy-proportional');
+    const ns = await plane.createNamespace('deploy-proportional');
     const readiness = await PodReadiness.start(plane.client, ns);
     await deployments.namespace(ns).create(deploymentObject('web'));
     await rolledOut(ns, 'web');
@@ -353,7 +348,7 @@ describe('Deployment controller', () => {
   }, 240_000);
 
   test('Recreate: the old pods are all gone before any new one exists', async () => {
-    const ns = await namespace('deploy-recreate');
+    const ns = await plane.createNamespace('deploy-recreate');
     const readiness = await PodReadiness.start(plane.client, ns);
     await deployments.namespace(ns).create(deploymentObject('web', { replicas: 3, strategy: { type: 'Recreate' } }));
     await rolledOut(ns, 'web');
@@ -375,7 +370,7 @@ describe('Deployment controller', () => {
   }, 180_000);
 
   test('pods that never become ready: Progressing turns False with ProgressDeadlineExceeded and kubectl rollout status fails', async () => {
-    const ns = await namespace('deploy-deadline');
+    const ns = await plane.createNamespace('deploy-deadline');
     // No kubelet stand-in here: nothing ever becomes ready.
     const strategy: DeploymentStrategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
     await deployments.namespace(ns).create(deploymentObject('stuck', { replicas: 2, progressDeadlineSeconds: 3, strategy }));
@@ -394,7 +389,7 @@ describe('Deployment controller', () => {
   }, 180_000);
 
   test('a manager killed (kill -9) in the middle of a rollout: another finishes it, and the bounds held throughout', async () => {
-    const ns = await namespace('deploy-kill');
+    const ns = await plane.createNamespace('deploy-kill');
     const readiness = await PodReadiness.start(plane.client, ns);
     await deployments.namespace(ns).create(deploymentObject('web'));
     await rolledOut(ns, 'web');
@@ -419,7 +414,7 @@ describe('Deployment controller', () => {
   }, 240_000);
 
   test('a ReplicaSet left without its owner (as an orphaning delete leaves it) is adopted by a new Deployment, not duplicated', async () => {
-    const ns = await namespace('deploy-adopt');
+    const ns = await plane.createNamespace('deploy-adopt');
     const readiness = await PodReadiness.start(plane.client, ns);
     await deployments.namespace(ns).create(deploymentObject('web', { replicas: 3 }));
     await rolledOut(ns, 'web');
@@ -441,7 +436,7 @@ describe('Deployment controller', () => {
   }, 180_000);
 
   test('bad input gets the apiserver\'s 422 with field paths through kubectl: a selector that does not match the template, a negative replica count', async () => {
-    const ns = await namespace('deploy-invalid');
+    const ns = await plane.createNamespace('deploy-invalid');
     const mismatch = deploymentObject('mismatch');
     (mismatch.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels = { app: 'other' };
     const selector = await plane.apiserver.kubectl(['-n', ns, 'create', '-f', '-', '-v=6'], { input: JSON.stringify(mismatch) });

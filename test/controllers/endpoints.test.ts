@@ -1,7 +1,7 @@
 import { formatTime } from '@k8ts/apimachinery';
 import type { KubeObject, ResourceClient } from '@k8ts/client';
 import type { ComponentProcess } from '@k8ts/testkit';
-import type { Endpoints, Namespace, Node, Pod, Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
+import type { Endpoints, Node, Pod, Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
 import type { EndpointConditions, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ControlPlane, eventually } from './control_plane.js';
@@ -31,11 +31,6 @@ let pods: ResourceClient<PodObject>;
 let services: ResourceClient<ServiceObject>;
 let endpoints: ResourceClient<EndpointsObject>;
 let slices: ResourceClient<SliceObject>;
-
-async function namespace(name: string): Promise<string> {
-  await plane.client.resource<Namespace & KubeObject>('', 'v1', 'namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  return name;
-}
 
 function serviceObject(name: string, spec: ServiceSpec = {}): ServiceObject {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, labels: { team: 'web' } }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 'http' }], ...spec } };
@@ -147,7 +142,7 @@ afterAll(async () => {
 
 describe('Endpoints and EndpointSlices', () => {
   test('follow the pods’ readiness: addresses and notReadyAddresses, slice conditions, labels, owner, zone', async () => {
-    const ns = await namespace('ep-ready');
+    const ns = await plane.createNamespace('ep-ready');
     const service = await services.namespace(ns).create(serviceObject('web'));
     for (const name of ['a', 'b', 'c']) await createPod(ns, name, 'web');
     await createPod(ns, 'no-ip', 'web');
@@ -193,7 +188,7 @@ describe('Endpoints and EndpointSlices', () => {
   }, TEST_TIMEOUT_MS);
 
   test('a terminating pod leaves the Endpoints and shows terminating in its slice', async () => {
-    const ns = await namespace('ep-terminating');
+    const ns = await plane.createNamespace('ep-terminating');
     await services.namespace(ns).create(serviceObject('web'));
     for (const [name, ip] of [['live', '10.2.0.1'], ['dying', '10.2.0.2']] as const) {
       await createPod(ns, name, 'web');
@@ -211,7 +206,7 @@ describe('Endpoints and EndpointSlices', () => {
   }, TEST_TIMEOUT_MS);
 
   test('a named targetPort is resolved per pod: different container ports, different subsets and slices', async () => {
-    const ns = await namespace('ep-named-port');
+    const ns = await plane.createNamespace('ep-named-port');
     await services.namespace(ns).create(serviceObject('web'));
     await createPod(ns, 'old-1', 'web', { httpPort: 8080 });
     await createPod(ns, 'old-2', 'web', { httpPort: 8080 });
@@ -234,7 +229,7 @@ describe('Endpoints and EndpointSlices', () => {
   }, TEST_TIMEOUT_MS);
 
   test('250 pods: one Endpoints of 250 addresses, 3 slices of at most 100', async () => {
-    const ns = await namespace('ep-many');
+    const ns = await plane.createNamespace('ep-many');
     await services.namespace(ns).create(serviceObject('big'));
     await createReadyPods(ns, 'big', 250, '10.4');
     const names = Array.from({ length: 250 }, (_, i) => `big-${String(i).padStart(3, '0')}`);
@@ -246,7 +241,7 @@ describe('Endpoints and EndpointSlices', () => {
   }, TEST_TIMEOUT_MS);
 
   test('publishNotReadyAddresses: every pod, ready or not, terminating or not, is a ready address', async () => {
-    const ns = await namespace('ep-publish');
+    const ns = await plane.createNamespace('ep-publish');
     await services.namespace(ns).create(serviceObject('db', { clusterIP: 'None', publishNotReadyAddresses: true }));
     for (const [name, ip, ready] of [['db-0', '10.5.0.1', true], ['db-1', '10.5.0.2', false], ['db-2', '10.5.0.3', true]] as const) {
       await createPod(ns, name, 'db');
@@ -264,7 +259,7 @@ describe('Endpoints and EndpointSlices', () => {
   }, TEST_TIMEOUT_MS);
 
   test('a Service without a selector is left alone; a deleted Service takes its Endpoints and slices along', async () => {
-    const ns = await namespace('ep-manual');
+    const ns = await plane.createNamespace('ep-manual');
     const selectorless = serviceObject('external');
     delete selectorless.spec?.selector;
     await services.namespace(ns).create(selectorless);
@@ -288,7 +283,7 @@ describe('Endpoints and EndpointSlices', () => {
   }, TEST_TIMEOUT_MS);
 
   test('converges after a kill -9 and changes behind its back: edited Endpoints, stale and missing slices, a Service deleted meanwhile', async () => {
-    const ns = await namespace('ep-converge');
+    const ns = await plane.createNamespace('ep-converge');
     await services.namespace(ns).create(serviceObject('web'));
     await services.namespace(ns).create(serviceObject('gone'));
     await createReadyPods(ns, 'web', 150, '10.6');
@@ -341,7 +336,7 @@ async function withLaggingControllerAlone(name: string, resource: string, body: 
 
 describe('on a lagging cache (in-process, one watch held back)', () => {
   test('EndpointSlices: a cache that has not seen its own slices makes the sync wait, never create twice', async () => {
-    const ns = await namespace('ep-lag-slices');
+    const ns = await plane.createNamespace('ep-lag-slices');
     await withLaggingControllerAlone('endpointslice', 'endpointslices', async (controller, client, informers) => {
       const cachedServices = informers.informerFor<ServiceObject>('', 'v1', 'services').lister().namespace(ns);
       const cachedPods = informers.informerFor<PodObject>('', 'v1', 'pods').lister().namespace(ns);
@@ -369,7 +364,7 @@ describe('on a lagging cache (in-process, one watch held back)', () => {
   }, TEST_TIMEOUT_MS);
 
   test('Endpoints: a write from a stale cache is refused (AlreadyExists/Conflict) and retried once the cache caught up', async () => {
-    const ns = await namespace('ep-lag-endpoints');
+    const ns = await plane.createNamespace('ep-lag-endpoints');
     await withLaggingControllerAlone('endpoint', 'endpoints', async (controller, client, informers) => {
       const cachedServices = informers.informerFor<ServiceObject>('', 'v1', 'services').lister().namespace(ns);
       const cachedPods = informers.informerFor<PodObject>('', 'v1', 'pods').lister().namespace(ns);

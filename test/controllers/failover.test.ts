@@ -2,7 +2,7 @@ import { seededRandom } from '@k8ts/base';
 import type { KubeObject, ResourceClient } from '@k8ts/client';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ControlPlane, eventually, managerLeads } from './control_plane.js';
 import { PodCreationLog, type PodCreation } from './pod_creations.js';
@@ -88,7 +88,7 @@ async function livePods(): Promise<Map<string, number>> {
 beforeAll(async () => {
   plane = await ControlPlane.start();
   replicaSets = plane.client.resource<ReplicaSetObject>('apps', 'v1', 'replicasets');
-  await plane.client.resource<Namespace & KubeObject>('', 'v1', 'namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+  await plane.createNamespace(NAMESPACE);
 }, 60_000);
 
 afterAll(async () => {

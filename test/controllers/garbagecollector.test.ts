@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isNotFound, type KubeObject, type ResourceClient } from '@k8ts/client';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import type { ConfigMap, Event, Namespace, Pod, Secret } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Event, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { ControlPlane, eventually } from './control_plane.js';
@@ -27,11 +27,6 @@ vi.setConfig({ testTimeout: 4 * WAIT_MS });
 
 function ownerRef(owner: KubeObject, options: Partial<OwnerReference> = {}): OwnerReference {
   return { apiVersion: owner.apiVersion as string, kind: owner.kind as string, name: owner.metadata?.name as string, uid: owner.metadata?.uid as string, ...options };
-}
-
-async function namespace(name: string): Promise<string> {
-  await plane.client.resource<Namespace & KubeObject>('', 'v1', 'namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  return name;
 }
 
 function configMap(ns: string, name: string, owners: OwnerReference[] = [], metadata: Partial<Object['metadata']> = {}): Promise<ConfigMap & Object> {
@@ -69,7 +64,7 @@ afterAll(async () => {
 
 describe('background cascading deletion', () => {
   test('deleting an owner deletes its dependent and the dependent\'s dependent (ConfigMap → Secret → ConfigMap)', async () => {
-    const ns = await namespace('gc-chain');
+    const ns = await plane.createNamespace('gc-chain');
     const owner = await configMap(ns, 'owner');
     const middle = await secrets.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'middle', namespace: ns, ownerReferences: [ownerRef(owner)] }, stringData: { a: 'b' } });
     await configMap(ns, 'leaf', [ownerRef(middle)]);
@@ -81,7 +76,7 @@ describe('background cascading deletion', () => {
   });
 
   test('a ReplicaSet made by hand: kubectl delete rs deletes its pods', async () => {
-    const ns = await namespace('gc-rs');
+    const ns = await plane.createNamespace('gc-rs');
     const replicaSets = plane.client.resource<ReplicaSet & Object>('apps', 'v1', 'replicasets').namespace(ns);
     const pods = plane.client.resource<Pod & Object>('', 'v1', 'pods').namespace(ns);
     const replicaSet = await replicaSets.create({
@@ -107,7 +102,7 @@ describe('background cascading deletion', () => {
 
 describe('foreground and orphan deletion', () => {
   test('foreground: the owner stays while a blocking dependent does; kubectl delete --cascade=foreground returns after', async () => {
-    const ns = await namespace('gc-foreground');
+    const ns = await plane.createNamespace('gc-foreground');
     const owner = await configMap(ns, 'owner');
     await configMap(ns, 'blocking', [ownerRef(owner, { blockOwnerDeletion: true })], { finalizers: ['example.com/hold'] });
     await configMap(ns, 'non-blocking', [ownerRef(owner, { blockOwnerDeletion: false })]);
@@ -130,7 +125,7 @@ describe('foreground and orphan deletion', () => {
   });
 
   test('orphan: kubectl delete --cascade=orphan leaves the dependents with that ownerReference removed', async () => {
-    const ns = await namespace('gc-orphan');
+    const ns = await plane.createNamespace('gc-orphan');
     const owner = await configMap(ns, 'owner');
     const other = await configMap(ns, 'other-owner');
     await configMap(ns, 'only-child', [ownerRef(owner, { blockOwnerDeletion: true })]);
@@ -145,7 +140,7 @@ describe('foreground and orphan deletion', () => {
 
 describe('owners that are gone, and owners that are only late', () => {
   test('a dependent whose owner never existed is collected', async () => {
-    const ns = await namespace('gc-dangling');
+    const ns = await plane.createNamespace('gc-dangling');
     await configMap(ns, 'stray', [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'ghost', uid: randomUUID() }]);
     await gone(configMaps, ns, 'stray');
   });
@@ -153,7 +148,7 @@ describe('owners that are gone, and owners that are only late', () => {
   test('an object whose owner exists but is not in the collector\'s caches is not deleted', async () => {
     // The collector never watches Events (upstream ignores them too): an Event owner is an owner
     // its caches never show, the extreme of a lagging cache. Only a live read can say it exists.
-    const ns = await namespace('gc-lagging');
+    const ns = await plane.createNamespace('gc-lagging');
     const events = plane.client.resource<Event & Object>('', 'v1', 'events').namespace(ns);
     const event = await events.create({
       apiVersion: 'v1',
@@ -179,7 +174,7 @@ describe('owners that are gone, and owners that are only late', () => {
 
 describe('crashes and changes behind its back', () => {
   test('an owner deleted and re-created under its name while the collector was down does not keep the old dependent', async () => {
-    const ns = await namespace('gc-recreated');
+    const ns = await plane.createNamespace('gc-recreated');
     const first = await configMap(ns, 'phoenix');
     await configMap(ns, 'old-child', [ownerRef(first)]);
     await manager.kill();
@@ -193,7 +188,7 @@ describe('crashes and changes behind its back', () => {
   });
 
   test('kill -9 in the middle of a cascade: a new manager finishes it, and what changed while none ran', async () => {
-    const ns = await namespace('gc-crash');
+    const ns = await plane.createNamespace('gc-crash');
     const count = 100;
     await manager.kill();
     // A manager slow enough to be caught half-way (20 requests per second, no burst).

@@ -34,10 +34,6 @@ async function namespaceNamed(name: string): Promise<NamespaceObject | undefined
   }
 }
 
-async function createNamespace(name: string): Promise<void> {
-  await namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-}
-
 function configMap(ns: string, name: string, finalizers: string[] = []): Promise<ConfigMap & KubeObject> {
   return configMaps.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, ...(finalizers.length > 0 ? { finalizers } : {}) }, data: { k: 'v' } });
 }
@@ -139,7 +135,7 @@ describe('deleting a namespace', () => {
   });
 
   test('while content remains the namespace says what remains; pods on a node finish their graceful deletion first', async () => {
-    await createNamespace('held');
+    await plane.createNamespace('held');
     await configMap('held', 'held-by-finalizer', ['example.com/hold']);
     for (const name of ['on-node-0', 'on-node-1']) {
       await pods.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'held' }, spec: { nodeName: 'node-1', containers: [{ name: 'main', image: 'busybox' }] } });
@@ -173,7 +169,7 @@ describe('deleting a namespace', () => {
   });
 
   test('kill -9 of the manager mid-deletion: a new one finishes, also a namespace deleted while none ran', async () => {
-    await createNamespace('crash');
+    await plane.createNamespace('crash');
     for (let i = 0; i < 30; i++) await configMap('crash', `cm-${i}`);
     await configMap('crash', 'held', ['example.com/hold']);
     await namespaces.delete('crash');
@@ -182,7 +178,7 @@ describe('deleting a namespace', () => {
 
     // While no manager runs: the hold is released, and another namespace starts terminating.
     await configMaps.namespace('crash').patch('held', 'merge', { metadata: { finalizers: null } });
-    await createNamespace('unattended');
+    await plane.createNamespace('unattended');
     for (let i = 0; i < 5; i++) await configMap('unattended', `cm-${i}`);
     await namespaces.delete('unattended');
     expect((await namespaceNamed('crash'))?.spec?.finalizers).toEqual(['kubernetes']);

@@ -2,7 +2,7 @@ import { formatTime } from '@k8ts/apimachinery';
 import type { KubeObject, ResourceClient } from '@k8ts/client';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import type { Event, Namespace, Pod, PodSpec } from 'kubernetes-types/core/v1.js';
+import type { Event, Pod, PodSpec } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ControlPlane, eventually } from './control_plane.js';
 import { withLaggingController } from './lagging_client.js';
@@ -38,11 +38,6 @@ function replicaSetObject(name: string, replicas: number, options: { app?: strin
       template: { metadata: { labels: { app, ...options.labels } }, spec: { containers: CONTAINERS, ...options.spec } },
     },
   };
-}
-
-async function namespace(name: string): Promise<string> {
-  await plane.client.resource<Namespace & KubeObject>('', 'v1', 'namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  return name;
 }
 
 /** The active pods the ReplicaSet controls. */
@@ -97,7 +92,7 @@ const TEST_TIMEOUT_MS = 180_000;
 
 describe('ReplicaSet controller', { timeout: TEST_TIMEOUT_MS }, () => {
   test('scales up and down with upstream names, labels, owner references and events; the not-ready pods go first', async () => {
-    const ns = await namespace('rs-scale');
+    const ns = await plane.createNamespace('rs-scale');
     const log = await PodCreationLog.start(plane.client, ns);
     const web = await replicaSets.namespace(ns).create(replicaSetObject('web', 3, { labels: { tier: 'front' } }));
     const first = await untilOwned(ns, web, 3);
@@ -134,7 +129,7 @@ describe('ReplicaSet controller', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('adopts a matching orphan and releases a pod whose labels stop matching', async () => {
-    const ns = await namespace('rs-adopt');
+    const ns = await plane.createNamespace('rs-adopt');
     const log = await PodCreationLog.start(plane.client, ns);
     await pods.namespace(ns).create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', labels: { app: 'adopt' } }, spec: { containers: CONTAINERS } });
     const rs = await replicaSets.namespace(ns).create(replicaSetObject('adopter', 2, { app: 'adopt' }));
@@ -153,7 +148,7 @@ describe('ReplicaSet controller', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('a deleted pod is replaced', async () => {
-    const ns = await namespace('rs-replace');
+    const ns = await plane.createNamespace('rs-replace');
     const rs = await replicaSets.namespace(ns).create(replicaSetObject('replace', 3));
     const before = await untilOwned(ns, rs, 3);
     const victim = before[0]?.metadata?.name ?? '';
@@ -165,7 +160,7 @@ describe('ReplicaSet controller', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('status: replicas, fullyLabeled, ready, available after minReadySeconds, observedGeneration', async () => {
-    const ns = await namespace('rs-status');
+    const ns = await plane.createNamespace('rs-status');
     // An orphan with the selector's label but not the template's second one: adopted, not fully labelled.
     await pods.namespace(ns).create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'partial', labels: { app: 'st' } }, spec: { containers: CONTAINERS } });
     const rs = await replicaSets.namespace(ns).create(replicaSetObject('st', 3, { app: 'st', labels: { tier: 'x' }, minReadySeconds: 10 }));
@@ -195,7 +190,7 @@ describe('ReplicaSet controller', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('pods the apiserver refuses: FailedCreate event, ReplicaFailure condition, back-off without a crash; fixed, it recovers', async () => {
-    const ns = await namespace('rs-fail');
+    const ns = await plane.createNamespace('rs-fail');
     const rs = await replicaSets.namespace(ns).create(replicaSetObject('bad', 3, { spec: { priorityClassName: 'no-such-class' } }));
     await eventually(async () => (await eventsOf(ns, 'bad', 'FailedCreate')).length > 0, WAIT_MS, 'a FailedCreate event');
     const [failed] = await eventsOf(ns, 'bad', 'FailedCreate');
@@ -216,7 +211,7 @@ describe('ReplicaSet controller', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('converges from a half-done state a killed replica left, and from changes made behind its back', async () => {
-    const ns = await namespace('rs-halfdone');
+    const ns = await plane.createNamespace('rs-halfdone');
     const log = await PodCreationLog.start(plane.client, ns);
     const lag = await replicaSets.namespace(ns).create(replicaSetObject('lag', 4));
     const before = await untilOwned(ns, lag, 4);
@@ -249,7 +244,7 @@ describe('ReplicaSet controller', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   test('a manager killed -9 mid-scale: a new one finishes to exactly replicas, no pod created twice', async () => {
-    const ns = await namespace('rs-midscale');
+    const ns = await plane.createNamespace('rs-midscale');
     const log = await PodCreationLog.start(plane.client, ns);
     const big = await replicaSets.namespace(ns).create(replicaSetObject('big', 1));
     await untilOwned(ns, big, 1);
@@ -269,7 +264,7 @@ describe('ReplicaSet controller', { timeout: TEST_TIMEOUT_MS }, () => {
 describe('ReplicaSet controller on a lagging cache (in-process, its pod watch held back)', { timeout: TEST_TIMEOUT_MS }, () => {
   test('expectations hold it back until its cache has seen its own creations: no pod made twice', async () => {
     await manager.kill(); // this test's controller alone acts
-    const ns = await namespace('rs-lagging');
+    const ns = await plane.createNamespace('rs-lagging');
     try {
       await withLaggingController(plane.grpcAddress, 'replicaset', 'pods', async (controller, client, informers) => {
         const cachedPods = informers.informerFor<PodObject>('', 'v1', 'pods').lister().namespace(ns);

@@ -51,10 +51,6 @@ async function untilPublished(ns: string, check: (account: AccountObject, config
   return { account: account as AccountObject, configMap: configMap as ConfigMapObject };
 }
 
-async function createNamespace(name: string): Promise<void> {
-  await namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-}
-
 beforeAll(async () => {
   plane = await ControlPlane.start();
   namespaces = plane.client.resource<NamespaceObject>('', 'v1', 'namespaces');
@@ -70,7 +66,7 @@ afterAll(async () => {
 describe('ServiceAccount controller and root CA publisher', () => {
   test('every namespace, the system ones and a new one, gets a default ServiceAccount and kube-root-ca.crt', async () => {
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) await untilPublished(ns);
-    await createNamespace('team-a');
+    await plane.createNamespace('team-a');
     const { account, configMap } = await untilPublished('team-a');
     expect(account.metadata?.name).toBe('default');
     expect(configMap.data).toEqual({ 'ca.crt': '' });
@@ -78,7 +74,7 @@ describe('ServiceAccount controller and root CA publisher', () => {
   }, TEST_TIMEOUT_MS);
 
   test('deleting either brings it back; an edited kube-root-ca.crt is put right; the account is the user’s to change', async () => {
-    await createNamespace('team-b');
+    await plane.createNamespace('team-b');
     const first = await untilPublished('team-b');
     await accounts.namespace('team-b').delete('default');
     await configMaps.namespace('team-b').delete('kube-root-ca.crt');
@@ -95,15 +91,15 @@ describe('ServiceAccount controller and root CA publisher', () => {
 
     const labelled = await accounts.namespace('team-b').patch('default', 'merge', { metadata: { labels: { owner: 'me' } }, automountServiceAccountToken: false });
     // A later namespace is served after team-b's account update by the one worker: a barrier.
-    await createNamespace('team-b-barrier');
+    await plane.createNamespace('team-b-barrier');
     await untilPublished('team-b-barrier');
     const after = await accounts.namespace('team-b').get('default');
     expect(after.metadata?.resourceVersion).toBe(labelled.metadata?.resourceVersion);
   }, TEST_TIMEOUT_MS);
 
   test('a terminating namespace gets nothing back', async () => {
-    await createNamespace('team-c');
-    await createNamespace('team-c-barrier');
+    await plane.createNamespace('team-c');
+    await plane.createNamespace('team-c-barrier');
     await untilPublished('team-c');
     const barrier = await untilPublished('team-c-barrier');
     // No namespace controller runs here: the namespace stays Terminating.
@@ -121,12 +117,12 @@ describe('ServiceAccount controller and root CA publisher', () => {
   }, TEST_TIMEOUT_MS);
 
   test('converges after a kill -9: what was deleted or edited while it was down, and namespaces created meanwhile', async () => {
-    await createNamespace('team-d');
+    await plane.createNamespace('team-d');
     const before = await untilPublished('team-d');
     await manager.kill();
     await accounts.namespace('team-d').delete('default');
     await configMaps.namespace('team-d').update({ ...before.configMap, data: { 'ca.crt': 'forged' } });
-    await createNamespace('team-e');
+    await plane.createNamespace('team-e');
     manager = await plane.startManager(CONTROLLERS_UNDER_TEST);
     await untilPublished('team-d', (account, configMap) => account.metadata?.uid !== before.account.metadata?.uid && configMap.data?.['ca.crt'] === '');
     await untilPublished('team-e');
