@@ -1,4 +1,3 @@
-import { formatTime } from '@k8ts/apimachinery';
 import type { KubeObject, ResourceClient } from '@k8ts/client';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { Endpoints, Node, Pod, Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
@@ -6,6 +5,7 @@ import type { EndpointConditions, EndpointSlice } from 'kubernetes-types/discove
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ControlPlane, eventually } from './control_plane.js';
 import { withLaggingController } from './lagging_client.js';
+import { reportPodRunning } from './pod_readiness.js';
 
 /**
  * The Endpoints and EndpointSlice controllers as users meet them: a real store, apiserver and
@@ -46,10 +46,8 @@ async function createPod(ns: string, name: string, app: string, options: { node?
 }
 
 /** Stands in for the kubelet: the pod Running with `ip`, Ready or not. */
-async function setStatus(ns: string, name: string, ip: string, ready: boolean): Promise<void> {
-  const lastTransitionTime = formatTime(new Date());
-  const status = { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime }] };
-  await pods.namespace(ns).patch(name, 'merge', { status }, { status: true });
+function setStatus(ns: string, name: string, ip: string, ready: boolean): Promise<void> {
+  return reportPodRunning(plane.client, ns, name, { ip, ready });
 }
 
 async function createReadyPods(ns: string, app: string, count: number, ipPrefix: string): Promise<void> {

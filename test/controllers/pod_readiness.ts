@@ -5,6 +5,17 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 type PodObject = Pod & KubeObject;
 
 /**
+ * Stands in for one kubelet status report: the pod Running, its Ready condition `ready` (default
+ * true) since `since` (default now), and with `ip` as its podIP and only podIPs when given.
+ */
+export async function reportPodRunning(client: ApiClient, namespace: string, name: string, report: { ready?: boolean; since?: Date; ip?: string } = {}): Promise<void> {
+  const ready = { type: 'Ready', status: report.ready === false ? 'False' : 'True', lastTransitionTime: formatTime(report.since ?? new Date()) };
+  const addresses = report.ip === undefined ? {} : { podIP: report.ip, podIPs: [{ ip: report.ip }] };
+  const status = { phase: 'Running', ...addresses, conditions: [ready] };
+  await client.resource<PodObject>('', 'v1', 'pods').namespace(namespace).patch(name, 'merge', { status }, { status: true });
+}
+
+/**
  * Stands in for the kubelet in the controllers' suites (no node runs pods yet): every pod that
  * appears in `namespace` — and that `accept` accepts — is reported Running and Ready through the
  * pods' status subresource, as a kubelet reports a started pod whose readiness probe passed.
@@ -53,10 +64,8 @@ export class PodReadiness {
   }
 
   private async markReady(pod: PodObject): Promise<void> {
-    const lastTransitionTime = formatTime(new Date());
-    const status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime }] };
     try {
-      await this.client.resource<PodObject>('', 'v1', 'pods').namespace(pod.metadata?.namespace ?? '').patch(pod.metadata?.name ?? '', 'merge', { status }, { status: true });
+      await reportPodRunning(this.client, pod.metadata?.namespace ?? '', pod.metadata?.name ?? '');
     } catch (error) {
       if (!isNotFound(error)) this.failures.push(error as Error);
     }

@@ -1,4 +1,3 @@
-import { formatTime } from '@k8ts/apimachinery';
 import type { KubeObject, ResourceClient } from '@k8ts/client';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ControlPlane, eventually } from './control_plane.js';
 import { withLaggingController } from './lagging_client.js';
 import { PodCreationLog } from './pod_creations.js';
+import { reportPodRunning } from './pod_readiness.js';
 
 /**
  * The ReplicaSet controller as users meet it: a real store, apiserver and k8ts-controller-manager
@@ -60,9 +60,8 @@ async function eventsOf(ns: string, name: string, reason: string): Promise<Event
 }
 
 /** Stands in for the kubelet: the pod Running, Ready since `readySince`. */
-async function markReady(ns: string, name: string, readySince = new Date()): Promise<void> {
-  const lastTransitionTime = formatTime(readySince);
-  await pods.namespace(ns).patch(name, 'merge', { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime }] } }, { status: true });
+function markReady(ns: string, name: string, readySince = new Date()): Promise<void> {
+  return reportPodRunning(plane.client, ns, name, { since: readySince });
 }
 
 async function scale(ns: string, name: string, replicas: number): Promise<ReplicaSetObject> {
