@@ -17,6 +17,7 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { controllerRefFor, controllerRefOf, type OwnerKind } from '../framework/controller_ref.js';
 import { isNamespaceTerminating } from '../framework/namespace_terminating.js';
+import { isPodActive, isPodTerminal } from '../framework/pods.js';
 import { REVISION_ANNOTATION, desiredReplicasAnnotation, maxRevision, replicasAnnotationsNeedUpdate, setDeploymentRevision, setNewReplicaSetAnnotations, setReplicasAnnotations } from './annotations.js';
 import * as conditions from './conditions.js';
 import { desiredReplicas, isRollingUpdate } from './fenceposts.js';
@@ -60,12 +61,6 @@ export interface SyncOutcome {
 }
 
 export const SCALING_REPLICA_SET_REASON = 'ScalingReplicaSet';
-
-/** Not finished and not being deleted (upstream's IsPodActive). */
-function isPodActive(pod: Pod): boolean {
-  const phase = pod.status?.phase;
-  return phase !== 'Succeeded' && phase !== 'Failed' && pod.metadata?.deletionTimestamp === undefined;
-}
 
 export async function syncDeployment(api: DeploymentApi, input: SyncInput): Promise<SyncOutcome> {
   return new DeploymentSync(api, input).run();
@@ -337,7 +332,7 @@ class DeploymentSync {
     if (actualReplicaCount(oldReplicaSets) > 0) return true;
     for (const [uid, pods] of this.input.podsByReplicaSet) {
       if (uid === newReplicaSet?.metadata?.uid) continue;
-      if (pods.some((pod) => pod.status?.phase !== 'Failed' && pod.status?.phase !== 'Succeeded')) return true;
+      if (pods.some((pod) => !isPodTerminal(pod))) return true;
     }
     return false;
   }

@@ -4,6 +4,7 @@
  */
 import type { Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import { formatTime } from '@k8ts/apimachinery';
+import { podReadyCondition } from './pods.js';
 
 export function withPodCondition(status: PodStatus | undefined, condition: Omit<PodCondition, 'lastTransitionTime'>, nowMs: number): { status: PodStatus; changed: boolean } {
   const conditions = [...(status?.conditions ?? [])];
@@ -26,7 +27,7 @@ export function withPodCondition(status: PodStatus | undefined, condition: Omit<
 
 /** The pod's status with its Ready condition False, when it has one that is not False yet (upstream's MarkPodsNotReady). */
 export function notReadyStatus(pod: Pod, nowMs: number): PodStatus | undefined {
-  const ready = (pod.status?.conditions ?? []).find((condition) => condition.type === 'Ready');
+  const ready = podReadyCondition(pod);
   if (ready === undefined) return undefined;
   const { status, changed } = withPodCondition(pod.status, { ...ready, status: 'False' }, nowMs);
   return changed ? status : undefined;

@@ -3,6 +3,7 @@ import { isConflict, isNotFound, type ApiClient, type KubeObject, type ResourceC
 import type { Clock } from '@k8ts/base';
 import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
+import { isPodTerminal } from '../framework/pods.js';
 import { NamespaceConditionUpdater } from './conditions.js';
 import { gvrText, namespacedDeletableResources, resourceLabel } from './resources.js';
 
@@ -166,8 +167,7 @@ export class NamespacedResourcesDeleter {
     const { items } = await this.client.resource<Pod & KubeObject>('', 'v1', 'pods').namespace(namespace).list();
     let estimate = 0;
     for (const pod of items) {
-      const phase = pod.status?.phase;
-      if (phase === 'Succeeded' || phase === 'Failed') continue;
+      if (isPodTerminal(pod)) continue;
       estimate = Math.max(estimate, pod.spec?.terminationGracePeriodSeconds ?? 0);
     }
     return estimate;
