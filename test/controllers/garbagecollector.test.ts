@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isNotFound, type KubeObject, type ResourceClient } from '@k8ts/client';
+import { ignoreNotFound, type KubeObject, type ResourceClient } from '@k8ts/client';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { ConfigMap, Event, Pod, Secret } from 'kubernetes-types/core/v1.js';
@@ -33,13 +33,8 @@ function configMap(ns: string, name: string, owners: OwnerReference[] = [], meta
   return configMaps.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, ownerReferences: owners, ...metadata }, data: { k: 'v' } });
 }
 
-async function exists(resource: ResourceClient<KubeObject>, ns: string, name: string): Promise<KubeObject | undefined> {
-  try {
-    return await resource.namespace(ns).get(name);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+function exists(resource: ResourceClient<KubeObject>, ns: string, name: string): Promise<KubeObject | undefined> {
+  return ignoreNotFound(resource.namespace(ns).get(name));
 }
 
 async function gone(resource: ResourceClient<KubeObject>, ns: string, name: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { isNotFound, type KubeObject, type ResourceClient } from '@k8ts/client';
+import { ignoreNotFound, type KubeObject, type ResourceClient } from '@k8ts/client';
 import type { ComponentProcess } from '@k8ts/testkit';
 import type { ConfigMap, Namespace, NamespaceCondition, Pod } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -25,13 +25,8 @@ let namespaces: ResourceClient<NamespaceObject>;
 let configMaps: ResourceClient<ConfigMap & KubeObject>;
 let pods: ResourceClient<PodObject>;
 
-async function namespaceNamed(name: string): Promise<NamespaceObject | undefined> {
-  try {
-    return await namespaces.get(name);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+function namespaceNamed(name: string): Promise<NamespaceObject | undefined> {
+  return ignoreNotFound(namespaces.get(name));
 }
 
 function configMap(ns: string, name: string, finalizers: string[] = []): Promise<ConfigMap & KubeObject> {

@@ -43,3 +43,16 @@ export const isAlreadyExists = (error: unknown): boolean => reasonOf(error) === 
 export const isConflict = (error: unknown): boolean => reasonOf(error) === 'Conflict';
 /** 410: the resourceVersion is older than the server keeps; list again. */
 export const isExpired = (error: unknown): boolean => reasonOf(error) === 'Expired' || reasonOf(error) === 'Gone';
+
+/**
+ * The call's answer, or undefined when the object is not there (NotFound): a GET of what may be
+ * gone, a DELETE of what someone else may have deleted. Every other failure rejects.
+ */
+export async function ignoreNotFound<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}

@@ -25,7 +25,7 @@ export {
   type WatchOptions,
   type WriteOptions,
 } from './resource_client.js';
-export { isAlreadyExists, isConflict, isExpired, isNotFound, isTransportFailure, toApiError } from './errors.js';
+export { ignoreNotFound, isAlreadyExists, isConflict, isExpired, isNotFound, isTransportFailure, toApiError } from './errors.js';
 export { Indexer, Lister, NAMESPACE_INDEX, namespaceIndexFunc, objectKey, splitKey, type IndexFunc } from './indexer.js';
 export { SharedInformer, type EventHandler, type SharedInformerOptions } from './shared_informer.js';
 export { SharedInformerFactory, type InformerFactoryOptions, type InformerRequest } from './informer_factory.js';

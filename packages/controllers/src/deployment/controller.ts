@@ -10,7 +10,7 @@
  *   runs one step of sync.ts. A Deployment it cannot act on (empty or unreadable selector, bad
  *   maxSurge/maxUnavailable) gets a Warning Event and is left until it changes.
  */
-import { isNotFound, objectKey, splitKey, type EventRecorder, type KubeObject, type Lister, type RateLimitingQueue, type ResourceClient, type SharedInformer } from '@k8ts/client';
+import { ignoreNotFound, objectKey, splitKey, type EventRecorder, type KubeObject, type Lister, type RateLimitingQueue, type ResourceClient, type SharedInformer } from '@k8ts/client';
 import { matchesLabels, requirementsFromLabelSelector, type LabelRequirement } from '@k8ts/apimachinery';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
@@ -143,21 +143,10 @@ export class DeploymentController implements Controller {
       createReplicaSet: (replicaSet) => replicaSets(replicaSet).create(replicaSet),
       updateReplicaSet: (replicaSet) => replicaSets(replicaSet).update(replicaSet),
       deleteReplicaSet: async (replicaSet) => {
-        try {
-          await replicaSets(replicaSet).delete(replicaSet.metadata?.name ?? '');
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
-        }
+        await ignoreNotFound(replicaSets(replicaSet).delete(replicaSet.metadata?.name ?? ''));
       },
       updateDeploymentStatus: (deployment) => this.updateStatus(deployment),
-      getReplicaSet: async (namespace, name) => {
-        try {
-          return await this.replicaSetClient.namespace(namespace).get(name);
-        } catch (error) {
-          if (isNotFound(error)) return undefined;
-          throw error;
-        }
-      },
+      getReplicaSet: (namespace, name) => ignoreNotFound(this.replicaSetClient.namespace(namespace).get(name)),
       event: (deployment, type, reason, message) => this.recorder.event({ ...deployment, apiVersion: 'apps/v1', kind: 'Deployment' }, type, reason, message),
     };
   }

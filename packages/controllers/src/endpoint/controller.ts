@@ -17,7 +17,7 @@
  *   endpoints tracker).
  */
 import type { EventRecorder, Lister, RateLimitingQueue, SharedInformer } from '@k8ts/client';
-import { isNotFound, splitKey } from '@k8ts/client';
+import { ignoreNotFound, splitKey } from '@k8ts/client';
 import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import type { Controller, ControllerContext } from '../framework/controller.js';
@@ -119,10 +119,6 @@ export class EndpointController implements Controller {
     this.staleVersions.delete(key);
     const current = this.endpoints.get(name, namespace);
     if (current?.metadata?.annotations?.[LEADER_ELECTION_ANNOTATION] !== undefined) return;
-    try {
-      await this.context.client.resource<Endpoints>('', 'v1', 'endpoints').namespace(namespace).delete(name);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    await ignoreNotFound(this.context.client.resource<Endpoints>('', 'v1', 'endpoints').namespace(namespace).delete(name));
   }
 }

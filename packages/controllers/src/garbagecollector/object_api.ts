@@ -1,5 +1,5 @@
 import { findKind, type ResourceType } from '@k8ts/apimachinery';
-import { isNotFound, type ApiClient, type DeleteOptions, type KubeObject, type ResourceClient } from '@k8ts/client';
+import { ignoreNotFound, type ApiClient, type DeleteOptions, type KubeObject, type ResourceClient } from '@k8ts/client';
 import type { ObjectIdentity } from './identity.js';
 
 /** An apiVersion/kind no served resource has: the reference cannot be checked (yet). */
@@ -41,12 +41,7 @@ export class ClientObjectApi implements ObjectApi {
   async get(identity: ObjectIdentity): Promise<KubeObject | undefined> {
     const target = this.target(identity);
     if (target === undefined) return undefined;
-    try {
-      return await target.resource.get(identity.name);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    return ignoreNotFound(target.resource.get(identity.name));
   }
 
   async delete(identity: ObjectIdentity, options: DeleteOptions): Promise<void> {

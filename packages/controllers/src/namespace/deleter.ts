@@ -1,5 +1,5 @@
 import { formatTime, type ResourceType } from '@k8ts/apimachinery';
-import { isConflict, isNotFound, type ApiClient, type KubeObject, type ResourceClient } from '@k8ts/client';
+import { ignoreNotFound, isConflict, isNotFound, type ApiClient, type KubeObject, type ResourceClient } from '@k8ts/client';
 import type { Clock } from '@k8ts/base';
 import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
@@ -67,13 +67,8 @@ export class NamespacedResourcesDeleter {
     await this.retryOnConflict(namespace, (current) => this.finalize(current));
   }
 
-  private async getNamespace(name: string): Promise<NamespaceObject | undefined> {
-    try {
-      return await this.namespaces.get(name);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+  private getNamespace(name: string): Promise<NamespaceObject | undefined> {
+    return ignoreNotFound(this.namespaces.get(name));
   }
 
   /**
@@ -190,11 +185,7 @@ export class NamespacedResourcesDeleter {
 
   private async deleteEachItem(type: ResourceType, resource: ResourceClient<KubeObject>): Promise<void> {
     for (const item of (await this.listItems(type, resource)) ?? []) {
-      try {
-        await resource.delete(item.metadata?.name ?? '', { propagationPolicy: 'Background' });
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
+      await ignoreNotFound(resource.delete(item.metadata?.name ?? '', { propagationPolicy: 'Background' }));
     }
   }
 

@@ -13,7 +13,7 @@
  * restart; the taints it wrote are the durable state, and a taint already present is never
  * re-stamped, so pods' tolerationSeconds run from the first taint through failovers.
  */
-import { isNotFound, type Lister, type RateLimitingQueue, type ResourceClient, type EventRecorder } from '@k8ts/client';
+import { ignoreNotFound, isNotFound, type Lister, type RateLimitingQueue, type ResourceClient, type EventRecorder } from '@k8ts/client';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, Pod } from 'kubernetes-types/core/v1.js';
 import type { Controller, ControllerContext } from '../framework/controller.js';
@@ -207,12 +207,9 @@ export class NodeLifecycleController implements Controller {
         if (isNotFound(error)) return undefined;
         if (attempt >= NODE_HEALTH_UPDATE_ATTEMPTS) throw error;
       }
-      try {
-        node = await this.nodes.get(name);
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
+      const fresh = await ignoreNotFound(this.nodes.get(name));
+      if (fresh === undefined) return undefined;
+      node = fresh;
     }
   }
 

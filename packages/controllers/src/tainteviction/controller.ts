@@ -12,7 +12,7 @@
  * delete (its termination grace period applies), preconditioned on its uid.
  */
 import { parseTime } from '@k8ts/apimachinery';
-import { isNotFound, type EventRecorder, type Lister, type RateLimitingQueue, type ResourceClient } from '@k8ts/client';
+import { ignoreNotFound, type EventRecorder, type Lister, type RateLimitingQueue, type ResourceClient } from '@k8ts/client';
 import type { Node, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import type { Controller, ControllerContext } from '../framework/controller.js';
 import { runWorkers } from '../framework/run_workers.js';
@@ -134,22 +134,13 @@ export class TaintEvictionController implements Controller {
     const condition = { type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint' };
     const { status, changed } = withPodCondition(pod.status, condition, now);
     if (changed) await this.pods.updateStatus({ ...pod, status });
-    try {
-      await this.pods.namespace(pod.metadata?.namespace ?? '').delete(pod.metadata?.name ?? '', { preconditions: { uid: pod.metadata?.uid ?? '' } });
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    await ignoreNotFound(this.pods.namespace(pod.metadata?.namespace ?? '').delete(pod.metadata?.name ?? '', { preconditions: { uid: pod.metadata?.uid ?? '' } }));
     this.scheduled.delete(key);
     logger.info({ pod: key, node: node.metadata?.name }, 'pod evicted for a NoExecute taint');
   }
 
-  private async fresh<T extends Pod | Node>(client: ResourceClient<T>, object: T): Promise<T | undefined> {
-    try {
-      const namespace = object.metadata?.namespace;
-      return await (namespace ? client.namespace(namespace) : client).get(object.metadata?.name ?? '');
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+  private fresh<T extends Pod | Node>(client: ResourceClient<T>, object: T): Promise<T | undefined> {
+    const namespace = object.metadata?.namespace;
+    return ignoreNotFound((namespace ? client.namespace(namespace) : client).get(object.metadata?.name ?? ''));
   }
 }
