@@ -12,6 +12,7 @@
  * - A failed write is logged at debug and forgotten: events are best effort, as upstream.
  */
 import { randomBytes } from 'node:crypto';
+import { formatTime } from '@k8ts/apimachinery';
 import { realClock, sleep, type Clock } from '@k8ts/base';
 import type { Event, ObjectReference } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
@@ -113,7 +114,7 @@ export class ApiEventRecorder implements EventRecorder {
     const involved = involvedObjectOf(event.object);
     const namespace = involved.namespace || 'default';
     const key = [involved.uid ?? `${involved.kind}/${namespace}/${involved.name}`, event.type, event.reason, event.message].join('\u0000');
-    const now = new Date(this.clock.now()).toISOString();
+    const now = formatTime(this.clock.now());
     const seen = this.written.get(key);
     if (seen !== undefined) {
       seen.count++;

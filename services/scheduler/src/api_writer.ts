@@ -4,6 +4,7 @@
  * rate limited (kube-scheduler's client: 50/s, burst 100) and aggregated, so that a storm of
  * FailedScheduling never slows binding.
  */
+import { formatTime } from '@k8ts/apimachinery';
 import { ApiEventRecorder, isNotFound, type ApiClient, type ResourceClient } from '@k8ts/client';
 import type { ClusterWriter } from '@k8ts/scheduler';
 import type { Pod, PodCondition } from 'kubernetes-types/core/v1.js';
@@ -67,7 +68,7 @@ export class ApiWriter implements ClusterWriter {
       status: 'True',
       reason: 'PreemptionByScheduler',
       message: `${this.options.component}: preempting to accommodate a higher priority pod`,
-      lastTransitionTime: new Date().toISOString(),
+      lastTransitionTime: formatTime(Date.now()),
     };
     try {
       await pods.patch(nameOf(victim), 'strategic', { status: { conditions: [condition] } }, { status: true });

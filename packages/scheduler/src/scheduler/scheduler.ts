@@ -13,6 +13,7 @@
  *   put back in the queue, with a FailedScheduling event and its PodScheduled condition saying why.
  * Only the leader runs cycles (run()); every replica keeps its cache current.
  */
+import { formatTime } from '@k8ts/apimachinery';
 import { realClock, type Clock } from '@k8ts/base';
 import type { Namespace, Node, Pod } from 'kubernetes-types/core/v1.js';
 import { SchedulerCache } from '../cache/cache.js';
@@ -346,7 +347,7 @@ export class Scheduler {
       status: 'False',
       reason: rejected ? 'Unschedulable' : 'SchedulerError',
       message,
-      lastTransitionTime: new Date(this.clock.now()).toISOString(),
+      lastTransitionTime: formatTime(this.clock.now()),
     };
     this.writer.updatePodSchedulingStatus(pod, condition, nominatedNodeName === '' ? null : nominatedNodeName).catch((error: unknown) => {
       this.logger.debug({ pod: info.key, err: error }, 'could not update the PodScheduled condition');
