@@ -3,3 +3,4 @@
  */
 export * from './runtime/runtime.js';
 export type { PodNetwork, PodNetworkAttachment } from './network/pod_network.js';
+export { CriLogWriter, type CriLogWriterOptions, type CriLogWriterStats } from './logs/cri_log_writer.js';
