@@ -11,7 +11,9 @@ import type { PodSandboxConfig } from '../runtime/runtime.js';
  * - `host`: without them, every pod shares the node's address (and `hostNetwork: true` pods always do).
  *
  * `setUp` is idempotent for a sandbox id (a restarted agent calls it again and gets the same answer);
- * `tearDown` frees everything and is a no-op for an unknown id.
+ * `tearDown` frees everything and is a no-op for an unknown id. `reconcile` is for a runtime starting
+ * over an existing root dir: given the sandboxes it still has, it frees the addresses and namespaces
+ * of every other one (left by sandboxes removed while the agent was down, or by a crash mid-setUp).
  */
 export interface PodNetworkAttachment {
   /** The pod's IPs, primary first. */
@@ -24,4 +26,6 @@ export interface PodNetwork {
   readonly mode: 'namespaced' | 'host';
   setUp(sandboxId: string, config: PodSandboxConfig): Promise<PodNetworkAttachment>;
   tearDown(sandboxId: string): Promise<void>;
+  /** Tears down every sandbox not in `liveSandboxIds`; resolves to the ids it freed. */
+  reconcile(liveSandboxIds: Iterable<string>): Promise<string[]>;
 }

@@ -1,0 +1,60 @@
+import type { Logger } from 'pino';
+import { readFile, writeFile } from 'node:fs/promises';
+import { CommandError, run } from './command.js';
+import { onPath } from './privileges.js';
+
+/**
+ * The node side of the pod network: a bridge holding the gateway address of the podCIDR (so the
+ * node reaches its pods, and pods leave through it), IP forwarding, and masquerading of traffic that
+ * leaves the pod CIDR, where iptables exists. Every step is idempotent: an agent restarting over an
+ * existing bridge keeps it (and its pods' veths on it).
+ */
+export async function ensureBridge(name: string, gatewayCidr: string, mtu: number): Promise<void> {
+  try {
+    await run(['ip', 'link', 'add', name, 'mtu', String(mtu), 'type', 'bridge']);
+  } catch (error) {
+    if (!(error instanceof CommandError && /File exists/.test(error.stderr))) throw error;
+  }
+  await run(['ip', 'addr', 'replace', gatewayCidr, 'dev', name]);
+  await run(['ip', 'link', 'set', name, 'up']);
+}
+
+/** The MTU of the interface holding `ip` (the node's), to give the bridge and the veths the same. */
+export async function interfaceMtu(ip: string): Promise<number | undefined> {
+  const links = JSON.parse(await run(['ip', '-j', '-4', 'addr', 'show'])) as {
+    mtu?: number;
+    addr_info?: { local?: string }[];
+  }[];
+  return links.find((link) => link.addr_info?.some((address) => address.local === ip))?.mtu;
+}
+
+/** Turns on net.ipv4.ip_forward (per network namespace: the agent's) so pod traffic can be routed. */
+export async function enableIpForwarding(logger?: Logger): Promise<void> {
+  const path = '/proc/sys/net/ipv4/ip_forward';
+  try {
+    if ((await readFile(path, 'utf8')).trim() !== '1') await writeFile(path, '1');
+  } catch (error) {
+    // A container may have /proc/sys read-only: pods still reach each other and the node.
+    logger?.warn({ err: error }, 'pod network: cannot enable net.ipv4.ip_forward; pods cannot be routed beyond the node');
+  }
+}
+
+/**
+ * Masquerades traffic from the pod CIDR to anywhere else, as the bridge plugin's ipMasq does. Needs
+ * iptables (with either backend); without it, pods leave the node with their own address, which the
+ * networking issue's routes make work between nodes.
+ */
+export async function ensureMasquerade(podCIDR: string, logger?: Logger): Promise<boolean> {
+  if (!(await onPath('iptables'))) {
+    logger?.info({ podCIDR }, 'pod network: no iptables on PATH; traffic leaving the pod CIDR is not masqueraded');
+    return false;
+  }
+  const rule = ['POSTROUTING', '-s', podCIDR, '!', '-d', podCIDR, '-j', 'MASQUERADE'];
+  try {
+    await run(['iptables', '-w', '-t', 'nat', '-C', ...rule]);
+  } catch (error) {
+    if (!(error instanceof CommandError)) throw error;
+    await run(['iptables', '-w', '-t', 'nat', '-A', ...rule]);
+  }
+  return true;
+}

@@ -1,0 +1,226 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RuntimeError, type PodSandboxConfig } from '../runtime/runtime.js';
+import { run, runIgnoring } from './command.js';
+import { namespacedNetwork, podHostname } from './namespaced_network.js';
+import type { PodNetwork, PodNetworkAttachment } from './pod_network.js';
+import { canUseNamespaces } from './privileges.js';
+
+const support = await canUseNamespaces();
+
+function sandboxConfig(name: string, extra: Partial<PodSandboxConfig> = {}): PodSandboxConfig {
+  return {
+    uid: `uid-${name}`,
+    name,
+    namespace: 'default',
+    attempt: 0,
+    hostname: name,
+    hostNetwork: false,
+    logDirectory: `/nonexistent/${name}`,
+    portMappings: [],
+    labels: {},
+    annotations: {},
+    ...extra,
+  };
+}
+
+/** A bridge, a podCIDR and a root dir of this run's own, so parallel runs never meet. */
+async function testNode(prefixLength: number): Promise<{ rootDir: string; bridgeName: string; podCIDR: string; subnet: string }> {
+  const bytes = randomBytes(4);
+  const subnet = `10.${200 + (bytes[0]! % 50)}.${bytes[1]!}`;
+  return {
+    rootDir: await mkdtemp(join(tmpdir(), 'k8ts-net-')),
+    bridgeName: `k8t${bytes.toString('hex')}`,
+    podCIDR: `${subnet}.0/${prefixLength}`,
+    subnet,
+  };
+}
+
+/** Removes what a test node may have left, whatever state the network code left it in. */
+async function destroyTestNode(node: { rootDir: string; bridgeName: string }): Promise<void> {
+  const ports = JSON.parse(await run(['ip', '-j', 'link', 'show', 'master', node.bridgeName]).catch(() => '[]')) as {
+    ifname: string;
+  }[];
+  for (const port of ports) await runIgnoring(['ip', 'link', 'del', port.ifname], /Cannot find device/);
+  await runIgnoring(['ip', 'link', 'del', node.bridgeName], /Cannot find device/);
+  const nsDir = join(node.rootDir, 'network', 'ns');
+  for (const name of await readdir(nsDir).catch(() => [] as string[])) {
+    await runIgnoring(['umount', join(nsDir, name)], /not mounted|no mount point/);
+  }
+  await runIgnoring(['umount', nsDir], /not mounted|no mount point|No such file/);
+  await rm(node.rootDir, { recursive: true, force: true });
+}
+
+const inNetns = (attachment: PodNetworkAttachment): string[] => attachment.enter.filter((arg) => !arg.startsWith('--uts'));
+
+async function eth0Addresses(attachment: PodNetworkAttachment): Promise<string[]> {
+  const links = JSON.parse(await run([...inNetns(attachment), 'ip', '-j', '-4', 'addr', 'show', 'dev', 'eth0'])) as {
+    addr_info: { local: string; prefixlen: number }[];
+  }[];
+  return links.flatMap((link) => link.addr_info.map((address) => `${address.local}/${address.prefixlen}`));
+}
+
+/** A TCP server inside the pod that greets every connection with `greeting`; resolves once it listens. */
+async function startServer(attachment: PodNetworkAttachment, port: number, greeting: string): Promise<ChildProcess> {
+  const script = `require('net').createServer((s) => s.end(${JSON.stringify(greeting)})).listen(${port}, '0.0.0.0', () => console.log('listening'))`;
+  const [command, ...args] = [...attachment.enter, process.execPath, '-e', script];
+  const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('listening')) resolve();
+    });
+  });
+  return child;
+}
+
+/** Connects to ip:port (from inside `attachment`'s pod, or from the node with none) and returns what it reads. */
+function connect(attachment: PodNetworkAttachment | undefined, ip: string, port: number): Promise<string> {
+  const script = `const s = require('net').connect(${port}, ${JSON.stringify(ip)}); let d = ''; s.on('data', (c) => d += c); s.on('end', () => process.stdout.write(d)); s.setTimeout(20000, () => { console.error('timeout'); process.exit(2); })`;
+  return run([...(attachment?.enter ?? []), process.execPath, '-e', script]);
+}
+
+describe('podHostname', () => {
+  it('is the hostname, or the pod name cut to 63 characters without a trailing dash or dot', () => {
+    expect(podHostname({ hostname: 'web-0', name: 'ignored' })).toBe('web-0');
+    expect(podHostname({ hostname: '', name: 'pod' })).toBe('pod');
+    const long = `${'a'.repeat(61)}-.bcd`;
+    expect(podHostname({ hostname: long, name: 'x' })).toBe('a'.repeat(61));
+  });
+});
+
+describe.skipIf(!support.ok)('namespacedNetwork (real namespaces, bridge and veths)', () => {
+  const nodes: { rootDir: string; bridgeName: string }[] = [];
+  const servers: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const server of servers) server.kill('SIGKILL');
+    for (const node of nodes) await destroyTestNode(node);
+  });
+
+  it('gives pods distinct IPs, eth0, a default route, their hostname, and a path to each other and the node', async () => {
+    const node = await testNode(24);
+    nodes.push(node);
+    const network = namespacedNetwork({ ...node, nodeIP: '192.0.2.2' });
+    expect(network.mode).toBe('namespaced');
+
+    const a = await network.setUp('sandbox-a', sandboxConfig('pod-a'));
+    const b = await network.setUp('sandbox-b', sandboxConfig('pod-b', { hostname: 'web-0', subdomain: 'web' }));
+    const [ipA, ipB] = [a.ips[0]!, b.ips[0]!];
+    expect(ipA).not.toBe(ipB);
+    for (const ip of [ipA, ipB]) expect(ip).toMatch(new RegExp(`^${node.subnet.replaceAll('.', '\\.')}\\.(\\d+)$`));
+    expect([ipA, ipB]).not.toContain(`${node.subnet}.1`); // the bridge's (gateway's) address
+
+    expect(await eth0Addresses(a)).toEqual([`${ipA}/24`]);
+    expect(await eth0Addresses(b)).toEqual([`${ipB}/24`]);
+    expect(await run([...inNetns(a), 'ip', 'route', 'show', 'default'])).toContain(`via ${node.subnet}.1 dev eth0`);
+    expect((await run([...a.enter, 'hostname'])).trim()).toBe('pod-a');
+    expect((await run([...b.enter, 'hostname'])).trim()).toBe('web-0');
+
+    // Pod to pod over the bridge, and node to pod (what the kubelet's probes do).
+    servers.push(await startServer(b, 8080, 'hello from b'));
+    expect(await connect(a, ipB, 8080)).toBe('hello from b');
+    expect(await connect(undefined, ipB, 8080)).toBe('hello from b');
+
+    // setUp again is the same answer; a sandbox with hostNetwork gets the node's address.
+    expect(await network.setUp('sandbox-a', sandboxConfig('pod-a'))).toEqual(a);
+    expect(await network.setUp('sandbox-h', sandboxConfig('pod-h', { hostNetwork: true }))).toEqual({
+      ips: ['192.0.2.2'],
+      enter: [],
+    });
+  });
+
+  it('keeps allocations on disk: a new instance answers with the same IP and never hands one out twice', async () => {
+    const node = await testNode(24);
+    nodes.push(node);
+    const first = namespacedNetwork({ ...node, nodeIP: '192.0.2.2' });
+    const a = await first.setUp('sandbox-a', sandboxConfig('pod-a'));
+    const b = await first.setUp('sandbox-b', sandboxConfig('pod-b'));
+
+    // A restarted agent: a new instance over the same root dir.
+    const second = namespacedNetwork({ ...node, nodeIP: '192.0.2.2' });
+    expect(await second.setUp('sandbox-a', sandboxConfig('pod-a'))).toEqual(a);
+    const c = await second.setUp('sandbox-c', sandboxConfig('pod-c'));
+    expect([a.ips[0], b.ips[0]]).not.toContain(c.ips[0]);
+
+    // A sandbox whose namespaces were lost (a reboot) is built again with its address.
+    await runIgnoring(['umount', join(node.rootDir, 'network', 'ns', 'sandbox-b.net')], /not mounted/);
+    const rebuilt = await second.setUp('sandbox-b', sandboxConfig('pod-b'));
+    expect(rebuilt.ips).toEqual(b.ips);
+    expect(await eth0Addresses(rebuilt)).toEqual([`${b.ips[0]}/24`]);
+  });
+
+  it('tearDown removes the namespaces and the veth and frees the IP; reconcile frees sandboxes gone while down', async () => {
+    const node = await testNode(24);
+    nodes.push(node);
+    const network = namespacedNetwork({ ...node, nodeIP: '192.0.2.2' });
+    const a = await network.setUp('sandbox-a', sandboxConfig('pod-a'));
+    await network.setUp('sandbox-b', sandboxConfig('pod-b'));
+    await network.setUp('sandbox-c', sandboxConfig('pod-c'));
+    const record = JSON.parse(await readFile(join(node.rootDir, 'network', 'sandboxes', 'sandbox-a.json'), 'utf8')) as {
+      hostVeth: string;
+    };
+    const netnsFile = join(node.rootDir, 'network', 'ns', 'sandbox-a.net');
+    expect(await run(['ip', '-br', 'link', 'show', 'dev', record.hostVeth])).toContain(record.hostVeth);
+
+    await network.tearDown('sandbox-a');
+    await expect(run(['ip', 'link', 'show', 'dev', record.hostVeth])).rejects.toThrow(/does not exist/);
+    expect(existsSync(netnsFile)).toBe(false);
+    expect(await readFile('/proc/self/mountinfo', 'utf8')).not.toContain(netnsFile);
+    expect(existsSync(join(node.rootDir, 'network', 'ipam', a.ips[0]!))).toBe(false);
+    await network.tearDown('sandbox-a'); // again: a no-op
+    await network.tearDown('never-was');
+
+    // The agent restarts and its runtime has only sandbox-b left.
+    const restarted = namespacedNetwork({ ...node, nodeIP: '192.0.2.2' });
+    expect(await restarted.reconcile(['sandbox-b'])).toEqual(['sandbox-c']);
+    expect(await readdir(join(node.rootDir, 'network', 'ns'))).toEqual(['sandbox-b.net', 'sandbox-b.uts']);
+    expect(Object.keys(await ipamFiles(node.rootDir))).toHaveLength(1);
+    expect(await restarted.reconcile(['sandbox-b'])).toEqual([]);
+  });
+
+  it('fails with host-local IPAM’s error when the podCIDR is exhausted, leaving nothing half-made', async () => {
+    const node = await testNode(30); // .1 the gateway, .2 the only pod address
+    nodes.push(node);
+    const network = namespacedNetwork({ ...node, nodeIP: '192.0.2.2' });
+    expect((await network.setUp('sandbox-a', sandboxConfig('pod-a'))).ips).toEqual([`${node.subnet}.2`]);
+    const failure = network.setUp('sandbox-b', sandboxConfig('pod-b'));
+    await expect(failure).rejects.toBeInstanceOf(RuntimeError);
+    await expect(failure).rejects.toThrow(
+      `failed to setup network for sandbox "sandbox-b": failed to allocate for range 0: ` +
+        `no IP addresses available in range set: ${node.subnet}.1-${node.subnet}.2`,
+    );
+    expect(await readdir(join(node.rootDir, 'network', 'sandboxes'))).toEqual(['sandbox-a.json']);
+    expect(await readdir(join(node.rootDir, 'network', 'ns'))).toEqual(['sandbox-a.net', 'sandbox-a.uts']);
+
+    // Freeing the address lets the next pod have it.
+    await network.tearDown('sandbox-a');
+    expect((await network.setUp('sandbox-b', sandboxConfig('pod-b'))).ips).toEqual([`${node.subnet}.2`]);
+  });
+
+  it('is not ready until the node has a podCIDR', async () => {
+    const node = await testNode(24);
+    nodes.push(node);
+    let podCIDR: string | undefined;
+    const network = namespacedNetwork({ ...node, podCIDR: () => podCIDR, nodeIP: '192.0.2.2' });
+    await expect(network.setUp('sandbox-a', sandboxConfig('pod-a'))).rejects.toThrow(
+      'failed to setup network for sandbox "sandbox-a": network is not ready: the node has no podCIDR yet',
+    );
+    podCIDR = node.podCIDR;
+    expect((await network.setUp('sandbox-a', sandboxConfig('pod-a'))).ips[0]).toMatch(/^10\./);
+  });
+});
+
+async function ipamFiles(rootDir: string): Promise<Record<string, string>> {
+  const dir = join(rootDir, 'network', 'ipam');
+  const result: Record<string, string> = {};
+  for (const name of await readdir(dir)) {
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) result[name] = await readFile(join(dir, name), 'utf8');
+  }
+  return result;
+}
