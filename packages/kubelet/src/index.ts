@@ -3,7 +3,15 @@
  */
 export * from './runtime/runtime.js';
 export type { PodNetwork, PodNetworkAttachment } from './network/pod_network.js';
+export { hostNetwork } from './network/host_network.js';
+export { namespacedNetwork, podHostname, type NamespacedNetworkOptions } from './network/namespaced_network.js';
+export { selectPodNetwork, type PodNetworkSelection } from './network/select_network.js';
+export { canUseNamespaces, type NamespaceSupport } from './network/privileges.js';
 export { CriLogWriter, type CriLogWriterOptions, type CriLogWriterStats } from './logs/cri_log_writer.js';
 export { ContainerConfigError, makeContainerConfig, hashContainer, type ContainerConfigInput } from './container/container_config.js';
 export type { ObjectLookup } from './container/object_lookup.js';
 export type { VolumeMounts } from './volumes/volume_mounts.js';
+export * from './node/index.js';
+export { readCriLog, type ReadLogOptions } from './logs/cri_log_reader.js';
+export { chooseLogFile, LogRequestError, type LogLocation } from './logs/container_log_file.js';
+export { LogsServer, type LogsServerOptions } from './logs/logs_server.js';
