@@ -1,0 +1,272 @@
+import { apiErrors } from '@k8ts/apimachinery';
+import { connect, createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+
+/**
+ * What `pods/exec`, `pods/attach` and `pods/portforward` ask of the pod's node: a two-way byte
+ * stream between the apiserver and the node agent over NATS (signals and streams over NATS — see
+ * GUIDE.md). The apiserver speaks kubectl's protocols (WebSocket, SPDY) on one side; this is the
+ * other side.
+ *
+ * The protocol, for node agents:
+ * - The apiserver publishes the request on `k8ts.node.<node>.exec` (`.attach`, `.portforward`), its
+ *   payload the JSON of ExecRequest, AttachRequest or PortForwardRequest, its reply subject an inbox R.
+ * - Every message after that is a frame: its first byte is the kind (`NodeFrame`, `ApiFrame`), the rest
+ *   its body.
+ * - Node → R: READY `{"input": N}` first, once the container is found running (port-forward: the pod's
+ *   sandbox), naming the subject it reads the apiserver's frames on; or ERROR instead. Then STDOUT and
+ *   STDERR bytes (port-forward: STDOUT carries the port's bytes, and OUTPUT_END says the pod's side
+ *   closed its output), ACKs, and last EXIT `{"exitCode"?}` (port-forward: the connection ended) or
+ *   ERROR `{"code", "message"}` (code: the RuntimeError code).
+ * - apiserver → N: STDIN bytes (port-forward: bytes for the port), STDIN_END (the client closed its
+ *   input), RESIZE `{"width","height"}`, ACKs, and CANCEL (the client went away: stop, send nothing more).
+ * - Flow control: a side sends STDIN/STDOUT/STDERR bytes only while fewer than WINDOW_BYTES of them
+ *   are unacknowledged; the receiver sends ACK (a uint32, big-endian: a byte count) once its consumer
+ *   has taken them (the client's socket, the process's stdin), so a slow reader slows the writer
+ *   instead of filling anyone's memory. Data frames carry at most MAX_FRAME_BYTES.
+ * - The first answer must come within ANSWER_TIMEOUT_MS.
+ */
+export interface ExecRequest {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly command: readonly string[];
+  readonly stdin: boolean;
+  readonly stdout: boolean;
+  readonly stderr: boolean;
+  readonly tty: boolean;
+}
+
+export type AttachRequest = Omit<ExecRequest, 'command'>;
+
+export interface PortForwardRequest {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly port: number;
+}
+
+export type StreamRequest =
+  | ({ readonly kind: 'exec' } & ExecRequest)
+  | ({ readonly kind: 'attach' } & AttachRequest)
+  | ({ readonly kind: 'portforward' } & PortForwardRequest);
+
+export const STREAM_SUBJECT = (node: string, kind: StreamRequest['kind']): string => `k8ts.node.${node}.${kind}`;
+
+/** Frames the node sends. */
+export const NodeFrame = { READY: 0, STDOUT: 1, STDERR: 2, ACK: 3, EXIT: 4, ERROR: 5, OUTPUT_END: 6 } as const;
+/** Frames the apiserver sends. */
+export const ApiFrame = { STDIN: 0, STDIN_END: 1, RESIZE: 2, ACK: 3, CANCEL: 4 } as const;
+export const WINDOW_BYTES = 256 * 1024;
+export const MAX_FRAME_BYTES = 32 * 1024;
+const ANSWER_TIMEOUT_MS = 5000;
+
+/** The node's answer that ended a session (or refused it): RuntimeError's code and message. */
+export class NodeStreamError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'NodeStreamError';
+  }
+}
+
+/**
+ * Takes the node's output; the promise resolves once the client has taken it (then it is
+ * acknowledged). `end` (port-forward): the pod's side closed its output.
+ */
+export type StreamOutput = (stream: 'stdout' | 'stderr' | 'end', chunk: Uint8Array) => Promise<void> | void;
+
+export interface NodeStreamSession {
+  /** Sends bytes to the process's stdin (the port); resolves when the window allows more. */
+  write(chunk: Uint8Array): Promise<void>;
+  endInput(): void;
+  resize(width: number, height: number): void;
+  /** The client went away: the node stops the process (closes the connection). */
+  cancel(): void;
+  /** Resolves when the node ends the session (exec: with the exit code); rejects with NodeStreamError. */
+  readonly finished: Promise<{ readonly exitCode?: number }>;
+}
+
+export interface NodeStreams {
+  /**
+   * Opens a session once the node has found the container; rejects with NodeStreamError when it
+   * refuses (e.g. the container is not running), or an ApiError when no node agent answers.
+   */
+  open(node: string, request: StreamRequest, output: StreamOutput): Promise<NodeStreamSession>;
+  close(): Promise<void>;
+}
+
+export function frame(kind: number, body?: Uint8Array | string): Uint8Array {
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : (body ?? new Uint8Array(0));
+  const out = new Uint8Array(bytes.length + 1);
+  out[0] = kind;
+  out.set(bytes, 1);
+  return out;
+}
+
+export function ackFrame(kind: number, count: number): Uint8Array {
+  const out = new Uint8Array(5);
+  out[0] = kind;
+  new DataView(out.buffer).setUint32(1, count);
+  return out;
+}
+
+export function readAck(data: Uint8Array): number {
+  return new DataView(data.buffer, data.byteOffset + 1, 4).getUint32(0);
+}
+
+export function frameJson<T>(data: Uint8Array): T {
+  return JSON.parse(new TextDecoder().decode(data.subarray(1))) as T;
+}
+
+export class NatsNodeStreams implements NodeStreams {
+  constructor(private readonly nats: NatsConnection) {}
+
+  static async connect(servers: string): Promise<NatsNodeStreams> {
+    return new NatsNodeStreams(await connect({ servers: servers.split(','), name: 'k8ts-apiserver-streams', maxReconnectAttempts: -1 }));
+  }
+
+  async open(node: string, request: StreamRequest, output: StreamOutput): Promise<NodeStreamSession> {
+    const { kind, ...body } = request;
+    const subject = STREAM_SUBJECT(node, kind);
+    const inbox = createInbox();
+    const subscription = this.nats.subscribe(inbox);
+    const session = new NatsStreamSession(this.nats, subscription, output);
+    this.nats.publish(subject, JSON.stringify(body), { reply: inbox, headers: headers() });
+    await session.ready(node, subject);
+    return session;
+  }
+
+  async close(): Promise<void> {
+    await this.nats.drain();
+  }
+}
+
+class NatsStreamSession implements NodeStreamSession {
+  private input = '';
+  private credit = WINDOW_BYTES;
+  private waiting: (() => void)[] = [];
+  private ended = false;
+  private readonly opened: Promise<void>;
+  readonly finished: Promise<{ readonly exitCode?: number }>;
+  private resolveOpened!: () => void;
+  private rejectOpened!: (error: Error) => void;
+
+  constructor(
+    private readonly nats: NatsConnection,
+    private readonly subscription: Subscription,
+    private readonly output: StreamOutput,
+  ) {
+    this.opened = new Promise((resolve, reject) => {
+      this.resolveOpened = resolve;
+      this.rejectOpened = reject;
+    });
+    this.finished = this.run();
+    // A session refused before READY is reported by `ready`; `finished` must not be unhandled then.
+    this.finished.catch(() => undefined);
+  }
+
+  async ready(node: string, subject: string): Promise<void> {
+    const timer = setTimeout(
+      () => this.fail(apiErrors.internal(`the node agent of node "${node}" did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`)),
+      ANSWER_TIMEOUT_MS,
+    );
+    try {
+      await this.opened;
+    } catch (error) {
+      if (error instanceof NoResponders) throw apiErrors.internal(`no node agent answers for node "${node}" (nobody listens on ${subject})`);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private fail(error: Error): void {
+    this.rejectOpened(error);
+    this.subscription.unsubscribe();
+  }
+
+  private async run(): Promise<{ exitCode?: number }> {
+    try {
+      for await (const message of this.subscription) {
+        const result = await this.onMessage(message);
+        if (result !== undefined) return result;
+      }
+      throw new NodeStreamError('Internal', 'the node agent ended the stream without an exit status');
+    } catch (error) {
+      this.rejectOpened(error as Error);
+      throw error;
+    } finally {
+      this.ended = true;
+      this.subscription.unsubscribe();
+      for (const wake of this.waiting.splice(0)) wake();
+    }
+  }
+
+  /** Handles one frame from the node; returns the session's result when it is the last. */
+  private async onMessage(message: Msg): Promise<{ exitCode?: number } | undefined> {
+    if (message.headers?.code === 503) throw new NoResponders();
+    const data = message.data;
+    switch (data[0]) {
+      case NodeFrame.READY:
+        this.input = frameJson<{ input: string }>(data).input;
+        this.resolveOpened();
+        return undefined;
+      case NodeFrame.STDOUT:
+      case NodeFrame.STDERR: {
+        const chunk = data.subarray(1);
+        const taken = this.output(data[0] === NodeFrame.STDOUT ? 'stdout' : 'stderr', chunk);
+        const ack = (): void => this.send(ackFrame(ApiFrame.ACK, chunk.length));
+        if (taken instanceof Promise) taken.then(ack, () => undefined);
+        else ack();
+        return undefined;
+      }
+      case NodeFrame.OUTPUT_END:
+        await this.output('end', data.subarray(1));
+        return undefined;
+      case NodeFrame.ACK:
+        this.credit += readAck(data);
+        for (const wake of this.waiting.splice(0)) wake();
+        return undefined;
+      case NodeFrame.EXIT:
+        return frameJson<{ exitCode?: number }>(data);
+      case NodeFrame.ERROR: {
+        const { code, message: text } = frameJson<{ code: string; message: string }>(data);
+        throw new NodeStreamError(code, text);
+      }
+      default:
+        throw new NodeStreamError('Internal', `unknown frame ${String(data[0])} from the node agent`);
+    }
+  }
+
+  private send(data: Uint8Array): void {
+    if (this.input !== '' && !this.ended && !this.nats.isClosed()) this.nats.publish(this.input, data);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    for (let offset = 0; offset < chunk.length; offset += MAX_FRAME_BYTES) {
+      while (this.credit <= 0 && !this.ended) await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (this.ended) return;
+      const piece = chunk.subarray(offset, offset + MAX_FRAME_BYTES);
+      this.credit -= piece.length;
+      this.send(frame(ApiFrame.STDIN, piece));
+    }
+  }
+
+  endInput(): void {
+    this.send(frame(ApiFrame.STDIN_END));
+  }
+
+  resize(width: number, height: number): void {
+    this.send(frame(ApiFrame.RESIZE, JSON.stringify({ width, height })));
+  }
+
+  cancel(): void {
+    this.send(frame(ApiFrame.CANCEL));
+    this.ended = true;
+    this.subscription.unsubscribe();
+    for (const wake of this.waiting.splice(0)) wake();
+  }
+}
+
+class NoResponders extends Error {}
