@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RuntimeError, type PodSandboxConfig } from '../runtime/runtime.js';
 import { run, runIgnoring } from './command.js';
 import { namespacedNetwork, podHostname } from './namespaced_network.js';
-import type { PodNetwork, PodNetworkAttachment } from './pod_network.js';
+import type { PodNetworkAttachment } from './pod_network.js';
 import { canUseNamespaces } from './privileges.js';
 
 const support = await canUseNamespaces();
@@ -201,6 +201,21 @@ describe.skipIf(!support.ok)('namespacedNetwork (real namespaces, bridge and vet
     // Freeing the address lets the next pod have it.
     await network.tearDown('sandbox-a');
     expect((await network.setUp('sandbox-b', sandboxConfig('pod-b'))).ips).toEqual([`${node.subnet}.2`]);
+  });
+
+  it('sets up many sandboxes at once (and one sandbox twice at once) without a clash', async () => {
+    const node = await testNode(24);
+    nodes.push(node);
+    const network = namespacedNetwork({ ...node, nodeIP: '192.0.2.2' });
+    const ids = ['s0', 's1', 's2', 's3', 's4', 's5', 's0'];
+    const attachments = await Promise.all(ids.map((id) => network.setUp(id, sandboxConfig(`pod-${id}`))));
+    expect(attachments[6]).toEqual(attachments[0]);
+    const ips = attachments.slice(0, 6).map((attachment) => attachment.ips[0]);
+    expect(new Set(ips).size).toBe(6);
+    for (const attachment of attachments.slice(0, 6)) {
+      expect(await eth0Addresses(attachment)).toEqual([`${attachment.ips[0]}/24`]);
+    }
+    expect(Object.keys(await ipamFiles(node.rootDir)).sort()).toEqual([...ips].sort());
   });
 
   it('is not ready until the node has a podCIDR', async () => {
