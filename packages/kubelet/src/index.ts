@@ -15,4 +15,6 @@ export * from './node/index.js';
 export { readCriLog, type ReadLogOptions } from './logs/cri_log_reader.js';
 export { chooseLogFile, LogRequestError, type LogLocation } from './logs/container_log_file.js';
 export { LogsServer, type LogsServerOptions } from './logs/logs_server.js';
+export * from './simulated/index.js';
+export { Kubelet, type KubeletOptions } from './kubelet.js';
 export { VolumeManager, VolumeSetUpError, type VolumeManagerOptions, type VolumeFailure, type EmptyDirInfo } from './volumes/volume_manager.js';
