@@ -192,7 +192,7 @@ describe.skipIf(!support.ok)('namespacedNetwork (real namespaces, bridge and vet
     const failure = network.setUp('sandbox-b', sandboxConfig('pod-b'));
     await expect(failure).rejects.toBeInstanceOf(RuntimeError);
     await expect(failure).rejects.toThrow(
-      `failed to setup network for sandbox "sandbox-b": failed to allocate for range 0: ` +
+      `failed to allocate for range 0: ` +
         `no IP addresses available in range set: ${node.subnet}.1-${node.subnet}.2`,
     );
     expect(await readdir(join(node.rootDir, 'network', 'sandboxes'))).toEqual(['sandbox-a.json']);
@@ -224,7 +224,7 @@ describe.skipIf(!support.ok)('namespacedNetwork (real namespaces, bridge and vet
     let podCIDR: string | undefined;
     const network = namespacedNetwork({ ...node, podCIDR: () => podCIDR, nodeIP: '192.0.2.2' });
     await expect(network.setUp('sandbox-a', sandboxConfig('pod-a'))).rejects.toThrow(
-      'failed to setup network for sandbox "sandbox-a": network is not ready: the node has no podCIDR yet',
+      'network is not ready: the node has no podCIDR yet',
     );
     podCIDR = node.podCIDR;
     expect((await network.setUp('sandbox-a', sandboxConfig('pod-a'))).ips[0]).toMatch(/^10\./);

@@ -92,8 +92,8 @@ class NamespacedNetwork implements PodNetwork {
       try {
         return await this.setUpLocked(sandboxId, config);
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        throw new RuntimeError('Internal', `failed to setup network for sandbox "${sandboxId}": ${message}`);
+        // The runtime prefixes `failed to setup network for sandbox "<id>": `, as containerd does.
+        throw error instanceof RuntimeError ? error : new RuntimeError('Internal', error instanceof Error ? error.message : String(error));
       }
     });
   }
@@ -143,9 +143,11 @@ class NamespacedNetwork implements PodNetwork {
     };
     try {
       await this.writeRecord(record);
-      // What a crash mid-setUp, or a lost mount, left behind.
-      await this.removeLinks(record);
-      await this.namespaces.remove(sandboxId);
+      if (saved !== undefined) {
+        // What a crash mid-setUp, or a lost mount, left behind.
+        await this.removeLinks(record);
+        await this.namespaces.remove(sandboxId);
+      }
       await this.build(record, cidr, mtu);
     } catch (error) {
       await this.tearDownLocked(sandboxId).catch((cleanup: unknown) =>

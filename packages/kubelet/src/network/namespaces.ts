@@ -47,8 +47,11 @@ export class NamespaceFiles {
 
   /** Unmounts and deletes the pod's namespace files; a no-op for what is not there. */
   async remove(id: string): Promise<void> {
+    const mounts = await mountPoints();
     for (const path of [this.netPath(id), this.utsPath(id)]) {
-      await runIgnoring(['umount', path], NOT_MOUNTED);
+      const real = await realpath(path).catch(() => undefined);
+      if (real === undefined) continue;
+      if (mounts.has(real)) await runIgnoring(['umount', path], NOT_MOUNTED);
       await rm(path, { force: true });
     }
   }
