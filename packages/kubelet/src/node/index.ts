@@ -14,3 +14,5 @@ export * from './registration.js';
 export * from './status_reporter.js';
 export * from './host.js';
 export * from './version.js';
+export * from './host_node.js';
+export type { KubeletMetricsSink } from './metrics_sink.js';

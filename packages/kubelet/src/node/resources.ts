@@ -140,3 +140,12 @@ export function parseEvictionHard(text: string): EvictionHard {
   }
   return result;
 }
+
+/** A positive byte size given as a quantity ("10Mi", "1G", "4096"), as --container-log-max-size takes it. */
+export function parseByteSize(text: string): number {
+  const quantity = tryParseQuantity(text.trim());
+  if (quantity === undefined) throw new Error(`invalid size "${text}": takes a quantity such as 10Mi`);
+  const bytes = integerValue(quantity);
+  if (bytes <= 0) throw new Error(`must be positive, got ${text}`);
+  return bytes;
+}
