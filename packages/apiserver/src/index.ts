@@ -11,3 +11,5 @@ export { EtcdClient } from './etcd_client.js';
 export { RestHandler } from './rest/handler.js';
 export { registerApiService, listenGrpcApi, grpcCodeOf, type ApiServiceOptions, type GrpcApiListener } from './grpc/index.js';
 export { NatsNodeLogs, LOGS_SUBJECT, type LogRequest, type NodeLogs } from './pod_logs.js';
+export { NatsNodeStreams, NodeStreamError, STREAM_SUBJECT, type NodeStreams, type NodeStreamSession, type StreamRequest } from './pod_streams.js';
+export { PodStreamHandler } from './streams/pod_stream_handler.js';

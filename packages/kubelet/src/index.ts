@@ -18,3 +18,4 @@ export { LogsServer, type LogsServerOptions } from './logs/logs_server.js';
 export * from './simulated/index.js';
 export { Kubelet, type KubeletOptions } from './kubelet.js';
 export { VolumeManager, VolumeSetUpError, type VolumeManagerOptions, type VolumeFailure, type EmptyDirInfo } from './volumes/volume_manager.js';
+export { NodeStreamServer, type NodeStreamServerOptions, type LocateContainer, type LocatedPod } from './streams/stream_server.js';

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
-import { ApiServer, NatsNodeLogs, listenGrpcApi, type GrpcApiListener } from '@k8ts/apiserver';
+import { ApiServer, NatsNodeLogs, NatsNodeStreams, PodStreamHandler, listenGrpcApi, type GrpcApiListener } from '@k8ts/apiserver';
 import { listen, onShutdown, parseFlagsOrExit, portFlag, runMain, splitList } from '@k8ts/service';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
@@ -32,7 +32,7 @@ function command(): Command {
     .addOption(new Option('--tls-cert-file <file>', 'serving certificate (PEM); generated when not given'))
     .addOption(new Option('--tls-private-key-file <file>', 'key of --tls-cert-file (PEM)'))
     .addOption(new Option('--cert-dir <dir>', 'where a generated certificate is kept').default('apiserver.local.config/certificates'))
-    .addOption(new Option('--nats-url <urls>', 'NATS servers the node agents listen on (pod logs come from them)').env('K8TS_NATS_URL'))
+    .addOption(new Option('--nats-url <urls>', 'NATS servers the node agents listen on (pod logs, exec, attach and port-forward go through them)').env('K8TS_NATS_URL'))
     .addOption(new Option('--log-level <level>', 'pino log level').default('info').env('K8TS_LOG_LEVEL'));
 }
 
@@ -75,9 +75,13 @@ async function main(): Promise<void> {
   const podLogs = flags.natsUrl ? await NatsNodeLogs.connect(flags.natsUrl) : undefined;
   const api = new ApiServer({ etcdServers, serverAddress: advertised, logger, ...(podLogs ? { podLogs } : {}) });
   await api.start();
+  // pods/exec, attach and portforward are HTTP upgrades: the 'upgrade' event, not the request handler.
+  const podStreams = flags.natsUrl ? await NatsNodeStreams.connect(flags.natsUrl) : undefined;
+  const streams = new PodStreamHandler({ service: api.service, logger, fallback: api.rest.handle, ...(podStreams ? { streams: podStreams } : {}) });
   const servers: Server[] = [];
   if (flags.port > 0) {
     const http = createHttpServer(api.rest.handle);
+    http.on('upgrade', streams.handleUpgrade);
     await serve(http, flags.port, flags.bindAddress);
     servers.push(http);
     logger.info({ event: 'serving', url: `http://${flags.bindAddress}:${flags.port}` }, 'serving plain HTTP');
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
   }
   if (flags.securePort > 0) {
     const https = createHttpsServer(await servingCertificate(flags), api.rest.handle);
+    https.on('upgrade', streams.handleUpgrade);
     await serve(https, flags.securePort, flags.bindAddress);
     servers.push(https);
     logger.info({ event: 'serving', url: `https://${flags.bindAddress}:${flags.securePort}` }, 'serving HTTPS');
@@ -102,6 +107,7 @@ async function main(): Promise<void> {
     await grpcApi?.shutdown();
     api.stop();
     await podLogs?.close();
+    await podStreams?.close();
   });
 }
 

@@ -1,0 +1,258 @@
+import { STATUS_CODES, ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ApiError, apiErrors, findResource, type ResourceType } from '@k8ts/apimachinery';
+import type { Logger } from 'pino';
+import { WebSocket, WebSocketServer, createWebSocketStream } from 'ws';
+import type { ResourceService } from '../resource_service.js';
+import { NodeStreamError, type NodeStreamSession, type NodeStreams, type StreamRequest } from '../pod_streams.js';
+import { Channel, channelMessage, chooseProtocol, errorChannelMessage, exitCodeStatus, internalErrorStatus, parseClientMessage, successStatus, type ChannelProtocol } from './channel.js';
+import { servePortForward } from './port_forward.js';
+import { SpdyConnection } from './spdy.js';
+
+export interface PodStreamHandlerOptions {
+  readonly service: ResourceService;
+  /** The nodes' streams over NATS; absent without --nats-url. */
+  readonly streams?: NodeStreams;
+  readonly logger: Logger;
+  /** Serves other requests that ask for an upgrade (`curl --http2` asks for h2c) as plain HTTP. */
+  readonly fallback?: (request: IncomingMessage, response: ServerResponse) => void;
+}
+
+/** port-forward over WebSocket: SPDY tunnelled in binary messages (kubectl 1.31+). */
+const TUNNEL_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
+const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
+const STREAM_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)\/?$/;
+
+type Subresource = 'exec' | 'attach' | 'portforward';
+
+interface Target {
+  readonly namespace: string;
+  readonly name: string;
+  readonly subresource: Subresource;
+  readonly node: string;
+}
+
+/**
+ * pods/exec, pods/attach and pods/portforward: the HTTP upgrade requests kubectl makes (WebSocket,
+ * or SPDY for port-forward's fallback). Validated as kube-apiserver does, then carried to the pod's
+ * node over NATS (pod_streams.ts). Wire it to the HTTP server's 'upgrade' event.
+ */
+export class PodStreamHandler {
+  private readonly websockets = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: (_offered, request) => this.chosenProtocol.get(request) ?? false,
+  });
+  private readonly chosenProtocol = new WeakMap<IncomingMessage, string>();
+  private readonly pods: ResourceType;
+
+  constructor(private readonly options: PodStreamHandlerOptions) {
+    this.pods = findResource('', 'v1', 'pods') as ResourceType;
+  }
+
+  handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const fallback = this.options.fallback;
+    if (fallback && !STREAM_PATH.test(new URL(request.url ?? '/', 'http://localhost').pathname)) {
+      if (head.length > 0) socket.unshift(head);
+      const response = new ServerResponse(request);
+      response.assignSocket(socket as Socket);
+      response.on('finish', () => socket.end());
+      return fallback(request, response);
+    }
+    this.upgrade(request, socket, head).catch((error: unknown) => {
+      if (!(error instanceof ApiError || error instanceof NodeStreamError)) {
+        this.options.logger.warn({ url: request.url, err: String(error) }, 'stream request failed');
+      }
+      refuse(socket, error);
+    });
+  };
+
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const match = STREAM_PATH.exec(url.pathname);
+    if (match === null) throw apiErrors.badRequest(`the server does not upgrade connections for ${url.pathname}`);
+    const [, namespace, name, subresource] = match.map((part) => decodeURIComponent(part)) as [string, string, string, Subresource];
+    const websocket = (request.headers.upgrade ?? '').toLowerCase() === 'websocket';
+    const query = url.searchParams;
+    const pod = await this.options.service.get(this.pods, namespace, name);
+    const spec = (pod['spec'] ?? {}) as { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name: string }[] };
+    const phase = (pod['status'] as { phase?: string } | undefined)?.phase;
+    if (subresource === 'portforward') {
+      const target = { namespace, name, subresource, node: assignedNode(spec.nodeName, name) };
+      const streams = this.streamsOrUnavailable();
+      const open = (port: number, output: Parameters<NodeStreams['open']>[2]): Promise<NodeStreamSession> =>
+        streams.open(target.node, { kind: 'portforward', namespace, pod: name, port }, output);
+      if (websocket) {
+        const offered = protocolsOf(request);
+        if (!offered.includes(TUNNEL_PROTOCOL)) throw apiErrors.badRequest(`port-forward over WebSocket needs the ${TUNNEL_PROTOCOL} subprotocol`);
+        this.chosenProtocol.set(request, TUNNEL_PROTOCOL);
+        const ws = await this.acceptWebSocket(request, socket, head);
+        servePortForward(new SpdyConnection(createWebSocketStream(ws)), open);
+        return;
+      }
+      acceptSpdy(request, socket, head, PORT_FORWARD_PROTOCOL);
+      servePortForward(new SpdyConnection(socket), open);
+      return;
+    }
+    const container = chooseContainer(name, spec, query.get('container') ?? '');
+    const command = query.getAll('command');
+    if (subresource === 'exec' && command.length === 0) throw apiErrors.badRequest('you must specify at least 1 command');
+    const wanted = { stdin: isTrue(query.get('stdin')), stdout: isTrue(query.get('stdout')), stderr: isTrue(query.get('stderr')), tty: isTrue(query.get('tty')) };
+    if (!wanted.stdin && !wanted.stdout && !wanted.stderr) throw apiErrors.badRequest('you must specify at least one of stdin, stdout, stderr');
+    if (phase === 'Succeeded' || phase === 'Failed') throw apiErrors.badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+    const target: Target = { namespace, name, subresource, node: assignedNode(spec.nodeName, name) };
+    const streams = this.streamsOrUnavailable();
+    if (!websocket) {
+      throw apiErrors.badRequest(`${subresource} over SPDY is not served: use a client that speaks the WebSocket channel protocol (v4.channel.k8s.io or v5.channel.k8s.io)`);
+    }
+    const protocol = chooseProtocol(protocolsOf(request));
+    if (protocol === undefined) throw apiErrors.badRequest(`unable to upgrade: none of the offered subprotocols is served (${protocolsOf(request).join(', ')})`);
+    this.chosenProtocol.set(request, protocol);
+    const nodeRequest: StreamRequest =
+      subresource === 'exec'
+        ? { kind: 'exec', namespace, pod: name, container, command, ...wanted }
+        : { kind: 'attach', namespace, pod: name, container, ...wanted };
+    let resolveSocket!: (ws: WebSocket) => void;
+    let rejectSocket!: (error: unknown) => void;
+    const upgraded = new Promise<WebSocket>((resolve, reject) => ((resolveSocket = resolve), (rejectSocket = reject)));
+    upgraded.catch(() => undefined);
+    // The node may answer before the client's socket is upgraded: its output waits for the socket.
+    const session = await streams.open(target.node, nodeRequest, async (stream, chunk) => {
+      const ws = await upgraded;
+      await send(ws, channelMessage(stream === 'stderr' ? Channel.STDERR : Channel.STDOUT, chunk));
+    });
+    let ws: WebSocket;
+    try {
+      ws = await this.acceptWebSocket(request, socket, head);
+    } catch (error) {
+      session.cancel();
+      rejectSocket(error);
+      throw error;
+    }
+    resolveSocket(ws);
+    this.pump(ws, protocol, session, command, subresource, wanted);
+  }
+
+  private pump(ws: WebSocket, protocol: ChannelProtocol, session: NodeStreamSession, command: readonly string[], subresource: Subresource, wanted: { stdout: boolean; stderr: boolean }): void {
+    // As the kubelet: an empty message on the lowest writable channel says the stream is open.
+    const first = wanted.stdout ? Channel.STDOUT : wanted.stderr ? Channel.STDERR : Channel.ERROR;
+    ws.send(channelMessage(first));
+    let done = false;
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) return; // the binary channel protocols only
+      const message = parseClientMessage(protocol, data);
+      if (message.kind === 'stdin' && message.data.length > 0) {
+        ws.pause();
+        void session.write(message.data).finally(() => ws.resume());
+      } else if (message.kind === 'resize') session.resize(message.width, message.height);
+      else if (message.kind === 'close' && message.channel === Channel.STDIN) session.endInput();
+    });
+    ws.on('close', () => {
+      if (!done) session.cancel();
+    });
+    ws.on('error', () => ws.terminate());
+    session.finished.then(
+      ({ exitCode }) => {
+        done = true;
+        const status = subresource === 'exec' && exitCode !== undefined && exitCode !== 0 ? exitCodeStatus(command, exitCode) : successStatus();
+        ws.send(errorChannelMessage(protocol, status));
+        ws.close(1000);
+      },
+      (error: unknown) => {
+        done = true;
+        const what = subresource === 'exec' ? 'error executing command in container' : 'error attaching to container';
+        ws.send(errorChannelMessage(protocol, internalErrorStatus(`${what}: ${error instanceof Error ? error.message : String(error)}`)));
+        ws.close(1000);
+      },
+    );
+  }
+
+  private streamsOrUnavailable(): NodeStreams {
+    if (this.options.streams === undefined) throw apiErrors.serviceUnavailable('exec, attach and port-forward reach the nodes over NATS: this apiserver runs without --nats-url');
+    return this.options.streams;
+  }
+
+  private acceptWebSocket(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<WebSocket> {
+    return new Promise((resolve, reject) => {
+      const closed = (): void => reject(new Error('the client closed the connection during the upgrade'));
+      socket.once('close', closed);
+      this.websockets.handleUpgrade(request, socket, head, (ws) => {
+        socket.off('close', closed);
+        resolve(ws);
+      });
+    });
+  }
+}
+
+function acceptSpdy(request: IncomingMessage, socket: Duplex, head: Buffer, protocol: string): void {
+  const offered = String(request.headers['x-stream-protocol-version'] ?? '')
+    .split(',')
+    .map((value) => value.trim());
+  if ((request.headers.upgrade ?? '').toLowerCase() !== 'spdy/3.1') throw apiErrors.badRequest('Upgrade request required');
+  if (!offered.includes(protocol)) throw apiErrors.badRequest(`unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${protocol}]`);
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
+  if (head.length > 0) socket.unshift(head);
+}
+
+function protocolsOf(request: IncomingMessage): string[] {
+  return String(request.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
+}
+
+function assignedNode(nodeName: string | undefined, pod: string): string {
+  if (!nodeName) throw apiErrors.badRequest(`pod ${pod} does not have a host assigned`);
+  return nodeName;
+}
+
+/** The container to exec into or attach to, as kube-apiserver picks and checks it. */
+function chooseContainer(pod: string, spec: { containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name: string }[] }, asked: string): string {
+  const names = (spec.containers ?? []).map((c) => c.name);
+  const inits = (spec.initContainers ?? []).map((c) => c.name);
+  const all = [...names, ...inits, ...(spec.ephemeralContainers ?? []).map((c) => c.name)];
+  if (asked === '') {
+    if (names.length === 1) return names[0] as string;
+    if (names.length === 0) throw apiErrors.badRequest(`a container name must be specified for pod ${pod}`);
+    const initText = inits.length > 0 ? ` or one of the init containers: [${inits.join(' ')}]` : '';
+    throw apiErrors.badRequest(`a container name must be specified for pod ${pod}, choose one of: [${names.join(' ')}]${initText}`);
+  }
+  if (!all.includes(asked)) throw apiErrors.badRequest(`container ${asked} is not valid for pod ${pod}`);
+  return asked;
+}
+
+function send(ws: WebSocket, data: Buffer): Promise<void> {
+  if (ws.readyState !== WebSocket.OPEN) return Promise.resolve();
+  return new Promise((resolve, reject) => ws.send(data, (error) => (error ? reject(error) : resolve())));
+}
+
+function isTrue(value: string | null): boolean {
+  return value === 'true' || value === '1';
+}
+
+/**
+ * Answers a request that will not be upgraded: an ApiError as its Status JSON (kubectl prints its
+ * message), a node's refusal as the kubelet answers it (500, its text: "unable to upgrade
+ * connection: container not found ...").
+ */
+function refuse(socket: Duplex, error: unknown): void {
+  if (socket.destroyed) return;
+  let code = 500;
+  let type = 'text/plain; charset=utf-8';
+  let body: string;
+  if (error instanceof ApiError) {
+    code = error.code;
+    type = 'application/json';
+    body = JSON.stringify(error.status);
+  } else if (error instanceof NodeStreamError) {
+    body = error.message;
+  } else {
+    const status = apiErrors.internal(error instanceof Error ? error.message : String(error));
+    type = 'application/json';
+    body = JSON.stringify(status.status);
+  }
+  const bytes = Buffer.from(body, 'utf8');
+  socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: ${type}\r\nContent-Length: ${bytes.length}\r\nConnection: close\r\n\r\n${body}`);
+}
