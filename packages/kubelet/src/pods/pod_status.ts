@@ -141,7 +141,8 @@ function terminatedState(observation: PodObservation, container: ContainerStatus
     reason: container.reason ?? (unknown ? 'Unknown' : container.exitCode === 0 ? 'Completed' : 'Error'),
     containerID: CONTAINER_ID_SCHEME + container.id,
   };
-  const message = observation.terminationMessages.get(container.id) ?? container.message;
+  // The runtime's message, enriched with what the container left as its termination message.
+  const message = [container.message, observation.terminationMessages.get(container.id)].filter(Boolean).join(': ');
   if (message) terminated.message = message;
   if (container.startedAt !== undefined) terminated.startedAt = formatTime(container.startedAt);
   if (container.finishedAt !== undefined) terminated.finishedAt = formatTime(container.finishedAt);

@@ -436,7 +436,9 @@ export class PodWorker {
     if (postStart !== undefined) {
       const failure = await runHook(postStart, { ...this.hookContext(id, container, sandbox), timeoutSeconds: this.gracePeriodSeconds() });
       if (failure !== undefined) {
-        this.event('Warning', 'FailedPostStartHook', `PostStartHookError: ${hookKind(postStart)} for Container "${container.name}" in Pod "${this.fullName()}" failed - error: ${failure}`);
+        // As upstream: the hook's output stays out of the event (it may hold secrets); the log has it.
+        this.context.logger.warn({ pod: this.key(), container: container.name, hook: hookKind(postStart), err: failure }, 'postStart hook failed');
+        this.event('Warning', 'FailedPostStartHook', 'PostStartHook failed');
         const status = await runtime.containerStatus(id);
         await this.stopContainer(status, container, 'FailedPostStartHook', this.gracePeriodSeconds());
         return false;
@@ -514,7 +516,10 @@ export class PodWorker {
     if (preStop !== undefined && status.state === 'running') {
       const sandbox = this.sandboxId === undefined ? undefined : await runtime.podSandboxStatus(this.sandboxId).catch(() => undefined);
       const failure = await runHook(preStop, { ...this.hookContext(status.id, container!, sandbox), timeoutSeconds: graceSeconds });
-      if (failure !== undefined) this.event('Warning', 'FailedPreStopHook', `PreStopHook failed: ${failure}`);
+      if (failure !== undefined) {
+        this.context.logger.warn({ pod: this.key(), container: status.name, hook: hookKind(preStop), err: failure }, 'preStop hook failed');
+        this.event('Warning', 'FailedPreStopHook', 'PreStopHook failed');
+      }
     }
     const left = graceSeconds - Math.floor((clock.now() - startMs) / 1000);
     await runtime.stopContainer(status.id, Math.max(MINIMUM_GRACE_SECONDS, left));
@@ -582,6 +587,7 @@ export class PodWorker {
         logPath: status.logPath,
         policy: spec?.terminationMessagePolicy,
         exitCode: status.exitCode,
+        reason: status.reason,
       });
       this.messages.set(status.id, message);
     }

@@ -22,9 +22,12 @@ export async function readTerminationMessage(input: {
   readonly logPath: string;
   readonly policy: string | undefined;
   readonly exitCode: number | undefined;
+  /** The runtime's reason: a container that could not even start has no logs to fall back to. */
+  readonly reason: string | undefined;
 }): Promise<string> {
   const written = await readHead(input.messagePath, MESSAGE_MAX_BYTES);
-  if (written !== '' || input.policy !== 'FallbackToLogsOnError' || (input.exitCode ?? 0) === 0) return written;
+  const fallback = input.policy === 'FallbackToLogsOnError' && (input.exitCode ?? 0) !== 0 && input.reason !== 'ContainerCannotRun';
+  if (written !== '' || !fallback) return written;
   return logTail(await readFile(input.logPath, 'utf8').catch(() => ''));
 }
 
