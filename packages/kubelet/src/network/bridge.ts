@@ -40,16 +40,17 @@ export async function enableIpForwarding(logger?: Logger): Promise<void> {
 }
 
 /**
- * Masquerades traffic from the pod CIDR to anywhere else, as the bridge plugin's ipMasq does. Needs
- * iptables (with either backend); without it, pods leave the node with their own address, which the
- * networking issue's routes make work between nodes.
+ * Masquerades what pods send beyond the cluster, as the kubelet's `--non-masquerade-cidr` (default
+ * 10.0.0.0/8) did: traffic to other pods (and Services) keeps the pod's address, so pods on other
+ * nodes see who called. Needs iptables (either backend); without it, pods leave the node with their
+ * own address, which only the cluster's routes (the networking issue's) carry back.
  */
-export async function ensureMasquerade(podCIDR: string, logger?: Logger): Promise<boolean> {
+export async function ensureMasquerade(podCIDR: string, nonMasqueradeCIDR: string, logger?: Logger): Promise<boolean> {
   if (!(await onPath('iptables'))) {
-    logger?.info({ podCIDR }, 'pod network: no iptables on PATH; traffic leaving the pod CIDR is not masqueraded');
+    logger?.info({ podCIDR }, 'pod network: no iptables on PATH; traffic leaving the cluster is not masqueraded');
     return false;
   }
-  const rule = ['POSTROUTING', '-s', podCIDR, '!', '-d', podCIDR, '-j', 'MASQUERADE'];
+  const rule = masqueradeRule(podCIDR, nonMasqueradeCIDR);
   try {
     await run(['iptables', '-w', '-t', 'nat', '-C', ...rule]);
   } catch (error) {
@@ -57,4 +58,9 @@ export async function ensureMasquerade(podCIDR: string, logger?: Logger): Promis
     await run(['iptables', '-w', '-t', 'nat', '-A', ...rule]);
   }
   return true;
+}
+
+/** The POSTROUTING rule (without `-A`/`-C`/`-D`): from the pod CIDR to outside the cluster's. */
+export function masqueradeRule(podCIDR: string, nonMasqueradeCIDR: string): string[] {
+  return ['POSTROUTING', '-s', podCIDR, '!', '-d', nonMasqueradeCIDR, '-j', 'MASQUERADE'];
 }

@@ -6,12 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RuntimeError, type PodSandboxConfig } from '../runtime/runtime.js';
+import { masqueradeRule } from './bridge.js';
 import { run, runIgnoring } from './command.js';
 import { namespacedNetwork, podHostname } from './namespaced_network.js';
 import type { PodNetworkAttachment } from './pod_network.js';
-import { canUseNamespaces } from './privileges.js';
+import { canUseNamespaces, onPath } from './privileges.js';
 
 const support = await canUseNamespaces();
+const hasIptables = await onPath('iptables');
 
 function sandboxConfig(name: string, extra: Partial<PodSandboxConfig> = {}): PodSandboxConfig {
   return {
@@ -30,7 +32,15 @@ function sandboxConfig(name: string, extra: Partial<PodSandboxConfig> = {}): Pod
 }
 
 /** A bridge, a podCIDR and a root dir of this run's own, so parallel runs never meet. */
-async function testNode(prefixLength: number): Promise<{ rootDir: string; bridgeName: string; podCIDR: string; subnet: string }> {
+interface TestNode {
+  rootDir: string;
+  bridgeName: string;
+  podCIDR: string;
+  subnet: string;
+  nonMasqueradeCIDR: string;
+}
+
+async function testNode(prefixLength: number): Promise<TestNode> {
   const bytes = randomBytes(4);
   const subnet = `10.${200 + (bytes[0]! % 50)}.${bytes[1]!}`;
   return {
@@ -38,11 +48,15 @@ async function testNode(prefixLength: number): Promise<{ rootDir: string; bridge
     bridgeName: `k8t${bytes.toString('hex')}`,
     podCIDR: `${subnet}.0/${prefixLength}`,
     subnet,
+    nonMasqueradeCIDR: '10.0.0.0/8',
   };
 }
 
 /** Removes what a test node may have left, whatever state the network code left it in. */
-async function destroyTestNode(node: { rootDir: string; bridgeName: string }): Promise<void> {
+async function destroyTestNode(node: TestNode): Promise<void> {
+  if (await onPath('iptables')) {
+    await runIgnoring(['iptables', '-w', '-t', 'nat', '-D', ...masqueradeRule(node.podCIDR, node.nonMasqueradeCIDR)], /./);
+  }
   const ports = JSON.parse(await run(['ip', '-j', 'link', 'show', 'master', node.bridgeName]).catch(() => '[]')) as {
     ifname: string;
   }[];
@@ -65,10 +79,10 @@ async function eth0Addresses(attachment: PodNetworkAttachment): Promise<string[]
   return links.flatMap((link) => link.addr_info.map((address) => `${address.local}/${address.prefixlen}`));
 }
 
-/** A TCP server inside the pod that greets every connection with `greeting`; resolves once it listens. */
-async function startServer(attachment: PodNetworkAttachment, port: number, greeting: string): Promise<ChildProcess> {
-  const script = `require('net').createServer((s) => s.end(${JSON.stringify(greeting)})).listen(${port}, '0.0.0.0', () => console.log('listening'))`;
-  const [command, ...args] = [...attachment.enter, process.execPath, '-e', script];
+/** A TCP server (in the pod, or in `enter`'s namespace) that answers each caller with its address as seen. */
+async function startServer(enter: readonly string[], port: number): Promise<ChildProcess> {
+  const script = `require('net').createServer((s) => s.end(s.remoteAddress)).listen(${port}, '0.0.0.0', () => console.log('listening'))`;
+  const [command, ...args] = [...enter, process.execPath, '-e', script];
   const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.once('error', reject);
@@ -96,11 +110,13 @@ describe('podHostname', () => {
 });
 
 describe.skipIf(!support.ok)('namespacedNetwork (real namespaces, bridge and veths)', () => {
-  const nodes: { rootDir: string; bridgeName: string }[] = [];
+  const nodes: TestNode[] = [];
+  const outsideNamespaces: string[] = [];
   const servers: ChildProcess[] = [];
   afterAll(async () => {
     for (const server of servers) server.kill('SIGKILL');
     for (const node of nodes) await destroyTestNode(node);
+    for (const name of outsideNamespaces) await runIgnoring(['ip', 'netns', 'del', name], /./);
   });
 
   it('gives pods distinct IPs, eth0, a default route, their hostname, and a path to each other and the node', async () => {
@@ -122,10 +138,11 @@ describe.skipIf(!support.ok)('namespacedNetwork (real namespaces, bridge and vet
     expect((await run([...a.enter, 'hostname'])).trim()).toBe('pod-a');
     expect((await run([...b.enter, 'hostname'])).trim()).toBe('web-0');
 
-    // Pod to pod over the bridge, and node to pod (what the kubelet's probes do).
-    servers.push(await startServer(b, 8080, 'hello from b'));
-    expect(await connect(a, ipB, 8080)).toBe('hello from b');
-    expect(await connect(undefined, ipB, 8080)).toBe('hello from b');
+    // Pod to pod over the bridge (the callee sees the caller's own address: no masquerading), and
+    // node to pod (what the kubelet's probes do), from the bridge's address.
+    servers.push(await startServer(b.enter, 8080));
+    expect(await connect(a, ipB, 8080)).toBe(ipA);
+    expect(await connect(undefined, ipB, 8080)).toBe(`${node.subnet}.1`);
 
     // setUp again is the same answer; a sandbox with hostNetwork gets the node's address.
     expect(await network.setUp('sandbox-a', sandboxConfig('pod-a'))).toEqual(a);
@@ -216,6 +233,28 @@ describe.skipIf(!support.ok)('namespacedNetwork (real namespaces, bridge and vet
       expect(await eth0Addresses(attachment)).toEqual([`${attachment.ips[0]}/24`]);
     }
     expect(Object.keys(await ipamFiles(node.rootDir)).sort()).toEqual([...ips].sort());
+  });
+
+  it.skipIf(!hasIptables)('masquerades what pods send beyond the non-masquerade CIDR', async () => {
+    const node = await testNode(24);
+    nodes.push(node);
+    // An "outside" host: a namespace of its own on a /30 link to the node, with no route to pods.
+    const tag = randomBytes(3).toString('hex');
+    const outside = `k8ts-test-${tag}`;
+    const base = 4 * (randomBytes(1)[0]! % 64);
+    const [nodeSide, outsideSide] = [`198.51.100.${base + 1}`, `198.51.100.${base + 2}`];
+    outsideNamespaces.push(outside);
+    await run(['ip', 'netns', 'add', outside]);
+    await run(['ip', 'link', 'add', `k8x${tag}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', outside]);
+    await run(['ip', 'addr', 'add', `${nodeSide}/30`, 'dev', `k8x${tag}`]);
+    await run(['ip', 'link', 'set', `k8x${tag}`, 'up']);
+    await run(['ip', '-n', outside, 'addr', 'add', `${outsideSide}/30`, 'dev', 'eth0']);
+    await run(['ip', '-n', outside, 'link', 'set', 'eth0', 'up']);
+
+    const network = namespacedNetwork({ ...node, nodeIP: '192.0.2.2' });
+    const pod = await network.setUp('sandbox-a', sandboxConfig('pod-a'));
+    servers.push(await startServer(['ip', 'netns', 'exec', outside], 8081));
+    expect(await connect(pod, outsideSide, 8081)).toBe(nodeSide);
   });
 
   it('is not ready until the node has a podCIDR', async () => {

@@ -23,6 +23,11 @@ export interface NamespacedNetworkOptions {
   readonly nodeIP: string;
   /** The bridge's name; agents sharing one network namespace need different ones. Default `k8ts0`. */
   readonly bridgeName?: string;
+  /**
+   * Traffic from pods to addresses outside this range is masqueraded (where iptables exists); it must
+   * hold every node's podCIDR. Default 10.0.0.0/8, as the kubelet's `--non-masquerade-cidr` was.
+   */
+  readonly nonMasqueradeCIDR?: string;
   /** MTU of the bridge and veths. Default: the MTU of the interface holding nodeIP, else 1500. */
   readonly mtu?: number;
   readonly logger?: Logger;
@@ -150,6 +155,7 @@ class NamespacedNetwork implements PodNetwork {
       }
       await this.build(record, cidr, mtu);
     } catch (error) {
+      this.bridge = undefined; // the next setUp checks the bridge again (someone may have removed it)
       await this.tearDownLocked(sandboxId).catch((cleanup: unknown) =>
         this.options.logger?.error({ err: cleanup, sandboxId }, 'pod network: cleanup after a failed setUp failed'),
       );
@@ -212,7 +218,7 @@ class NamespacedNetwork implements PodNetwork {
         bridge.mtu = this.options.mtu ?? (await interfaceMtu(this.options.nodeIP)) ?? 1500;
         await ensureBridge(this.bridgeName, `${formatIpv4(cidr.gateway)}/${cidr.prefixLength}`, bridge.mtu);
         await enableIpForwarding(this.options.logger);
-        await ensureMasquerade(podCIDR, this.options.logger);
+        await ensureMasquerade(podCIDR, this.options.nonMasqueradeCIDR ?? '10.0.0.0/8', this.options.logger);
         this.options.logger?.info({ bridge: this.bridgeName, podCIDR, mtu: bridge.mtu }, 'pod network: bridge ready');
       })();
       // A failure is retried by the next setUp.
