@@ -1,0 +1,100 @@
+/**
+ * The process runtime over the real namespaced pod network (H7's): containers in the pod's network and
+ * UTS namespaces, exec entering the container's namespaces, port-forward inside the pod's network.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { namespacedNetwork } from '../../network/namespaced_network.js';
+import { canUseNamespaces } from '../../network/privileges.js';
+import { removePodNetwork } from '../../network/remove_pod_network.js';
+import type { ContainerConfig, PodSandboxConfig } from '../runtime.js';
+import { ProcessRuntime } from './process_runtime.js';
+
+const support = await canUseNamespaces();
+
+describe.skipIf(!support.ok)('ProcessRuntime in namespaced pod networks', () => {
+  const root = mkdtempSync(join(tmpdir(), 'k8ts-process-netns-'));
+  const bytes = randomBytes(4);
+  const network = namespacedNetwork({
+    rootDir: join(root, 'network'),
+    podCIDR: `10.${200 + (bytes[0]! % 50)}.${bytes[1]!}.0/24`,
+    nodeIP: '192.0.2.2',
+    bridgeName: `k8p${bytes.toString('hex')}`,
+  });
+  const runtime = new ProcessRuntime({ rootDir: join(root, 'runtime'), network, logMaxSizeBytes: 1 << 20, logMaxFiles: 2, logger: pino({ level: 'silent' }) });
+  afterAll(async () => {
+    for (const sandbox of await runtime.listPodSandboxes()) await runtime.removePodSandbox(sandbox.id);
+    await runtime.close();
+    await removePodNetwork(join(root, 'network'));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const sandbox = (name: string): PodSandboxConfig => ({
+    uid: `uid-${name}`,
+    name,
+    namespace: 'default',
+    attempt: 0,
+    hostname: name,
+    hostNetwork: false,
+    logDirectory: join(root, 'pods', name),
+    portMappings: [],
+    labels: {},
+    annotations: {},
+  });
+  const container = (name: string, overrides: Partial<ContainerConfig>): ContainerConfig => ({
+    name,
+    image: 'k8ts/http-echo',
+    attempt: 0,
+    command: [],
+    args: [],
+    env: [],
+    mounts: [],
+    logPath: join(root, 'pods', name, name, '0.log'),
+    resources: {},
+    stdin: false,
+    stdinOnce: false,
+    tty: false,
+    labels: {},
+    annotations: {},
+    ...overrides,
+  });
+
+  it('runs the container in the pod’s namespaces; exec and port-forward reach them', async () => {
+    const sandboxId = await runtime.runPodSandbox(sandbox('web-1'));
+    const [ip] = (await runtime.podSandboxStatus(sandboxId)).ips;
+    const id = await runtime.createContainer(sandboxId, container('web-1', { env: [{ name: 'POD_IP', value: ip! }] }));
+    await runtime.startContainer(id);
+
+    const inside = await runtime.execSync(id, ['sh', '-c', 'hostname; echo $HOSTNAME; ip -4 -o addr show dev eth0'], 30);
+    expect(inside.exitCode).toBe(0);
+    const [uts, envHostname, eth0] = Buffer.from(inside.stdout).toString().trim().split('\n');
+    expect(uts).toBe('web-1');
+    expect(envHostname).toBe('web-1');
+    expect(eth0).toContain(` ${ip}/24 `);
+
+    // http-echo listens on 8080 inside the pod: reached through port-forward, on 127.0.0.1 of the pod.
+    const deadline = Date.now() + 60_000;
+    let answer = '';
+    while (!answer.includes('"pod"')) {
+      if (Date.now() > deadline) throw new Error(`no answer through port-forward: ${answer}`);
+      const received: Buffer[] = [];
+      let ended!: () => void;
+      const done = new Promise<void>((resolve) => (ended = resolve));
+      async function* input() {
+        yield Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        await done;
+      }
+      await runtime
+        .portForward(sandboxId, 8080, { input: input(), write: (c) => received.push(Buffer.from(c)), end: () => ended(), closed: new AbortController().signal })
+        .catch(() => new Promise((resolve) => setTimeout(resolve, 100)));
+      answer = Buffer.concat(received).toString();
+    }
+    expect(answer).toContain(`"ip":"${ip}"`);
+    await runtime.stopContainer(id, 30);
+    expect(await runtime.containerStatus(id)).toMatchObject({ state: 'exited', exitCode: 0 });
+  });
+});
