@@ -23,3 +23,4 @@ export { NodeStreamServer, type NodeStreamServerOptions, type LocateContainer, t
 export { ProcessRuntime, type ProcessRuntimeOptions } from './runtime/process/process_runtime.js';
 export { ImageCatalog, BUILTIN_CATALOG_PATH, effectiveCommand, type CatalogImage, type ResolvedImage } from './runtime/process/image_catalog.js';
 export { parseImageReference, type ImageReference } from './runtime/process/image_reference.js';
+export * from './probes/index.js';
