@@ -22,6 +22,7 @@ const MODULES = {
   'coordination/v1': 'io.k8s.api.coordination.v1',
   'discovery/v1': 'io.k8s.api.discovery.v1',
   'scheduling/v1': 'io.k8s.api.scheduling.v1',
+  'policy/v1': 'io.k8s.api.policy.v1',
   'autoscaling/v1': 'io.k8s.api.autoscaling.v1', // Scale, for the scale subresource
   'meta/v1': 'io.k8s.apimachinery.pkg.apis.meta.v1',
   'api/resource': 'io.k8s.apimachinery.pkg.api.resource',

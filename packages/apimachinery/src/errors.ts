@@ -183,6 +183,12 @@ export const apiErrors = {
   internal: (message: string): ApiError => failure(500, 'InternalError', `Internal error occurred: ${message}`),
   timeout: (message: string): ApiError => failure(504, 'Timeout', message),
   serviceUnavailable: (message: string): ApiError => failure(503, 'ServiceUnavailable', message),
+  /** 429: the request may succeed later (a disruption budget's refusal carries its cause). */
+  tooManyRequests: (message: string, retryAfterSeconds: number, causes?: readonly { reason: string; message: string }[]): ApiError =>
+    failure(429, 'TooManyRequests', message, {
+      ...(causes === undefined ? {} : { causes: [...causes] }),
+      ...(retryAfterSeconds > 0 ? { retryAfterSeconds } : {}),
+    }),
 };
 
 /** The Status a successful delete of a resource without a returned object answers with. */

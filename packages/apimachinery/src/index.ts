@@ -18,6 +18,7 @@ export * from './fields.js';
 export * from './quantity.js';
 export * from './time.js';
 export * from './taints.js';
+export * from './disruption.js';
 export * from './patch/index.js';
 export { applyDefaults, pullPolicyFor } from './defaults.js';
 export {

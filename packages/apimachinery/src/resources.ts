@@ -23,7 +23,7 @@ export interface ResourceType {
   readonly selectableFields: readonly string[];
 }
 
-export type SubresourceName = 'status' | 'binding' | 'log' | 'scale' | 'finalize';
+export type SubresourceName = 'status' | 'binding' | 'log' | 'scale' | 'finalize' | 'eviction';
 
 const STANDARD_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
 
@@ -66,7 +66,7 @@ export const RESOURCES: readonly ResourceType[] = [
     namespaced: true,
     shortNames: ['po'],
     categories: ['all'],
-    subresources: ['status', 'binding', 'log'],
+    subresources: ['status', 'binding', 'log', 'eviction'],
     selectableFields: [
       'spec.nodeName',
       'spec.restartPolicy',
@@ -116,6 +116,7 @@ export const RESOURCES: readonly ResourceType[] = [
   }),
   resource('discovery.k8s.io', 'EndpointSlice', 'endpointslices', { namespaced: true }),
   resource('scheduling.k8s.io', 'PriorityClass', 'priorityclasses', { namespaced: false, shortNames: ['pc'] }),
+  resource('policy', 'PodDisruptionBudget', 'poddisruptionbudgets', { namespaced: true, shortNames: ['pdb'], subresources: ['status'] }),
 ];
 
 export function apiVersionOf(type: Pick<ResourceType, 'group' | 'version'>): string {

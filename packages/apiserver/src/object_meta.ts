@@ -42,8 +42,8 @@ export function checkBodyIdentity(type: ResourceType, body: unknown, namespace: 
   return object;
 }
 
-/** Resources whose strategies track metadata.generation (kube 1.32: the workload controllers' objects and EndpointSlices). */
-const GENERATION_TRACKED = new Set(['deployments', 'replicasets', 'endpointslices']);
+/** Resources whose strategies track metadata.generation (kube 1.32: the workload controllers' objects, EndpointSlices, PodDisruptionBudgets). */
+const GENERATION_TRACKED = new Set(['deployments', 'replicasets', 'endpointslices', 'poddisruptionbudgets']);
 /** Resources whose strategies set generation 1 on create and never move it (kube 1.32's PriorityClass). */
 const GENERATION_FIXED = new Set(['priorityclasses']);
 

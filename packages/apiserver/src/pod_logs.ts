@@ -21,6 +21,8 @@ export interface LogRequest {
   readonly timestamps: boolean;
   readonly tailLines?: number;
   readonly sinceSeconds?: number;
+  /** RFC 3339 (kubectl --since-time). */
+  readonly sinceTime?: string;
   readonly limitBytes?: number;
 }
 

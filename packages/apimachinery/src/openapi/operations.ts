@@ -202,6 +202,7 @@ function capitalize(text: string): string {
 
 const SCALE = 'io.k8s.api.autoscaling.v1.Scale';
 const BINDING = 'io.k8s.api.core.v1.Binding';
+const EVICTION = 'io.k8s.api.policy.v1.Eviction';
 
 function subresourceItem(subject: Subject, name: SubresourceName): PathItem {
   const kind = subject.type.kind;
@@ -221,6 +222,15 @@ function subresourceItem(subject: Subject, name: SubresourceName): PathItem {
           requestBody: { content: content(ref(BINDING), ['*/*']), required: true },
           responses: { ...ok(ref(BINDING)), ...ok(ref(BINDING), '201'), ...ok(ref(BINDING), '202') },
           'x-kubernetes-group-version-kind': { group: '', version: 'v1', kind: 'Binding' },
+        }),
+      };
+    case 'eviction':
+      return {
+        post: operation(subject, 'post', 'create', `create eviction of ${article(kind)}`, {
+          parameters: WRITE_PARAMETERS,
+          requestBody: { content: content(ref(EVICTION), ['*/*']), required: true },
+          responses: { ...ok(ref(EVICTION)), ...ok(ref(EVICTION), '201'), ...ok(ref(EVICTION), '202') },
+          'x-kubernetes-group-version-kind': { group: 'policy', version: 'v1', kind: 'Eviction' },
         }),
       };
     case 'log':

@@ -94,6 +94,7 @@ export const PATCH_STRATEGIES: Readonly<Record<string, StructStrategy>> = {
   Lease: { metadata: objectMeta, spec: struct() },
   EndpointSlice: metadataOnly,
   PriorityClass: metadataOnly,
+  PodDisruptionBudget: { metadata: objectMeta, spec: struct(), status: conditionsByType },
 };
 
 /** The strategies of a kind; an unknown kind gets none (every list atomic). */

@@ -37,6 +37,9 @@ const KIND_MESSAGES: Readonly<Record<string, string>> = {
   'apps/v1/ReplicaSet': 'apps.ReplicaSet',
   'coordination.k8s.io/v1/Lease': 'coordination.Lease',
   'discovery.k8s.io/v1/EndpointSlice': 'discovery.EndpointSlice',
+  'policy/v1/Eviction': 'policy.Eviction',
+  'policy/v1beta1/Eviction': 'policy.Eviction',
+  'policy/v1/PodDisruptionBudget': 'policy.PodDisruptionBudget',
   'scheduling.k8s.io/v1/PriorityClass': 'scheduling.PriorityClass',
 };
 

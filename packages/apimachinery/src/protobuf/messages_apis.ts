@@ -1,4 +1,4 @@
-/** apps/v1, coordination/v1, discovery/v1 and scheduling/v1 messages, one table per package. Table syntax: see schema.ts. */
+/** apps/v1, coordination/v1, discovery/v1, policy/v1 and scheduling/v1 messages, one table per package. Table syntax: see schema.ts. */
 import type { MessageTable } from './message_table.js';
 
 const appsMessages: MessageTable = {
@@ -43,9 +43,19 @@ const schedulingMessages: MessageTable = {
     'preemptionPolicy=5:string*',
 };
 
+const policyMessages: MessageTable = {
+  Eviction: 'metadata=1:meta.ObjectMeta deleteOptions=2:meta.DeleteOptions*',
+  PodDisruptionBudget: 'metadata=1:meta.ObjectMeta spec=2:PodDisruptionBudgetSpec status=3:PodDisruptionBudgetStatus',
+  PodDisruptionBudgetSpec: 'minAvailable=1:IntOrString* selector=2:meta.LabelSelector* maxUnavailable=3:IntOrString* ' +
+    'unhealthyPodEvictionPolicy=4:string*',
+  PodDisruptionBudgetStatus: 'observedGeneration=1:int64? disruptedPods=2:map<Time>? disruptionsAllowed=3:int32 ' +
+    'currentHealthy=4:int32 desiredHealthy=5:int32 expectedPods=6:int32 conditions=7:meta.Condition[]?',
+};
+
 export const apiMessageTables: Readonly<Record<string, MessageTable>> = {
   apps: appsMessages,
   coordination: coordinationMessages,
   discovery: discoveryMessages,
+  policy: policyMessages,
   scheduling: schedulingMessages,
 };

@@ -14,4 +14,7 @@ export const metaMessages: MessageTable = {
     'message=6:string',
   LabelSelector: 'matchLabels=1:map<string>? matchExpressions=2:LabelSelectorRequirement[]?',
   LabelSelectorRequirement: 'key=1:string operator=2:string values=3:string[]?',
+  DeleteOptions: 'gracePeriodSeconds=1:int64* preconditions=2:Preconditions* orphanDependents=3:bool* ' +
+    'propagationPolicy=4:string* dryRun=5:string[]?',
+  Preconditions: 'uid=1:string* resourceVersion=2:string*',
 };

@@ -6,6 +6,7 @@ import { metadataOf } from './format.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './network.js';
 import { nodePrinter } from './node.js';
 import { podPrinter } from './pod.js';
+import { podDisruptionBudgetPrinter } from './policy.js';
 import {
   configMapPrinter,
   defaultPrinter,
@@ -34,6 +35,7 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map([
   ['apps/replicasets', replicaSetPrinter],
   ['discovery.k8s.io/endpointslices', endpointSlicePrinter],
   ['scheduling.k8s.io/priorityclasses', priorityClassPrinter],
+  ['policy/poddisruptionbudgets', podDisruptionBudgetPrinter],
 ]);
 
 /** The printer for a resource: its own, or NAME AGE. */

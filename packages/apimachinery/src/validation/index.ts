@@ -16,6 +16,7 @@ import { validateEvent, validateLease } from './coordination.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import { nameIsDnsSubdomain } from './names.js';
 import { validatePod, validatePodUpdate } from './pods.js';
+import { validatePodDisruptionBudget } from './policy.js';
 import { validatePriorityClass, validatePriorityClassUpdate } from './scheduling.js';
 import { validateEndpointSlice, validateEndpoints, validateService } from './services.js';
 
@@ -47,6 +48,7 @@ const VALIDATIONS: Readonly<Record<string, KindValidation>> = {
   'coordination.k8s.io/leases': { create: validateLease },
   'discovery.k8s.io/endpointslices': { create: validateEndpointSlice },
   'scheduling.k8s.io/priorityclasses': { create: validatePriorityClass, update: validatePriorityClassUpdate },
+  'policy/poddisruptionbudgets': { create: validatePodDisruptionBudget },
 };
 
 export function validateObject(type: ResourceType, object: unknown, old?: unknown): FieldError[] {

@@ -45,10 +45,18 @@ const SUBRESOURCE_VERBS: Record<SubresourceName, string[]> = {
   binding: ['create'],
   log: ['get'],
   finalize: ['update'],
+  eviction: ['create'],
 };
 
 function subresourceEntry(type: ResourceType, subresource: SubresourceName): object {
-  const kind = subresource === 'scale' ? { kind: 'Scale', group: 'autoscaling', version: 'v1' } : subresource === 'binding' ? { kind: 'Binding' } : { kind: type.kind };
+  const kind =
+    subresource === 'scale'
+      ? { kind: 'Scale', group: 'autoscaling', version: 'v1' }
+      : subresource === 'binding'
+        ? { kind: 'Binding' }
+        : subresource === 'eviction'
+          ? { kind: 'Eviction', group: 'policy', version: 'v1' }
+          : { kind: type.kind };
   return { name: `${type.resource}/${subresource}`, singularName: '', namespaced: type.namespaced, ...kind, verbs: SUBRESOURCE_VERBS[subresource] };
 }
 

@@ -11,6 +11,7 @@ import { parseRequestPath } from './request_info.js';
 import type { LogRequest, NodeLogs } from '../pod_logs.js';
 import type { ApiServerMetrics } from '../metrics.js';
 import { serveWatch } from './watch_stream.js';
+import { evictPod } from '../eviction.js';
 
 export interface RestHandlerOptions {
   readonly service: ResourceService;
@@ -55,6 +56,7 @@ export class RestHandler {
     if (target.kind === 'non-resource') return this.nonResource(target.path, response);
     const { type, namespace, name, subresource } = target;
     if (subresource === 'log') return this.logs(response, type, namespace as string, name as string, method, query);
+    if (subresource === 'eviction') return this.evict(request, response, type, namespace as string, name as string, method, query);
     if (subresource === 'scale') return this.scale(request, response, type, namespace, name as string, method);
     if (subresource === 'binding') return this.bind(request, response, type, namespace, name as string, method);
     if (name === undefined) {
@@ -218,6 +220,7 @@ export class RestHandler {
       timestamps: isTrue(query.get('timestamps')),
       ...(number('tailLines') === undefined ? {} : { tailLines: number('tailLines') as number }),
       ...(number('sinceSeconds') === undefined ? {} : { sinceSeconds: number('sinceSeconds') as number }),
+      ...(query.get('sinceTime') ? { sinceTime: query.get('sinceTime') as string } : {}),
       ...(number('limitBytes') === undefined ? {} : { limitBytes: number('limitBytes') as number }),
     };
     const gone = new AbortController();
@@ -232,6 +235,14 @@ export class RestHandler {
     }
     start();
     response.end();
+  }
+
+  /** pods/eviction: a delete that respects PodDisruptionBudgets (see eviction.ts). */
+  private async evict(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string, name: string, method: string, query: Query): Promise<void> {
+    if (method !== 'POST') throw apiErrors.methodNotSupported(type, method.toLowerCase());
+    const body = decodeBody(await readBody(request), mediaType(request));
+    const answer = await evictPod(this.options.service, namespace, name, body, query.getAll('dryRun').includes('All'));
+    sendJson(response, answer.code, answer.status);
   }
 
   /** pods/binding: assign a pod to a node, once (the scheduler's write). */
