@@ -156,12 +156,13 @@ describe('VolumeManager', () => {
     await manager.setUp(spec);
     expect(await readFile(path.join(scratch, 'kept'), 'utf8')).toBe('data');
 
-    const root_ = process.getuid?.() === 0;
+    // As root (this machine) the Memory emptyDir is a tmpfs; where mount(2) is not permitted, a folder: the report must say which.
+    const mounted = (await mountsUnder(cache)).includes(cache);
+    if (process.getuid?.() !== 0) expect(mounted).toBe(false);
     expect(manager.emptyDirs('uid-1')).toEqual([
       { volume: 'scratch', path: scratch, medium: '', tmpfs: false },
-      { volume: 'cache', path: cache, medium: 'Memory', tmpfs: root_, sizeLimitBytes: 16 * 2 ** 20 },
+      { volume: 'cache', path: cache, medium: 'Memory', tmpfs: mounted, sizeLimitBytes: 16 * 2 ** 20 },
     ]);
-    expect(await mountsUnder(cache)).toEqual(root_ ? [cache] : []);
 
     expect(await manager.podUids()).toEqual(['uid-1']);
     await manager.tearDown('uid-1');

@@ -202,8 +202,9 @@ export class VolumeManager {
     await mkdir(dir, { recursive: true });
     if (medium === 'Memory' && (this.options.memoryMedium ?? mayMount())) {
       if ((await mountsUnder(dir)).includes(dir)) return info(true);
-      await mountTmpfs(dir, sizeLimitBytes);
-      return info(true);
+      // Root without CAP_SYS_ADMIN (an unprivileged container) cannot mount: a plain folder then.
+      const mounted = await mountTmpfs(dir, sizeLimitBytes).then(() => true, () => false);
+      if (mounted) return info(true);
     }
     await chmod(dir, 0o777); // emptyDir is world-writable, as upstream's
     return info(false);
