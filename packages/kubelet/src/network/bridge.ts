@@ -19,13 +19,18 @@ export async function ensureBridge(name: string, gatewayCidr: string, mtu: numbe
   await run(['ip', 'link', 'set', name, 'up']);
 }
 
-/** The MTU of the interface holding `ip` (the node's), to give the bridge and the veths the same. */
+/**
+ * The MTU of the interface holding `ip` (the node's), to give the bridge and the veths the same; none
+ * for loopback (a node on 127.0.0.1 in tests), whose 65536 no bridge or veth can take.
+ */
 export async function interfaceMtu(ip: string): Promise<number | undefined> {
   const links = JSON.parse(await run(['ip', '-j', '-4', 'addr', 'show'])) as {
+    flags?: string[];
     mtu?: number;
     addr_info?: { local?: string }[];
   }[];
-  return links.find((link) => link.addr_info?.some((address) => address.local === ip))?.mtu;
+  const link = links.find((candidate) => candidate.addr_info?.some((address) => address.local === ip));
+  return link === undefined || link.flags?.includes('LOOPBACK') ? undefined : link.mtu;
 }
 
 /** Turns on net.ipv4.ip_forward (per network namespace: the agent's) so pod traffic can be routed. */

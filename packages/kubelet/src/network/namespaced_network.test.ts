@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RuntimeError, type PodSandboxConfig } from '../runtime/runtime.js';
 import { masqueradeRule } from './bridge.js';
 import { run, runIgnoring } from './command.js';
+import { removePodNetwork } from './remove_pod_network.js';
 import { namespacedNetwork, podHostname } from './namespaced_network.js';
 import type { PodNetworkAttachment } from './pod_network.js';
 import { canUseNamespaces, onPath } from './privileges.js';
@@ -54,19 +55,7 @@ async function testNode(prefixLength: number): Promise<TestNode> {
 
 /** Removes what a test node may have left, whatever state the network code left it in. */
 async function destroyTestNode(node: TestNode): Promise<void> {
-  if (await onPath('iptables')) {
-    await runIgnoring(['iptables', '-w', '-t', 'nat', '-D', ...masqueradeRule(node.podCIDR, node.nonMasqueradeCIDR)], /./);
-  }
-  const ports = JSON.parse(await run(['ip', '-j', 'link', 'show', 'master', node.bridgeName]).catch(() => '[]')) as {
-    ifname: string;
-  }[];
-  for (const port of ports) await runIgnoring(['ip', 'link', 'del', port.ifname], /Cannot find device/);
-  await runIgnoring(['ip', 'link', 'del', node.bridgeName], /Cannot find device/);
-  const nsDir = join(node.rootDir, 'network', 'ns');
-  for (const name of await readdir(nsDir).catch(() => [] as string[])) {
-    await runIgnoring(['umount', join(nsDir, name)], /not mounted|no mount point/);
-  }
-  await runIgnoring(['umount', nsDir], /not mounted|no mount point|No such file/);
+  await removePodNetwork(node.rootDir);
   await rm(node.rootDir, { recursive: true, force: true });
 }
 
@@ -257,16 +246,40 @@ describe.skipIf(!support.ok)('namespacedNetwork (real namespaces, bridge and vet
     expect(await connect(pod, outsideSide, 8081)).toBe(nodeSide);
   });
 
-  it('is not ready until the node has a podCIDR', async () => {
+  it('removePodNetwork removes the bridge, the veths, the namespaces, the masquerade rule and the state', async () => {
+    const node = await testNode(24);
+    nodes.push(node);
+    const network = namespacedNetwork({ ...node, nodeIP: '192.0.2.2', mtu: 1300 });
+    const pod = await network.setUp('sandbox-a', sandboxConfig('pod-a'));
+    const links = JSON.parse(await run([...inNetns(pod), 'ip', '-j', 'link', 'show', 'dev', 'eth0'])) as { mtu: number }[];
+    expect(links[0]?.mtu).toBe(1300);
+    const ports = JSON.parse(await run(['ip', '-j', 'link', 'show', 'master', node.bridgeName])) as { ifname: string }[];
+    expect(ports).toHaveLength(1);
+
+    await removePodNetwork(node.rootDir);
+    await expect(run(['ip', 'link', 'show', 'dev', node.bridgeName])).rejects.toThrow(/does not exist/);
+    await expect(run(['ip', 'link', 'show', 'dev', ports[0]!.ifname])).rejects.toThrow(/does not exist/);
+    expect(await readFile('/proc/self/mountinfo', 'utf8')).not.toContain(node.rootDir);
+    expect(existsSync(join(node.rootDir, 'network'))).toBe(false);
+    if (hasIptables) {
+      await expect(run(['iptables', '-w', '-t', 'nat', '-C', ...masqueradeRule(node.podCIDR, node.nonMasqueradeCIDR)])).rejects.toThrow();
+    }
+    await removePodNetwork(node.rootDir); // again: nothing left to do
+  });
+
+  it('is not ready until the node has a podCIDR; a node on loopback gets MTU 1500', async () => {
     const node = await testNode(24);
     nodes.push(node);
     let podCIDR: string | undefined;
-    const network = namespacedNetwork({ ...node, podCIDR: () => podCIDR, nodeIP: '192.0.2.2' });
+    const network = namespacedNetwork({ ...node, podCIDR: () => podCIDR, nodeIP: '127.0.0.1' });
     await expect(network.setUp('sandbox-a', sandboxConfig('pod-a'))).rejects.toThrow(
       'network is not ready: the node has no podCIDR yet',
     );
     podCIDR = node.podCIDR;
-    expect((await network.setUp('sandbox-a', sandboxConfig('pod-a'))).ips[0]).toMatch(/^10\./);
+    const pod = await network.setUp('sandbox-a', sandboxConfig('pod-a'));
+    expect(pod.ips[0]).toMatch(/^10\./);
+    const links = JSON.parse(await run([...inNetns(pod), 'ip', '-j', 'link', 'show', 'dev', 'eth0'])) as { mtu: number }[];
+    expect(links[0]?.mtu).toBe(1500);
   });
 });
 

@@ -9,6 +9,7 @@ import { hostNetwork } from './host_network.js';
 import { HostLocalIpam } from './ipam.js';
 import { formatIpv4, parseIpv4Cidr, type Ipv4Cidr } from './ipv4.js';
 import { NamespaceFiles } from './namespaces.js';
+import { nodeNetworkRecordPath, type NodeNetworkRecord } from './remove_pod_network.js';
 import type { PodNetwork, PodNetworkAttachment } from './pod_network.js';
 
 export interface NamespacedNetworkOptions {
@@ -216,9 +217,14 @@ class NamespacedNetwork implements PodNetwork {
       const bridge = { podCIDR, mtu: 1500, ready: Promise.resolve() };
       bridge.ready = (async () => {
         bridge.mtu = this.options.mtu ?? (await interfaceMtu(this.options.nodeIP)) ?? 1500;
+        const nonMasqueradeCIDR = this.options.nonMasqueradeCIDR ?? '10.0.0.0/8';
+        // Written first: removePodNetwork finds the bridge and the rule by it, even after a crash here.
+        const node: NodeNetworkRecord = { bridgeName: this.bridgeName, podCIDR, nonMasqueradeCIDR };
+        await mkdir(this.dir, { recursive: true });
+        await writeFile(nodeNetworkRecordPath(this.options.rootDir), JSON.stringify(node));
         await ensureBridge(this.bridgeName, `${formatIpv4(cidr.gateway)}/${cidr.prefixLength}`, bridge.mtu);
         await enableIpForwarding(this.options.logger);
-        await ensureMasquerade(podCIDR, this.options.nonMasqueradeCIDR ?? '10.0.0.0/8', this.options.logger);
+        await ensureMasquerade(podCIDR, nonMasqueradeCIDR, this.options.logger);
         this.options.logger?.info({ bridge: this.bridgeName, podCIDR, mtu: bridge.mtu }, 'pod network: bridge ready');
       })();
       // A failure is retried by the next setUp.
