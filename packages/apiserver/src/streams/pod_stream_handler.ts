@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, createWebSocketStream } from 'ws';
 import type { ResourceService } from '../resource_service.js';
 import { NodeStreamError, type NodeStreamSession, type NodeStreams, type StreamRequest } from '../pod_streams.js';
-import { Channel, channelMessage, chooseProtocol, errorChannelMessage, exitCodeStatus, internalErrorStatus, parseClientMessage, successStatus, type ChannelProtocol } from './channel.js';
+import { Channel, channelMessage, chooseProtocol, errorChannelMessage, exitCodeStatus, internalErrorStatus, parseClientMessage, successStatus, type ChannelProtocol, type ChannelStatus } from './channel.js';
+import { SPDY_CHANNEL_PROTOCOLS, serveSpdyExec, type ChannelWriter, type SpdyExecOptions } from './spdy_exec.js';
 import { servePortForward } from './port_forward.js';
 import { SpdyConnection } from './spdy.js';
 
@@ -39,16 +40,18 @@ interface Target {
  * node over NATS (pod_streams.ts). Wire it to the HTTP server's 'upgrade' event.
  */
 export class PodStreamHandler {
-  private readonly websockets = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    handleProtocols: (_offered, request) => this.chosenProtocol.get(request) ?? false,
-  });
+  private readonly websockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   private readonly chosenProtocol = new WeakMap<IncomingMessage, string>();
   private readonly pods: ResourceType;
 
   constructor(private readonly options: PodStreamHandlerOptions) {
     this.pods = findResource('', 'v1', 'pods') as ResourceType;
+    // The subprotocol is chosen here and answered by hand: ws refuses `SPDY/3.1+portforward.k8s.io`
+    // ('/' is no token character), which is what kubectl asks for.
+    this.websockets.on('headers', (headers: string[], request: IncomingMessage) => {
+      const protocol = this.chosenProtocol.get(request);
+      if (protocol !== undefined) headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
+    });
   }
 
   handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -92,7 +95,7 @@ export class PodStreamHandler {
         servePortForward(new SpdyConnection(createWebSocketStream(ws)), open);
         return;
       }
-      acceptSpdy(request, socket, head, PORT_FORWARD_PROTOCOL);
+      acceptSpdy(socket, head, negotiateSpdy(request, [PORT_FORWARD_PROTOCOL]));
       servePortForward(new SpdyConnection(socket), open);
       return;
     }
@@ -104,38 +107,49 @@ export class PodStreamHandler {
     if (phase === 'Succeeded' || phase === 'Failed') throw apiErrors.badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
     const target: Target = { namespace, name, subresource, node: assignedNode(spec.nodeName, name) };
     const streams = this.streamsOrUnavailable();
-    if (!websocket) {
-      throw apiErrors.badRequest(`${subresource} over SPDY is not served: use a client that speaks the WebSocket channel protocol (v4.channel.k8s.io or v5.channel.k8s.io)`);
+    let protocol: ChannelProtocol | undefined;
+    if (websocket) {
+      protocol = chooseProtocol(protocolsOf(request));
+      if (protocol === undefined) throw apiErrors.badRequest(`unable to upgrade: none of the offered subprotocols is served (${protocolsOf(request).join(', ')})`);
+      this.chosenProtocol.set(request, protocol);
+    } else {
+      protocol = negotiateSpdy(request, SPDY_CHANNEL_PROTOCOLS);
     }
-    const protocol = chooseProtocol(protocolsOf(request));
-    if (protocol === undefined) throw apiErrors.badRequest(`unable to upgrade: none of the offered subprotocols is served (${protocolsOf(request).join(', ')})`);
-    this.chosenProtocol.set(request, protocol);
     const nodeRequest: StreamRequest =
       subresource === 'exec'
         ? { kind: 'exec', namespace, pod: name, container, command, ...wanted }
         : { kind: 'attach', namespace, pod: name, container, ...wanted };
-    let resolveSocket!: (ws: WebSocket) => void;
-    let rejectSocket!: (error: unknown) => void;
-    const upgraded = new Promise<WebSocket>((resolve, reject) => ((resolveSocket = resolve), (rejectSocket = reject)));
-    upgraded.catch(() => undefined);
-    // The node may answer before the client's socket is upgraded: its output waits for the socket.
-    const session = await streams.open(target.node, nodeRequest, async (stream, chunk) => {
-      const ws = await upgraded;
-      await send(ws, channelMessage(stream === 'stderr' ? Channel.STDERR : Channel.STDOUT, chunk));
-    });
+    // The node may answer before the client's streams are open: its output waits for them.
+    let openWriter!: (write: ChannelWriter) => void;
+    let refuseWriter!: (error: unknown) => void;
+    const writer = new Promise<ChannelWriter>((resolve, reject) => ((openWriter = resolve), (refuseWriter = reject)));
+    writer.catch(() => undefined);
+    const session = await streams.open(target.node, nodeRequest, async (stream, chunk) => (await writer)(stream === 'stderr' ? 'stderr' : 'stdout', chunk));
+    const status = (result: { exitCode?: number } | { error: unknown }): ChannelStatus => {
+      if ('error' in result) {
+        const what = subresource === 'exec' ? 'error executing command in container' : 'error attaching to container';
+        return internalErrorStatus(`${what}: ${result.error instanceof Error ? result.error.message : String(result.error)}`);
+      }
+      return subresource === 'exec' && result.exitCode !== undefined && result.exitCode !== 0 ? exitCodeStatus(command, result.exitCode) : successStatus();
+    };
+    if (!websocket) {
+      acceptSpdy(socket, head, protocol);
+      serveSpdyExec(new SpdyConnection(socket), { protocol: protocol as SpdyExecOptions['protocol'], ...wanted, session, ready: openWriter, status });
+      return;
+    }
     let ws: WebSocket;
     try {
       ws = await this.acceptWebSocket(request, socket, head);
     } catch (error) {
       session.cancel();
-      rejectSocket(error);
+      refuseWriter(error);
       throw error;
     }
-    resolveSocket(ws);
-    this.pump(ws, protocol, session, command, subresource, wanted);
+    openWriter((stream, chunk) => send(ws, channelMessage(stream === 'stderr' ? Channel.STDERR : Channel.STDOUT, chunk)));
+    this.pump(ws, protocol, session, wanted, status);
   }
 
-  private pump(ws: WebSocket, protocol: ChannelProtocol, session: NodeStreamSession, command: readonly string[], subresource: Subresource, wanted: { stdout: boolean; stderr: boolean }): void {
+  private pump(ws: WebSocket, protocol: ChannelProtocol, session: NodeStreamSession, wanted: { stdout: boolean; stderr: boolean }, status: (result: { exitCode?: number } | { error: unknown }) => ChannelStatus): void {
     // As the kubelet: an empty message on the lowest writable channel says the stream is open.
     const first = wanted.stdout ? Channel.STDOUT : wanted.stderr ? Channel.STDERR : Channel.ERROR;
     ws.send(channelMessage(first));
@@ -153,20 +167,12 @@ export class PodStreamHandler {
       if (!done) session.cancel();
     });
     ws.on('error', () => ws.terminate());
-    session.finished.then(
-      ({ exitCode }) => {
-        done = true;
-        const status = subresource === 'exec' && exitCode !== undefined && exitCode !== 0 ? exitCodeStatus(command, exitCode) : successStatus();
-        ws.send(errorChannelMessage(protocol, status));
-        ws.close(1000);
-      },
-      (error: unknown) => {
-        done = true;
-        const what = subresource === 'exec' ? 'error executing command in container' : 'error attaching to container';
-        ws.send(errorChannelMessage(protocol, internalErrorStatus(`${what}: ${error instanceof Error ? error.message : String(error)}`)));
-        ws.close(1000);
-      },
-    );
+    const finish = (result: { exitCode?: number } | { error: unknown }): void => {
+      done = true;
+      ws.send(errorChannelMessage(protocol, status(result)));
+      ws.close(1000);
+    };
+    session.finished.then(finish, (error: unknown) => finish({ error }));
   }
 
   private streamsOrUnavailable(): NodeStreams {
@@ -178,6 +184,7 @@ export class PodStreamHandler {
     return new Promise((resolve, reject) => {
       const closed = (): void => reject(new Error('the client closed the connection during the upgrade'));
       socket.once('close', closed);
+      delete request.headers['sec-websocket-protocol'];
       this.websockets.handleUpgrade(request, socket, head, (ws) => {
         socket.off('close', closed);
         resolve(ws);
@@ -186,12 +193,19 @@ export class PodStreamHandler {
   }
 }
 
-function acceptSpdy(request: IncomingMessage, socket: Duplex, head: Buffer, protocol: string): void {
+/** The client's first protocol (X-Stream-Protocol-Version, in its order) that the server speaks, as httpstream.Handshake picks. */
+function negotiateSpdy<P extends string>(request: IncomingMessage, served: readonly P[]): P {
+  if ((request.headers.upgrade ?? '').toLowerCase() !== 'spdy/3.1') throw apiErrors.badRequest('Upgrade request required');
   const offered = String(request.headers['x-stream-protocol-version'] ?? '')
     .split(',')
-    .map((value) => value.trim());
-  if ((request.headers.upgrade ?? '').toLowerCase() !== 'spdy/3.1') throw apiErrors.badRequest('Upgrade request required');
-  if (!offered.includes(protocol)) throw apiErrors.badRequest(`unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${protocol}]`);
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
+  const chosen = offered.find((protocol) => (served as readonly string[]).includes(protocol));
+  if (chosen === undefined) throw apiErrors.badRequest(`unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${served.join(' ')}]`);
+  return chosen as P;
+}
+
+function acceptSpdy(socket: Duplex, head: Buffer, protocol: string): void {
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
   if (head.length > 0) socket.unshift(head);
 }

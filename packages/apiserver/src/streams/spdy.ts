@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { constants as zlibConstants, createDeflate, createInflate } from 'node:zlib';
+import { constants as zlibConstants, createDeflate, createInflate, type Deflate, type Inflate } from 'node:zlib';
 
 /**
  * The server's side of SPDY/3.1 as kubectl's spdystream speaks it (port-forward's fallback and its
@@ -46,32 +46,27 @@ const MAX_DATA_FRAME_BYTES = 32 * 1024;
 export type SpdyHeaders = Record<string, string>;
 
 /**
- * Node's zlib streams compress and decompress synchronously through `_processChunk` (what its
- * *Sync functions use); a SPDY header stream needs that: one zlib context across frames, each
- * frame's block flushed on its own.
+ * One direction's header compression: a zlib stream primed with the SPDY dictionary, one context
+ * across the connection's frames, each frame's block flushed on its own (Z_SYNC_FLUSH). Calls must
+ * not overlap (the connection handles frames one at a time).
  */
-interface SyncZlib {
-  _processChunk(chunk: Buffer, flushFlag: number): Buffer;
-}
-
-/** One direction's header compression: a zlib stream primed with the SPDY dictionary. */
 export class HeaderCodec {
-  private readonly deflater = createDeflate({ dictionary: SPDY_DICTIONARY }) as unknown as SyncZlib;
-  private readonly inflater = createInflate({ dictionary: SPDY_DICTIONARY }) as unknown as SyncZlib;
+  private readonly deflater = createDeflate({ dictionary: SPDY_DICTIONARY });
+  private readonly inflater = createInflate({ dictionary: SPDY_DICTIONARY });
 
-  encode(headers: SpdyHeaders): Buffer {
+  async encode(headers: SpdyHeaders): Promise<Buffer> {
     const parts: Buffer[] = [u32(Object.keys(headers).length)];
     for (const [name, value] of Object.entries(headers)) {
       const n = Buffer.from(name.toLowerCase(), 'utf8');
       const v = Buffer.from(value, 'utf8');
       parts.push(u32(n.length), n, u32(v.length), v);
     }
-    return this.deflater._processChunk(Buffer.concat(parts), zlibConstants.Z_SYNC_FLUSH);
+    return flushThrough(this.deflater, Buffer.concat(parts));
   }
 
   /** Decodes a header block; a name with several values (NUL-separated) keeps the first. */
-  decode(block: Buffer): SpdyHeaders {
-    const raw = this.inflater._processChunk(block, zlibConstants.Z_SYNC_FLUSH);
+  async decode(block: Buffer): Promise<SpdyHeaders> {
+    const raw = await flushThrough(this.inflater, block);
     const headers: SpdyHeaders = {};
     let offset = 0;
     const take = (): Buffer => {
@@ -89,6 +84,22 @@ export class HeaderCodec {
     }
     return headers;
   }
+}
+
+/** Writes `input` through a zlib stream and returns what it gives out up to a sync flush. */
+function flushThrough(stream: Deflate | Inflate, input: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const failed = (error: Error): void => reject(error);
+    stream.once('error', failed);
+    stream.write(input);
+    // zlib pushes a chunk's output before it calls the chunk's callback: after the flush, it is all buffered.
+    stream.flush(zlibConstants.Z_SYNC_FLUSH, () => {
+      stream.off('error', failed);
+      const chunks: Buffer[] = [];
+      for (let chunk = stream.read() as Buffer | null; chunk !== null; chunk = stream.read() as Buffer | null) chunks.push(chunk);
+      resolve(Buffer.concat(chunks));
+    });
+  });
 }
 
 function u32(value: number): Buffer {
@@ -269,10 +280,10 @@ export class SpdyConnection extends EventEmitter {
     switch (frame.type) {
       case FrameType.SYN_STREAM: {
         const id = payload.readUInt32BE(0) & 0x7fffffff;
-        const headers = this.codec.decode(payload.subarray(10));
+        const headers = await this.codec.decode(payload.subarray(10));
         const stream = new SpdyStream(id, headers, this);
         this.streams.set(id, stream);
-        const reply = Buffer.concat([u32(id), this.codec.encode({})]);
+        const reply = Buffer.concat([u32(id), await this.codec.encode({})]);
         await this.send(controlFrame(FrameType.SYN_REPLY, 0, reply));
         this.emit('stream', stream);
         if (frame.flags & FLAG_FIN) stream.remoteEnded();
@@ -287,7 +298,7 @@ export class SpdyConnection extends EventEmitter {
       case FrameType.GOAWAY:
         return this.close();
       case FrameType.HEADERS:
-        this.codec.decode(payload.subarray(4)); // keeps the zlib context in step
+        await this.codec.decode(payload.subarray(4)); // keeps the zlib context in step
         return;
       default:
         return; // SETTINGS, WINDOW_UPDATE: nothing to do (see above)
