@@ -116,7 +116,7 @@ function message(error: unknown): string {
 
 async function waitFor<T>(check: () => T | undefined, deadlineMs: number, what: string): Promise<T> {
   const deadline = Date.now() + deadlineMs;
-  for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+  for (let delay = 2; ; delay = Math.min(delay * 2, 20)) {
     const value = check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new RuntimeError('Internal', `timed out waiting for ${what}`);
@@ -206,7 +206,9 @@ export class ProcessRuntime implements Runtime {
 
   async stopPodSandbox(sandboxId: string): Promise<void> {
     await this.ready;
-    const sandbox = this.sandbox(sandboxId);
+    // Idempotent, as the CRI asks: a sandbox already removed has nothing left to stop.
+    const sandbox = this.sandboxes.get(sandboxId);
+    if (sandbox === undefined) return;
     const members = [...this.containers.values()].filter((c) => c.sandboxId === sandboxId && c.state !== 'exited');
     await Promise.all(members.map((c) => this.stopContainer(c.id, 0)));
     if (sandbox.state === 'notready') return;
@@ -326,8 +328,8 @@ export class ProcessRuntime implements Runtime {
         await this.finishWithoutStart(record, `failed to start shim: ${argv[0]} could not run`);
         throw new RuntimeError('CannotRun', record.message!);
       }
+      // Saved with the running state: until then, adoption finds the shim by its shim.pid file.
       record.shim = shim;
-      await this.save(record);
     } finally {
       closeSync(shimLog);
     }
@@ -474,7 +476,7 @@ export class ProcessRuntime implements Runtime {
     const dir = this.containerDir(record.id);
     const outcome = await waitFor(
       () => {
-        if (existsSync(join(dir, SHIM_FILES.exit))) return 'exited' as const;
+        if (readText(join(dir, SHIM_FILES.exit)) !== '') return 'exited' as const;
         const pid = Number(readText(join(dir, SHIM_FILES.pid)));
         // Started once the command runs in a process group of its own (setsid done), so signals reach it.
         if (pid > 0 && processGroupOf(pid) === pid) return pid;
@@ -672,7 +674,7 @@ export class ProcessRuntime implements Runtime {
         record.startedAt ??= new Date().toISOString();
       }
     }
-    const exitRecorded = existsSync(join(dir, SHIM_FILES.exit));
+    const exitRecorded = readText(join(dir, SHIM_FILES.exit)) !== '';
     const shimAlive = record.shim !== undefined && isAlive(record.shim);
     if (record.pid !== undefined && (exitRecorded || shimAlive) && readText(join(dir, SHIM_FILES.startError)) === '') {
       record.state = 'running';
