@@ -53,16 +53,24 @@ export function processGroupOf(pid: number): number | undefined {
   return readStat(pid)?.pgrp;
 }
 
-/** Every live process of a process group. */
-export function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
+/** Every live process of each process group (one pass over /proc). */
+export function processGroups(): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     const stat = readStat(pid);
-    if (stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z') members.push(pid);
+    if (stat === undefined || stat.state === 'Z') continue;
+    const members = groups.get(stat.pgrp);
+    if (members === undefined) groups.set(stat.pgrp, [pid]);
+    else members.push(pid);
   }
-  return members;
+  return groups;
+}
+
+/** Every live process of a process group. */
+export function groupMembers(pgid: number): number[] {
+  return processGroups().get(pgid) ?? [];
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;

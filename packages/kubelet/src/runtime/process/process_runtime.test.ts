@@ -251,7 +251,7 @@ describe('ProcessRuntime containers', () => {
     const { id } = await runContainer(runtime, root, { name: 'pause', image: 'k8ts/pause:3.9' });
     expect((await runtime.containerStatus(id)).state).toBe('running');
     // Its trap is set once it sleeps (a SIGTERM before that kills the shell: 143, as for any program).
-    const pid = Number(readFileSync(join(root, 'containers', id, 'pid'), 'utf8'));
+    const pid = Number(readFileSync(join(root, 'runtime', 'containers', id, 'pid'), 'utf8'));
     await until('pause to sleep', () => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() !== '');
     await runtime.stopContainer(id, 60);
     expect(await runtime.containerStatus(id)).toMatchObject({ exitCode: 0, reason: 'Completed' });
@@ -427,7 +427,7 @@ describe('ProcessRuntime adoption', () => {
     const root = tempDir();
     const first = runtimeAt(root);
     const { id, sandboxId } = await runContainer(first, root, { name: 'survivor', image: 'k8ts/pause' });
-    const pid = Number(readFileSync(join(root, 'containers', id, 'pid'), 'utf8'));
+    const pid = Number(readFileSync(join(root, 'runtime', 'containers', id, 'pid'), 'utf8'));
     await first.close(); // the agent "dies": its containers keep running
     expect(pidAlive(pid)).toBe(true);
 
@@ -452,7 +452,7 @@ describe('ProcessRuntime adoption', () => {
     await until('the first line', () => existsSync(config.logPath) && readFileSync(config.logPath, 'utf8').includes('before'));
     await first.close();
     writeFileSync(go, '');
-    await until('the exit file', () => existsSync(join(root, 'containers', id, 'exit')));
+    await until('the exit file', () => existsSync(join(root, 'runtime', 'containers', id, 'exit')));
 
     const second = runtimeAt(root);
     const seen: string[] = [];
@@ -465,7 +465,7 @@ describe('ProcessRuntime adoption', () => {
     const root = tempDir();
     const first = runtimeAt(root);
     const { id } = await runContainer(first, root, { name: 'orphan', image: 'k8ts/pause' });
-    const record = JSON.parse(readFileSync(join(root, 'containers', id, 'container.json'), 'utf8')) as { shim: { pid: number }; pid: { pid: number } };
+    const record = JSON.parse(readFileSync(join(root, 'runtime', 'containers', id, 'container.json'), 'utf8')) as { shim: { pid: number }; pid: { pid: number } };
     await first.close();
     process.kill(record.shim.pid, 'SIGKILL');
     await until('the shim to die', () => !pidAlive(record.shim.pid));

@@ -4,7 +4,8 @@
  * (image_catalog.ts), its limits from cgroups (cgroups.ts) and, when root, a mount namespace of its
  * own with its volumes bound at their mountPaths.
  *
- * Layout under `rootDir`: `sandboxes/<id>/sandbox.json`, `containers/<id>/container.json` with the
+ * Layout under `rootDir` (the kubelet's root dir): `runtime/sandboxes/<id>/sandbox.json`,
+ * `runtime/containers/<id>/container.json` with the
  * shim's files beside it (FIFOs, pid, exit). A runtime started over the same rootDir adopts what it
  * finds: containers whose shim still runs (same pid and start time) are followed again, containers
  * whose shim wrote an exit status are reported with it, the rest are killed and reported exited 255
@@ -39,7 +40,7 @@ import { detectCgroups, type Cgroups, type ContainerCgroup } from './cgroups.js'
 import { ContainerOutput } from './container_output.js';
 import { DEFAULT_PATH, execNotFoundMessage, findExecutable, hostPathOf, mountEnvName, notFoundMessage } from './container_paths.js';
 import { ImageCatalog, effectiveCommand } from './image_catalog.js';
-import { groupMembers, identify, isAlive, processGroupOf, signalGroup, signalProcess, usageOf, type ProcessIdentity } from './proc.js';
+import { groupMembers, identify, isAlive, processGroupOf, processGroups, signalGroup, signalProcess, usageOf, type ProcessIdentity } from './proc.js';
 import { SHIM_FILES, shimScript } from './shim_script.js';
 import { readRecords, writeRecord } from './state_files.js';
 import { forwardPort, runStreaming, runSync } from './streaming.js';
@@ -529,10 +530,8 @@ export class ProcessRuntime implements Runtime {
   }
 
   private poll(): void {
-    for (const id of this.followed.keys()) {
-      this.checkExit(id);
-      this.enforceMemoryLimit(id);
-    }
+    for (const id of this.followed.keys()) this.checkExit(id);
+    if (this.cgroups === undefined) this.enforceMemoryLimits();
   }
 
   private checkExit(containerId: string): void {
@@ -617,13 +616,19 @@ export class ProcessRuntime implements Runtime {
   }
 
   /** Without cgroups, a container over its memory limit is killed here and reported OOMKilled. */
-  private enforceMemoryLimit(containerId: string): void {
-    const record = this.containers.get(containerId);
-    const limit = record?.config.resources.memoryLimitBytes;
-    if (this.cgroups !== undefined || record?.pid === undefined || limit === undefined || record.state !== 'running') return;
-    if (usageOf(groupMembers(record.pid.pid)).memoryBytes <= limit) return;
-    writeFileSync(join(this.containerDir(containerId), OOM_MARKER), '');
-    signalGroup(record.pid.pid, 'SIGKILL');
+  private enforceMemoryLimits(): void {
+    const limited = [...this.followed.keys()]
+      .map((id) => this.containers.get(id))
+      .filter((r): r is ContainerRecord => r?.state === 'running' && r.pid !== undefined && r.config.resources.memoryLimitBytes !== undefined);
+    if (limited.length === 0) return;
+    const groups = processGroups();
+    for (const record of limited) {
+      const pgid = record.pid!.pid;
+      if (!isAlive(record.pid!)) continue;
+      if (usageOf(groups.get(pgid) ?? []).memoryBytes <= record.config.resources.memoryLimitBytes!) continue;
+      writeFileSync(join(this.containerDir(record.id), OOM_MARKER), '');
+      signalGroup(pgid, 'SIGKILL');
+    }
   }
 
   private usage(record: ContainerRecord): { cpuNanos: number; memoryBytes: number } {
@@ -640,7 +645,7 @@ export class ProcessRuntime implements Runtime {
 
   private async adopt(): Promise<void> {
     const onError = (path: string, error: unknown): void => this.logger.error({ err: error, path }, 'unreadable runtime record skipped');
-    for (const sandbox of await readRecords<SandboxRecord>(join(this.options.rootDir, 'sandboxes'), 'sandbox.json', onError)) {
+    for (const sandbox of await readRecords<SandboxRecord>(join(this.options.rootDir, 'runtime', 'sandboxes'), 'sandbox.json', onError)) {
       this.sandboxes.set(sandbox.id, sandbox);
       if (sandbox.state === 'ready') {
         // The network's setUp is idempotent: it learns again about the sandbox it made before.
@@ -652,7 +657,7 @@ export class ProcessRuntime implements Runtime {
     // Free what the network holds for sandboxes this runtime no longer has (a crash mid-runPodSandbox).
     const live = [...this.sandboxes.values()].filter((s) => s.state === 'ready').map((s) => s.id);
     await this.options.network.reconcile(live).catch((error: unknown) => this.logger.error({ err: error }, 'pod network not reconciled'));
-    for (const record of await readRecords<ContainerRecord>(join(this.options.rootDir, 'containers'), 'container.json', onError)) {
+    for (const record of await readRecords<ContainerRecord>(join(this.options.rootDir, 'runtime', 'containers'), 'container.json', onError)) {
       this.containers.set(record.id, record);
       if (record.state === 'created' || record.state === 'exited') continue;
       await this.adoptContainer(record);
@@ -781,7 +786,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   private sandboxDir(id: string): string {
-    return join(this.options.rootDir, 'sandboxes', id);
+    return join(this.options.rootDir, 'runtime', 'sandboxes', id);
   }
 
   private sandboxFile(id: string): string {
@@ -789,7 +794,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   private containerDir(id: string): string {
-    return join(this.options.rootDir, 'containers', id);
+    return join(this.options.rootDir, 'runtime', 'containers', id);
   }
 }
 
