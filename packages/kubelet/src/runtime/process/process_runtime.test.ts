@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -459,6 +460,38 @@ describe('ProcessRuntime adoption', () => {
     second.onContainerExit((c) => seen.push(c));
     expect(await exited(second, id)).toMatchObject({ exitCode: 7, reason: 'Error' });
     expect(logLines(config.logPath).map((line) => line.split(' ').slice(3).join(' '))).toEqual(['before', 'while-away']);
+  });
+
+  it('containers outlive an agent killed with SIGKILL and are adopted (the built runtime in a child process)', async () => {
+    const root = tempDir();
+    const dist = new URL('../../../dist/index.js', import.meta.url).href;
+    const script = `
+      const { ProcessRuntime } = await import(${JSON.stringify(dist)});
+      const { pino } = await import('pino');
+      const network = { mode: 'host', setUp: async () => ({ ips: ['127.0.0.1'], enter: [] }), tearDown: async () => {}, reconcile: async () => [] };
+      const runtime = new ProcessRuntime({ rootDir: process.argv[1], network, logMaxSizeBytes: 1 << 20, logMaxFiles: 2, logger: pino({ level: 'silent' }) });
+      const sandbox = await runtime.runPodSandbox({ uid: 'u', name: 'agent-pod', namespace: 'default', attempt: 0, hostname: 'agent-pod', hostNetwork: false, logDirectory: process.argv[1] + '/pods/p', portMappings: [], labels: {}, annotations: {} });
+      const id = await runtime.createContainer(sandbox, { name: 'c', image: 'busybox', attempt: 0, command: ['sh', '-c', 'echo started; while :; do sleep 0.1; done'], args: [], env: [], mounts: [], logPath: process.argv[1] + '/pods/p/c/0.log', resources: {}, stdin: false, stdinOnce: false, tty: false, labels: {}, annotations: {} });
+      await runtime.startContainer(id);
+      console.log(id);
+      setInterval(() => {}, 1000);`;
+    const agent = spawn(process.execPath, ['--input-type=module', '-e', script, root], { stdio: ['ignore', 'pipe', 'inherit'], cwd: new URL('../../..', import.meta.url).pathname });
+    cleanups.push(() => void agent.kill('SIGKILL'));
+    const id = await new Promise<string>((resolve, reject) => {
+      agent.stdout.on('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+      agent.on('exit', (code) => reject(new Error(`agent exited with ${code}`)));
+    });
+    const pid = Number(readFileSync(join(root, 'runtime', 'containers', id, 'pid'), 'utf8'));
+    agent.kill('SIGKILL');
+    await new Promise((resolve) => agent.once('exit', resolve));
+    expect(pidAlive(pid)).toBe(true);
+
+    const second = runtimeAt(root);
+    expect(await second.containerStatus(id)).toMatchObject({ state: 'running', name: 'c' });
+    await second.stopContainer(id, 30);
+    expect(await second.containerStatus(id)).toMatchObject({ state: 'exited', exitCode: 143, reason: 'Error' });
+    expect(pidAlive(pid)).toBe(false);
+    expect(readFileSync(join(root, 'pods', 'p', 'c', '0.log'), 'utf8')).toMatch(/ stdout F started\n/);
   });
 
   it('reports exited 255 Unknown, and kills, a container whose shim is gone', async () => {
