@@ -152,7 +152,7 @@ export class NodeStreamServer {
 
 /** One exec/attach/port-forward session: its input subject, the two windows, and its end. */
 class StreamSession {
-  private readonly inputSubject = createInbox();
+  private readonly inputSubject = `${createInbox()}.input`;
   private readonly subscription: Subscription;
   private readonly abort = new AbortController();
   private credit = WINDOW_BYTES;
