@@ -371,11 +371,34 @@ describe('ProcessRuntime exec, attach and port-forward', () => {
     expect(code).toBe(0);
     expect(Buffer.concat(output).toString()).toBe('line one\nline two\n');
 
+    // With a tty, the command gets a terminal; stderr comes with stdout.
+    const terminal: Buffer[] = [];
+    const ttyCode = await runtime.exec(id, ['sh', '-c', 'test -t 0 && test -t 1 && echo on-a-tty; echo err >&2; exit 2'], {
+      stdout: (c) => terminal.push(Buffer.from(c)),
+      tty: true,
+      closed: closed.signal,
+    });
+    expect(ttyCode).toBe(2);
+    expect(Buffer.concat(terminal).toString()).toBe('on-a-tty\r\nerr\r\n');
+
     await runtime.stopContainer(id, 30);
     await expect(runtime.execSync(id, ['true'], 30)).rejects.toMatchObject({
       code: 'NotRunning',
       message: 'failed to exec in container: container is in CONTAINER_EXITED state',
     });
+  });
+
+  it('attaches to a container’s stdin and output', async () => {
+    const root = tempDir();
+    const runtime = runtimeAt(root);
+    const { id } = await runContainer(runtime, root, { name: 'reader', command: ['sh', '-c', 'read line; echo "got $line"'], stdin: true });
+    const seen: Buffer[] = [];
+    async function* input() {
+      yield Buffer.from('hello-stdin\n');
+    }
+    await runtime.attach(id, { stdin: input(), stdout: (c) => seen.push(Buffer.from(c)), tty: false, closed: new AbortController().signal });
+    expect(Buffer.concat(seen).toString()).toBe('got hello-stdin\n');
+    expect(await exited(runtime, id)).toMatchObject({ exitCode: 0 });
   });
 
   it('attaches to the output of a running container', async () => {

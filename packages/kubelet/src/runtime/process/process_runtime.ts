@@ -41,7 +41,7 @@ import { ContainerOutput } from './container_output.js';
 import { DEFAULT_PATH, execNotFoundMessage, findExecutable, hostPathOf, mountEnvName, notFoundMessage } from './container_paths.js';
 import { ImageCatalog, effectiveCommand } from './image_catalog.js';
 import { groupMembers, identify, isAlive, processGroupOf, processGroups, signalGroup, signalProcess, usageOf, type ProcessIdentity } from './proc.js';
-import { SHIM_FILES, shimScript } from './shim_script.js';
+import { SHIM_FILES, quote, shimScript } from './shim_script.js';
 import { readRecords, writeRecord } from './state_files.js';
 import { forwardPort, runStreaming, runSync } from './streaming.js';
 
@@ -106,6 +106,12 @@ const START_DEADLINE_MS = 30_000;
 const KILL_DEADLINE_MS = 30_000;
 /** Marks a container the runtime killed for using more memory than its limit (no cgroups). */
 const OOM_MARKER = 'oom_killed';
+
+/** util-linux `script`, for execs with a tty (looked up once on the node's PATH). */
+const SCRIPT_PROGRAM = (process.env['PATH'] ?? DEFAULT_PATH)
+  .split(':')
+  .map((dir) => join(dir || '.', 'script'))
+  .find((path) => existsSync(path));
 
 function newId(): string {
   return randomBytes(32).toString('hex');
@@ -421,7 +427,7 @@ export class ProcessRuntime implements Runtime {
 
   async exec(containerId: string, command: readonly string[], io: StreamingIO): Promise<number> {
     await this.ready;
-    const { argv, cwd } = this.execCommand(containerId, command);
+    const { argv, cwd } = this.execCommand(containerId, command, io.tty);
     return runStreaming(argv, cwd, io);
   }
 
@@ -702,7 +708,11 @@ export class ProcessRuntime implements Runtime {
 
   // ---- helpers
 
-  private execCommand(containerId: string, command: readonly string[]): { argv: string[]; cwd: string | undefined } {
+  /**
+   * The command line of an exec. With a tty, the command runs under util-linux `script`, which gives
+   * it a pseudo-terminal (terminal resizes are not passed on); without `script`, plain pipes.
+   */
+  private execCommand(containerId: string, command: readonly string[], tty = false): { argv: string[]; cwd: string | undefined } {
     const record = this.container(containerId);
     if (record.state !== 'running' || record.pid === undefined || !isAlive(record.pid)) throw this.notRunning(record);
     if (command.length === 0) throw new RuntimeError('CannotRun', 'failed to exec in container: no command specified');
@@ -710,18 +720,22 @@ export class ProcessRuntime implements Runtime {
     const found = findExecutable(command[0]!, path, record.workingDir, record.config.mounts);
     if (found === undefined) throw new RuntimeError('CannotRun', execNotFoundMessage(command[0]!));
     const env = record.env.map(([name, value]) => `${name}=${value}`);
+    const withTty = (program: string): string[] => {
+      const line = [program, ...command.slice(1)];
+      return tty && SCRIPT_PROGRAM !== undefined ? [SCRIPT_PROGRAM, '-qfec', line.map(quote).join(' '), '/dev/null'] : line;
+    };
     if (process.getuid?.() === 0) {
       // Into the container's own namespaces (mount, network, hostname), by its pid.
       const wd = record.mountNamespace ? record.workingDir : hostPathOf(record.workingDir, record.config.mounts);
       const program = record.mountNamespace ? found.containerPath : found.hostPath;
       return {
-        argv: ['nsenter', '-t', String(record.pid.pid), '-m', '-n', '-u', `--wd=${wd}`, 'env', '-i', ...env, program, ...command.slice(1)],
+        argv: ['nsenter', '-t', String(record.pid.pid), '-m', '-n', '-u', `--wd=${wd}`, 'env', '-i', ...env, ...withTty(program)],
         cwd: undefined,
       };
     }
     const sandbox = this.sandbox(record.sandboxId);
     return {
-      argv: [...sandbox.enter, 'env', '-i', ...env, found.hostPath, ...command.slice(1)],
+      argv: [...sandbox.enter, 'env', '-i', ...env, ...withTty(found.hostPath)],
       cwd: hostPathOf(record.workingDir, record.config.mounts),
     };
   }
