@@ -11,6 +11,7 @@ import { nodeLifecycleControllerDescriptor } from './nodelifecycle/index.js';
 import { taintEvictionControllerDescriptor } from './tainteviction/index.js';
 import { nodeIpamControllerDescriptor } from './nodeipam/index.js';
 import { podGcControllerDescriptor } from './podgc/index.js';
+import { disruptionControllerDescriptor } from './disruption/index.js';
 
 /**
  * Every controller the controller manager can run, by the name `--controllers` takes. Each folder
@@ -29,4 +30,5 @@ export const CONTROLLERS: readonly ControllerDescriptor[] = [
   taintEvictionControllerDescriptor,
   nodeIpamControllerDescriptor,
   podGcControllerDescriptor,
+  disruptionControllerDescriptor,
 ];
