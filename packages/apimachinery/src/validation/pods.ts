@@ -16,6 +16,7 @@ import {
   isValidPortNumber,
   nameIsDnsSubdomain,
 } from './names.js';
+import { forbidProbesAndLifecycle, isSet, validateProbesAndLifecycle } from './probes.js';
 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
@@ -104,9 +105,11 @@ export function validatePodTemplateSpec(template: unknown, path: string): FieldE
 export function validatePodSpec(podSpec: unknown, path: string): FieldError[] {
   const spec = record(podSpec);
   const volumeNames = new Set<string>();
+  const grace = spec['terminationGracePeriodSeconds'];
+  const gracePeriod = typeof grace === 'number' ? grace : undefined;
   const errors = validateVolumes(spec['volumes'], `${path}.volumes`, volumeNames);
-  errors.push(...validateContainers(spec['containers'], `${path}.containers`, volumeNames));
-  errors.push(...validateInitContainers(spec['initContainers'], spec['containers'], `${path}.initContainers`, volumeNames));
+  errors.push(...validateContainers(spec['containers'], `${path}.containers`, volumeNames, gracePeriod));
+  errors.push(...validateInitContainers(spec['initContainers'], spec['containers'], `${path}.initContainers`, volumeNames, gracePeriod));
   errors.push(...oneOf(`${path}.restartPolicy`, spec['restartPolicy'], RESTART_POLICIES));
   errors.push(...oneOf(`${path}.dnsPolicy`, spec['dnsPolicy'], DNS_POLICIES));
   for (const key of ['serviceAccountName', 'nodeName']) {
@@ -139,30 +142,45 @@ function validateVolumes(volumes: unknown, path: string, names: Set<string>): Fi
   return errors;
 }
 
-function validateContainers(containers: unknown, path: string, volumes: ReadonlySet<string>): FieldError[] {
+function validateContainers(containers: unknown, path: string, volumes: ReadonlySet<string>, gracePeriod: number | undefined): FieldError[] {
   const items = list(containers);
   if (items.length === 0) return [fieldErrors.required(path)];
   const names = new Set<string>();
-  return items.flatMap((container, index) => {
+  return items.flatMap((item, index) => {
+    const container = record(item);
     const itemPath = `${path}[${index}]`;
-    const errors = validateContainer(record(container), itemPath, volumes);
-    const name = text(record(container)['name']);
+    const errors = validateContainer(container, itemPath, volumes);
+    const name = text(container['name']);
     if (names.has(name)) errors.push(fieldErrors.duplicate(`${itemPath}.name`, name));
     else names.add(name);
-    if (record(container)['restartPolicy'] !== undefined)
+    errors.push(...validateProbesAndLifecycle(container, itemPath, gracePeriod));
+    if (isSet(container['restartPolicy']))
       errors.push(fieldErrors.forbidden(`${itemPath}.restartPolicy`, 'may not be set for non-init containers'));
     return errors;
   });
 }
 
-function validateInitContainers(containers: unknown, regular: unknown, path: string, volumes: ReadonlySet<string>): FieldError[] {
+/** An init container with restartPolicy Always is a sidecar: it runs beside the others, probed like them. */
+function validateInitContainers(
+  containers: unknown,
+  regular: unknown,
+  path: string,
+  volumes: ReadonlySet<string>,
+  gracePeriod: number | undefined,
+): FieldError[] {
   const names = new Set(list(regular).map((container) => text(record(container)['name'])));
-  return list(containers).flatMap((container, index) => {
+  return list(containers).flatMap((item, index) => {
+    const container = record(item);
     const itemPath = `${path}[${index}]`;
-    const errors = validateContainer(record(container), itemPath, volumes);
-    const name = text(record(container)['name']);
+    const errors = validateContainer(container, itemPath, volumes);
+    const restartPolicy = container['restartPolicy'];
+    if (isSet(restartPolicy) && restartPolicy !== 'Always')
+      errors.push(fieldErrors.notSupported(`${itemPath}.restartPolicy`, restartPolicy, ['Always']));
+    const name = text(container['name']);
     if (names.has(name)) errors.push(fieldErrors.duplicate(`${itemPath}.name`, name));
     else if (name !== '') names.add(name);
+    if (restartPolicy === 'Always') errors.push(...validateProbesAndLifecycle(container, itemPath, gracePeriod));
+    else errors.push(...forbidProbesAndLifecycle(container, itemPath));
     return errors;
   });
 }
