@@ -76,6 +76,19 @@ describe('pods', () => {
     applyDefaults(typeOf('pods'), pod);
     expect(pod).toEqual(once);
   });
+
+  it('gives zero probe fields their defaults and skips null probes and handlers, as SetDefaults_Probe', () => {
+    const container = {
+      name: 'c',
+      image: 'nginx',
+      livenessProbe: { httpGet: { port: 80 }, successThreshold: 0, timeoutSeconds: 0, periodSeconds: 0, failureThreshold: 0 },
+      readinessProbe: null,
+      lifecycle: { preStop: { httpGet: null } },
+    };
+    applyDefaults(typeOf('pods'), { spec: { containers: [container] } });
+    expect(container.livenessProbe).toEqual({ httpGet: { port: 80, path: '/', scheme: 'HTTP' }, successThreshold: 1, timeoutSeconds: 1, periodSeconds: 10, failureThreshold: 3 });
+    expect(container.readinessProbe).toBeNull();
+  });
 });
 
 describe('pullPolicyFor', () => {

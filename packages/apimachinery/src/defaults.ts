@@ -102,9 +102,10 @@ function defaultContainer(container: Container): void {
   if (!container.terminationMessagePath) container.terminationMessagePath = '/dev/termination-log';
   if (!container.terminationMessagePolicy) container.terminationMessagePolicy = 'File';
   for (const port of container.ports ?? []) if (!port.protocol) port.protocol = 'TCP';
-  for (const probe of [container.livenessProbe, container.readinessProbe, container.startupProbe]) if (probe !== undefined) defaultProbe(probe);
+  // `!= null`: a JSON null decodes to Go's nil upstream, so it is skipped as an absent field is.
+  for (const probe of [container.livenessProbe, container.readinessProbe, container.startupProbe]) if (probe != null) defaultProbe(probe);
   for (const handler of [container.lifecycle?.postStart, container.lifecycle?.preStop])
-    if (handler?.httpGet !== undefined) defaultHttpGet(handler.httpGet);
+    if (handler?.httpGet != null) defaultHttpGet(handler.httpGet);
   for (const variable of container.env ?? []) {
     const fieldRef = variable.valueFrom?.fieldRef;
     if (fieldRef !== undefined && !fieldRef.apiVersion) fieldRef.apiVersion = 'v1';
@@ -124,12 +125,13 @@ export function pullPolicyFor(image: string): 'Always' | 'IfNotPresent' {
   return tag === '' && digest === undefined ? 'Always' : 'IfNotPresent';
 }
 
+/** Upstream's SetDefaults_Probe: zero (or absent) takes the default. */
 function defaultProbe(probe: Probe): void {
-  probe.timeoutSeconds ??= 1;
-  probe.periodSeconds ??= 10;
-  probe.successThreshold ??= 1;
-  probe.failureThreshold ??= 3;
-  if (probe.httpGet !== undefined) defaultHttpGet(probe.httpGet);
+  probe.timeoutSeconds ||= 1;
+  probe.periodSeconds ||= 10;
+  probe.successThreshold ||= 1;
+  probe.failureThreshold ||= 3;
+  if (probe.httpGet != null) defaultHttpGet(probe.httpGet);
 }
 
 function defaultHttpGet(action: { path?: string; scheme?: string }): void {
