@@ -181,4 +181,26 @@ describe('k8ts-node-agent', () => {
         await manager.kill();
       }
     }));
+
+  test('--runtime simulated --nodes 3: three Nodes registered Ready in one process, each with its Lease', async () => {
+    const fleet = await NodeAgentProcess.start([plane.grpcAddress], {
+      nodeName: 'unused',
+      extraArgs: ['--runtime', 'simulated', '--nodes', '3', '--simulated-node-prefix', 'simx', '--node-capacity', 'cpu=8,memory=16Gi', '--max-pods', '30'],
+    });
+    try {
+      const names = ['simx-0', 'simx-1', 'simx-2'];
+      await eventually(async () => (await Promise.all(names.map(async (name) => condition(await nodes.get(name).catch(() => ({})), 'Ready')?.status))).every((status) => status === 'True'), 60_000, 'simulated nodes Ready');
+      const node = await nodes.get('simx-1');
+      expect(node.status?.capacity).toMatchObject({ cpu: '8', memory: '16Gi', pods: '30' });
+      await eventually(async () => (await Promise.all(names.map((name) => leases.get(name).catch(() => undefined)))).every((lease) => lease?.spec?.holderIdentity !== undefined), 60_000, 'simulated leases');
+      const metrics = await (await fetch(`${fleet.serverUrl}/metrics`)).text();
+      expect(metrics).toContain('kubelet_node_name{node="simx-2"} 1');
+    } catch (error) {
+      process.stderr.write(`simulated agent log:\n${fleet.log.slice(-20_000)}\n`);
+      throw error;
+    } finally {
+      await fleet.stop();
+      fleet.cleanUp();
+    }
+  });
 });
