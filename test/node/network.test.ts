@@ -102,6 +102,18 @@ describe.skipIf(!support.ok)('pod network across two node agents', () => {
     const log = await readFile(join(b.rootDir, 'pods', `${namespace}_client_${client.metadata!.uid}`, 'client', '0.log'), 'utf8');
     expect(client.status?.phase, log).toBe('Succeeded');
     expect(log).toContain('answer:web-0');
+
+    // Node b's agent crashes and comes back: its pod keeps its address, a new pod gets another one.
+    await b.kill();
+    b.launch();
+    await b.waitHealthy(60_000);
+    await pods.namespace(namespace).create(echo('echo-b2', b.nodeName));
+    const ipB2 = (await runningPod('echo-b2')).status!.podIP!;
+    expect(ipB2).not.toBe(ipB);
+    expect(inCidr(ipB2, cidrs[1]!)).toBe(true);
+    expect((await pods.namespace(namespace).get('echo-b')).status?.podIP).toBe(ipB);
+    expect(await hostnameAt(ipB)).toBe('echo-b');
+    expect(await hostnameAt(ipB2)).toBe('echo-b2');
   });
 
   it("runs hostNetwork pods on the node's address, and frees pod IPs when pods go", async () => {
