@@ -5,16 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PodNetwork } from '../../network/pod_network.js';
-import { RuntimeError, type ContainerConfig, type ContainerStatus, type Mount, type PodSandboxConfig } from '../runtime.js';
+import { RuntimeError, type ContainerConfig, type ContainerStatus } from '../runtime.js';
 import { ProcessRuntime, type ProcessRuntimeOptions } from './process_runtime.js';
-
-const hostNetworkStandIn: PodNetwork = {
-  mode: 'host',
-  setUp: async () => ({ ips: ['127.0.0.1'], enter: [] }),
-  tearDown: async () => {},
-  reconcile: async () => [],
-};
+import { containerConfig, hostNetworkStandIn, sandboxConfig, until } from './test_support.js';
 
 const isRoot = process.getuid?.() === 0;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -44,50 +37,6 @@ function runtimeAt(rootDir: string, options: Partial<ProcessRuntimeOptions> = {}
     await runtime.close();
   });
   return runtime;
-}
-
-function sandboxConfig(name: string, logDirectory: string): PodSandboxConfig {
-  return {
-    uid: `uid-${name}`,
-    name,
-    namespace: 'default',
-    attempt: 0,
-    hostname: name,
-    hostNetwork: false,
-    logDirectory,
-    portMappings: [],
-    labels: {},
-    annotations: {},
-  };
-}
-
-function containerConfig(logDirectory: string, overrides: Partial<ContainerConfig> & { name: string }): ContainerConfig {
-  return {
-    image: 'busybox',
-    attempt: 0,
-    command: [],
-    args: [],
-    env: [],
-    mounts: [] as Mount[],
-    logPath: join(logDirectory, overrides.name, '0.log'),
-    resources: {},
-    stdin: false,
-    stdinOnce: false,
-    tty: false,
-    labels: {},
-    annotations: {},
-    ...overrides,
-  };
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function exited(runtime: ProcessRuntime, id: string): Promise<ContainerStatus> {
@@ -279,21 +228,31 @@ describe('ProcessRuntime containers', () => {
     await until('the escaped child to die', () => !pidAlive(child));
   });
 
-  it.runIf(isRoot)('reports OOMKilled (137) when the cgroup memory limit is exceeded', async () => {
+  it.runIf(isRoot && existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes'))('sets the cgroup v1 limits from the container’s resources', async () => {
     const root = tempDir();
     const runtime = runtimeAt(root);
     const { id } = await runContainer(runtime, root, {
-      name: 'hog',
-      image: 'k8ts/stress',
-      args: ['--memory', '300Mi'],
-      resources: { memoryLimitBytes: 96 * 1024 * 1024 },
+      name: 'limited',
+      image: 'k8ts/pause',
+      resources: { cpuRequestMillis: 100, cpuLimitMillis: 250, memoryRequestBytes: 32 << 20, memoryLimitBytes: 64 << 20 },
     });
-    expect(await exited(runtime, id)).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
+    const pid = readFileSync(join(root, 'runtime', 'containers', id, 'pid'), 'utf8').trim();
+    const cgroupOf = (controller: string) => readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((line) => line.split(':')[1]?.split(',').includes(controller))?.split(':')[2];
+    expect(cgroupOf('memory')).toBe(`/k8ts/${id}`);
+    expect(readFileSync(`/sys/fs/cgroup/memory/k8ts/${id}/memory.limit_in_bytes`, 'utf8').trim()).toBe(String(64 << 20));
+    expect(readFileSync(`/sys/fs/cgroup/cpu/k8ts/${id}/cpu.cfs_quota_us`, 'utf8').trim()).toBe('25000');
+    expect(readFileSync(`/sys/fs/cgroup/cpu/k8ts/${id}/cpu.cfs_period_us`, 'utf8').trim()).toBe('100000');
+    expect(readFileSync(`/sys/fs/cgroup/cpu/k8ts/${id}/cpu.shares`, 'utf8').trim()).toBe('102');
+    await runtime.removeContainer(id);
+    expect(existsSync(`/sys/fs/cgroup/memory/k8ts/${id}`)).toBe(false);
   });
 
-  it('without cgroups, measures memory and reports OOMKilled over the limit', async () => {
+  it.each([
+    { how: 'the cgroup memory limit (kernel OOM killer)', cgroups: true },
+    { how: 'the limit measured from /proc, without cgroups', cgroups: false },
+  ].filter((c) => isRoot || !c.cgroups))('reports OOMKilled (137) over $how', async ({ cgroups }) => {
     const root = tempDir();
-    const runtime = runtimeAt(root, { cgroupParent: false });
+    const runtime = runtimeAt(root, cgroups ? {} : { cgroupParent: false });
     const { id } = await runContainer(runtime, root, {
       name: 'hog',
       image: 'k8ts/stress',
@@ -494,7 +453,7 @@ describe('ProcessRuntime adoption', () => {
       const network = { mode: 'host', setUp: async () => ({ ips: ['127.0.0.1'], enter: [] }), tearDown: async () => {}, reconcile: async () => [] };
       const runtime = new ProcessRuntime({ rootDir: process.argv[1], network, logMaxSizeBytes: 1 << 20, logMaxFiles: 2, logger: pino({ level: 'silent' }) });
       const sandbox = await runtime.runPodSandbox({ uid: 'u', name: 'agent-pod', namespace: 'default', attempt: 0, hostname: 'agent-pod', hostNetwork: false, logDirectory: process.argv[1] + '/pods/p', portMappings: [], labels: {}, annotations: {} });
-      const id = await runtime.createContainer(sandbox, { name: 'c', image: 'busybox', attempt: 0, command: ['sh', '-c', 'echo started; while :; do sleep 0.1; done'], args: [], env: [], mounts: [], logPath: process.argv[1] + '/pods/p/c/0.log', resources: {}, stdin: false, stdinOnce: false, tty: false, labels: {}, annotations: {} });
+      const id = await runtime.createContainer(sandbox, { name: 'c', image: 'busybox', attempt: 0, command: ['sh', '-c', 'echo started; touch ' + process.argv[1] + '/started; while :; do sleep 0.1; done'], args: [], env: [], mounts: [], logPath: process.argv[1] + '/pods/p/c/0.log', resources: {}, stdin: false, stdinOnce: false, tty: false, labels: {}, annotations: {} });
       await runtime.startContainer(id);
       console.log(id);
       setInterval(() => {}, 1000);`;
@@ -505,6 +464,7 @@ describe('ProcessRuntime adoption', () => {
       agent.on('exit', (code) => reject(new Error(`agent exited with ${code}`)));
     });
     const pid = Number(readFileSync(join(root, 'runtime', 'containers', id, 'pid'), 'utf8'));
+    await until('the container to have written its first line', () => existsSync(join(root, 'started')));
     agent.kill('SIGKILL');
     await new Promise((resolve) => agent.once('exit', resolve));
     expect(pidAlive(pid)).toBe(true);

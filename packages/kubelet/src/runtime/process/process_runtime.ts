@@ -568,36 +568,29 @@ export class ProcessRuntime implements Runtime {
     } catch {
       // No exit file: the shim died; now is as good as it gets.
     }
-    record.state = 'exited';
-    record.finishedAt = finishedAt.toISOString();
-    if (exitCode === undefined) {
-      record.exitCode = 255;
-      record.reason = 'Unknown';
-      record.message = 'the container shim exited without recording the exit status';
-    } else if (oomKilled) {
-      record.exitCode = 137;
-      record.reason = 'OOMKilled';
-    } else {
-      record.exitCode = exitCode;
-      record.reason = exitCode === 0 ? 'Completed' : 'Error';
-    }
-    await this.save(record);
+    const ending =
+      exitCode === undefined
+        ? { exitCode: 255, reason: 'Unknown', message: 'the container shim exited without recording the exit status' }
+        : oomKilled
+          ? { exitCode: 137, reason: 'OOMKilled' }
+          : { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error' };
+    await this.recordExit(record, { finishedAt: finishedAt.toISOString(), ...ending });
     if (this.followed.get(record.id) === followed) this.followed.delete(record.id);
     followed.markExited();
+  }
+
+  /** Saves the container as exited, then (at once) shows it in its status and tells the listeners. */
+  private async recordExit(record: ContainerRecord, ending: Pick<ContainerRecord, 'finishedAt' | 'exitCode' | 'reason' | 'message' | 'startedAt'>): Promise<void> {
+    const exited: ContainerRecord = { ...record, ...ending, state: 'exited' };
+    await this.save(exited);
+    Object.assign(record, exited);
     this.notifyExit(record.id);
   }
 
   /** Records a container that never ran its command (StartError: exit code 128 as containerd reports). */
   private async finishWithoutStart(record: ContainerRecord, why: string, reason = 'ContainerCannotRun', exitCode = 128): Promise<void> {
     const now = new Date().toISOString();
-    record.state = 'exited';
-    record.exitCode = exitCode;
-    record.reason = reason;
-    record.message = why;
-    record.startedAt ??= now;
-    record.finishedAt = now;
-    await this.save(record);
-    this.notifyExit(record.id);
+    await this.recordExit(record, { exitCode, reason, message: why, startedAt: record.startedAt ?? now, finishedAt: now });
   }
 
   private notifyExit(containerId: string): void {

@@ -11,8 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { namespacedNetwork } from '../../network/namespaced_network.js';
 import { canUseNamespaces } from '../../network/privileges.js';
 import { removePodNetwork } from '../../network/remove_pod_network.js';
-import type { ContainerConfig, PodSandboxConfig } from '../runtime.js';
 import { ProcessRuntime } from './process_runtime.js';
+import { containerConfig, sandboxConfig, until } from './test_support.js';
 
 const support = await canUseNamespaces();
 
@@ -33,40 +33,10 @@ describe.skipIf(!support.ok)('ProcessRuntime in namespaced pod networks', () => 
     rmSync(root, { recursive: true, force: true });
   });
 
-  const sandbox = (name: string): PodSandboxConfig => ({
-    uid: `uid-${name}`,
-    name,
-    namespace: 'default',
-    attempt: 0,
-    hostname: name,
-    hostNetwork: false,
-    logDirectory: join(root, 'pods', name),
-    portMappings: [],
-    labels: {},
-    annotations: {},
-  });
-  const container = (name: string, overrides: Partial<ContainerConfig>): ContainerConfig => ({
-    name,
-    image: 'k8ts/http-echo',
-    attempt: 0,
-    command: [],
-    args: [],
-    env: [],
-    mounts: [],
-    logPath: join(root, 'pods', name, name, '0.log'),
-    resources: {},
-    stdin: false,
-    stdinOnce: false,
-    tty: false,
-    labels: {},
-    annotations: {},
-    ...overrides,
-  });
-
   it('runs the container in the pod’s namespaces; exec and port-forward reach them', async () => {
-    const sandboxId = await runtime.runPodSandbox(sandbox('web-1'));
+    const sandboxId = await runtime.runPodSandbox(sandboxConfig('web-1', join(root, 'pods', 'web-1')));
     const [ip] = (await runtime.podSandboxStatus(sandboxId)).ips;
-    const id = await runtime.createContainer(sandboxId, container('web-1', { env: [{ name: 'POD_IP', value: ip! }] }));
+    const id = await runtime.createContainer(sandboxId, containerConfig(join(root, 'pods', 'web-1'), { name: 'web-1', image: 'k8ts/http-echo', env: [{ name: 'POD_IP', value: ip! }] }));
     await runtime.startContainer(id);
 
     const inside = await runtime.execSync(id, ['sh', '-c', 'hostname; echo $HOSTNAME; ip -4 -o addr show dev eth0'], 30);
@@ -77,10 +47,7 @@ describe.skipIf(!support.ok)('ProcessRuntime in namespaced pod networks', () => 
     expect(eth0).toContain(` ${ip}/24 `);
 
     // http-echo listens on 8080 inside the pod: reached through port-forward, on 127.0.0.1 of the pod.
-    const deadline = Date.now() + 60_000;
-    let answer = '';
-    while (!answer.includes('"pod"')) {
-      if (Date.now() > deadline) throw new Error(`no answer through port-forward: ${answer}`);
+    const answer = await until('http-echo to answer through port-forward', async () => {
       const received: Buffer[] = [];
       let ended!: () => void;
       const done = new Promise<void>((resolve) => (ended = resolve));
@@ -88,11 +55,11 @@ describe.skipIf(!support.ok)('ProcessRuntime in namespaced pod networks', () => 
         yield Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
         await done;
       }
-      await runtime
-        .portForward(sandboxId, 8080, { input: input(), write: (c) => received.push(Buffer.from(c)), end: () => ended(), closed: new AbortController().signal })
-        .catch(() => new Promise((resolve) => setTimeout(resolve, 100)));
-      answer = Buffer.concat(received).toString();
-    }
+      const stream = { input: input(), write: (c: Uint8Array) => received.push(Buffer.from(c)), end: () => ended(), closed: new AbortController().signal };
+      const reached = await runtime.portForward(sandboxId, 8080, stream).then(() => true, () => false);
+      const text = Buffer.concat(received).toString();
+      return reached && text.includes('"pod"') ? text : undefined;
+    });
     expect(answer).toContain(`"ip":"${ip}"`);
     await runtime.stopContainer(id, 30);
     expect(await runtime.containerStatus(id)).toMatchObject({ state: 'exited', exitCode: 0 });
