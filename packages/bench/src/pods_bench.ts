@@ -48,17 +48,17 @@ export async function runPodsBench(options: PodsBenchOptions, logger: Logger): P
     async (started) => {
       const grpc = started.grpc as string;
       const problems: string[] = [];
-      running.scheduler = await SchedulerProcess.start([grpc], { extraArgs: ['--leader-elect=false'] });
-      if (options.runtime === 'process') {
-        running.manager = await ControllerManagerProcess.start([grpc], {
-          extraArgs: ['--controllers', 'nodeipam', '--allocate-node-cidrs', '--cluster-cidr', BENCH_CLUSTER_CIDR, '--leader-elect=false'],
-        });
-      }
-      logger.info({ runtime: options.runtime, nodes: options.nodes }, 'starting node agents');
-      const agentsStartedMs = Date.now();
-      running.agents = await startAgents(options.runtime, options.nodes, [grpc]);
       const client = new ApiClient({ addresses: [grpc], callTimeoutMs: CALL_TIMEOUT_MS, fieldManager: 'k8ts-bench' });
       try {
+        running.scheduler = await SchedulerProcess.start([grpc], { extraArgs: ['--leader-elect=false'] });
+        if (options.runtime === 'process') {
+          running.manager = await ControllerManagerProcess.start([grpc], {
+            extraArgs: ['--controllers', 'nodeipam', '--allocate-node-cidrs', '--cluster-cidr', BENCH_CLUSTER_CIDR, '--leader-elect=false'],
+          });
+        }
+        logger.info({ runtime: options.runtime, nodes: options.nodes }, 'starting node agents');
+        const agentsStartedMs = Date.now();
+        running.agents = await startAgents(options.runtime, options.nodes, [grpc]);
         const nodesReadyMs = await waitNodesReady(client, running.agents.nodeNames, logger);
         logger.info({ nodes: options.nodes, afterMs: Date.now() - agentsStartedMs }, 'nodes Ready');
         const pids = running.agents.agents.flatMap((agent) => (agent.pid === undefined ? [] : [agent.pid]));

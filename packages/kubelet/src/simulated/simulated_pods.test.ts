@@ -1,5 +1,5 @@
 import { FakeClock, seededRandom } from '@k8ts/base';
-import { ApiError } from '@k8ts/apimachinery';
+import { apiErrors } from '@k8ts/apimachinery';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -159,8 +159,8 @@ describe('SimulatedPods', () => {
   it('retries a write the API did not take, and gives up on a pod that is gone', async () => {
     let failures = 0;
     const { pods, written, settle } = setup({}, (call) => {
-      if (call.name === 'gone') return new ApiError({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'pods "gone" not found' });
-      if (failures++ < 2) return new ApiError({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'ServiceUnavailable', code: 503, message: 'unavailable' });
+      if (call.name === 'gone') return apiErrors.notFoundPath('/api/v1/namespaces/default/pods/gone');
+      if (failures++ < 2) return apiErrors.serviceUnavailable('unavailable');
       return undefined;
     });
     pods.upsert(pod('gone'));
