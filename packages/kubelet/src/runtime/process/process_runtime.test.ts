@@ -158,6 +158,35 @@ describe('ProcessRuntime containers', () => {
     expect(await runtime.containerStatus(id)).toMatchObject({ state: 'exited', exitCode: 0, reason: 'Completed' });
   });
 
+  it.each([
+    { mode: 'in its mount namespace', mountNamespaces: true },
+    { mode: 'without mount namespaces', mountNamespaces: false },
+  ].filter((c) => isRoot || !c.mountNamespaces))('nginx serves its default page, or the volume at /usr/share/nginx/html $mode', async ({ mountNamespaces }) => {
+    const root = tempDir();
+    const runtime = runtimeAt(root, { mountNamespaces });
+    const html = join(root, 'html');
+    mkdirSync(html);
+    writeFileSync(join(html, 'index.html'), '<p>from the volume</p>');
+    const [plainPort, volumePort] = [await freePort(), await freePort()];
+    await runContainer(runtime, root, { name: 'plain', image: 'nginx:1.27', env: [{ name: 'NGINX_PORT', value: String(plainPort) }] });
+    await runContainer(runtime, root, {
+      name: 'served',
+      image: 'nginx',
+      env: [{ name: 'NGINX_PORT', value: String(volumePort) }],
+      mounts: [{ hostPath: html, containerPath: '/usr/share/nginx/html', readOnly: true }],
+    });
+    const page = (port: number) =>
+      until(`nginx on ${port}`, async () => {
+        try {
+          return await (await fetch(`http://127.0.0.1:${port}/`)).text();
+        } catch {
+          return undefined;
+        }
+      });
+    expect(await page(plainPort)).toContain('Welcome to nginx!');
+    expect(await page(volumePort)).toBe('<p>from the volume</p>');
+  });
+
   it('reports a non-zero exit as Error with its code', async () => {
     const root = tempDir();
     const runtime = runtimeAt(root);
