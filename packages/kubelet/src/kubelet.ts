@@ -132,7 +132,7 @@ export class Kubelet {
     });
     this.podInformer.addEventHandler({
       onAdd: (pod) => this.podChanged(pod),
-      onUpdate: (_old, pod) => this.podChanged(pod),
+      onUpdate: (old, pod) => this.podChanged(pod, old),
       onDelete: (pod) => this.podGone(pod),
     });
     this.factory.start();
@@ -175,11 +175,11 @@ export class Kubelet {
 
   // --- pods ------------------------------------------------------------------------------------
 
-  private podChanged(pod: PodObject): void {
+  private podChanged(pod: PodObject, old?: PodObject): void {
     if (this.stopped) return;
     const uid = pod.metadata?.uid ?? '';
     const worker = this.workers.get(uid);
-    if (worker !== undefined) return worker.update(pod);
+    if (worker !== undefined) return worker.update(pod, old === undefined || old === pod || needsSync(old, pod));
     if (this.admissionQueue.has(uid)) {
       this.admissionQueue.set(uid, pod);
       return;
@@ -325,6 +325,19 @@ const noProbes: PodProbes = {
   livenessFailed: () => undefined,
   stop: () => undefined,
 };
+
+/**
+ * Whether a pod's change asks for a sync: anything but its status (mostly the kubelet's own writes),
+ * or the conditions its readiness gates read, or a terminal phase written by someone else.
+ */
+export function needsSync(old: Pod, pod: Pod): boolean {
+  const strip = (p: Pod): unknown => ({ ...p, status: undefined, metadata: { ...p.metadata, resourceVersion: undefined, managedFields: undefined, generation: undefined } });
+  if (JSON.stringify(strip(old)) !== JSON.stringify(strip(pod))) return true;
+  const gates = new Set((pod.spec?.readinessGates ?? []).map((gate) => gate.conditionType));
+  const gated = (p: Pod): string => JSON.stringify((p.status?.conditions ?? []).filter((c) => gates.has(c.type)).map((c) => [c.type, c.status]));
+  if (gates.size > 0 && gated(old) !== gated(pod)) return true;
+  return isTerminal(pod) && !isTerminal(old);
+}
 
 function isTerminal(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';

@@ -115,9 +115,10 @@ export class PodWorker {
     return this.latest.get(name);
   }
 
-  update(pod: Pod): void {
+  /** A newer copy of the pod; `wake` false when only its status changed (the worker's own writes, mostly). */
+  update(pod: Pod, wake = true): void {
     this.pod = pod;
-    this.wake();
+    if (wake) this.wake();
   }
 
   /** The pod is gone from the API (deleted with no grace, or seen deleted): stop everything. */
@@ -493,7 +494,9 @@ export class PodWorker {
       waiting.set(container.name, { reason, message: error.message });
       this.event('Warning', 'Failed', `Failed to pull image "${image}": ${error.message}`);
       this.event('Warning', 'Failed', `Error: ${reason}`);
-      this.wakeIn(imageBackoff.delayMs(key));
+      // Synced again halfway through the back-off (status ImagePullBackOff, as upstream's pod worker
+      // requeues a failed sync before the pull may be retried), then when it ends (the next pull).
+      this.wakeIn(imageBackoff.delayMs(key) / 2);
       return false;
     }
     const took = goDuration(clock.now() - startMs);

@@ -1,0 +1,237 @@
+import type { KubeObject } from '@k8ts/client';
+import type { Deployment } from 'kubernetes-types/apps/v1.js';
+import type { ContainerStatus, Pod } from 'kubernetes-types/core/v1.js';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { LifecycleCluster, processesWith, waitFor, type PodObject } from './lifecycle_cluster.js';
+
+/**
+ * The kubelet's pod lifecycle on a real cluster: store, apiserver, scheduler, controller manager
+ * and two process-runtime k8ts-node-agents (pods in their own network namespaces). What a user
+ * checks with kubectl: Deployments come up Running and Ready over both nodes, a crashing container
+ * backs off with growing delays, a liveness failure restarts a container, an unknown image shows
+ * ErrImagePull then ImagePullBackOff, init containers run in order, a deleted pod's processes stop
+ * within its grace period, and a kill -9'd agent started again runs no pod twice.
+ */
+
+const NODES = ['lc-node-a', 'lc-node-b'];
+const WAIT_MS = 90_000;
+const NS = 'lifecycle';
+
+let cluster: LifecycleCluster;
+
+beforeAll(async () => {
+  cluster = await LifecycleCluster.start(NODES);
+  await cluster.plane.createNamespace(NS);
+}, 240_000);
+
+afterAll(async () => {
+  await cluster?.deleteWorkloads(NS).catch((error: unknown) => process.stderr.write(`cleaning up: ${(error as Error).message}\n${cluster.logs()}\n`));
+  await cluster?.stop();
+}, 120_000);
+
+/** Runs `body`, printing the agents' logs when it fails. */
+async function withLogs(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    process.stderr.write(`${cluster.logs()}\n`);
+    throw error;
+  }
+}
+
+const marker = (): string => `lc-marker-${randomBytes(4).toString('hex')}`;
+
+function bare(name: string, spec: Partial<NonNullable<Pod['spec']>>, nodeName = NODES[0]!): PodObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS },
+    spec: { nodeName, containers: [], ...spec },
+  };
+}
+
+const statusOf = (pod: Pod | undefined, container = 'main'): ContainerStatus | undefined =>
+  [...(pod?.status?.containerStatuses ?? []), ...(pod?.status?.initContainerStatuses ?? [])].find((status) => status.name === container);
+
+const isReady = (pod: Pod): boolean => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+
+describe('the kubelet runs pods through their lifecycle', () => {
+  test('a Deployment of k8ts/http-echo with a readiness probe comes up Running and Ready on both nodes, answering on its pod IPs', () =>
+    withLogs(async () => {
+      const deployments = cluster.plane.client.resource<Deployment & KubeObject>('apps', 'v1', 'deployments').namespace(NS);
+      await deployments.create({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'echo' },
+        spec: {
+          replicas: 4,
+          selector: { matchLabels: { app: 'echo' } },
+          template: {
+            metadata: { labels: { app: 'echo' } },
+            spec: {
+              topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'echo' } } }],
+              containers: [
+                {
+                  name: 'main',
+                  image: 'k8ts/http-echo:1.0',
+                  ports: [{ containerPort: 8080 }],
+                  readinessProbe: { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1 },
+                },
+              ],
+            },
+          },
+        },
+      });
+      const pods = await waitFor(
+        async () => {
+          const list = (await cluster.pods.namespace(NS).list({ labelSelector: 'app=echo' })).items;
+          return list.length === 4 && list.every((pod) => pod.status?.phase === 'Running' && isReady(pod)) ? list : undefined;
+        },
+        WAIT_MS,
+        'four echo pods Running and Ready',
+      );
+      expect(new Set(pods.map((pod) => pod.spec?.nodeName))).toEqual(new Set(NODES));
+      for (const pod of pods) {
+        expect(pod.status).toMatchObject({ qosClass: 'BestEffort', hostIP: '127.0.0.1' });
+        expect(pod.status?.podIP).toMatch(/^10\.245\.\d+\.\d+$/);
+        expect(statusOf(pod)).toMatchObject({ ready: true, started: true, restartCount: 0, image: 'k8ts/http-echo:1.0', state: { running: {} } });
+        expect(statusOf(pod)?.containerID).toMatch(/^k8ts:\/\//);
+        expect(statusOf(pod)?.imageID).toMatch(/sha256:/);
+        expect(pod.status?.conditions?.map((c) => `${c.type}=${c.status}`).sort()).toEqual(
+          ['ContainersReady=True', 'Initialized=True', 'PodReadyToStartContainers=True', 'PodScheduled=True', 'Ready=True'],
+        );
+        const answer = (await (await fetch(`http://${pod.status?.podIP}:8080/`)).json()) as { pod: string };
+        expect(answer.pod).toBe(pod.metadata?.name);
+      }
+      const events = await cluster.eventsOf(NS, pods[0]!.metadata!.name!);
+      expect(events).toEqual(expect.arrayContaining(['Created: Created container: main', 'Started: Started container main']));
+    }),
+  180_000);
+
+  test('a crashing container goes into CrashLoopBackOff with growing delays', () =>
+    withLogs(async () => {
+      await cluster.pods.create(bare('crasher', { containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'echo dying; exit 3'] }] }));
+      const seen = new Set<string>();
+      const pod = await waitFor(
+        async () => {
+          const current = await cluster.pod(NS, 'crasher');
+          const waiting = statusOf(current)?.state?.waiting;
+          if (waiting?.reason === 'CrashLoopBackOff') seen.add(waiting.message ?? '');
+          return [...seen].some((message) => message.startsWith('back-off 20s')) ? current : undefined;
+        },
+        WAIT_MS,
+        'a back-off of 20 s',
+      );
+      const uid = pod.metadata?.uid;
+      expect([...seen]).toEqual(expect.arrayContaining([`back-off 10s restarting failed container=main pod=crasher_${NS}(${uid})`, `back-off 20s restarting failed container=main pod=crasher_${NS}(${uid})`]));
+      const status = statusOf(pod);
+      expect(status?.restartCount).toBeGreaterThanOrEqual(2);
+      expect(status?.lastState?.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+      expect(pod.status?.phase).toBe('Running');
+      expect(await cluster.eventsOf(NS, 'crasher')).toContain(`BackOff: Back-off restarting failed container main in pod crasher_${NS}(${uid})`);
+    }),
+  180_000);
+
+  test('an unknown image shows ErrImagePull, then ImagePullBackOff, with an event naming the image', () =>
+    withLogs(async () => {
+      await cluster.pods.create(bare('no-image', { containers: [{ name: 'main', image: 'k8ts/does-not-exist:1' }] }));
+      const reasons = new Set<string>();
+      await waitFor(
+        async () => {
+          const reason = statusOf(await cluster.pod(NS, 'no-image'))?.state?.waiting?.reason;
+          if (reason !== undefined) reasons.add(reason);
+          return reasons.has('ErrImagePull') && reasons.has('ImagePullBackOff') ? true : undefined;
+        },
+        WAIT_MS,
+        'ErrImagePull then ImagePullBackOff',
+      );
+      const pod = await cluster.pod(NS, 'no-image');
+      expect(pod?.status?.phase).toBe('Pending');
+      const events = await cluster.eventsOf(NS, 'no-image');
+      expect(events.some((event) => event.startsWith('Failed: Failed to pull image "k8ts/does-not-exist:1": '))).toBe(true);
+      expect(events).toContain('BackOff: Back-off pulling image "k8ts/does-not-exist:1"');
+    }),
+  180_000);
+
+  test('init containers run one after the other, in order, before the main container', () =>
+    withLogs(async () => {
+      const write = (word: string): string => `echo ${word} >> /work/order`;
+      await cluster.pods.create(
+        bare('ordered', {
+          restartPolicy: 'Never',
+          volumes: [{ name: 'work', emptyDir: {} }],
+          initContainers: [
+            { name: 'first', image: 'busybox:1.36', command: ['sh', '-c', `sleep 1; ${write('first')}`], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+            { name: 'second', image: 'busybox:1.36', command: ['sh', '-c', write('second')], volumeMounts: [{ name: 'work', mountPath: '/work' }] },
+          ],
+          containers: [
+            {
+              name: 'main',
+              image: 'busybox:1.36',
+              command: ['sh', '-c', 'cat /work/order; exit 1'],
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+              volumeMounts: [{ name: 'work', mountPath: '/work' }],
+            },
+          ],
+        }),
+      );
+      const pod = await waitFor(async () => {
+        const current = await cluster.pod(NS, 'ordered');
+        return current?.status?.phase === 'Failed' ? current : undefined;
+      }, WAIT_MS, 'the pod Failed (its main container exits 1)');
+      expect(statusOf(pod, 'main')?.state?.terminated).toMatchObject({ exitCode: 1, reason: 'Error', message: 'first\nsecond\n' });
+      const first = statusOf(pod, 'first')?.state?.terminated;
+      const second = statusOf(pod, 'second')?.state?.terminated;
+      expect(first).toMatchObject({ exitCode: 0, reason: 'Completed' });
+      expect(second).toMatchObject({ exitCode: 0, reason: 'Completed' });
+      expect(Date.parse(second!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(first!.finishedAt!));
+      expect(pod.status?.conditions?.find((c) => c.type === 'Initialized')?.status).toBe('True');
+    }),
+  180_000);
+
+  test('deleting a pod stops its processes within the grace period, then the pod object goes', () =>
+    withLogs(async () => {
+      const word = marker();
+      // The shell ignores SIGTERM: only the end of the grace period (SIGKILL) stops it.
+      await cluster.pods.create(
+        bare('stubborn', { terminationGracePeriodSeconds: 3, containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', `trap '' TERM; while true; do sleep 1; done; : ${word}`] }] }),
+      );
+      await waitFor(async () => (statusOf(await cluster.pod(NS, 'stubborn'))?.state?.running ? true : undefined), WAIT_MS, 'running');
+      expect(await processesWith(word)).toHaveLength(1);
+      await cluster.pods.namespace(NS).delete('stubborn');
+      await waitFor(async () => ((await cluster.pod(NS, 'stubborn')) === undefined ? true : undefined), WAIT_MS, 'the pod object removed');
+      expect(await processesWith(word)).toEqual([]);
+      const events = await cluster.eventsOf(NS, 'stubborn');
+      expect(events).toContain('Killing: Stopping container main');
+    }),
+  180_000);
+
+  test('a kill -9\'d agent started again adopts its pods: no pod runs twice, none restarts', () =>
+    withLogs(async () => {
+      const word = marker();
+      const node = NODES[1]!;
+      await cluster.pods.create(bare('survivor', { containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', `while true; do sleep 1; done; : ${word}`] }] }, node));
+      const before = await waitFor(async () => {
+        const pod = await cluster.pod(NS, 'survivor');
+        return statusOf(pod)?.state?.running && isReady(pod!) ? pod : undefined;
+      }, WAIT_MS, 'survivor running');
+      const pids = await processesWith(word);
+      expect(pids).toHaveLength(1);
+
+      const agent = cluster.agent(node);
+      await agent.kill('SIGKILL');
+      expect(await processesWith(word)).toEqual(pids); // containers outlive their kubelet
+      agent.launch();
+      await agent.waitHealthy(60_000);
+      // A second pod created after the restart runs: the restarted kubelet syncs pods again.
+      await cluster.pods.create(bare('after-restart', { containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'while true; do sleep 1; done'] }] }, node));
+      await waitFor(async () => (statusOf(await cluster.pod(NS, 'after-restart'))?.state?.running ? true : undefined), WAIT_MS, 'a pod started after the restart runs');
+
+      const after = await cluster.pod(NS, 'survivor');
+      expect(await processesWith(word)).toEqual(pids);
+      expect(statusOf(after)).toMatchObject({ restartCount: 0, containerID: statusOf(before)?.containerID, state: { running: {} } });
+      expect(after?.status?.phase).toBe('Running');
+    }),
+  180_000);
+});
