@@ -312,7 +312,12 @@ export class ProcessRuntime implements Runtime {
       argv: [inNamespace ? found.containerPath : found.hostPath, ...record.argv.slice(1)],
       env: record.env,
       workingDir: inNamespace ? record.workingDir : hostPathOf(record.workingDir, record.config.mounts),
-      mounts: inNamespace ? record.config.mounts.map((m) => ({ ...m, isDirectory: isDirectory(m.hostPath) })) : [],
+      // Outer paths first, so a volume mounted inside another one's mountPath is not hidden by it.
+      mounts: inNamespace
+        ? [...record.config.mounts]
+            .sort((a, b) => a.containerPath.split('/').length - b.containerPath.split('/').length)
+            .map((m) => ({ ...m, isDirectory: isDirectory(m.hostPath) }))
+        : [],
       cgroupProcFiles: cgroup?.procFiles ?? [],
       stdin: record.config.stdin,
     });
