@@ -116,12 +116,14 @@ afterAll(async () => {
 });
 
 describe('kubectl logs from the node over NATS', () => {
-  test('logs, -c, --tail, --since, --timestamps, --limit-bytes', async () => {
+  test('logs, -c, --tail, --since, --since-time, --timestamps, --limit-bytes', async () => {
     const all = await api.kubectl(['logs', 'chatty', '-c', 'app']);
     expect(all.stderr).toBe('');
     expect(all.stdout).toBe('an old line\nhello\nwarning: low disk\ngoodbye\n');
     expect((await api.kubectl(['logs', 'chatty', '-c', 'app', '--tail', '2'])).stdout).toBe('warning: low disk\ngoodbye\n');
     expect((await api.kubectl(['logs', 'chatty', '-c', 'app', '--since', '1h'])).stdout).toBe('hello\nwarning: low disk\ngoodbye\n');
+    const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+    expect((await api.kubectl(['logs', 'chatty', '-c', 'app', '--since-time', hourAgo])).stdout).toBe('hello\nwarning: low disk\ngoodbye\n');
     const stamped = await api.kubectl(['logs', 'chatty', '-c', 'sidecar', '--timestamps']);
     expect(stamped.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z sidecar up\n$/);
     expect((await api.kubectl(['logs', 'chatty', '-c', 'app', '--limit-bytes', '8'])).stdout).toBe('an old l');
