@@ -475,7 +475,8 @@ describe('ProcessRuntime adoption', () => {
 
   it('containers outlive an agent killed with SIGKILL and are adopted (the built runtime in a child process)', async () => {
     const root = tempDir();
-    const dist = new URL('../../../dist/index.js', import.meta.url).href;
+    // The runtime's own built module (not the package index, which pulls in the rest of the kubelet).
+    const dist = new URL('../../../dist/runtime/process/process_runtime.js', import.meta.url).href;
     const script = `
       const { ProcessRuntime } = await import(${JSON.stringify(dist)});
       const { pino } = await import('pino');
