@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriLogWriter, LogsServer, type LogLocation } from '@k8ts/kubelet';
 import { ApiServerProcess, NatsServerProcess, TestCluster, waitForLeader } from '@k8ts/testkit';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node';
 import type { PodStatus } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { silentLogger } from '../client/harness.js';
@@ -176,6 +176,30 @@ describe('kubectl logs from the node over NATS', () => {
     expect(await exited).toBe(0);
     expect(output).toBe(Array.from({ length: 41 }, (_, n) => `follow ${n}\n`).join(''));
     await until(() => server.activeStreams === 0, 'the stream to end on the node');
+  });
+
+  test('a follow of a quiet container is answered at once, before it writes anything', async () => {
+    locations.set('default/quiet', { podUid: 'uid-quiet', logDirectory: logDirectoryOf('quiet') });
+    statuses.set('default/quiet', { containerStatuses: [running('app')] });
+    const inbox = createInbox();
+    const answers = connection.subscribe(inbox);
+    connection.publish('k8ts.node.node-1.logs', JSON.stringify({ namespace: 'default', pod: 'quiet', container: 'app', follow: true, previous: false, timestamps: false, cancel: `${inbox}.cancel` }), { reply: inbox });
+    const received: { data: string; status: string | undefined }[] = [];
+    const reading = (async () => {
+      for await (const answer of answers) {
+        received.push({ data: new TextDecoder().decode(answer.data), status: answer.headers?.get('K8ts-Status') || undefined });
+        if (answer.headers?.get('K8ts-Status')) break;
+      }
+    })();
+    await until(() => received.length === 1, 'the first answer');
+    expect(received[0]).toEqual({ data: '', status: undefined });
+    const quiet = writer('quiet', 'app', 0);
+    quiet.write('stdout', text('finally\n'));
+    await until(() => received.some((answer) => answer.data === 'finally\n'), 'the first line');
+    connection.publish(`${inbox}.cancel`);
+    await reading;
+    expect(received.at(-1)?.status).toBe('end');
+    await until(() => server.activeStreams === 0, 'the follow to end');
   });
 
   test('kubectl going away cancels the follow on the node', async () => {

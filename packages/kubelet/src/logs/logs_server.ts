@@ -10,6 +10,8 @@
  * - Back-pressure: a chunk is read from disk only after the previous one reached the NATS server
  *   (a flush), so a slow network never grows this process's memory; at most `maxStreams` requests
  *   are served at once, the others get an error at once.
+ * - A request that can be served is answered at once with an empty message (the apiserver waits 5 s
+ *   for a first answer; a quiet container's follow has nothing else to send).
  * - `stop()` ends every stream (with the end marker) and resolves when they have finished.
  */
 import { headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
@@ -122,6 +124,9 @@ export class LogsServer {
       return status?.state?.running !== undefined && (status.restartCount ?? 0) === chosen.restartCount;
     };
     try {
+      // An empty first answer at once: the apiserver gives up on a node that says nothing for 5 s,
+      // and a follow of a quiet container may have nothing to say for longer.
+      message.respond(new Uint8Array(0));
       const chunks = readCriLog(chosen.path, {
         ...(request.tailLines === undefined ? {} : { tailLines: request.tailLines }),
         ...sinceOf(request),
