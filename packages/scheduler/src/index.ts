@@ -12,3 +12,12 @@ export * from './runtime/index.js';
 export * from './queue/index.js';
 export * from './cache/index.js';
 export * from './scheduler/index.js';
+
+// The Filter plugins' checks the kubelet's admission runs too (upstream's predicate admit handler
+// calls noderesources.Fits, nodeaffinity, nodename, nodeports and the taint helpers).
+export { insufficientResources, isExtendedResourceName, type IgnoredResources, type InsufficientResource } from './plugins/node_resources/fits.js';
+export { podMatchesNodeSelectorAndAffinity } from './plugins/node_affinity/node_selector.js';
+export { ERR_REASON_POD as NODE_AFFINITY_ERR_REASON } from './plugins/node_affinity/index.js';
+export { fitsNodeName, ERR_REASON as NODE_NAME_ERR_REASON } from './plugins/node_name/index.js';
+export { hostPortConflicts, ERR_REASON as NODE_PORTS_ERR_REASON } from './plugins/node_ports/index.js';
+export { findUntoleratedTaint } from './plugins/taint_toleration/index.js';

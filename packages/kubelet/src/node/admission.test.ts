@@ -54,6 +54,18 @@ describe("the kubelet's admission", () => {
     expect(admitPod(withOverhead, node, [])).toMatchObject({ reason: 'OutOfcpu', message: expect.stringContaining('requested: 2100,') });
   });
 
+  test('extended resources as OutOf<name>; one the node does not advertise is not checked', () => {
+    const gpuNode: Node = { ...node, status: { allocatable: { ...node.status?.allocatable, 'example.com/gpu': '2' } } };
+    const gpus = (n: string): Partial<Container> => ({ resources: { requests: { 'example.com/gpu': n } } });
+    expect(admitPod(pod([gpus('2')]), gpuNode, [pod([gpus('1')])])).toEqual({
+      admit: false,
+      reason: 'OutOfexample.com/gpu',
+      message: "Node didn't have enough resource: example.com/gpu, requested: 2, used: 1, capacity: 2",
+    });
+    expect(admitPod(pod([gpus('1')]), gpuNode, [pod([gpus('1')])])).toEqual({ admit: true });
+    expect(admitPod(pod([gpus('5')]), node, [])).toEqual({ admit: true });
+  });
+
   test('NodePorts: a host port in use on an overlapping address and the same protocol', () => {
     const holder = pod([{ ports: [{ containerPort: 80, hostPort: 8080 }] }]);
     const clash = pod([{ ports: [{ containerPort: 8000, hostPort: 8080 }] }]);
@@ -63,6 +75,11 @@ describe("the kubelet's admission", () => {
     const otherIp = pod([{ ports: [{ containerPort: 1, hostPort: 9090, hostIP: '10.0.0.1' }] }]);
     const otherIp2 = pod([{ ports: [{ containerPort: 1, hostPort: 9090, hostIP: '10.0.0.2' }] }]);
     expect(admitPod(otherIp2, node, [otherIp])).toEqual({ admit: true });
+  });
+
+  test("NodePorts counts a sidecar's host port", () => {
+    const sidecar = (name: string): Partial<Pod['spec']> => ({ initContainers: [{ name, image: 'busybox', restartPolicy: 'Always', ports: [{ containerPort: 81, hostPort: 8181 }] }] });
+    expect(admitPod(pod([], sidecar('s2')), node, [pod([], sidecar('s1'))])).toMatchObject({ admit: false, reason: 'NodePorts' });
   });
 
   test('pods sharing the node network: a container port is a host port', () => {

@@ -8,7 +8,6 @@ export * from './resources.js';
 export * from './labels.js';
 export * from './node_status.js';
 export * from './admission.js';
-export { podRequests, type PodRequests } from './pod_requests.js';
 export * from './lease.js';
 export * from './registration.js';
 export * from './status_reporter.js';
