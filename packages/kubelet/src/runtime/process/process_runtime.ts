@@ -228,7 +228,11 @@ export class ProcessRuntime implements Runtime {
     await writeRecord(this.sandboxFile(sandboxId), sandbox);
   }
 
-  async removePodSandbox(sandboxId: string): Promise<void> {
+  removePodSandbox(sandboxId: string): Promise<void> {
+    return internalOnFailure(`removePodSandbox`, () => this.doRemovePodSandbox(sandboxId));
+  }
+
+  private async doRemovePodSandbox(sandboxId: string): Promise<void> {
     await this.ready;
     if (!this.sandboxes.has(sandboxId)) return;
     await this.stopPodSandbox(sandboxId);
@@ -251,7 +255,11 @@ export class ProcessRuntime implements Runtime {
 
   // ---- containers
 
-  async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
+  createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
+    return internalOnFailure(`createContainer`, () => this.doCreateContainer(sandboxId, config));
+  }
+
+  private async doCreateContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
     await this.ready;
     const sandbox = this.sandbox(sandboxId);
     if (sandbox.state !== 'ready') throw new RuntimeError('Internal', `sandbox "${sandboxId}" is not ready`);
@@ -286,7 +294,11 @@ export class ProcessRuntime implements Runtime {
     return id;
   }
 
-  async startContainer(containerId: string): Promise<void> {
+  startContainer(containerId: string): Promise<void> {
+    return internalOnFailure(`startContainer`, () => this.doStartContainer(containerId));
+  }
+
+  private async doStartContainer(containerId: string): Promise<void> {
     await this.ready;
     const record = this.container(containerId);
     if (record.state !== 'created') throw new RuntimeError('Internal', `container "${containerId}" is in ${criState(record)} state`);
@@ -373,7 +385,11 @@ export class ProcessRuntime implements Runtime {
     }
   }
 
-  async removeContainer(containerId: string): Promise<void> {
+  removeContainer(containerId: string): Promise<void> {
+    return internalOnFailure(`removeContainer`, () => this.doRemoveContainer(containerId));
+  }
+
+  private async doRemoveContainer(containerId: string): Promise<void> {
     await this.ready;
     const record = this.containers.get(containerId);
     if (record === undefined) return;
@@ -520,11 +536,19 @@ export class ProcessRuntime implements Runtime {
   private follow(record: ContainerRecord): void {
     if (this.followed.has(record.id) || this.closed) return;
     const dir = this.containerDir(record.id);
-    const output = new ContainerOutput(dir, record.config.logPath, {
-      maxSizeBytes: this.options.logMaxSizeBytes,
-      maxFiles: this.options.logMaxFiles,
-      logger: this.logger,
-    });
+    let output: ContainerOutput;
+    try {
+      output = new ContainerOutput(dir, record.config.logPath, {
+        maxSizeBytes: this.options.logMaxSizeBytes,
+        maxFiles: this.options.logMaxFiles,
+        logger: this.logger,
+      });
+    } catch (error) {
+      // Its FIFOs are gone: nothing of it can be followed, so it must not run on unseen.
+      this.logger.error({ err: error, containerId: record.id }, 'container output cannot be read: killing it');
+      this.killContainer(record);
+      return;
+    }
     let watcher: FSWatcher | undefined;
     try {
       watcher = watch(dir, (_event, file) => {
@@ -807,6 +831,16 @@ export class ProcessRuntime implements Runtime {
 
   private containerDir(id: string): string {
     return join(this.options.rootDir, 'runtime', 'containers', id);
+  }
+}
+
+/** Rejections are RuntimeErrors only, as the contract promises: a disk or spawn failure is Internal. */
+async function internalOnFailure<T>(operation: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof RuntimeError) throw error;
+    throw new RuntimeError('Internal', `${operation}: ${message(error)}`);
   }
 }
 
