@@ -12,7 +12,8 @@
  *   expected count cannot be computed (a pod's controller is unknown) gets the fail-safe status (no
  *   disruption allowed, reason SyncFailed) and a Warning; a conflicting write is retried.
  * - An eviction recorded in disruptedPods whose pod is not deleted within 2 minutes is forgotten, at
- *   a sync requeued for that moment.
+ *   a sync requeued for that moment; and the pod's DisruptionTarget condition (set by the eviction)
+ *   is turned False then, on a second queue of pod keys, as upstream's stale pod disruption cleanup.
  */
 import { budgetSelectsPod } from '@k8ts/apimachinery';
 import { isConflict, objectKey, splitKey, type EventRecorder, type KubeObject, type Lister, type RateLimitingQueue, type ResourceClient } from '@k8ts/client';
@@ -23,11 +24,15 @@ import type { Controller, ControllerContext } from '../framework/controller.js';
 import { controllerRefOf } from '../framework/controller_ref.js';
 import type { PodObject } from '../framework/pods.js';
 import { runWorkers } from '../framework/run_workers.js';
-import { BudgetSyncError, computeBudgetStatus, failSafeStatus, statusUnchanged, type BudgetObject } from './status.js';
+import { withPodCondition } from '../framework/pod_conditions.js';
+import { BudgetSyncError, computeBudgetStatus, failSafeStatus, staleDisruptionInMs, statusUnchanged, type BudgetObject } from './status.js';
 
 
 export class DisruptionController implements Controller {
   private readonly queue: RateLimitingQueue<string>;
+  /** Pods whose DisruptionTarget condition goes stale. */
+  private readonly staleQueue: RateLimitingQueue<string>;
+  private readonly podClient: ResourceClient<PodObject>;
   private readonly budgets: Lister<BudgetObject>;
   private readonly pods: Lister<PodObject>;
   private readonly replicaSets: Lister<ReplicaSet & KubeObject>;
@@ -42,6 +47,8 @@ export class DisruptionController implements Controller {
   ) {
     this.logger = context.logger.child({ controller: 'disruption' });
     this.queue = context.newQueue('disruption');
+    this.staleQueue = context.newQueue('stale_pod_disruption');
+    this.podClient = context.client.resource<PodObject>('', 'v1', 'pods');
     this.recorder = context.recorder('controllermanager');
     this.budgetClient = context.client.resource<BudgetObject>('policy', 'v1', 'poddisruptionbudgets');
     const budgetInformer = context.informers.informerFor<BudgetObject>('policy', 'v1', 'poddisruptionbudgets');
@@ -56,17 +63,46 @@ export class DisruptionController implements Controller {
       onDelete: (budget) => this.queue.add(objectKey(budget)),
     });
     podInformer.addEventHandler({
-      onAdd: (pod) => this.enqueueBudgetsOf(pod),
+      onAdd: (pod) => {
+        this.enqueueBudgetsOf(pod);
+        this.enqueueIfStaleDisruption(pod);
+      },
       onUpdate: (old, pod) => {
         this.enqueueBudgetsOf(pod);
+        this.enqueueIfStaleDisruption(pod);
         if (JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(pod.metadata?.labels ?? {})) this.enqueueBudgetsOf(old);
       },
       onDelete: (pod) => this.enqueueBudgetsOf(pod),
     });
   }
 
-  run(signal: AbortSignal): Promise<void> {
-    return runWorkers({ informers: this.context.informers, queue: this.queue, workers: this.workers, sync: (key) => this.sync(key), signal, logger: this.logger });
+  async run(signal: AbortSignal): Promise<void> {
+    const { informers } = this.context;
+    await Promise.all([
+      runWorkers({ informers, queue: this.queue, workers: this.workers, sync: (key) => this.sync(key), signal, logger: this.logger }),
+      runWorkers({ informers, queue: this.staleQueue, workers: 1, sync: (key) => this.syncStalePodDisruption(key), signal, logger: this.logger }),
+    ]);
+  }
+
+  /** Turns a stale DisruptionTarget condition False (the pod was marked for an eviction that did not delete it). */
+  async syncStalePodDisruption(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const pod = this.pods.get(name, namespace);
+    if (pod === undefined) return;
+    const nowMs = this.context.clock.now();
+    const inMs = staleDisruptionInMs(pod, nowMs);
+    if (inMs === undefined) return;
+    if (inMs > 0) {
+      this.staleQueue.addAfter(key, inMs);
+      return;
+    }
+    const { status } = withPodCondition(pod.status, { type: 'DisruptionTarget', status: 'False' }, nowMs);
+    await this.podClient.namespace(namespace ?? '').updateStatus({ ...pod, status });
+  }
+
+  private enqueueIfStaleDisruption(pod: PodObject): void {
+    const inMs = staleDisruptionInMs(pod, this.context.clock.now());
+    if (inMs !== undefined) this.staleQueue.addAfter(objectKey(pod), Math.max(0, inMs));
   }
 
   async sync(key: string): Promise<void> {

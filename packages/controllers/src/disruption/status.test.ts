@@ -1,6 +1,6 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, test } from 'vitest';
-import { BudgetSyncError, DELETION_TIMEOUT_MS, computeBudgetStatus, failSafeStatus, statusUnchanged, type BudgetObject } from './status.js';
+import { BudgetSyncError, DELETION_TIMEOUT_MS, STALE_POD_DISRUPTION_TIMEOUT_MS, computeBudgetStatus, failSafeStatus, staleDisruptionInMs, statusUnchanged, type BudgetObject } from './status.js';
 
 const NOW = Date.parse('2026-01-02T03:04:05Z');
 const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-rs', uid: 'rs-uid', controller: true };
@@ -79,5 +79,19 @@ describe('computeBudgetStatus', () => {
     const computed = computeBudgetStatus(current, [pod('a'), pod('b')], scaleOf(undefined), NOW).status;
     expect(statusUnchanged({ ...current, status: computed }, computed)).toBe(true);
     expect(statusUnchanged(current, computed)).toBe(false);
+  });
+});
+
+describe('staleDisruptionInMs', () => {
+  test('counts from the DisruptionTarget condition of a pod not being deleted', () => {
+    const marked = (status: string, deleting = false): Pod => ({
+      metadata: { name: 'a', ...(deleting ? { deletionTimestamp: '2026-01-02T03:04:00Z' } : {}) },
+      status: { conditions: [{ type: 'DisruptionTarget', status, lastTransitionTime: '2026-01-02T03:04:05Z' }] },
+    });
+    expect(staleDisruptionInMs(marked('True'), NOW + 1000)).toBe(STALE_POD_DISRUPTION_TIMEOUT_MS - 1000);
+    expect(staleDisruptionInMs(marked('True'), NOW + STALE_POD_DISRUPTION_TIMEOUT_MS + 1)).toBe(-1);
+    expect(staleDisruptionInMs(marked('False'), NOW)).toBeUndefined();
+    expect(staleDisruptionInMs(marked('True', true), NOW)).toBeUndefined();
+    expect(staleDisruptionInMs(pod('b'), NOW)).toBeUndefined();
   });
 });

@@ -169,3 +169,18 @@ export function statusUnchanged(budget: BudgetObject, next: PodDisruptionBudgetS
 function sortedKeys(map: Readonly<Record<string, string>> | undefined): [string, string][] {
   return Object.entries(map ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
 }
+
+/** Upstream's stalePodDisruptionTimeout: a DisruptionTarget condition on a pod still not being deleted after it is reset. */
+export const STALE_POD_DISRUPTION_TIMEOUT_MS = 2 * 60 * 1000;
+
+/**
+ * For a pod marked DisruptionTarget=True (by an eviction) that is not being deleted: in how many ms
+ * the mark is stale (0 or less: now). Undefined for any other pod.
+ */
+export function staleDisruptionInMs(pod: Pod, nowMs: number): number | undefined {
+  if (pod.metadata?.deletionTimestamp !== undefined) return undefined;
+  const condition = pod.status?.conditions?.find((candidate) => candidate.type === 'DisruptionTarget');
+  if (condition?.status !== 'True') return undefined;
+  const since = parseTime(condition.lastTransitionTime) ?? 0;
+  return since + STALE_POD_DISRUPTION_TIMEOUT_MS - nowMs;
+}
