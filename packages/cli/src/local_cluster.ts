@@ -1,14 +1,18 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { removePodNetwork } from '@k8ts/kubelet';
 import { kubeconfigFor, launchProcess, pidAlive, stopPids, waitHealthy } from '@k8ts/testkit';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CLUSTER_CIDR, MAX_PROCESS_NODES, formatNodes, leftoverContainers, onPath, planAgents, readNodes, signalContainers, waitNodesReady } from './cluster_nodes.js';
 import { formatLeaderReport, leaderReports, type ElectingProcess } from './leaders.js';
 
 /**
  * `k8ts up | down | status`: a whole cluster as local processes, no Docker — three store members,
  * two API servers (plain HTTP on loopback), two schedulers and two controller managers (one of each
- * leads), their data, logs and a kubeconfig in one folder.
+ * leads), nats-server (the API servers' way to the nodes for logs and exec), N node agents of the
+ * process runtime and optionally one agent of M simulated nodes; their data, logs and a kubeconfig
+ * in one folder.
  */
 
 const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
@@ -25,12 +29,17 @@ interface ClusterProcess {
   healthUrl?: string;
   /** The Lease (kube-system) it campaigns for. */
   lease?: string;
+  /** A node agent's --root-dir (its pods' processes are found there when it is gone). */
+  rootDir?: string;
 }
 
 interface ClusterState {
   processes: ClusterProcess[];
   apiservers: string[];
   kubeconfig: string;
+  /** The Nodes of process-runtime agents, and how many simulated ones (absent in older state files). */
+  nodes?: string[];
+  simulatedNodes?: string[];
 }
 
 function stateFile(dir: string): string {
@@ -62,17 +71,22 @@ class Launch {
   }
 
   /** Starts a process detached (it outlives `k8ts up`), its output in logs/<name>.log; recorded at once. */
-  start(name: string, binary: string, args: string[], health: { url: string; lease?: string }): void {
+  start(name: string, binary: string, args: readonly string[], health: { url: string; lease?: string; rootDir?: string; timeoutMs?: number }): void {
     const log = join(this.dir, 'logs', `${name}.log`);
     const child: ChildProcess = launchProcess(binary, args, { output: { file: log }, detached: true });
     child.unref();
     if (child.pid !== undefined) {
       const entry: ClusterProcess = { name, pid: child.pid, log };
       if (health.lease !== undefined) Object.assign(entry, { healthUrl: new URL(health.url).origin, lease: health.lease });
+      if (health.rootDir !== undefined) entry.rootDir = health.rootDir;
       this.state.processes.push(entry);
-      writeFileSync(stateFile(this.dir), JSON.stringify(this.state, null, 2));
+      this.save();
     }
-    this.waits.push(waitHealthy(health.url, { timeoutMs: READY_TIMEOUT_MS, name, process: child, log: () => lastLines(log, 20) }));
+    this.waits.push(waitHealthy(health.url, { timeoutMs: health.timeoutMs ?? READY_TIMEOUT_MS, name, process: child, log: () => lastLines(log, 20) }));
+  }
+
+  save(): void {
+    writeFileSync(stateFile(this.dir), JSON.stringify(this.state, null, 2));
   }
 
   /** Waits until everything started since the last call answers on its health URL. */
@@ -84,8 +98,18 @@ class Launch {
   }
 }
 
-async function up(options: { dir: string; basePort: number }): Promise<void> {
+interface UpOptions {
+  dir: string;
+  basePort: number;
+  nodes: number;
+  simulatedNodes: number;
+}
+
+async function up(options: UpOptions): Promise<void> {
   const dir = resolve(options.dir);
+  if (options.nodes > MAX_PROCESS_NODES) throw new Error(`--nodes ${options.nodes}: at most ${MAX_PROCESS_NODES} process-runtime nodes (use --simulated-nodes for more)`);
+  const natsServer = onPath('nats-server');
+  if (natsServer === undefined) throw new Error('nats-server is not on PATH: install it (Debian/Ubuntu: apt-get install nats-server)');
   const running = readState(dir);
   if (running?.processes.some((p) => pidAlive(p.pid))) throw new Error(`a cluster is already running from ${dir} (k8ts status; k8ts down)`);
   mkdirSync(join(dir, 'logs'), { recursive: true });
@@ -95,6 +119,11 @@ async function up(options: { dir: string; basePort: number }): Promise<void> {
   const apiservers = [1, 2].map((i) => `http://${address(20 + i)}`);
   const grpcApis = [1, 2].map((i) => address(30 + i));
   const launch = new Launch(dir, apiservers);
+  const natsUrl = `nats://${address(60)}`;
+
+  // NATS first: the API servers reach the nodes through it (logs, exec, attach, port-forward).
+  launch.start('nats-server', natsServer, ['-a', '127.0.0.1', '-p', String(base + 60), '-m', String(base + 61)], { url: `http://${address(61)}/healthz` });
+  await launch.healthy();
 
   const initialCluster = members.map((m) => `${m.name}=${m.peer}`).join(',');
   for (const m of members) {
@@ -113,7 +142,7 @@ async function up(options: { dir: string; basePort: number }): Promise<void> {
   const etcdServers = members.map((m) => new URL(m.client).host).join(',');
   for (const [i, url] of apiservers.entries()) {
     const grpcPort = (grpcApis[i] as string).split(':')[1] as string;
-    const args = ['--etcd-servers', etcdServers, '--bind-address', '127.0.0.1', '--port', new URL(url).port, '--grpc-port', grpcPort, '--secure-port', '0'];
+    const args = ['--etcd-servers', etcdServers, '--bind-address', '127.0.0.1', '--port', new URL(url).port, '--grpc-port', grpcPort, '--secure-port', '0', '--nats-url', natsUrl];
     launch.start(`apiserver-${i + 1}`, bin('k8ts-apiserver'), args, { url: `${url}/readyz` });
   }
   await launch.healthy();
@@ -127,14 +156,29 @@ async function up(options: { dir: string; basePort: number }): Promise<void> {
     for (const i of [1, 2]) {
       const port = base + component.portOffset + i;
       const args = ['--master', grpcApis.join(','), '--bind-address', '127.0.0.1', '--port', String(port)];
+      // Node IPAM, as kind and kubeadm clusters have it: each node's podCIDR for its pods' addresses.
+      if (component.name === 'controller-manager') args.push('--allocate-node-cidrs', '--cluster-cidr', CLUSTER_CIDR);
       launch.start(`${component.name}-${i}`, bin(component.binary), args, { url: `http://127.0.0.1:${port}/healthz`, lease: component.lease });
     }
   }
   await launch.healthy();
 
+  // The nodes: each agent answers /healthz once its Node is registered; `up` returns once all are Ready.
+  const agents = planAgents({ dir, basePort: base, grpcApis, natsUrl, nodes: options.nodes, simulatedNodes: options.simulatedNodes });
+  launch.state.nodes = agents.filter((agent) => agent.name !== 'simulated-nodes').flatMap((agent) => agent.nodeNames);
+  launch.state.simulatedNodes = [...(agents.find((agent) => agent.name === 'simulated-nodes')?.nodeNames ?? [])];
+  for (const agent of agents) {
+    mkdirSync(agent.rootDir, { recursive: true });
+    launch.start(agent.name, bin('k8ts-node-agent'), agent.args, { url: agent.healthUrl, rootDir: agent.rootDir, timeoutMs: agent.healthTimeoutMs });
+  }
+  await launch.healthy();
+  const nodeNames = agents.flatMap((agent) => agent.nodeNames);
+  await waitNodesReady(apiservers[0] as string, nodeNames, Math.max(READY_TIMEOUT_MS, ...agents.map((agent) => agent.healthTimeoutMs)));
+
   writeFileSync(launch.state.kubeconfig, kubeconfigFor(apiservers[0] as string));
+  const simulated = options.simulatedNodes > 0 ? ` and ${options.simulatedNodes} simulated nodes in one agent` : '';
   console.log(
-    `k8ts cluster up: 3 store members (${etcdServers}), 2 apiservers (${apiservers.join(', ')}; components' gRPC API on ${grpcApis.join(', ')}), 2 schedulers, 2 controller managers`,
+    `k8ts cluster up: 3 store members (${etcdServers}), 2 apiservers (${apiservers.join(', ')}; components' gRPC API on ${grpcApis.join(', ')}), 2 schedulers, 2 controller managers, nats-server (${natsUrl}), ${options.nodes} nodes${simulated}, all Ready`,
   );
   console.log(`logs and data in ${dir}`);
   console.log(`\n  export KUBECONFIG=${launch.state.kubeconfig}\n  kubectl get namespaces\n`);
@@ -143,15 +187,39 @@ async function up(options: { dir: string; basePort: number }): Promise<void> {
 async function down(options: { dir: string; purge: boolean }): Promise<void> {
   const dir = resolve(options.dir);
   const state = readState(dir);
-  if (state === undefined) {
+  if (state === undefined && !(options.purge && existsSync(dir))) {
     console.log(`no cluster state in ${dir}`);
     return;
   }
-  // The components first, then the API servers, then the store: the reverse of `up`.
-  await stopPids(state.processes.map((p) => p.pid).reverse(), 10_000);
-  rmSync(stateFile(dir));
+  if (state !== undefined) {
+    // The node agents first, then the components, then the API servers, then the store: the reverse of `up`.
+    await stopPids(state.processes.map((p) => p.pid).reverse(), 10_000);
+    await stopContainers(state.processes.flatMap((p) => (p.rootDir === undefined ? [] : [p.rootDir])));
+  }
+  // And the pods' network: veths, bridges, masquerade rules, the pods' namespaces (the agents' records stay, with the data).
+  for (const rootDir of nodeRootDirs(dir)) {
+    await removePodNetwork(rootDir).catch((error: unknown) => console.error(`${rootDir}: pod network not removed: ${(error as Error).message}`));
+  }
+  if (state !== undefined) rmSync(stateFile(dir));
   if (options.purge) rmSync(dir, { recursive: true, force: true });
   console.log(`k8ts cluster down${options.purge ? ' (data removed)' : ` (data kept in ${dir})`}`);
+}
+
+/** A stopped agent leaves its pods' processes running (as a kubelet does); the cluster going down takes them too. */
+async function stopContainers(rootDirs: readonly string[]): Promise<void> {
+  const leftovers = rootDirs.flatMap(leftoverContainers);
+  if (leftovers.length === 0) return;
+  signalContainers(leftovers, 'SIGTERM');
+  const deadline = Date.now() + 5_000;
+  while (leftovers.some((c) => pidAlive(c.shimPid)) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
+  signalContainers(leftovers.filter((c) => pidAlive(c.shimPid)), 'SIGKILL');
+  console.log(`stopped ${leftovers.length} container(s) of the nodes' pods`);
+}
+
+/** The node agents' root dirs (`<dir>/nodes/<name>`). */
+function nodeRootDirs(dir: string): string[] {
+  const nodes = join(dir, 'nodes');
+  return existsSync(nodes) ? readdirSync(nodes).map((name) => join(nodes, name)) : [];
 }
 
 async function status(options: { dir: string }): Promise<void> {
@@ -164,6 +232,19 @@ async function status(options: { dir: string }): Promise<void> {
   }
   for (const p of state.processes) console.log(`${p.name.padEnd(20)} pid ${String(p.pid).padEnd(8)} ${pidAlive(p.pid) ? 'running' : 'stopped'}  ${p.log}`);
   console.log(`kubeconfig: ${state.kubeconfig}`);
+  const processNodes = state.nodes ?? [];
+  const simulatedNodes = state.simulatedNodes ?? [];
+  let nodesReady = true;
+  if (state.apiservers[0] !== undefined && processNodes.length + simulatedNodes.length > 0) {
+    try {
+      const nodes = await readNodes(state.apiservers[0]);
+      for (const line of formatNodes(nodes, processNodes, simulatedNodes)) console.log(line);
+      nodesReady = [...processNodes, ...simulatedNodes].every((name) => nodes.get(name)?.ready === 'True');
+    } catch (error) {
+      console.log(`nodes: not readable (${(error as Error).message})`);
+      nodesReady = false;
+    }
+  }
   const electing = state.processes.flatMap((p): ElectingProcess[] =>
     p.healthUrl !== undefined && p.lease !== undefined && pidAlive(p.pid) ? [{ name: p.name, healthUrl: p.healthUrl, lease: p.lease }] : [],
   );
@@ -171,24 +252,35 @@ async function status(options: { dir: string }): Promise<void> {
   if (apiserver !== undefined && electing.length > 0) {
     for (const report of await leaderReports(apiserver, electing)) console.log(formatLeaderReport(report));
   }
-  if (state.processes.some((p) => !pidAlive(p.pid))) process.exitCode = 1;
+  if (state.processes.some((p) => !pidAlive(p.pid)) || !nodesReady) process.exitCode = 1;
 }
+
+const count = (flag: string) => (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${flag} takes a non-negative integer`);
+  return parsed;
+};
 
 export function clusterCommands(program: Command): void {
   const dirOption = new Option('--dir <dir>', 'folder for the cluster state, data, logs and kubeconfig').default('.k8ts').env('K8TS_HOME');
   program
     .command('up')
-    .description('start a local cluster as processes (3 store members, 2 apiservers, 2 schedulers, 2 controller managers) and write its kubeconfig')
+    .description(
+      'start a local cluster as processes (3 store members, 2 apiservers, 2 schedulers, 2 controller managers, nats-server, --nodes node agents and ' +
+        'optionally one agent of --simulated-nodes simulated nodes), write its kubeconfig, and return once every node is Ready',
+    )
     .addOption(dirOption)
+    .addOption(new Option('--nodes <n>', `node agents of the process runtime (pods are processes), 0..${MAX_PROCESS_NODES}`).default(3).argParser(count('--nodes')))
+    .addOption(new Option('--simulated-nodes <m>', 'one more agent holding this many simulated nodes (pods have no processes, as kwok)').default(0).argParser(count('--simulated-nodes')))
     .addOption(
       new Option(
         '--base-port <port>',
-        'ports used: base+1..3 store clients, base+11..13 store peers, base+21..22 apiservers (HTTP), base+31..32 (gRPC), base+41..42 schedulers and base+51..52 controller managers (health, metrics)',
+        'ports used: base+1..3 store clients, base+11..13 store peers, base+21..22 apiservers (HTTP), base+31..32 (gRPC), base+41..42 schedulers and base+51..52 controller managers (health, metrics), base+60..61 nats-server (client, monitoring), base+62..63 the simulated nodes\' agent, base+100+2i..101+2i node i\'s agent (healthz, server)',
       )
         .default(32300)
         .argParser(Number),
     )
-    .action((options: { dir: string; basePort: number }) => up(options));
+    .action((options: UpOptions) => up(options));
   program
     .command('down')
     .description('stop the local cluster')
