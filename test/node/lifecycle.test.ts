@@ -133,6 +133,40 @@ describe('the kubelet runs pods through their lifecycle', () => {
     }),
   180_000);
 
+  test('a failing liveness probe restarts the container, with the events upstream records', () =>
+    withLogs(async () => {
+      await cluster.pods.create(
+        bare('unwell', {
+          containers: [
+            {
+              name: 'main',
+              image: 'k8ts/http-echo:1.0',
+              ports: [{ containerPort: 8080, name: 'http' }],
+              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 2 },
+            },
+          ],
+        }),
+      );
+      const running = await waitFor(async () => {
+        const pod = await cluster.pod(NS, 'unwell');
+        return statusOf(pod)?.state?.running && pod?.status?.podIP ? pod : undefined;
+      }, WAIT_MS, 'unwell running');
+      const firstId = statusOf(running)?.containerID;
+      const answer = await waitFor(async () => (await fetch(`http://${running.status?.podIP}:8080/fail-healthz`, { method: 'POST' })).status, WAIT_MS, 'http-echo told to fail');
+      expect(answer).toBe(200);
+      const restarted = await waitFor(async () => {
+        const pod = await cluster.pod(NS, 'unwell');
+        const status = statusOf(pod);
+        return status?.restartCount === 1 && status.state?.running ? pod : undefined;
+      }, WAIT_MS, 'the container restarted');
+      expect(statusOf(restarted)?.containerID).not.toBe(firstId);
+      expect(statusOf(restarted)?.lastState?.terminated?.containerID).toBe(firstId);
+      const events = await cluster.eventsOf(NS, 'unwell');
+      expect(events).toContain('Unhealthy: Liveness probe failed: HTTP probe failed with statuscode: 500');
+      expect(events).toContain('Killing: Container main failed liveness probe, will be restarted');
+    }),
+  180_000);
+
   test('an unknown image shows ErrImagePull, then ImagePullBackOff, with an event naming the image', () =>
     withLogs(async () => {
       await cluster.pods.create(bare('no-image', { containers: [{ name: 'main', image: 'k8ts/does-not-exist:1' }] }));

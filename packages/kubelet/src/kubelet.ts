@@ -23,6 +23,7 @@ import { Backoff } from './pods/backoff.js';
 import { podUidOf } from './pods/labels.js';
 import { Limiter } from './pods/limiter.js';
 import { PodWorker, type ContainerSetup, type PodProbes } from './pods/pod_worker.js';
+import { PodProbeSet } from './probes/pod_probes.js';
 import { StatusManager } from './pods/status_manager.js';
 import { RuntimeError, type Runtime } from './runtime/runtime.js';
 import { VolumeManager } from './volumes/volume_manager.js';
@@ -45,7 +46,7 @@ export interface KubeletOptions {
   readonly maxParallelSyncs?: number;
   /** Every pod is synced again this often, besides the events that wake it (default 10 s). */
   readonly resyncPeriodMs?: number;
-  /** Probe results per pod (H6's probe workers); default: no probes run (containers count as started and ready). */
+  /** Probe results per pod (tests); default: the pod's PodProbeSet (liveness, readiness and startup workers). */
   readonly probes?: (pod: Pod, wake: () => void) => PodProbes;
   /** Overrides the admission rule (tests); default admitPod. */
   readonly admit?: (pod: Pod, node: Node, activePods: readonly Pod[]) => AdmitResult;
@@ -214,7 +215,7 @@ export class Kubelet {
       rootDir: this.options.rootDir,
       setup: this.setup,
       hostIPs: () => this.hostIPs(),
-      probesFor: (owner) => this.options.probes?.(owner.current, () => owner.wake()) ?? noProbes,
+      probesFor: (owner) => this.options.probes?.(owner.current, () => owner.wake()) ?? this.probeSet(owner),
       containersSeen: (owner, ids) => {
         for (const id of ids) this.containerOwners.set(id, owner);
       },
@@ -225,6 +226,17 @@ export class Kubelet {
     });
     this.workers.set(uid, worker);
     worker.wake();
+  }
+
+  /** The pod's probe workers (liveness, readiness, startup); their results wake its worker. */
+  private probeSet(owner: PodWorker): PodProbes {
+    const { runtime, recorder } = this.options;
+    return new PodProbeSet({
+      clock: this.clock,
+      execSync: (containerId, command, timeoutSeconds) => runtime.execSync(containerId, command, timeoutSeconds),
+      wake: () => owner.wake(),
+      onEvent: (pod, _container, event) => recorder.event(pod as KubeObject, event.type, event.reason, event.message),
+    });
   }
 
   /** Admits queued pods one at a time, oldest first, each against the pods admitted before it. */
@@ -316,15 +328,6 @@ export class Kubelet {
     };
   }
 }
-
-/** Without probe workers: containers count as started and ready once running. */
-const noProbes: PodProbes = {
-  ready: () => true,
-  started: () => true,
-  track: () => undefined,
-  livenessFailed: () => undefined,
-  stop: () => undefined,
-};
 
 /**
  * Whether a pod's change asks for a sync: anything but its status (mostly the kubelet's own writes),

@@ -358,7 +358,7 @@ export class PodWorker {
     const hash = latest.annotations[ANNOTATION_CONTAINER_HASH];
     const changed = hash !== undefined && hash !== hashContainer(container);
     if (failure === undefined && !changed) return false;
-    const message = changed ? `Container ${container.name} definition changed, will be restarted` : `Container ${container.name} failed liveness probe, will be restarted`;
+    const message = changed ? `Container ${container.name} definition changed, will be restarted` : failure!;
     await this.stopContainer(latest, container, message, this.gracePeriodSeconds());
     const restartPolicy = isSidecar(container) ? 'Always' : (this.pod.spec?.restartPolicy ?? 'Always');
     if (!changed && restartPolicy === 'Never') return true;
