@@ -338,7 +338,9 @@ export class ProcessRuntime implements Runtime {
     await this.save(record);
     const argv = [
       ...sandbox.enter,
-      ...(inNamespace ? ['unshare', '--mount', '--propagation', 'private'] : []),
+      // slave: the node's unmounts (a deleted pod's namespace files) reach every container, so no
+      // container keeps another pod's network namespace alive; the container's own binds stay its own.
+      ...(inNamespace ? ['unshare', '--mount', '--propagation', 'slave'] : []),
       '/bin/sh',
       join(dir, SHIM_FILES.script),
     ];
