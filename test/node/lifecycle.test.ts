@@ -243,21 +243,34 @@ describe('the kubelet runs pods through their lifecycle', () => {
 
   test('a kill -9\'d agent started again adopts its pods: no pod runs twice, none restarts', () =>
     withLogs(async () => {
-      const word = marker();
       const node = NODES[1]!;
-      await cluster.pods.create(bare('survivor', { containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', `while true; do sleep 1; done; : ${word}`] }] }, node));
-      const before = await waitFor(async () => {
-        const pod = await cluster.pod(NS, 'survivor');
+      const looping = (word: string) => [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', `while true; do sleep 1; done; : ${word}`] }];
+      const [word, forced, leaving] = [marker(), marker(), marker()];
+      await cluster.pods.create(bare('survivor', { containers: looping(word) }, node));
+      await cluster.pods.create(bare('forced', { containers: looping(forced) }, node));
+      await cluster.pods.create(bare('leaving', { terminationGracePeriodSeconds: 2, containers: looping(leaving) }, node));
+      const running = async (name: string): Promise<PodObject | undefined> => {
+        const pod = await cluster.pod(NS, name);
         return statusOf(pod)?.state?.running && isReady(pod!) ? pod : undefined;
-      }, WAIT_MS, 'survivor running');
+      };
+      await waitFor(() => running('forced'), WAIT_MS, 'forced running');
+      await waitFor(() => running('leaving'), WAIT_MS, 'leaving running');
+      const before = await waitFor(() => running('survivor'), WAIT_MS, 'survivor running');
       const pids = await processesWith(word);
       expect(pids).toHaveLength(1);
 
       const agent = cluster.agent(node);
       await agent.kill('SIGKILL');
       expect(await processesWith(word)).toEqual(pids); // containers outlive their kubelet
+      // While the agent is down: one pod is force-deleted (gone from the API at once), one deleted gracefully (it waits for its kubelet).
+      await cluster.pods.namespace(NS).delete('forced', { gracePeriodSeconds: 0 });
+      await cluster.pods.namespace(NS).delete('leaving');
       agent.launch();
       await agent.waitHealthy(60_000);
+      // The restarted kubelet stops what belongs to no pod any more, and finishes the graceful delete.
+      await waitFor(async () => ((await processesWith(forced)).length === 0 ? true : undefined), WAIT_MS, 'the force-deleted pod\'s processes stopped');
+      await waitFor(async () => ((await cluster.pod(NS, 'leaving')) === undefined ? true : undefined), WAIT_MS, 'the gracefully deleted pod removed');
+      expect(await processesWith(leaving)).toEqual([]);
       // A second pod created after the restart runs: the restarted kubelet syncs pods again.
       await cluster.pods.create(bare('after-restart', { containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'while true; do sleep 1; done'] }] }, node));
       await waitFor(async () => (statusOf(await cluster.pod(NS, 'after-restart'))?.state?.running ? true : undefined), WAIT_MS, 'a pod started after the restart runs');

@@ -23,6 +23,9 @@ class RuntimeDouble {
   sandboxes = new Map<string, PodSandboxStatus>();
   containers = new Map<string, ContainerStatus>();
   stops: { id: string; timeoutSeconds: number }[] = [];
+  /** Every execSync (hooks, exec probes), in order, and the exit code it answers. */
+  execs: { id: string; command: string; when: string }[] = [];
+  execExitCode = 0;
   private listeners: ((id: string) => void)[] = [];
   private next = 0;
   constructor(private readonly clock: FakeClock) {}
@@ -90,7 +93,10 @@ class RuntimeDouble {
       listContainers: async () => [...self.containers.values()],
       containerStats: async (id: string) => ({ id, cpuUsageNanoCores: 0, memoryWorkingSetBytes: 0 }),
       onContainerExit: (listener: (id: string) => void) => void self.listeners.push(listener),
-      execSync: async () => ({ exitCode: 0, stdout: new Uint8Array(), stderr: new Uint8Array() }),
+      async execSync(id: string, command: readonly string[]) {
+        self.execs.push({ id, command: command.join(' '), when: self.containers.get(id)?.state ?? 'gone' });
+        return { exitCode: self.execExitCode, stdout: new Uint8Array(), stderr: new TextEncoder().encode('nope') };
+      },
       exec: async () => 0,
       attach: async () => undefined,
       portForward: async () => undefined,
@@ -260,6 +266,47 @@ describe('PodWorker (loop logic over a runtime double)', () => {
     expect(pods.deletes).toEqual([{ name: 'p', options: { gracePeriodSeconds: 0, preconditions: { uid: 'u1' } } }]);
     expect(runtime.containers.size + runtime.sandboxes.size).toBe(0);
     expect(events).toContain('Normal Killing Stopping container app');
+  });
+
+  it('sidecars (init containers with restartPolicy Always) start before the next init container and are restarted when they end', async () => {
+    const w = worker({ initContainers: [{ name: 'side', image: 'busybox:1', restartPolicy: 'Always' }, { name: 'init', image: 'busybox:1' }] });
+    w.wake();
+    await settle(w);
+    expect([runtime.running('side').length, runtime.running('init').length, runtime.all('app').length]).toEqual([1, 1, 0]);
+    runtime.exit(runtime.running('init')[0]!.id, 0);
+    let pod = await settle(w);
+    expect([runtime.running('side').length, runtime.running('app').length]).toEqual([1, 1]);
+    expect(pod.status?.phase).toBe('Running');
+    runtime.exit(runtime.running('side')[0]!.id, 1);
+    pod = await settle(w);
+    expect(runtime.all('side').map((c) => c.attempt)).toEqual([0, 1]);
+    expect(runtime.all('init')).toHaveLength(1); // init containers are not run again
+    expect(pod.status?.initContainerStatuses?.find((s) => s.name === 'side')).toMatchObject({ restartCount: 1, state: { running: {} } });
+  });
+
+  it('a postStart hook runs once the container started; when it fails the container is killed and restarted', async () => {
+    const w = worker({ containers: [{ name: 'app', image: 'busybox:1', lifecycle: { postStart: { exec: { command: ['touch', '/ready'] } } } }] });
+    runtime.execExitCode = 1;
+    w.wake();
+    await w.idle();
+    expect(runtime.execs[0]).toMatchObject({ command: 'touch /ready', when: 'running' });
+    expect(events).toEqual(expect.arrayContaining(['Warning FailedPostStartHook PostStartHook failed', 'Normal Killing FailedPostStartHook']));
+    expect(runtime.running('app')).toHaveLength(0);
+    runtime.execExitCode = 0;
+    await settle(w);
+    expect(runtime.running('app')).toHaveLength(1);
+    expect(runtime.all('app').map((c) => c.attempt)).toEqual([0, 1]);
+  });
+
+  it('a preStop hook runs before the container is signalled, within the grace period', async () => {
+    const w = worker({ terminationGracePeriodSeconds: 20, containers: [{ name: 'app', image: 'busybox:1', lifecycle: { preStop: { exec: { command: ['sh', '-c', 'drain'] } } } }] });
+    w.wake();
+    await settle(w);
+    w.update({ ...pods.pod!, metadata: { ...pods.pod!.metadata, deletionTimestamp: '2026-01-01T00:00:10Z', deletionGracePeriodSeconds: 20 } });
+    await w.idle();
+    expect(runtime.execs).toEqual([{ id: expect.any(String), command: 'sh -c drain', when: 'running' }]);
+    expect(runtime.stops).toEqual([{ id: runtime.execs[0]!.id, timeoutSeconds: 20 }]);
+    expect(pods.deletes).toHaveLength(1);
   });
 
   it('adopts what the runtime already runs for the pod instead of starting a second copy', async () => {
