@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { makeContainerConfig } from './container/container_config.js';
 import type { ObjectLookup } from './container/object_lookup.js';
 import { admitPod, type AdmitResult } from './node/admission.js';
+import type { KubeletMetricsSink } from './node/metrics_sink.js';
 import { Backoff } from './pods/backoff.js';
 import { podUidOf } from './pods/labels.js';
 import { Limiter } from './pods/limiter.js';
@@ -48,6 +49,8 @@ export interface KubeletOptions {
   readonly resyncPeriodMs?: number;
   /** Probe results per pod (tests); default: the pod's PodProbeSet (liveness, readiness and startup workers). */
   readonly probes?: (pod: Pod, wake: () => void) => PodProbes;
+  /** kubelet_pod_start_duration_seconds, kubelet_pod_worker_duration_seconds, kubelet_pleg_relist_duration_seconds. */
+  readonly metrics?: KubeletMetricsSink;
   /** Overrides the admission rule (tests); default admitPod. */
   readonly admit?: (pod: Pod, node: Node, activePods: readonly Pod[]) => AdmitResult;
 }
@@ -214,6 +217,7 @@ export class Kubelet {
       imageBackoff: this.imageBackoff,
       rootDir: this.options.rootDir,
       setup: this.setup,
+      ...(this.options.metrics !== undefined ? { metrics: this.options.metrics } : {}),
       hostIPs: () => this.hostIPs(),
       probesFor: (owner) => this.options.probes?.(owner.current, () => owner.wake()) ?? this.probeSet(owner),
       containersSeen: (owner, ids) => {

@@ -135,6 +135,7 @@ describe('PodWorker (loop logic over a runtime double)', () => {
   let runtime: RuntimeDouble;
   let pods: PodsDouble;
   let events: string[];
+  let metrics: string[];
 
   beforeEach(async () => {
     rootDir = await mkdtemp(join(tmpdir(), 'pod-worker-'));
@@ -142,6 +143,7 @@ describe('PodWorker (loop logic over a runtime double)', () => {
     runtime = new RuntimeDouble(clock);
     pods = new PodsDouble();
     events = [];
+    metrics = [];
   });
   afterEach(async () => rm(rootDir, { recursive: true, force: true }));
 
@@ -173,6 +175,11 @@ describe('PodWorker (loop logic over a runtime double)', () => {
       probesFor: () => noProbes,
       containersSeen: () => undefined,
       finished: () => undefined,
+      metrics: {
+        podStarted: () => void metrics.push('started'),
+        podWorkerDuration: (operation) => void metrics.push(operation),
+        relistDuration: () => undefined,
+      },
     };
     const created = new PodWorker(pods.pod, context);
     rt.onContainerExit(() => created.wake());
@@ -196,6 +203,9 @@ describe('PodWorker (loop logic over a runtime double)', () => {
     expect(pod.status?.podIP).toBe('10.1.0.9');
     expect(events).toEqual(['Normal Pulling Pulling image "k8ts/http-echo:1"', expect.stringMatching(/^Normal Pulled Successfully pulled image "k8ts\/http-echo:1" in \d+ms/), 'Normal Created Created container: app', 'Normal Started Started container app']);
     expect(app!.labels).toMatchObject({ 'io.kubernetes.pod.uid': 'u1', 'io.kubernetes.container.name': 'app' });
+    w.update(pods.pod!);
+    await w.idle();
+    expect(metrics).toEqual(['started', 'create', 'update', 'update']); // pod start reported once, within the first sync
   });
 
   it('restarts a crashing container at once, then backs off 10 s (CrashLoopBackOff), then restarts it when the back-off ends', async () => {

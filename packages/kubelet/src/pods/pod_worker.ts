@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ANNOTATION_CONTAINER_HASH, ContainerConfigError, hashContainer, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../container/container_config.js';
 import { RuntimeError, type ContainerConfig, type ContainerStatus, type PodSandboxConfig, type PodSandboxStatus, type Runtime } from '../runtime/runtime.js';
+import type { KubeletMetricsSink } from '../node/metrics_sink.js';
 import type { VolumeMounts } from '../volumes/volume_mounts.js';
 import { formatDuration, type Backoff } from './backoff.js';
 import { hookKind, runHook } from './hooks.js';
@@ -73,6 +74,7 @@ export interface PodWorkerContext {
   containersSeen(uid: string, ids: readonly string[]): void;
   /** The worker is done (pod gone, everything stopped and removed). */
   finished(uid: string): void;
+  readonly metrics?: KubeletMetricsSink;
 }
 
 export class PodWorker {
@@ -88,6 +90,11 @@ export class PodWorker {
   private sandboxId: string | undefined;
   /** Container name → the id of its newest instance, as last observed (for locate()). */
   private latest = new Map<string, string>();
+  /** When this kubelet first saw the pod, for kubelet_pod_start_duration_seconds (reported once). */
+  private readonly firstSeenMs: number;
+  private startReported = false;
+  /** What the next sync is, for kubelet_pod_worker_duration_seconds{operation_type}. */
+  private operation: 'create' | 'update' | 'sync' = 'create';
 
   constructor(
     pod: Pod,
@@ -95,6 +102,7 @@ export class PodWorker {
   ) {
     this.pod = pod;
     this.probes = context.probesFor(this);
+    this.firstSeenMs = context.clock.now();
   }
 
   get uid(): string {
@@ -118,7 +126,9 @@ export class PodWorker {
   /** A newer copy of the pod; `wake` false when only its status changed (the worker's own writes, mostly). */
   update(pod: Pod, wake = true): void {
     this.pod = pod;
-    if (wake) this.wake();
+    if (!wake) return;
+    if (this.operation === 'sync') this.operation = 'update';
+    this.wake();
   }
 
   /** The pod is gone from the API (deleted with no grace, or seen deleted): stop everything. */
@@ -148,7 +158,13 @@ export class PodWorker {
     while (this.dirty && !this.done) {
       this.dirty = false;
       try {
-        await this.context.limiter.run(() => this.sync());
+        await this.context.limiter.run(async () => {
+          const operation = this.operation;
+          this.operation = 'sync';
+          const startMs = this.context.clock.now();
+          await this.sync();
+          this.context.metrics?.podWorkerDuration(operation, (this.context.clock.now() - startMs) / 1000);
+        });
       } catch (error) {
         this.context.logger.error({ pod: this.key(), err: (error as Error).message }, 'pod sync failed; retrying');
         this.wakeIn(RETRY_MS);
@@ -192,9 +208,11 @@ export class PodWorker {
   }
 
   private async observe(): Promise<{ sandboxes: PodSandboxStatus[]; containers: ContainerStatus[] }> {
-    const { runtime } = this.context;
+    const { runtime, clock } = this.context;
+    const startMs = clock.now();
     const sandboxes = (await runtime.listPodSandboxes()).filter((sandbox) => sandbox.uid === this.uid);
     const containers = (await runtime.listContainers()).filter((container) => podUidOf(container) === this.uid);
+    this.context.metrics?.relistDuration((clock.now() - startMs) / 1000);
     this.context.containersSeen(
       this.uid,
       containers.map((container) => container.id),
@@ -230,6 +248,17 @@ export class PodWorker {
     }
     await this.readMessages(containers);
     await this.writeStatus(sandboxes, containers, waiting, terminal);
+    this.reportStarted(containers);
+  }
+
+  /** kubelet_pod_start_duration_seconds: first seen → every regular container running, once. */
+  private reportStarted(containers: readonly ContainerStatus[]): void {
+    if (this.startReported) return;
+    const names = (this.pod.spec?.containers ?? []).map((container) => container.name);
+    const running = new Set(containers.filter((c) => c.state === 'running' && c.sandboxId === this.sandboxId).map(containerNameOf));
+    if (names.length === 0 || !names.every((name) => running.has(name))) return;
+    this.startReported = true;
+    this.context.metrics?.podStarted((this.context.clock.now() - this.firstSeenMs) / 1000);
   }
 
   // --- sandbox and volumes -------------------------------------------------------------------
