@@ -224,6 +224,53 @@ describe('the kubelet runs pods through their lifecycle', () => {
     }),
   180_000);
 
+  test('a ConfigMap reaches the process as env and as a volume; a missing one is CreateContainerConfigError until it exists', () =>
+    withLogs(async () => {
+      await cluster.pods.create(
+        bare('configured', {
+          restartPolicy: 'Never',
+          volumes: [{ name: 'cfg', configMap: { name: 'settings' } }],
+          containers: [
+            {
+              name: 'main',
+              image: 'busybox:1.36',
+              command: ['sh', '-c', 'echo "env=$GREETING"; echo "file=$(cat /etc/cfg/greeting)"; exit 7'],
+              env: [{ name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'settings', key: 'greeting' } } }],
+              volumeMounts: [{ name: 'cfg', mountPath: '/etc/cfg' }],
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+            },
+          ],
+        }),
+      );
+      const waiting = await waitFor(async () => {
+        const state = statusOf(await cluster.pod(NS, 'configured'))?.state?.waiting;
+        return state?.reason === 'CreateContainerConfigError' || state?.reason === 'ContainerCreating' ? state : undefined;
+      }, WAIT_MS, 'the container waiting for its ConfigMap');
+      expect(['CreateContainerConfigError', 'ContainerCreating']).toContain(waiting.reason);
+      const configMaps = cluster.plane.client.resource<KubeObject & { data?: Record<string, string> }>('', 'v1', 'configmaps').namespace(NS);
+      await configMaps.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { greeting: 'hello' } });
+      const pod = await waitFor(async () => {
+        const current = await cluster.pod(NS, 'configured');
+        return current?.status?.phase === 'Failed' ? current : undefined;
+      }, WAIT_MS, 'the container ran and exited 7');
+      expect(statusOf(pod)?.state?.terminated).toMatchObject({ exitCode: 7, reason: 'Error', message: 'env=hello\nfile=hello\n' });
+      const events = await cluster.eventsOf(NS, 'configured');
+      expect(events.some((event) => event === 'Failed: Error: configmap "settings" not found' || event.startsWith('FailedMount: '))).toBe(true);
+    }),
+  180_000);
+
+  test('a command that does not exist: the container cannot run, and is restarted with back-off', () =>
+    withLogs(async () => {
+      await cluster.pods.create(bare('no-command', { containers: [{ name: 'main', image: 'busybox:1.36', command: ['/no/such/program'] }] }));
+      const pod = await waitFor(async () => {
+        const current = await cluster.pod(NS, 'no-command');
+        return statusOf(current)?.state?.waiting?.reason === 'CrashLoopBackOff' ? current : undefined;
+      }, WAIT_MS, 'CrashLoopBackOff');
+      expect(statusOf(pod)?.lastState?.terminated).toMatchObject({ reason: 'ContainerCannotRun' });
+      expect(statusOf(pod)?.lastState?.terminated?.message).toContain('/no/such/program');
+    }),
+  180_000);
+
   test('deleting a pod stops its processes within the grace period, then the pod object goes', () =>
     withLogs(async () => {
       const word = marker();
