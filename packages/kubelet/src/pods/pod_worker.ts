@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { ANNOTATION_CONTAINER_HASH, ContainerConfigError, hashContainer, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../container/container_config.js';
 import { RuntimeError, type ContainerConfig, type ContainerStatus, type PodSandboxConfig, type PodSandboxStatus, type Runtime } from '../runtime/runtime.js';
 import type { KubeletMetricsSink } from '../node/metrics_sink.js';
+import { VolumeSetUpError } from '../volumes/volume_manager.js';
 import type { VolumeMounts } from '../volumes/volume_mounts.js';
 import { formatDuration, type Backoff } from './backoff.js';
 import { hookKind, runHook } from './hooks.js';
@@ -231,9 +232,9 @@ export class PodWorker {
     if (phase === 'Succeeded' || phase === 'Failed') return this.finishTerminal(sandboxes, containers);
 
     const waiting = new Map<string, WaitingReason>();
-    const sandbox = await this.ensureSandbox(sandboxes, containers, waiting);
+    const sandbox = await this.ensureSandbox(sandboxes, containers);
     if (sandbox !== undefined) {
-      const mounts = await this.setUpVolumes(waiting);
+      const mounts = await this.setUpVolumes();
       if (mounts !== undefined) await this.syncContainers(sandbox, containers, mounts, waiting);
       ({ sandboxes, containers } = await this.observe());
     }
@@ -263,7 +264,7 @@ export class PodWorker {
 
   // --- sandbox and volumes -------------------------------------------------------------------
 
-  private async ensureSandbox(sandboxes: PodSandboxStatus[], containers: ContainerStatus[], waiting: Map<string, WaitingReason>): Promise<PodSandboxStatus | undefined> {
+  private async ensureSandbox(sandboxes: PodSandboxStatus[], containers: ContainerStatus[]): Promise<PodSandboxStatus | undefined> {
     const ready = sandboxes.filter((sandbox) => sandbox.state === 'ready').sort((a, b) => b.attempt - a.attempt)[0];
     if (ready !== undefined) {
       this.sandboxId = ready.id;
@@ -282,7 +283,6 @@ export class PodWorker {
     } catch (error) {
       const message = (error as Error).message;
       this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
-      for (const container of this.allContainers()) waiting.set(container.name, { reason: isSidecarOrInit(this.pod, container) ? 'PodInitializing' : 'ContainerCreating' });
       this.wakeIn(RETRY_MS);
       return undefined;
     }
@@ -312,12 +312,13 @@ export class PodWorker {
     };
   }
 
-  private async setUpVolumes(waiting: Map<string, WaitingReason>): Promise<VolumeMounts | undefined> {
+  private async setUpVolumes(): Promise<VolumeMounts | undefined> {
     try {
       return await this.context.setup.setUpVolumes(this.pod);
     } catch (error) {
-      this.event('Warning', 'FailedMount', `MountVolume.SetUp failed: ${(error as Error).message}`);
-      for (const container of this.allContainers()) waiting.set(container.name, { reason: isSidecarOrInit(this.pod, container) ? 'PodInitializing' : 'ContainerCreating' });
+      // Containers stay ContainerCreating (PodInitializing) until the volumes are there.
+      if (error instanceof VolumeSetUpError) for (const failure of error.failures) this.event('Warning', 'FailedMount', failure.message);
+      else this.event('Warning', 'FailedMount', `MountVolume.SetUp failed: ${(error as Error).message}`);
       this.wakeIn(RETRY_MS);
       return undefined;
     }
@@ -705,10 +706,6 @@ export class PodWorker {
 function ignoreNotFoundRuntime(error: unknown): void {
   if (error instanceof RuntimeError && error.code === 'NotFound') return;
   throw error;
-}
-
-function isSidecarOrInit(pod: Pod, container: Container): boolean {
-  return (pod.spec?.initContainers ?? []).includes(container);
 }
 
 /** Whether a container that ended with `exitCode` is started again under `restartPolicy`. */
