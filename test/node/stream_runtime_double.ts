@@ -13,6 +13,8 @@ export class StreamRuntimeDouble {
   readonly attached = new Map<string, StreamingIO[]>();
   /** How many exec'd processes are alive (cancel must bring it back to zero). */
   liveProcesses = 0;
+  /** Terminal sizes the exec'd processes were given (tty). */
+  readonly resizes: { width: number; height: number }[] = [];
 
   asRuntime(): Runtime {
     return this as unknown as Runtime;
@@ -29,8 +31,14 @@ export class StreamRuntimeDouble {
       const child = spawn(file, args, { stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
       this.liveProcesses++;
       const stderr = io.tty ? io.stdout : io.stderr;
-      child.stdout.on('data', (chunk: Buffer) => io.stdout?.(chunk));
-      child.stderr.on('data', (chunk: Buffer) => stderr?.(chunk));
+      child.stdout?.on('data', (chunk: Buffer) => io.stdout?.(chunk));
+      child.stderr?.on('data', (chunk: Buffer) => stderr?.(chunk));
+      if (io.resize) {
+        const sizes = io.resize;
+        void (async () => {
+          for await (const size of sizes) this.resizes.push(size);
+        })().catch(() => undefined);
+      }
       const kill = (): boolean => child.kill('SIGKILL');
       io.closed.addEventListener('abort', kill, { once: true });
       if (io.stdin && child.stdin) {

@@ -144,6 +144,33 @@ describe('kubectl exec through the apiserver and NATS', () => {
   });
 });
 
+describe('kubectl exec -it and attach', () => {
+  test('-it: a terminal on kubectl\'s side; its size reaches the node; the exit code comes back', async () => {
+    // script(1) gives kubectl a pseudo-terminal, as a user's shell would.
+    const line = `stty cols 100 rows 30; kubectl --kubeconfig ${api.kubeconfig} exec -it box -- sh -c 'echo in-tty; read line; echo got $line; exit 4'`;
+    const script = spawn('script', ['-qfec', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    script.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((done) => script.on('exit', done));
+    await until(() => output.includes('in-tty') && runtime.resizes.some((size) => size.width === 100 && size.height === 30), `the terminal's size to reach the node (${output})`);
+    script.stdin.write('typed\n');
+    expect(await exited).toBe(4);
+    expect(output).toContain('got typed');
+  });
+
+  test('attach shows what the container\'s process writes; kubectl going away detaches on the node', async () => {
+    const kubectl = spawn('kubectl', ['--kubeconfig', api.kubeconfig, 'attach', 'box', '-c', 'app'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    kubectl.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await until(() => (runtime.attached.get('box-app-id') ?? []).length === 1, 'the attach to reach the node');
+    const io = runtime.attached.get('box-app-id')?.[0];
+    io?.stdout?.(Buffer.from('from the main process\n'));
+    await until(() => output.includes('from the main process\n'), 'the output to reach kubectl');
+    kubectl.kill('SIGINT');
+    await until(() => io?.closed.aborted === true, 'the node to detach');
+  });
+});
+
 describe('kubectl cp (tar through exec)', () => {
   test('copies a file into the container and back out', async () => {
     const source = join(workDir, 'source.txt');
@@ -151,11 +178,11 @@ describe('kubectl cp (tar through exec)', () => {
     writeFileSync(source, content);
     const into = join(workDir, 'in-container.txt');
     const copiedIn = await api.kubectl(['cp', source, `box:${into}`]);
-    expect(copiedIn.stderr).toBe('');
+    expect(copiedIn.stderr, copiedIn.stderr).toBe('');
     expect(readFileSync(into, 'utf8')).toBe(content);
     const out = join(workDir, 'back.txt');
     const copiedOut = await api.kubectl(['cp', `box:${into}`, out]);
-    expect(copiedOut.stderr.replace(/tar: Removing leading `\/' from member names\n/, '')).toBe('');
+    expect(copiedOut.stderr.replace(/tar: Removing leading `\/' from member names\n/, ''), copiedOut.stderr).toBe('');
     expect(readFileSync(out, 'utf8')).toBe(content);
   });
 });

@@ -45,7 +45,7 @@ function bytes(size: number, seed: number): Uint8Array {
 
 beforeAll(async () => {
   nats = await NatsServerProcess.start();
-  [apiConnection, nodeConnection, observer] = await Promise.all([1, 2, 3].map(() => connect({ servers: nats.url })));
+  [apiConnection, nodeConnection, observer] = (await Promise.all([1, 2, 3].map(() => connect({ servers: nats.url })))) as [NatsConnection, NatsConnection, NatsConnection];
   observer.subscribe('_INBOX.>', {
     callback: (_error, message) => {
       const data = message.data;
@@ -87,6 +87,7 @@ describe('the apiserver↔node stream protocol over NATS', () => {
     };
     const seen: string[] = [];
     const session = await streams.open('n1', EXEC, (stream, chunk) => void seen.push(`${stream}:${new TextDecoder().decode(chunk)}`));
+    session.start();
     await session.write(new TextEncoder().encode('hello '));
     await session.write(new TextEncoder().encode('world'));
     session.endInput();
@@ -112,22 +113,40 @@ describe('the apiserver↔node stream protocol over NATS', () => {
       throw new RuntimeError('NotRunning', 'container c1 is not running');
     };
     const session = await streams.open('n1', EXEC, () => undefined);
+    session.start();
     await expect(session.finished).rejects.toEqual(new NodeStreamError('NotRunning', 'container c1 is not running'));
   });
 
   test('cancel stops the process on the node', async () => {
     let aborted!: () => void;
+    let began!: () => void;
     const stopped = new Promise<void>((resolve) => (aborted = resolve));
+    const running = new Promise<void>((resolve) => (began = resolve));
     execute = (_command, io) =>
-      new Promise((resolve) =>
+      new Promise((resolve) => {
         io.closed.addEventListener('abort', () => {
           aborted();
           resolve(137);
-        }),
-      );
+        });
+        began();
+      });
     const session = await streams.open('n1', EXEC, () => undefined);
+    session.start();
+    await running;
     session.cancel();
     await stopped;
+  });
+
+  test('nothing runs before START: a session cancelled first never runs its command', async () => {
+    let ran = false;
+    execute = async () => {
+      ran = true;
+      return 0;
+    };
+    const session = await streams.open('n1', EXEC, () => undefined);
+    session.cancel();
+    await settled();
+    expect(ran).toBe(false);
   });
 
   test('output beyond the window waits for the client to take it', async () => {
@@ -145,6 +164,7 @@ describe('the apiserver↔node stream protocol over NATS', () => {
       received.push(chunk.slice());
       return release ? undefined : new Promise<void>((taken) => held.push(taken));
     });
+    session.start();
     await settled();
     // The client has taken nothing: no more than a window went out.
     expect(wire.stdout).toBeGreaterThan(0);
@@ -164,6 +184,7 @@ describe('the apiserver↔node stream protocol over NATS', () => {
       return 0;
     };
     const session = await streams.open('n1', { ...EXEC, stdin: false }, () => new Promise<void>(() => undefined));
+    session.start();
     await expect(session.finished).rejects.toThrow('the client reads the output too slowly');
     expect(abortedOnNode).toBe(true);
   });
@@ -179,6 +200,7 @@ describe('the apiserver↔node stream protocol over NATS', () => {
     };
     wire = { stdout: 0, stdin: 0 };
     const session: NodeStreamSession = await streams.open('n1', EXEC, () => undefined);
+    session.start();
     const input = bytes(2 * 1024 * 1024 + 7, 3);
     let written = false;
     const writing = session.write(input).then(() => (written = true));

@@ -17,8 +17,10 @@ import { connect, createInbox, headers, type Msg, type NatsConnection, type Subs
  *   STDERR bytes (port-forward: STDOUT carries the port's bytes, and OUTPUT_END says the pod's side
  *   closed its output), ACKs, and last EXIT `{"exitCode"?}` (port-forward: the connection ended) or
  *   ERROR `{"code", "message"}` (code: the RuntimeError code).
- * - apiserver → N: STDIN bytes (port-forward: bytes for the port), STDIN_END (the client closed its
- *   input), RESIZE `{"width","height"}`, ACKs, and CANCEL (the client went away: stop, send nothing more).
+ * - apiserver → N: START once the client's streams are open (the node runs the command, attaches,
+ *   or connects to the port only then, so nothing is written before the client can read it), STDIN
+ *   bytes (port-forward: bytes for the port), STDIN_END (the client closed its input), RESIZE
+ *   `{"width","height"}`, ACKs, and CANCEL (the client went away: stop, send nothing more).
  * - Flow control: a side sends STDIN/STDOUT/STDERR bytes only while fewer than WINDOW_BYTES of them
  *   are unacknowledged; the receiver sends ACK (a uint32, big-endian: a byte count) once its consumer
  *   has taken them (the client's socket, the process's stdin), so a slow reader slows the writer
@@ -54,7 +56,7 @@ export const STREAM_SUBJECT = (node: string, kind: StreamRequest['kind']): strin
 /** Frames the node sends. */
 export const NodeFrame = { READY: 0, STDOUT: 1, STDERR: 2, ACK: 3, EXIT: 4, ERROR: 5, OUTPUT_END: 6 } as const;
 /** Frames the apiserver sends. */
-export const ApiFrame = { STDIN: 0, STDIN_END: 1, RESIZE: 2, ACK: 3, CANCEL: 4 } as const;
+export const ApiFrame = { STDIN: 0, STDIN_END: 1, RESIZE: 2, ACK: 3, CANCEL: 4, START: 5 } as const;
 export const WINDOW_BYTES = 256 * 1024;
 export const MAX_FRAME_BYTES = 32 * 1024;
 const ANSWER_TIMEOUT_MS = 5000;
@@ -77,6 +79,8 @@ export class NodeStreamError extends Error {
 export type StreamOutput = (stream: 'stdout' | 'stderr' | 'end', chunk: Uint8Array) => Promise<void> | void;
 
 export interface NodeStreamSession {
+  /** The client is ready for output: the node starts the command (attach, connection). */
+  start(): void;
   /** Sends bytes to the process's stdin (the port); resolves when the window allows more. */
   write(chunk: Uint8Array): Promise<void>;
   endInput(): void;
@@ -251,6 +255,10 @@ class NatsStreamSession implements NodeStreamSession {
       this.credit -= piece.length;
       this.send(frame(ApiFrame.STDIN, piece));
     }
+  }
+
+  start(): void {
+    this.send(frame(ApiFrame.START));
   }
 
   endInput(): void {

@@ -146,13 +146,13 @@ export class PodStreamHandler {
       throw error;
     }
     openWriter((stream, chunk) => send(ws, channelMessage(stream === 'stderr' ? Channel.STDERR : Channel.STDOUT, chunk)));
-    this.pump(ws, protocol, session, wanted, status);
+    this.pump(ws, protocol, session, status);
+    session.start();
   }
 
-  private pump(ws: WebSocket, protocol: ChannelProtocol, session: NodeStreamSession, wanted: { stdout: boolean; stderr: boolean }, status: (result: { exitCode?: number } | { error: unknown }) => ChannelStatus): void {
-    // As the kubelet: an empty message on the lowest writable channel says the stream is open.
-    const first = wanted.stdout ? Channel.STDOUT : wanted.stderr ? Channel.STDERR : Channel.ERROR;
-    ws.send(channelMessage(first));
+  private pump(ws: WebSocket, protocol: ChannelProtocol, session: NodeStreamSession, status: (result: { exitCode?: number } | { error: unknown }) => ChannelStatus): void {
+    // No empty "ready" message, as kube-apiserver's stream translator sends none: kubectl 1.32 may
+    // read a message before it has made its streams, and says so on stderr.
     let done = false;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) return; // the binary channel protocols only

@@ -59,6 +59,7 @@ function forward(data: SpdyStream, error: SpdyStream, open: OpenPort): Promise<N
   };
   data.on('end', () => void opening.then((session) => session.endInput(), () => undefined));
   data.on('close', () => void opening.then((session) => session.cancel(), () => undefined));
+  void opening.then((session) => session.start(), () => undefined);
   void opening.then(
     (session) =>
       session.finished.then(

@@ -53,6 +53,7 @@ export function serveSpdyExec(connection: SpdyConnection, options: SpdyExecOptio
     options.ready(async (kind, chunk) => {
       await (kind === 'stderr' ? streams.stderr : streams.stdout)?.write(chunk);
     });
+    session.start();
     if (streams.stdin) {
       streams.stdin.onData = (chunk) => session.write(chunk);
       streams.stdin.on('end', () => session.endInput());

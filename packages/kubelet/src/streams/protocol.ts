@@ -11,7 +11,7 @@ export const STREAM_SUBJECT = (node: string, kind: StreamKind): string => `k8ts.
 /** Frames the node sends (first byte of each message). */
 export const NodeFrame = { READY: 0, STDOUT: 1, STDERR: 2, ACK: 3, EXIT: 4, ERROR: 5, OUTPUT_END: 6 } as const;
 /** Frames the apiserver sends. */
-export const ApiFrame = { STDIN: 0, STDIN_END: 1, RESIZE: 2, ACK: 3, CANCEL: 4 } as const;
+export const ApiFrame = { STDIN: 0, STDIN_END: 1, RESIZE: 2, ACK: 3, CANCEL: 4, START: 5 } as const;
 /** Unacknowledged data bytes a side may have in flight. */
 export const WINDOW_BYTES = 256 * 1024;
 export const MAX_FRAME_BYTES = 32 * 1024;

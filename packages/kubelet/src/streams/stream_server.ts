@@ -98,6 +98,7 @@ export class NodeStreamServer {
   private async execOrAttach(session: StreamSession, kind: 'exec' | 'attach', request: ExecRequest | AttachRequest): Promise<void> {
     const containerId = await this.runningContainer(request.namespace, request.pod, request.container);
     session.ready();
+    if (!(await session.started) || session.closed.aborted) return;
     const io: StreamingIO = {
       tty: request.tty,
       closed: session.closed,
@@ -119,6 +120,7 @@ export class NodeStreamServer {
     const located = this.options.locate(request.namespace, request.pod);
     if (located?.sandboxId === undefined) throw new RuntimeError('NotFound', `pod not found ("${request.pod}_${request.namespace}")`);
     session.ready();
+    if (!(await session.started) || session.closed.aborted) return;
     try {
       await this.options.runtime.portForward(located.sandboxId, request.port, {
         input: session.stdin,
@@ -162,12 +164,16 @@ class StreamSession {
   private finished = false;
   readonly stdin: InputQueue<Uint8Array>;
   readonly resizes = new InputQueue<{ width: number; height: number }>(() => undefined);
+  /** True once the apiserver says START; false if it cancels first. */
+  readonly started: Promise<boolean>;
+  private begin!: (go: boolean) => void;
 
   constructor(
     private readonly nats: NatsConnection,
     private readonly reply: string,
     private readonly maxBufferedBytes: number,
   ) {
+    this.started = new Promise((resolve) => (this.begin = resolve));
     this.stdin = new InputQueue<Uint8Array>((chunk) => this.publish(ackFrame(ApiFrame.ACK, chunk.length)));
     this.subscription = nats.subscribe(this.inputSubject, { callback: (error, message) => (error ? this.cancel() : this.onFrame(message.data)) });
   }
@@ -193,6 +199,8 @@ class StreamSession {
         return this.flush();
       case ApiFrame.CANCEL:
         return this.cancel();
+      case ApiFrame.START:
+        return this.begin(true);
       default:
         return undefined;
     }
@@ -251,6 +259,7 @@ class StreamSession {
   }
 
   cancel(): void {
+    this.begin(false);
     this.finished = true;
     this.abort.abort();
     this.stdin.end();
@@ -259,6 +268,7 @@ class StreamSession {
   }
 
   close(): void {
+    this.begin(false);
     this.subscription.unsubscribe();
     this.stdin.end();
     this.resizes.end();
