@@ -131,6 +131,7 @@ export class Kubelet {
       if (uid !== undefined) this.adopted.add(uid);
     }
     runtime.onContainerExit((containerId) => {
+      if (this.stopped) return;
       const uid = this.containerOwners.get(containerId);
       if (uid !== undefined) this.workers.get(uid)?.wake();
     });
@@ -156,7 +157,7 @@ export class Kubelet {
     this.stopped = true;
     for (const stop of this.stopTimers.splice(0)) stop();
     await this.factory.stop();
-    for (const worker of this.workers.values()) worker.stopTimers();
+    for (const worker of this.workers.values()) worker.halt();
     await Promise.all([...this.workers.values()].map((worker) => worker.idle()));
     await this.admitting;
   }

@@ -149,7 +149,9 @@ export class PodWorker {
     while (this.running !== undefined) await this.running;
   }
 
-  stopTimers(): void {
+  /** Stops the worker for good (the kubelet stops, or the pod is done): no more syncs, timers or probes. */
+  halt(): void {
+    this.done = true;
     this.timer?.handle.cancel();
     this.timer = undefined;
     this.probes.stop();
@@ -175,6 +177,7 @@ export class PodWorker {
 
   /** Wakes the worker after `delayMs` (the earliest such wake wins). */
   private wakeIn(delayMs: number): void {
+    if (this.done) return;
     const dueMs = this.context.clock.now() + delayMs;
     if (this.timer !== undefined && this.timer.dueMs <= dueMs) return;
     this.timer?.handle.cancel();
@@ -676,8 +679,7 @@ export class PodWorker {
     await this.context.setup.tearDownVolumes(this.uid);
     if (!this.removed) await this.finalDelete();
     await this.removeFromRuntime();
-    this.stopTimers();
-    this.done = true;
+    this.halt();
     this.context.crashBackoff.forget(`${this.uid}/`);
     this.context.imageBackoff.forget(`${this.uid}/`);
     this.context.statuses.forget(this.uid);
