@@ -90,6 +90,7 @@ export class Kubelet {
   /** Pods waiting for admission, in arrival order (admission is serial, as upstream's). */
   private readonly admissionQueue = new Map<string, PodObject>();
   private admitting: Promise<void> | undefined;
+  private housekeepingPass: Promise<void> | undefined;
   private readonly stopTimers: (() => void)[] = [];
   private stopped = false;
 
@@ -160,6 +161,7 @@ export class Kubelet {
     for (const worker of this.workers.values()) worker.halt();
     await Promise.all([...this.workers.values()].map((worker) => worker.idle()));
     await this.admitting;
+    await this.housekeepingPass?.catch(() => undefined);
   }
 
   /** Where a pod (and one of its containers: by default the first, or kubectl's default-container annotation) is. */
@@ -288,25 +290,36 @@ export class Kubelet {
   }
 
   /** Stops and removes what the runtime holds of pods no longer bound here (after a restart, or a missed delete). */
-  private async housekeeping(): Promise<void> {
+  private housekeeping(): Promise<void> {
+    // One pass at a time; a pass asked for while one runs is covered by the next period's.
+    this.housekeepingPass ??= this.cleanOrphans().finally(() => (this.housekeepingPass = undefined));
+    return this.housekeepingPass;
+  }
+
+  private async cleanOrphans(): Promise<void> {
     if (!this.podInformer.hasSynced() || this.stopped) return;
     const { runtime } = this.options;
+    // What the runtime and disk hold is read before the pods we know: anything a worker made in
+    // between belongs to a pod already known (workers exist before they make anything).
+    const containers = await runtime.listContainers();
+    const sandboxes = await runtime.listPodSandboxes();
+    const volumeUids = await this.volumes.podUids();
     const known = new Set(this.podInformer.indexer.list().map((pod) => pod.metadata?.uid ?? ''));
     for (const uid of this.workers.keys()) known.add(uid);
-    for (const container of await runtime.listContainers()) {
+    for (const container of containers) {
       const uid = podUidOf(container);
       if (uid === undefined || known.has(uid)) continue;
       this.logger.info({ uid, container: container.name, id: container.id }, 'stopping a container of a pod no longer bound here');
       await runtime.stopContainer(container.id, 2).catch(ignoreRuntimeNotFound);
       await runtime.removeContainer(container.id).catch(ignoreRuntimeNotFound);
     }
-    for (const sandbox of await runtime.listPodSandboxes()) {
+    for (const sandbox of sandboxes) {
       if (known.has(sandbox.uid)) continue;
       this.logger.info({ uid: sandbox.uid, pod: `${sandbox.namespace}/${sandbox.name}` }, 'removing the sandbox of a pod no longer bound here');
       await runtime.stopPodSandbox(sandbox.id).catch(ignoreRuntimeNotFound);
       await runtime.removePodSandbox(sandbox.id).catch(ignoreRuntimeNotFound);
     }
-    for (const uid of await this.volumes.podUids()) if (!known.has(uid)) await this.volumes.tearDown(uid);
+    for (const uid of volumeUids) if (!known.has(uid)) await this.volumes.tearDown(uid);
   }
 
   private hostIPs(): string[] {
