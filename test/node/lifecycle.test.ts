@@ -184,7 +184,7 @@ describe('the kubelet runs pods through their lifecycle', () => {
       expect(pod?.status?.phase).toBe('Pending');
       const events = await cluster.eventsOf(NS, 'no-image');
       expect(events.some((event) => event.startsWith('Failed: Failed to pull image "k8ts/does-not-exist:1": '))).toBe(true);
-      expect(events).toContain('BackOff: Back-off pulling image "k8ts/does-not-exist:1"');
+      expect(events).toEqual(expect.arrayContaining(['Failed: Error: ErrImagePull', 'BackOff: Back-off pulling image "k8ts/does-not-exist:1"', 'Failed: Error: ImagePullBackOff']));
     }),
   180_000);
 

@@ -513,6 +513,7 @@ export class PodWorker {
       const message = `Back-off pulling image "${image}"`;
       waiting.set(container.name, { reason: 'ImagePullBackOff', message });
       this.event('Normal', 'BackOff', message);
+      this.event('Warning', 'Failed', 'Error: ImagePullBackOff');
       this.wakeIn(remaining);
       return false;
     }
