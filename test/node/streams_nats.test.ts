@@ -39,6 +39,13 @@ async function settled(): Promise<void> {
   await observer.flush();
 }
 
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !check(); waited += 20) {
+    if (waited > 60_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((tick) => setTimeout(tick, 20));
+  }
+}
+
 function bytes(size: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: size }, (_, i) => (i * 31 + seed) % 251);
 }
@@ -187,6 +194,59 @@ describe('the apiserver↔node stream protocol over NATS', () => {
     session.start();
     await expect(session.finished).rejects.toThrow('the client reads the output too slowly');
     expect(abortedOnNode).toBe(true);
+  });
+
+  test('keepalives hold an idle session; a node or an apiserver that goes silent ends it', async () => {
+    // A second node and apiserver, on connections of their own, with 250 ms keepalives.
+    const [apiSide, nodeSide] = (await Promise.all([1, 2].map(() => connect({ servers: nats.url })))) as [NatsConnection, NatsConnection];
+    const quick = new NatsNodeStreams(apiSide, { keepaliveMs: 250 });
+    const node = new NodeStreamServer({ nats: nodeSide, nodeName: 'n2', runtime, locate: () => ({ podUid: 'u', logDirectory: '/tmp', containerId: 'c1' }), logger: silentLogger(), keepaliveMs: 250 });
+    node.start();
+    await nodeSide.flush();
+    const aborted: string[] = [];
+    const began: string[] = [];
+    execute = (command, io) =>
+      new Promise((resolve) => {
+        began.push(command[0] as string);
+        io.closed.addEventListener('abort', () => {
+          aborted.push(command[0] as string);
+          resolve(137);
+        });
+      });
+    let keepalives = 0;
+    const counter = observer.subscribe('_INBOX.>', {
+      callback: (_error, message) => {
+        if (message.data[0] === 7 || message.data[0] === 6) keepalives++;
+      },
+    });
+    const idle = await quick.open('n2', { ...EXEC, command: ['idle'] }, () => undefined);
+    idle.start();
+    let idleEnded = false;
+    idle.finished.then(
+      () => (idleEnded = true),
+      () => (idleEnded = true),
+    );
+    // Both sides have sent keepalives for well over three intervals, and the session lives on.
+    await until(() => keepalives >= 24, 'keepalives both ways');
+    counter.unsubscribe();
+    expect(idleEnded).toBe(false);
+    expect(aborted).toEqual([]);
+    // The node goes silent (its agent died): the apiserver's session ends.
+    await node.stop().catch(() => undefined);
+    await nodeSide.close();
+    await expect(idle.finished).rejects.toThrow('the node agent stopped answering');
+    // The apiserver goes silent: the node stops the process.
+    const [apiSide2, nodeSide2] = (await Promise.all([1, 2].map(() => connect({ servers: nats.url })))) as [NatsConnection, NatsConnection];
+    const node2 = new NodeStreamServer({ nats: nodeSide2, nodeName: 'n3', runtime, locate: () => ({ podUid: 'u', logDirectory: '/tmp', containerId: 'c1' }), logger: silentLogger(), keepaliveMs: 250 });
+    node2.start();
+    await nodeSide2.flush();
+    const orphan = await new NatsNodeStreams(apiSide2, { keepaliveMs: 250 }).open('n3', { ...EXEC, command: ['orphan'] }, () => undefined);
+    orphan.start();
+    await until(() => began.includes('orphan'), 'the orphan to start');
+    await apiSide2.close();
+    await until(() => aborted.includes('orphan'), 'the node to stop the orphan');
+    await node2.stop();
+    await Promise.all([apiSide.close(), nodeSide2.close()]);
   });
 
   test('stdin beyond the window waits for the process to read it', async () => {

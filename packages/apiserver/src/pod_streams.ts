@@ -25,6 +25,9 @@ import { connect, createInbox, headers, type Msg, type NatsConnection, type Subs
  *   are unacknowledged; the receiver sends ACK (a uint32, big-endian: a byte count) once its consumer
  *   has taken them (the client's socket, the process's stdin), so a slow reader slows the writer
  *   instead of filling anyone's memory. Data frames carry at most MAX_FRAME_BYTES.
+ * - Liveness: from READY on, each side sends KEEPALIVE every KEEPALIVE_MS (10 s by default); a side
+ *   that hears nothing from the other for three intervals ends the session (the node stops the
+ *   process: an apiserver that died leaves nothing running; the apiserver reports a node that died).
  * - The first answer must come within ANSWER_TIMEOUT_MS.
  */
 export interface ExecRequest {
@@ -54,9 +57,10 @@ export type StreamRequest =
 export const STREAM_SUBJECT = (node: string, kind: StreamRequest['kind']): string => `k8ts.node.${node}.${kind}`;
 
 /** Frames the node sends. */
-export const NodeFrame = { READY: 0, STDOUT: 1, STDERR: 2, ACK: 3, EXIT: 4, ERROR: 5, OUTPUT_END: 6 } as const;
+export const NodeFrame = { READY: 0, STDOUT: 1, STDERR: 2, ACK: 3, EXIT: 4, ERROR: 5, OUTPUT_END: 6, KEEPALIVE: 7 } as const;
 /** Frames the apiserver sends. */
-export const ApiFrame = { STDIN: 0, STDIN_END: 1, RESIZE: 2, ACK: 3, CANCEL: 4, START: 5 } as const;
+export const ApiFrame = { STDIN: 0, STDIN_END: 1, RESIZE: 2, ACK: 3, CANCEL: 4, START: 5, KEEPALIVE: 6 } as const;
+export const KEEPALIVE_MS = 10_000;
 export const WINDOW_BYTES = 256 * 1024;
 export const MAX_FRAME_BYTES = 32 * 1024;
 const ANSWER_TIMEOUT_MS = 5000;
@@ -124,7 +128,10 @@ export function frameJson<T>(data: Uint8Array): T {
 }
 
 export class NatsNodeStreams implements NodeStreams {
-  constructor(private readonly nats: NatsConnection) {}
+  constructor(
+    private readonly nats: NatsConnection,
+    private readonly options: { readonly keepaliveMs?: number } = {},
+  ) {}
 
   static async connect(servers: string): Promise<NatsNodeStreams> {
     return new NatsNodeStreams(await connect({ servers: servers.split(','), name: 'k8ts-apiserver-streams', maxReconnectAttempts: -1 }));
@@ -135,7 +142,7 @@ export class NatsNodeStreams implements NodeStreams {
     const subject = STREAM_SUBJECT(node, kind);
     const inbox = createInbox();
     const subscription = this.nats.subscribe(inbox);
-    const session = new NatsStreamSession(this.nats, subscription, output);
+    const session = new NatsStreamSession(this.nats, subscription, output, this.options.keepaliveMs ?? KEEPALIVE_MS);
     this.nats.publish(subject, JSON.stringify(body), { reply: inbox, headers: headers() });
     await session.ready(node, subject);
     return session;
@@ -155,12 +162,23 @@ class NatsStreamSession implements NodeStreamSession {
   readonly finished: Promise<{ readonly exitCode?: number }>;
   private resolveOpened!: () => void;
   private rejectOpened!: (error: Error) => void;
+  private lastHeard = Date.now();
+  private nodeGone = false;
+  private readonly keepalive: ReturnType<typeof setInterval>;
 
   constructor(
     private readonly nats: NatsConnection,
     private readonly subscription: Subscription,
     private readonly output: StreamOutput,
+    keepaliveMs: number,
   ) {
+    this.keepalive = setInterval(() => {
+      if (this.input === '') return; // until READY, ANSWER_TIMEOUT_MS watches the node
+      if (Date.now() - this.lastHeard <= 3 * keepaliveMs) return this.send(frame(ApiFrame.KEEPALIVE));
+      this.nodeGone = true;
+      this.subscription.unsubscribe();
+    }, keepaliveMs);
+    this.keepalive.unref();
     this.opened = new Promise((resolve, reject) => {
       this.resolveOpened = resolve;
       this.rejectOpened = reject;
@@ -193,14 +211,17 @@ class NatsStreamSession implements NodeStreamSession {
   private async run(): Promise<{ exitCode?: number }> {
     try {
       for await (const message of this.subscription) {
+        this.lastHeard = Date.now();
         const result = await this.onMessage(message);
         if (result !== undefined) return result;
       }
+      if (this.nodeGone) throw new NodeStreamError('Internal', 'the node agent stopped answering: stream closed');
       throw new NodeStreamError('Internal', 'the node agent ended the stream without an exit status');
     } catch (error) {
       this.rejectOpened(error as Error);
       throw error;
     } finally {
+      clearInterval(this.keepalive);
       this.ended = true;
       this.subscription.unsubscribe();
       for (const wake of this.waiting.splice(0)) wake();
@@ -227,6 +248,8 @@ class NatsStreamSession implements NodeStreamSession {
       }
       case NodeFrame.OUTPUT_END:
         await this.output('end', data.subarray(1));
+        return undefined;
+      case NodeFrame.KEEPALIVE:
         return undefined;
       case NodeFrame.ACK:
         this.credit += readAck(data);

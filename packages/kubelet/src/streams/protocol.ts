@@ -9,9 +9,11 @@ export type StreamKind = 'exec' | 'attach' | 'portforward';
 export const STREAM_SUBJECT = (node: string, kind: StreamKind): string => `k8ts.node.${node}.${kind}`;
 
 /** Frames the node sends (first byte of each message). */
-export const NodeFrame = { READY: 0, STDOUT: 1, STDERR: 2, ACK: 3, EXIT: 4, ERROR: 5, OUTPUT_END: 6 } as const;
+export const NodeFrame = { READY: 0, STDOUT: 1, STDERR: 2, ACK: 3, EXIT: 4, ERROR: 5, OUTPUT_END: 6, KEEPALIVE: 7 } as const;
 /** Frames the apiserver sends. */
-export const ApiFrame = { STDIN: 0, STDIN_END: 1, RESIZE: 2, ACK: 3, CANCEL: 4, START: 5 } as const;
+export const ApiFrame = { STDIN: 0, STDIN_END: 1, RESIZE: 2, ACK: 3, CANCEL: 4, START: 5, KEEPALIVE: 6 } as const;
+/** Each side's keepalive period; three without a word end the session. */
+export const KEEPALIVE_MS = 10_000;
 /** Unacknowledged data bytes a side may have in flight. */
 export const WINDOW_BYTES = 256 * 1024;
 export const MAX_FRAME_BYTES = 32 * 1024;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { RuntimeError, type Runtime, type StreamingIO } from '../runtime/runtime.js';
 import {
   ApiFrame,
+  KEEPALIVE_MS,
   MAX_FRAME_BYTES,
   NodeFrame,
   STREAM_SUBJECT,
@@ -38,6 +39,8 @@ export interface NodeStreamServerOptions {
    * cannot be paused, so a client that reads too slowly ends its session rather than growing memory.
    */
   readonly maxBufferedBytes?: number;
+  /** Keepalive period (KEEPALIVE_MS by default): an apiserver silent for three of them is gone. */
+  readonly keepaliveMs?: number;
 }
 
 const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -80,7 +83,7 @@ export class NodeStreamServer {
 
   private async serve(kind: StreamKind, message: Msg): Promise<void> {
     if (!message.reply) return;
-    const session = new StreamSession(this.options.nats, message.reply, this.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
+    const session = new StreamSession(this.options.nats, message.reply, this.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, this.options.keepaliveMs ?? KEEPALIVE_MS);
     this.sessions.add(session);
     try {
       const request = JSON.parse(new TextDecoder().decode(message.data)) as unknown;
@@ -167,11 +170,14 @@ class StreamSession {
   /** True once the apiserver says START; false if it cancels first. */
   readonly started: Promise<boolean>;
   private begin!: (go: boolean) => void;
+  private lastHeard = Date.now();
+  private keepalive: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly nats: NatsConnection,
     private readonly reply: string,
     private readonly maxBufferedBytes: number,
+    private readonly keepaliveMs: number,
   ) {
     this.started = new Promise((resolve) => (this.begin = resolve));
     this.stdin = new InputQueue<Uint8Array>((chunk) => this.publish(ackFrame(ApiFrame.ACK, chunk.length)));
@@ -184,9 +190,16 @@ class StreamSession {
 
   ready(): void {
     this.publish(frame(NodeFrame.READY, JSON.stringify({ input: this.inputSubject })));
+    this.lastHeard = Date.now();
+    this.keepalive = setInterval(() => {
+      if (Date.now() - this.lastHeard <= 3 * this.keepaliveMs) return this.publish(frame(NodeFrame.KEEPALIVE));
+      this.cancel(); // the apiserver is gone: nothing of this session may keep running
+    }, this.keepaliveMs);
+    this.keepalive.unref();
   }
 
   private onFrame(data: Uint8Array): void {
+    this.lastHeard = Date.now();
     switch (data[0]) {
       case ApiFrame.STDIN:
         return this.stdin.push(data.slice(1));
@@ -268,6 +281,7 @@ class StreamSession {
   }
 
   close(): void {
+    clearInterval(this.keepalive);
     this.begin(false);
     this.subscription.unsubscribe();
     this.stdin.end();
