@@ -85,6 +85,8 @@ export class Kubelet {
   private readonly workers = new Map<string, PodWorker>();
   /** Runtime container id → pod uid, so an exit wakes the right worker. */
   private readonly containerOwners = new Map<string, string>();
+  /** Pod uid → its containers' ids as last seen (to forget the removed ones). */
+  private readonly podContainers = new Map<string, readonly string[]>();
   /** Pods whose sandbox the runtime held when this kubelet started: admitted before, not again. */
   private readonly adopted = new Set<string>();
   /** Pods waiting for admission, in arrival order (admission is serial, as upstream's). */
@@ -224,11 +226,14 @@ export class Kubelet {
       hostIPs: () => this.hostIPs(),
       probesFor: (owner) => this.options.probes?.(owner.current, () => owner.wake()) ?? this.probeSet(owner),
       containersSeen: (owner, ids) => {
+        for (const id of this.podContainers.get(owner) ?? []) this.containerOwners.delete(id);
         for (const id of ids) this.containerOwners.set(id, owner);
+        this.podContainers.set(owner, ids);
       },
       finished: (owner) => {
         this.workers.delete(owner);
-        for (const [id, candidate] of this.containerOwners) if (candidate === owner) this.containerOwners.delete(id);
+        for (const id of this.podContainers.get(owner) ?? []) this.containerOwners.delete(id);
+        this.podContainers.delete(owner);
       },
     });
     this.workers.set(uid, worker);

@@ -226,6 +226,7 @@ describe('PodWorker (loop logic over a runtime double)', () => {
     pod = await settle(w);
     expect(runtime.running('app')).toHaveLength(1);
     expect(pod.status?.containerStatuses?.[0]).toMatchObject({ restartCount: 2, state: { running: {} } });
+    expect(runtime.all('app').map((c) => c.attempt)).toEqual([1, 2]); // older instances are removed, the last state kept
   });
 
   it('an unknown image: ErrImagePull with an event naming it, then ImagePullBackOff until the back-off ends', async () => {

@@ -253,6 +253,21 @@ export class PodWorker {
     await this.readMessages(containers);
     await this.writeStatus(sandboxes, containers, waiting, terminal);
     this.reportStarted(containers);
+    await this.removeOldInstances(containers);
+  }
+
+  /**
+   * Keeps each container's two newest instances (the current one and the last state, whose log
+   * `--previous` reads) and removes older ended ones, as the kubelet's container GC does.
+   */
+  private async removeOldInstances(containers: readonly ContainerStatus[]): Promise<void> {
+    for (const name of new Set(containers.map(containerNameOf))) {
+      for (const old of attemptsOf(containers, name).slice(2)) {
+        if (old.state !== 'exited' && old.state !== 'unknown') continue;
+        await this.context.runtime.removeContainer(old.id).catch(ignoreNotFoundRuntime);
+        this.messages.delete(old.id);
+      }
+    }
   }
 
   /** kubelet_pod_start_duration_seconds: first seen → every regular container running, once. */
