@@ -320,6 +320,17 @@ describe('PodWorker (loop logic over a runtime double)', () => {
     expect(pods.deletes).toHaveLength(1);
   });
 
+  it('activeDeadlineSeconds: past it, the containers are stopped and the pod Failed with DeadlineExceeded', async () => {
+    const w = worker({ activeDeadlineSeconds: 30 });
+    w.wake();
+    expect((await settle(w)).status?.phase).toBe('Running');
+    clock.advance(30_000);
+    await w.idle();
+    expect(runtime.running('app')).toHaveLength(0);
+    expect(pods.pod?.status).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
+    expect(events).toContain('Warning DeadlineExceeded Pod was active on the node longer than the specified deadline');
+  });
+
   it('adopts what the runtime already runs for the pod instead of starting a second copy', async () => {
     const first = worker({});
     first.wake();

@@ -233,6 +233,7 @@ export class PodWorker {
     if (this.removed || pod.metadata?.deletionTimestamp) return this.terminate(sandboxes, containers);
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return this.finishTerminal(sandboxes, containers);
+    if (this.pastActiveDeadline()) return this.failPastDeadline(sandboxes, containers);
 
     const waiting = new Map<string, WaitingReason>();
     const sandbox = await this.ensureSandbox(sandboxes, containers);
@@ -645,7 +646,13 @@ export class PodWorker {
     }
   }
 
-  private async writeStatus(sandboxes: readonly PodSandboxStatus[], containers: readonly ContainerStatus[], waiting: ReadonlyMap<string, WaitingReason>, terminal: boolean): Promise<void> {
+  private async writeStatus(
+    sandboxes: readonly PodSandboxStatus[],
+    containers: readonly ContainerStatus[],
+    waiting: ReadonlyMap<string, WaitingReason>,
+    terminal: boolean,
+    failed?: { readonly reason: string; readonly message: string },
+  ): Promise<void> {
     const sandbox = sandboxes.find((candidate) => candidate.id === this.sandboxId) ?? [...sandboxes].sort((a, b) => b.attempt - a.attempt)[0];
     const messages = new Map([...this.messages].filter(([, message]) => message !== ''));
     const status = computePodStatus({
@@ -659,11 +666,34 @@ export class PodWorker {
       nowMs: this.context.clock.now(),
       terminal,
     });
+    if (failed !== undefined) Object.assign(status, { phase: 'Failed', ...failed });
     const written = await this.context.statuses.setStatus(this.pod, status);
     if (written !== undefined && written.metadata?.uid === this.uid) this.pod = newer(this.pod, written);
   }
 
   // --- terminal and terminating --------------------------------------------------------------
+
+  /** Whether the pod has run longer than its activeDeadlineSeconds (else a wake is set for when it will). */
+  private pastActiveDeadline(): boolean {
+    const seconds = this.pod.spec?.activeDeadlineSeconds;
+    const startMs = Date.parse(this.pod.status?.startTime ?? '');
+    if (seconds === undefined || Number.isNaN(startMs)) return false;
+    const left = startMs + seconds * 1000 - this.context.clock.now();
+    if (left > 0) this.wakeIn(left);
+    return left <= 0;
+  }
+
+  /** activeDeadlineSeconds passed: everything is stopped and the pod Failed with DeadlineExceeded, as upstream. */
+  private async failPastDeadline(sandboxes: PodSandboxStatus[], containers: ContainerStatus[]): Promise<void> {
+    const message = 'Pod was active on the node longer than the specified deadline';
+    this.event('Warning', 'DeadlineExceeded', message);
+    this.probes.stop();
+    await this.stopAll(containers, 'Completed', this.gracePeriodSeconds());
+    for (const sandbox of sandboxes) await this.context.runtime.stopPodSandbox(sandbox.id);
+    const observed = await this.observe();
+    await this.readMessages(observed.containers);
+    await this.writeStatus(observed.sandboxes, observed.containers, new Map(), true, { reason: 'DeadlineExceeded', message });
+  }
 
   /** A pod in a terminal phase runs nothing: whatever still runs is stopped, its sandbox too. */
   private async finishTerminal(sandboxes: PodSandboxStatus[], containers: ContainerStatus[]): Promise<void> {
