@@ -4,7 +4,7 @@
  * churn, or all at once in scale mode — with every pod's timeline taken from a watch. Every process
  * it started is stopped at the end (also on SIGINT/SIGTERM: withApiServerOverStore).
  */
-import { ApiClient, SharedInformer, type KubeObject } from '@k8ts/client';
+import { ApiClient, SharedInformer, isAlreadyExists, type KubeObject } from '@k8ts/client';
 import { ControllerManagerProcess, SchedulerProcess, type ComponentProcess } from '@k8ts/testkit';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Namespace, Node, Pod } from 'kubernetes-types/core/v1.js';
@@ -25,6 +25,8 @@ const NODES_READY_TIMEOUT_MS = 10 * 60_000;
 /** Creates in flight at once during churn (a slow API makes the rate fall behind, which is reported). */
 const CHURN_MAX_IN_FLIGHT = 1000;
 const PROGRESS_EVERY_MS = 5000;
+/** A create that fails (an overloaded apiserver's deadline) is tried again, up to this many times in all. */
+const CREATE_ATTEMPTS = 5;
 /** The controller manager's pod range for process-runtime nodes (node IPAM): 16,384 /24s. */
 export const BENCH_CLUSTER_CIDR = '10.64.0.0/10';
 
@@ -150,18 +152,26 @@ async function measure(client: ApiClient, options: PodsBenchOptions, agentPids: 
   const errors: Record<string, number> = {};
   const create = async (index: number): Promise<void> => {
     const name = `pod-${index}`;
-    timelines.created(name, Date.now());
-    try {
-      await pods.create({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name, labels: { app: 'bench-pods' } },
-        spec: { containers: [{ name: 'main', image: options.image }] },
-      });
-    } catch (error) {
-      timelines.forget(name);
-      const message = (error as Error).message;
-      errors[message] = (errors[message] ?? 0) + 1;
+    timelines.created(name, Date.now()); // the first attempt: a retried create's latency includes its retries
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await pods.create({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, labels: { app: 'bench-pods' } },
+          spec: { containers: [{ name: 'main', image: options.image }] },
+        });
+        return;
+      } catch (error) {
+        if (isAlreadyExists(error)) return; // an attempt that timed out had created it
+        const message = (error as Error).message;
+        errors[message] = (errors[message] ?? 0) + 1;
+        if (attempt >= CREATE_ATTEMPTS) {
+          timelines.forget(name);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+      }
     }
   };
   const remove = async (index: number): Promise<void> => {
@@ -170,7 +180,7 @@ async function measure(client: ApiClient, options: PodsBenchOptions, agentPids: 
   };
   const sampler = new AgentSampler(agentPids);
   sampler.start();
-  const progress = setInterval(() => logger.info({ created: timelines.count, started: timelines.started, ready: timelines.ready, gone: timelines.gone }, 'progress'), PROGRESS_EVERY_MS);
+  const progress = setInterval(() => logger.info({ created: timelines.count, bound: timelines.bound, started: timelines.started, ready: timelines.ready, gone: timelines.gone }, 'progress'), PROGRESS_EVERY_MS);
   try {
     const deadline = (): number => Date.now() + options.timeoutSeconds * 1000;
     let achievedRatePerSecond: number;

@@ -47,6 +47,7 @@ export interface PodsMeasurement {
 export class PodTimelines {
   private readonly pods = new Map<string, Timeline>();
   private readyCount = 0;
+  private boundCount = 0;
   private startedCount = 0;
   private goneCount = 0;
   private readonly waiters = new Set<() => void>();
@@ -70,7 +71,10 @@ export class PodTimelines {
   observe(pod: Pod, atMs: number): void {
     const timeline = this.pods.get(pod.metadata?.name ?? '');
     if (timeline === undefined) return;
-    if (timeline.boundMs === undefined && pod.spec?.nodeName) timeline.boundMs = atMs;
+    if (timeline.boundMs === undefined && pod.spec?.nodeName) {
+      timeline.boundMs = atMs;
+      this.boundCount += 1;
+    }
     if (timeline.startedMs === undefined && allContainersStarted(pod)) {
       timeline.startedMs = atMs;
       this.startedCount += 1;
@@ -101,6 +105,10 @@ export class PodTimelines {
 
   get count(): number {
     return this.pods.size;
+  }
+
+  get bound(): number {
+    return this.boundCount;
   }
 
   get started(): number {

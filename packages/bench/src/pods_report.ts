@@ -99,7 +99,7 @@ export function renderPodsReport(report: PodsBenchReport): string {
     ...(report.allReadyMs === undefined || report.mode !== 'scale' ? [] : [`all Ready: ${formatNumber(report.allReadyMs / 1000)} s from the first create`]),
     `nodes at the end: ${report.nodes.ready} of ${report.nodes.total} Ready, ${report.nodes.leasesFresh} Leases renewed within their duration`,
     `agent:    ${report.agent.processes} process(es): CPU ${formatNumber(report.agent.cpuPercent)}% of one core (${formatNumber(report.agent.cpuPercentPerNode)}% per node), RSS ${formatNumber(report.agent.rssMiB)} MiB at the end, peak ${formatNumber(report.agent.peakRssMiB)} MiB (${formatNumber(report.agent.rssMiBPerNode)} MiB per node)`,
-    ...Object.entries(report.createErrors).map(([message, count]) => `  create ERROR ×${count}: ${message}`),
+    ...Object.entries(report.createErrors).map(([message, count]) => `  failed create attempts ×${count} (retried up to 5 times): ${message}`),
   ];
   if (report.targets.length > 0) {
     lines.push('', 'targets:');
