@@ -15,7 +15,7 @@ import { makeContainerConfig } from '../container/container_config.js';
 import { RuntimeError, type ContainerConfig, type ContainerStatus, type PodSandboxConfig, type PodSandboxStatus, type Runtime } from '../runtime/runtime.js';
 import { Backoff } from './backoff.js';
 import { Limiter } from './limiter.js';
-import { PodWorker, type PodProbes, type PodWorkerContext } from './pod_worker.js';
+import { PodWorker, shouldRestart, type PodProbes, type PodWorkerContext } from './pod_worker.js';
 import { StatusManager } from './status_manager.js';
 
 /** Sandboxes and containers in memory; `exit` ends a container as a process would. */
@@ -342,5 +342,13 @@ describe('PodWorker (loop logic over a runtime double)', () => {
     expect([...runtime.containers.keys()]).toEqual(before);
     expect(runtime.sandboxes.size).toBe(1);
     expect(pod.status?.phase).toBe('Running');
+  });
+});
+
+describe('restart policies', () => {
+  it('Always restarts every ended container, OnFailure the failed ones, Never none', () => {
+    expect([shouldRestart('Always', 0), shouldRestart('Always', 1)]).toEqual([true, true]);
+    expect([shouldRestart('OnFailure', 0), shouldRestart('OnFailure', 137)]).toEqual([false, true]);
+    expect([shouldRestart('Never', 0), shouldRestart('Never', 1)]).toEqual([false, false]);
   });
 });

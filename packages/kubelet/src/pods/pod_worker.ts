@@ -21,6 +21,7 @@ import { VolumeSetUpError } from '../volumes/volume_manager.js';
 import type { VolumeMounts } from '../volumes/volume_mounts.js';
 import { formatDuration, type Backoff } from './backoff.js';
 import { hookKind, runHook } from './hooks.js';
+import { pullImage } from './image_puller.js';
 import { containerNameOf, podUidOf } from './labels.js';
 import type { Limiter } from './limiter.js';
 import { attemptsOf, computePodStatus, isSidecar, type ProbeView, type WaitingReason } from './pod_status.js';
@@ -508,50 +509,11 @@ export class PodWorker {
   /** Pulls the container's image as its pull policy says; false (with the waiting reason set) when it cannot. */
   private async pullImage(container: Container, waiting: Map<string, WaitingReason>): Promise<boolean> {
     const { runtime, imageBackoff, clock } = this.context;
-    const image = container.image ?? '';
-    const policy = container.imagePullPolicy ?? defaultPullPolicy(image);
-    if (policy !== 'Always') {
-      const present = (await runtime.listImages()).some((info) => info.names.includes(image));
-      if (present) {
-        this.event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
-        return true;
-      }
-      if (policy === 'Never') {
-        const message = `Container image "${image}" is not present with pull policy of Never`;
-        waiting.set(container.name, { reason: 'ErrImageNeverPull', message });
-        this.event('Warning', 'ErrImageNeverPull', message);
-        return false;
-      }
-    }
-    const key = `${this.uid}/${image}`;
-    const remaining = imageBackoff.remainingMs(key, clock.now());
-    if (remaining > 0) {
-      const message = `Back-off pulling image "${image}"`;
-      waiting.set(container.name, { reason: 'ImagePullBackOff', message });
-      this.event('Normal', 'BackOff', message);
-      this.event('Warning', 'Failed', 'Error: ImagePullBackOff');
-      this.wakeIn(remaining);
-      return false;
-    }
-    this.event('Normal', 'Pulling', `Pulling image "${image}"`);
-    const startMs = clock.now();
-    try {
-      await runtime.pullImage(image);
-    } catch (error) {
-      if (!(error instanceof RuntimeError)) throw error;
-      imageBackoff.next(key, clock.now());
-      const reason = error.code === 'InvalidImageName' ? 'InvalidImageName' : 'ErrImagePull';
-      waiting.set(container.name, { reason, message: error.message });
-      this.event('Warning', 'Failed', `Failed to pull image "${image}": ${error.message}`);
-      this.event('Warning', 'Failed', `Error: ${reason}`);
-      // Synced again halfway through the back-off (status ImagePullBackOff, as upstream's pod worker
-      // requeues a failed sync before the pull may be retried), then when it ends (the next pull).
-      this.wakeIn(imageBackoff.delayMs(key) / 2);
-      return false;
-    }
-    const took = goDuration(clock.now() - startMs);
-    this.event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${took} (${took} including waiting)`);
-    return true;
+    const result = await pullImage({ runtime, backoff: imageBackoff, clock, podUid: this.uid, container, event: (type, reason, message) => this.event(type, reason, message) });
+    if (result.ok) return true;
+    waiting.set(container.name, result.waiting);
+    if (result.retryInMs !== undefined) this.wakeIn(result.retryInMs);
+    return false;
   }
 
   private hookContext(containerId: string, container: Container, sandbox: PodSandboxStatus | undefined) {
@@ -761,20 +723,6 @@ export function shouldRestart(restartPolicy: string, exitCode: number | undefine
   if (restartPolicy === 'Always') return true;
   if (restartPolicy === 'OnFailure') return exitCode !== 0;
   return false;
-}
-
-/** IfNotPresent, unless the image has the tag `latest` or none (then Always), as the API defaults it. */
-export function defaultPullPolicy(image: string): string {
-  if (image.includes('@')) return 'IfNotPresent';
-  const lastPart = image.slice(image.lastIndexOf('/') + 1);
-  const tag = lastPart.includes(':') ? lastPart.slice(lastPart.indexOf(':') + 1) : 'latest';
-  return tag === 'latest' ? 'Always' : 'IfNotPresent';
-}
-
-/** A duration as Go prints small ones ("512ms", "1.25s"). */
-export function goDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  return `${Number((ms / 1000).toFixed(3))}s`;
 }
 
 /** The newer of two copies of one pod, by resourceVersion (numeric in k8ts, as etcd revisions). */
