@@ -17,7 +17,6 @@ const IPAM_FLAGS = ['--allocate-node-cidrs', '--cluster-cidr', '10.245.0.0/16', 
 
 export class LifecycleCluster {
   readonly agents = new Map<string, NodeAgentProcess>();
-  private readonly bridges: string[] = [];
   readonly pods: ResourceClient<PodObject>;
   readonly nodes: ResourceClient<Node & KubeObject>;
   readonly events: ResourceClient<Event & KubeObject>;
@@ -51,7 +50,6 @@ export class LifecycleCluster {
   async startAgent(name: string): Promise<NodeAgentProcess> {
     // A bridge per agent (agents share the host's network namespace), unique per run.
     const bridge = `k8lc${randomBytes(3).toString('hex')}`;
-    this.bridges.push(bridge);
     const agent = await NodeAgentProcess.start([this.plane.grpcAddress], {
       nodeName: name,
       extraArgs: ['--pod-network', 'namespaced', '--pod-bridge', bridge, '--node-status-update-frequency', '1s', '--node-capacity', 'cpu=4,memory=8Gi', '--max-pods', '50'],
@@ -128,27 +126,16 @@ export class LifecycleCluster {
   }
 
   async stop(): Promise<void> {
+    // Each agent, its pods' leftover processes and its pod network (bridge included) go.
     for (const agent of this.agents.values()) {
-      await agent.stop();
-      // The pod network's namespace folder stays a mount point after the agent stops (reported to its owners).
-      await unmountUnder(agent.rootDir);
       try {
-        agent.cleanUp();
+        await agent.cleanUp();
       } catch (error) {
-        process.stderr.write(`${agent.nodeName}: root dir left behind: ${(error as Error).message}\n`);
+        process.stderr.write(`${agent.nodeName}: not cleaned up: ${(error as Error).message}\n`);
       }
     }
     await this.scheduler.stop();
     await this.plane.stop();
-    // The pod bridges outlive their agents (a restarted agent reuses its own): this run's go.
-    const { execFileSync } = await import('node:child_process');
-    for (const bridge of this.bridges) {
-      try {
-        execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
-      } catch {
-        // never created
-      }
-    }
   }
 }
 
@@ -173,22 +160,4 @@ export async function processesWith(marker: string): Promise<number[]> {
     if (cmdline.includes(marker) && Number(entry) !== process.pid) pids.push(Number(entry));
   }
   return pids;
-}
-
-/** Lazily unmounts every mount point under `dir` (deepest first). */
-async function unmountUnder(dir: string): Promise<void> {
-  const { readFile } = await import('node:fs/promises');
-  const { execFileSync } = await import('node:child_process');
-  const points = (await readFile('/proc/mounts', 'utf8'))
-    .split('\n')
-    .map((line) => line.split(' ')[1] ?? '')
-    .filter((point) => point === dir || point.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const point of points) {
-    try {
-      execFileSync('umount', ['-l', point]);
-    } catch {
-      // already gone
-    }
-  }
 }

@@ -1,5 +1,5 @@
 import type { KubeObject, ResourceClient } from '@k8ts/client';
-import { canUseNamespaces, removePodNetwork } from '@k8ts/kubelet';
+import { canUseNamespaces } from '@k8ts/kubelet';
 import { NodeAgentProcess } from '@k8ts/testkit';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { randomBytes } from 'node:crypto';
@@ -44,10 +44,7 @@ describe.skipIf(!support.ok)('pod network across two node agents', () => {
   afterAll(async () => {
     for (const agent of agents) await agent.stop();
     // The agents' pods' namespaces, bridges and rules, then their root dirs.
-    for (const agent of agents) {
-      await removePodNetwork(agent.rootDir).catch((error: unknown) => process.stderr.write(`${agent.nodeName}: ${String(error)}\n`));
-      agent.cleanUp();
-    }
+    for (const agent of agents) await agent.cleanUp();
     await plane?.stop();
   }, 120_000);
 

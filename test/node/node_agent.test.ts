@@ -71,7 +71,7 @@ afterAll(async () => {
     await eventually(async () => (await pods.list({ fieldSelector: `spec.nodeName=${NODE}` })).items.length === 0, 60_000, 'pods gone').catch(() => undefined);
   }
   await agent?.stop();
-  agent?.cleanUp();
+  await agent?.cleanUp();
   await plane?.stop();
 }, 60_000);
 
@@ -200,7 +200,7 @@ describe('k8ts-node-agent', () => {
       throw error;
     } finally {
       await fleet.stop();
-      fleet.cleanUp();
+      await fleet.cleanUp();
     }
   });
 });

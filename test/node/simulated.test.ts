@@ -51,7 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const agent of [fleet, failing]) {
     await agent?.stop();
-    agent?.cleanUp();
+    await agent?.cleanUp();
   }
   await scheduler?.stop();
   await plane?.stop();

@@ -79,7 +79,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.kubectl(['delete', 'pod', 'web', 'finished', '--wait=true', '--timeout=30s']).catch(() => undefined);
   await agent?.stop();
-  agent?.cleanUp();
+  await agent?.cleanUp();
   await api?.stop();
   await store?.stop();
   await nats?.stop();

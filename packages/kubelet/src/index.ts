@@ -8,6 +8,7 @@ export { namespacedNetwork, podHostname, type NamespacedNetworkOptions } from '.
 export { selectPodNetwork, type PodNetworkSelection } from './network/select_network.js';
 export { canUseNamespaces, type NamespaceSupport } from './network/privileges.js';
 export { removePodNetwork } from './network/remove_pod_network.js';
+export { tearDownNode } from './node_teardown.js';
 export { CriLogWriter, type CriLogWriterOptions, type CriLogWriterStats } from './logs/cri_log_writer.js';
 export { ContainerConfigError, makeContainerConfig, hashContainer, type ContainerConfigInput } from './container/container_config.js';
 export type { ObjectLookup } from './container/object_lookup.js';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePorts } from './cluster.js';
 import { launchProcess, signalAndWait, waitHealthy } from './launcher.js';
+import { tearDownNode } from '@k8ts/kubelet';
 
 const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
 export const NODE_AGENT_BINARY = join(repoRoot, 'node_modules', '.bin', 'k8ts-node-agent');
@@ -62,8 +63,7 @@ export class NodeAgentProcess {
     try {
       await agent.waitHealthy();
     } catch (error) {
-      await agent.kill(); // the caller never gets a handle on it
-      agent.cleanUp();
+      await agent.cleanUp(); // the caller never gets a handle on it
       throw error;
     }
     return agent;
@@ -92,8 +92,14 @@ export class NodeAgentProcess {
     return this.kill('SIGTERM');
   }
 
-  /** Removes the root dir when it is a temporary one this kit made. */
-  cleanUp(): void {
+  /**
+   * Takes the node away for good: stops the agent if it still runs, then the pods' processes it
+   * left running (as a kubelet leaves them) and its pod network (tearDownNode), then removes the
+   * root dir when it is a temporary one this kit made.
+   */
+  async cleanUp(): Promise<void> {
+    await this.kill();
+    await tearDownNode(this.rootDir);
     if (this.ownsRootDir) rmSync(this.rootDir, { recursive: true, force: true });
   }
 }

@@ -33,7 +33,7 @@ describe('the Node a kubelet registers', () => {
       { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: '2026-01-01T00:00:00Z', lastTransitionTime: '2026-01-01T00:00:00Z' },
     ]);
     expect(node.status?.daemonEndpoints).toEqual({ kubeletEndpoint: { Port: 10250 } });
-    expect(node.status?.images?.map((image) => image.names[0])).toEqual(['busybox:latest', 'k8ts/pause:latest']); // largest first
+    expect(node.status?.images?.map((image) => image.names?.[0])).toEqual(['busybox:latest', 'k8ts/pause:latest']); // largest first
     expect(node.status?.capacity).toEqual(observation.capacity);
   });
 
