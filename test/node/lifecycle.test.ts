@@ -271,6 +271,25 @@ describe('the kubelet runs pods through their lifecycle', () => {
     }),
   180_000);
 
+  test('a container over its memory limit is OOMKilled (exit code 137) and restarted by its policy', () =>
+    withLogs(async () => {
+      // k8ts/stress holds 256 MiB; the limit is 64 MiB (the cgroup, or the runtime's measurement, kills it).
+      await cluster.pods.create(
+        bare('hungry', {
+          restartPolicy: 'OnFailure',
+          containers: [{ name: 'main', image: 'k8ts/stress', args: ['--memory', '256Mi'], resources: { limits: { memory: '64Mi' }, requests: { memory: '64Mi' } } }],
+        }),
+      );
+      const pod = await waitFor(async () => {
+        const current = await cluster.pod(NS, 'hungry');
+        return statusOf(current)?.lastState?.terminated?.reason === 'OOMKilled' ? current : undefined;
+      }, WAIT_MS, 'lastState OOMKilled');
+      expect(statusOf(pod)?.lastState?.terminated?.exitCode).toBe(137);
+      expect(statusOf(pod)?.restartCount).toBeGreaterThanOrEqual(1);
+      expect(pod?.status?.qosClass).toBe('Burstable');
+    }),
+  180_000);
+
   test('deleting a pod stops its processes within the grace period, then the pod object goes', () =>
     withLogs(async () => {
       const word = marker();

@@ -177,7 +177,7 @@ export class Kubelet {
     return { podUid: worker.uid, logDirectory: worker.logDirectory(), ...(sandboxId ? { sandboxId } : {}), ...(containerId ? { containerId } : {}) };
   }
 
-  /** The pods this kubelet runs (admitted and not finished), for H3's node status and metrics. */
+  /** The pods this kubelet has a worker for: admitted and not yet removed (ended ones too, until deleted). */
   runningPods(): Pod[] {
     return [...this.workers.values()].map((worker) => worker.current);
   }

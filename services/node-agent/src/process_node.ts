@@ -94,12 +94,20 @@ export async function startProcessNode(options: { flags: NodeAgentFlags; client:
     recorder,
     node: () => reporter.node(name),
     podsShareNodeNetwork: network.mode === 'host',
+    metrics: metrics.sink,
   });
   await kubelet.start();
   const started = kubelet;
   await reporter.syncNow(name); // Ready now that the kubelet runs
   if (nats !== undefined) {
-    logs = new LogsServer({ nats, nodeName: name, locate: (namespace, pod, container) => started.locate(namespace, pod, container), logger });
+    logs = new LogsServer({
+      nats,
+      nodeName: name,
+      locate: (namespace, pod, container) => started.locate(namespace, pod, container),
+      // The pod's status picks the current or previous instance's file and ends a follow when the container has exited.
+      podStatus: (namespace, pod) => started.runningPods().find((candidate) => candidate.metadata?.namespace === namespace && candidate.metadata?.name === pod)?.status,
+      logger,
+    });
     logs.start();
     streams = new NodeStreamServer({ nats, nodeName: name, runtime, locate: (namespace, pod, container) => started.locate(namespace, pod, container), logger });
     streams.start();
