@@ -156,6 +156,7 @@ describe('k8ts-node-agent', () => {
       expect((await podPhase('port-holder'))?.status?.phase).toBe('Running');
       const events = await plane.client.resource<Event & KubeObject>('', 'v1', 'events').namespace('default').list({ fieldSelector: 'involvedObject.name=port-clash' });
       expect(events.items.map((event) => event.reason)).toContain('NodePorts');
+      expect(events.items.find((event) => event.reason === 'NodePorts')?.source).toEqual({ component: 'kubelet', host: NODE });
       // The agent finishes both (the holder's process is stopped): nothing outlives the test.
       await pods.delete('port-clash');
       await pods.delete('port-holder');

@@ -32,6 +32,8 @@ export interface ApiEventRecorderOptions {
   readonly component: string;
   /** This replica, written as reportingInstance. */
   readonly instance?: string;
+  /** The node an agent's events come from, written as source.host (the kubelet's). */
+  readonly host?: string;
   /** Events sent per second at most, and the burst above it. Default 50 and 100. */
   readonly qps?: number;
   readonly burst?: number;
@@ -131,7 +133,7 @@ export class ApiEventRecorder implements EventRecorder {
       reason: event.reason,
       ...(event.action !== undefined ? { action: event.action } : {}),
       message: event.message,
-      source: { component: this.options.component },
+      source: { component: this.options.component, ...(this.options.host !== undefined ? { host: this.options.host } : {}) },
       reportingComponent: this.options.component,
       reportingInstance: this.options.instance ?? '',
       firstTimestamp: now,

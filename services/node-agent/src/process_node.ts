@@ -33,7 +33,7 @@ export async function startProcessNode(options: { flags: NodeAgentFlags; client:
   const { flags, client, nats, metrics, logger } = options;
   const name = flags.hostnameOverride;
   const host = readHostFacts(flags.rootDir);
-  const recorder = new ApiEventRecorder({ client, component: 'kubelet', instance: name, logger, qps: flags.kubeApiQps, burst: flags.kubeApiBurst });
+  const recorder = new ApiEventRecorder({ client, component: 'kubelet', instance: name, host: name, logger, qps: flags.kubeApiQps, burst: flags.kubeApiBurst });
   const reporter = new NodeStatusReporter({
     client,
     logger,
