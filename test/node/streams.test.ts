@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeStreamServer } from '@k8ts/kubelet';
@@ -141,6 +141,40 @@ describe('kubectl exec through the apiserver and NATS', () => {
     await until(() => runtime.liveProcesses === 1, 'the exec to start');
     kubectl.kill('SIGKILL');
     await until(() => runtime.liveProcesses === 0, 'the node to stop the process');
+  });
+});
+
+/** Sends a request asking for an upgrade; resolves with the answer when it is not 101. */
+function upgradeRequest(path: string, upgrade: string, body?: string): Promise<{ code: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${api.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { Connection: 'Upgrade', Upgrade: upgrade, 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'v5.channel.k8s.io' },
+    });
+    request.on('response', (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => resolve({ code: response.statusCode ?? 0, body: text }));
+    });
+    request.on('upgrade', () => reject(new Error('upgraded')));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+describe('the apiserver\'s answers to upgrade requests', () => {
+  test('a container must be named when a pod has several; the Status says so', async () => {
+    const answer = await upgradeRequest('/api/v1/namespaces/default/pods/duo/exec?command=true&stdout=true', 'websocket');
+    expect(answer.code).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest', message: 'a container name must be specified for pod duo, choose one of: [app sidecar]' });
+    const noCommand = await upgradeRequest('/api/v1/namespaces/default/pods/box/exec?stdout=true', 'websocket');
+    expect(JSON.parse(noCommand.body)).toMatchObject({ code: 400, message: 'you must specify at least 1 command' });
+  });
+
+  test('other requests asking for an upgrade (curl --http2 asks for h2c) are served as plain HTTP', async () => {
+    const answer = await upgradeRequest('/api/v1/namespaces/default/pods/box', 'h2c');
+    expect(answer.code).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ kind: 'Pod', metadata: { name: 'box' } });
   });
 });
 

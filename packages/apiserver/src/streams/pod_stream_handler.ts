@@ -57,7 +57,10 @@ export class PodStreamHandler {
   handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const fallback = this.options.fallback;
-    if (fallback && !STREAM_PATH.test(new URL(request.url ?? '/', 'http://localhost').pathname)) {
+    // Node parses no body once an upgrade is asked for (it is `head` and the socket's), so only a
+    // bodiless request can be served as plain HTTP; one with a body gets the 400 below.
+    const bodiless = Number(request.headers['content-length'] ?? 0) === 0 && request.headers['transfer-encoding'] === undefined;
+    if (fallback && bodiless && !STREAM_PATH.test(new URL(request.url ?? '/', 'http://localhost').pathname)) {
       if (head.length > 0) socket.unshift(head);
       const response = new ServerResponse(request);
       response.assignSocket(socket as Socket);
