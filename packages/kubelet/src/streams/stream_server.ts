@@ -165,6 +165,7 @@ class StreamSession {
   private pendingBytes = 0;
   private drained: (() => void)[] = [];
   private finished = false;
+  private outputEnded = false;
   readonly stdin: InputQueue<Uint8Array>;
   readonly resizes = new InputQueue<{ width: number; height: number }>(() => undefined);
   /** True once the apiserver says START; false if it cancels first. */
@@ -181,7 +182,16 @@ class StreamSession {
   ) {
     this.started = new Promise((resolve) => (this.begin = resolve));
     this.stdin = new InputQueue<Uint8Array>((chunk) => this.publish(ackFrame(ApiFrame.ACK, chunk.length)));
-    this.subscription = nats.subscribe(this.inputSubject, { callback: (error, message) => (error ? this.cancel() : this.onFrame(message.data)) });
+    this.subscription = nats.subscribe(this.inputSubject, {
+      callback: (error, message) => {
+        try {
+          if (error) this.cancel();
+          else this.onFrame(message.data);
+        } catch {
+          this.cancel(); // a frame that does not parse: the apiserver is not one we speak with
+        }
+      },
+    });
   }
 
   get closed(): AbortSignal {
@@ -247,7 +257,8 @@ class StreamSession {
   }
 
   endOutput(): void {
-    if (this.finished || this.abort.signal.aborted) return;
+    if (this.outputEnded || this.finished || this.abort.signal.aborted) return;
+    this.outputEnded = true;
     this.pending.push(frame(NodeFrame.OUTPUT_END));
     this.flush();
   }
@@ -290,7 +301,11 @@ class StreamSession {
   }
 
   private publish(data: Uint8Array): void {
-    if (!this.nats.isClosed()) this.nats.publish(this.reply, data);
+    try {
+      if (!this.nats.isClosed()) this.nats.publish(this.reply, data);
+    } catch {
+      this.cancel(); // the connection is draining or gone: nobody hears this session any more
+    }
   }
 }
 
