@@ -5,7 +5,7 @@ import { ApiError, apiErrors, findResource, type ResourceType } from '@k8ts/apim
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, createWebSocketStream } from 'ws';
 import type { ResourceService } from '../resource_service.js';
-import { NodeStreamError, type NodeStreamSession, type NodeStreams, type StreamRequest } from '../pod_streams.js';
+import { NodeStreamError, type NodeStreamSession, type NodeStreams, type StreamOutput, type StreamRequest } from '../pod_streams.js';
 import { Channel, channelMessage, chooseProtocol, errorChannelMessage, exitCodeStatus, internalErrorStatus, parseClientMessage, successStatus, type ChannelProtocol, type ChannelStatus } from './channel.js';
 import { SPDY_CHANNEL_PROTOCOLS, serveSpdyExec, type ChannelWriter, type SpdyExecOptions } from './spdy_exec.js';
 import { servePortForward } from './port_forward.js';
@@ -27,11 +27,19 @@ const STREAM_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attac
 
 type Subresource = 'exec' | 'attach' | 'portforward';
 
+interface PodSpec {
+  readonly nodeName?: string;
+  readonly containers?: readonly { readonly name: string }[];
+  readonly initContainers?: readonly { readonly name: string }[];
+  readonly ephemeralContainers?: readonly { readonly name: string }[];
+}
+
+/** The request's pod, as read from the store. */
 interface Target {
   readonly namespace: string;
   readonly name: string;
-  readonly subresource: Subresource;
-  readonly node: string;
+  readonly spec: PodSpec;
+  readonly phase: string | undefined;
 }
 
 /**
@@ -80,35 +88,37 @@ export class PodStreamHandler {
     const match = STREAM_PATH.exec(url.pathname);
     if (match === null) throw apiErrors.badRequest(`the server does not upgrade connections for ${url.pathname}`);
     const [, namespace, name, subresource] = match.map((part) => decodeURIComponent(part)) as [string, string, string, Subresource];
-    const websocket = (request.headers.upgrade ?? '').toLowerCase() === 'websocket';
-    const query = url.searchParams;
     const pod = await this.options.service.get(this.pods, namespace, name);
-    const spec = (pod['spec'] ?? {}) as { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name: string }[] };
-    const phase = (pod['status'] as { phase?: string } | undefined)?.phase;
-    if (subresource === 'portforward') {
-      const target = { namespace, name, subresource, node: assignedNode(spec.nodeName, name) };
-      const streams = this.streamsOrUnavailable();
-      const open = (port: number, output: Parameters<NodeStreams['open']>[2]): Promise<NodeStreamSession> =>
-        streams.open(target.node, { kind: 'portforward', namespace, pod: name, port }, output);
-      if (websocket) {
-        const offered = protocolsOf(request);
-        if (!offered.includes(TUNNEL_PROTOCOL)) throw apiErrors.badRequest(`port-forward over WebSocket needs the ${TUNNEL_PROTOCOL} subprotocol`);
-        this.chosenProtocol.set(request, TUNNEL_PROTOCOL);
-        const ws = await this.acceptWebSocket(request, socket, head);
-        servePortForward(new SpdyConnection(createWebSocketStream(ws)), open);
-        return;
-      }
+    const target: Target = { namespace, name, spec: (pod['spec'] ?? {}) as PodSpec, phase: (pod['status'] as { phase?: string } | undefined)?.phase };
+    if (subresource === 'portforward') return this.portForward(request, socket, head, target);
+    return this.execOrAttach(request, socket, head, target, subresource, url.searchParams);
+  }
+
+  /** portforward.k8s.io: SPDY tunnelled through a WebSocket (kubectl 1.31+), or SPDY itself. */
+  private async portForward(request: IncomingMessage, socket: Duplex, head: Buffer, { namespace, name, spec }: Target): Promise<void> {
+    const node = assignedNode(spec.nodeName, name);
+    const streams = this.streamsOrUnavailable();
+    const open = (port: number, output: StreamOutput): Promise<NodeStreamSession> => streams.open(node, { kind: 'portforward', namespace, pod: name, port }, output);
+    if (!isWebSocket(request)) {
       acceptSpdy(socket, head, negotiateSpdy(request, [PORT_FORWARD_PROTOCOL]));
-      servePortForward(new SpdyConnection(socket), open);
-      return;
+      return servePortForward(new SpdyConnection(socket), open);
     }
+    if (!protocolsOf(request).includes(TUNNEL_PROTOCOL)) throw apiErrors.badRequest(`port-forward over WebSocket needs the ${TUNNEL_PROTOCOL} subprotocol`);
+    this.chosenProtocol.set(request, TUNNEL_PROTOCOL);
+    const ws = await this.acceptWebSocket(request, socket, head);
+    servePortForward(new SpdyConnection(createWebSocketStream(ws)), open);
+  }
+
+  /** The channel protocols: over WebSocket (v1-v5.channel.k8s.io) or SPDY (v1-v4). */
+  private async execOrAttach(request: IncomingMessage, socket: Duplex, head: Buffer, { namespace, name, spec, phase }: Target, subresource: 'exec' | 'attach', query: URLSearchParams): Promise<void> {
+    const websocket = isWebSocket(request);
     const container = chooseContainer(name, spec, query.get('container') ?? '');
     const command = query.getAll('command');
     if (subresource === 'exec' && command.length === 0) throw apiErrors.badRequest('you must specify at least 1 command');
     const wanted = { stdin: isTrue(query.get('stdin')), stdout: isTrue(query.get('stdout')), stderr: isTrue(query.get('stderr')), tty: isTrue(query.get('tty')) };
     if (!wanted.stdin && !wanted.stdout && !wanted.stderr) throw apiErrors.badRequest('you must specify at least one of stdin, stdout, stderr');
     if (phase === 'Succeeded' || phase === 'Failed') throw apiErrors.badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
-    const target: Target = { namespace, name, subresource, node: assignedNode(spec.nodeName, name) };
+    const node = assignedNode(spec.nodeName, name);
     const streams = this.streamsOrUnavailable();
     let protocol: ChannelProtocol | undefined;
     if (websocket) {
@@ -127,7 +137,7 @@ export class PodStreamHandler {
     let refuseWriter!: (error: unknown) => void;
     const writer = new Promise<ChannelWriter>((resolve, reject) => ((openWriter = resolve), (refuseWriter = reject)));
     writer.catch(() => undefined);
-    const session = await streams.open(target.node, nodeRequest, async (stream, chunk) => (await writer)(stream === 'stderr' ? 'stderr' : 'stdout', chunk));
+    const session = await streams.open(node, nodeRequest, async (stream, chunk) => (await writer)(stream === 'stderr' ? 'stderr' : 'stdout', chunk));
     const status = (result: { exitCode?: number } | { error: unknown }): ChannelStatus => {
       if ('error' in result) {
         const what = subresource === 'exec' ? 'error executing command in container' : 'error attaching to container';
@@ -213,6 +223,10 @@ function acceptSpdy(socket: Duplex, head: Buffer, protocol: string): void {
   if (head.length > 0) socket.unshift(head);
 }
 
+function isWebSocket(request: IncomingMessage): boolean {
+  return (request.headers.upgrade ?? '').toLowerCase() === 'websocket';
+}
+
 function protocolsOf(request: IncomingMessage): string[] {
   return String(request.headers['sec-websocket-protocol'] ?? '')
     .split(',')
@@ -226,7 +240,7 @@ function assignedNode(nodeName: string | undefined, pod: string): string {
 }
 
 /** The container to exec into or attach to, as kube-apiserver picks and checks it. */
-function chooseContainer(pod: string, spec: { containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name: string }[] }, asked: string): string {
+function chooseContainer(pod: string, spec: PodSpec, asked: string): string {
   const names = (spec.containers ?? []).map((c) => c.name);
   const inits = (spec.initContainers ?? []).map((c) => c.name);
   const all = [...names, ...inits, ...(spec.ephemeralContainers ?? []).map((c) => c.name)];
