@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removePodNetwork } from '@k8ts/kubelet';
 import { NODE_AGENT_BINARY, NodeAgentProcess, freePorts, launchProcess, signalAndWait, waitHealthy } from '@k8ts/testkit';
 import { processCpuMs } from './cpu.js';
 import type { PodsBenchRuntime } from './pods_options.js';
@@ -108,19 +109,22 @@ export async function startAgents(runtime: PodsBenchRuntime, nodes: number, grpc
   const args = ['--log-level', 'warn'];
   try {
     for (const [index, name] of names.entries()) {
-      agents.push(await NodeAgentProcess.start(grpcAddresses, { nodeName: name, extraArgs: [...args, '--pod-bridge', `k8tsb${index + 1}`] }));
+      // A bridge of its own per agent, named after this run (≤ 15 characters) so that runs side by side never share one.
+      agents.push(await NodeAgentProcess.start(grpcAddresses, { nodeName: name, extraArgs: [...args, '--pod-bridge', `kb${process.pid}n${index + 1}`] }));
     }
   } catch (error) {
     await stopAgents(agents);
     throw error;
   }
-  return { agents, nodeNames: names, args: [...args, '--pod-bridge', 'k8tsb<i>'] };
+  return { agents, nodeNames: names, args: [...args, '--pod-bridge', `kb${process.pid}n<i>`] };
 }
 
+/** Stops the agents, then removes what their pods' network left on the machine (bridge, veths, namespaces) and their root dirs. */
 export async function stopAgents(agents: readonly AgentHandle[]): Promise<void> {
   await Promise.all(
     agents.map(async (agent) => {
       await agent.stop();
+      if (agent instanceof NodeAgentProcess) await removePodNetwork(agent.rootDir);
       agent.cleanUp();
     }),
   );

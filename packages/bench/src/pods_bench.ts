@@ -194,6 +194,11 @@ async function measure(client: ApiClient, options: PodsBenchOptions, agentPids: 
         logger.info({ seconds: options.holdSeconds }, 'holding the pods');
         await new Promise((resolve) => setTimeout(resolve, options.holdSeconds * 1000));
       }
+      if (options.runtime === 'process') {
+        // Real processes: the nodes stop them (the simulated ones go with their agent).
+        await Promise.all(Array.from({ length: options.pods }, (_, index) => remove(index)));
+        if (!(await timelines.until(() => timelines.gone >= timelines.count, deadline()))) problems.push(`${timelines.count - timelines.gone} deleted pods were not gone within --timeout`);
+      }
     } else {
       achievedRatePerSecond = await churn(options, create, remove);
       if (!(await timelines.until(() => timelines.waitingToStart() === 0, deadline()))) problems.push(`${timelines.waitingToStart()} pods did not start within --timeout`);
