@@ -246,4 +246,19 @@ describe('kubectl port-forward', () => {
       kubectl.kill('SIGINT');
     }
   });
+
+  test('a port nothing listens on: the node\'s error comes back on the error stream', async () => {
+    const [local, closed] = (await freePorts(2)) as [number, number];
+    const kubectl = spawn('kubectl', ['--kubeconfig', api.kubeconfig, 'port-forward', 'pod/box', `${local}:${closed}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    kubectl.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    kubectl.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await until(() => output.includes('Forwarding from 127.0.0.1'), `kubectl to listen (${output})`);
+      await expect(fetch(`http://127.0.0.1:${local}/`)).rejects.toThrow();
+      await until(() => output.includes(`an error occurred forwarding ${local} -> ${closed}: error forwarding port ${closed} to pod sandbox-box, uid : failed to connect`), `the error (${output})`);
+    } finally {
+      kubectl.kill('SIGINT');
+    }
+  });
 });
