@@ -267,7 +267,14 @@ class NatsStreamSession implements NodeStreamSession {
   }
 
   private send(data: Uint8Array): void {
-    if (this.input !== '' && !this.ended && !this.nats.isClosed()) this.nats.publish(this.input, data);
+    if (this.input === '' || this.ended) return;
+    try {
+      this.nats.publish(this.input, data);
+    } catch {
+      // The connection is closed or draining (the apiserver stops): the session ends here.
+      this.ended = true;
+      this.subscription.unsubscribe();
+    }
   }
 
   async write(chunk: Uint8Array): Promise<void> {

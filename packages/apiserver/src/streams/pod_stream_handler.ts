@@ -172,7 +172,7 @@ export class PodStreamHandler {
       const message = parseClientMessage(protocol, data);
       if (message.kind === 'stdin' && message.data.length > 0) {
         ws.pause();
-        void session.write(message.data).finally(() => ws.resume());
+        void session.write(message.data).finally(() => ws.resume()).catch(() => undefined);
       } else if (message.kind === 'resize') session.resize(message.width, message.height);
       else if (message.kind === 'close' && message.channel === Channel.STDIN) session.endInput();
     });
