@@ -117,7 +117,11 @@ export class PodStreamHandler {
     if (subresource === 'exec' && command.length === 0) throw apiErrors.badRequest('you must specify at least 1 command');
     const wanted = { stdin: isTrue(query.get('stdin')), stdout: isTrue(query.get('stdout')), stderr: isTrue(query.get('stderr')), tty: isTrue(query.get('tty')) };
     if (!wanted.stdin && !wanted.stdout && !wanted.stderr) throw apiErrors.badRequest('you must specify at least one of stdin, stdout, stderr');
-    if (phase === 'Succeeded' || phase === 'Failed') throw apiErrors.badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+    // kubectl's own words for these (it checks before it connects; other clients get them from here).
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      const what = subresource === 'exec' ? 'cannot exec into a container' : 'cannot attach a container';
+      throw apiErrors.badRequest(`${what} in a completed pod; current phase is ${phase}`);
+    }
     const node = assignedNode(spec.nodeName, name);
     const streams = this.streamsOrUnavailable();
     let protocol: ChannelProtocol | undefined;
