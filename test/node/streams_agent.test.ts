@@ -119,6 +119,28 @@ describe('kubectl streams through the apiserver to a node agent', () => {
     expect(readFileSync(back, 'utf8')).toBe(readFileSync(source, 'utf8'));
   });
 
+  test('logs -f streams what the container writes as it writes it, and ends when the container exits', async () => {
+    const go = join(workDir, 'go');
+    const talker = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'talker' }, spec: { nodeName: NODE, restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', `echo one; until [ -e ${go} ]; do sleep 0.1; done; echo two`] }] } };
+    expect((await api.kubectl(['create', '-f', '-'], { input: JSON.stringify(talker) })).stderr).toBe('');
+    await until(async () => (await pod('talker')).status?.phase === 'Running', 'talker to run');
+    const kubectl = spawn('kubectl', ['--kubeconfig', api.kubeconfig, 'logs', '-f', 'talker'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    kubectl.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    kubectl.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((done) => kubectl.on('exit', done));
+    try {
+      await until(() => output === 'one\n', `the first line while the container still runs (${output})`);
+      // The second line only comes once the test tells the container (through exec, as a user would).
+      expect((await api.kubectl(['exec', 'talker', '--', 'touch', go])).code).toBe(0);
+      expect(await exited).toBe(0);
+      expect(output).toBe('one\ntwo\n');
+    } finally {
+      kubectl.kill('SIGINT');
+      await api.kubectl(['delete', 'pod', 'talker', '--wait=false']);
+    }
+  });
+
   test('port-forward reaches k8ts/http-echo', async () => {
     const [local] = (await freePorts(1)) as [number];
     const kubectl = spawn('kubectl', ['--kubeconfig', api.kubeconfig, 'port-forward', 'pod/web', `${local}:${echoPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
