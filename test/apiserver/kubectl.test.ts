@@ -94,6 +94,9 @@ describe.each(KINDS)('kubectl against two apiservers over %s', (kind) => {
     expect(out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
     expect(out).toMatch(/^namespaces\s+ns\s+v1\s+false\s+Namespace$/m);
     expect(out).toMatch(/^leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease$/m);
+    const core = JSON.parse(await ok(one, ['get', '--raw', '/api/v1'])) as { resources: { name: string; kind: string; verbs: string[] }[] };
+    expect(core.resources).toContainEqual(expect.objectContaining({ name: 'pods/exec', kind: 'PodExecOptions', verbs: ['create', 'get'] }));
+    expect(core.resources).toContainEqual(expect.objectContaining({ name: 'pods/portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] }));
     const version = JSON.parse(await ok(one, ['get', '--raw', '/version'])) as { major: string; minor: string };
     expect(version).toMatchObject({ major: '1', minor: '32' });
     expect(await ok(one, ['get', '--raw', '/readyz'])).toBe('ok');

@@ -23,7 +23,10 @@ export interface ResourceType {
   readonly selectableFields: readonly string[];
 }
 
-export type SubresourceName = 'status' | 'binding' | 'log' | 'scale' | 'finalize' | 'eviction';
+export type SubresourceName = 'status' | 'binding' | 'log' | 'scale' | 'finalize' | 'eviction' | ConnectSubresource;
+
+/** Pods' subresources that are HTTP upgrades to a stream (kube's "connect" verb), not objects. */
+export type ConnectSubresource = 'exec' | 'attach' | 'portforward';
 
 const STANDARD_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
 
@@ -66,7 +69,8 @@ export const RESOURCES: readonly ResourceType[] = [
     namespaced: true,
     shortNames: ['po'],
     categories: ['all'],
-    subresources: ['status', 'binding', 'log', 'eviction'],
+    // In kube-apiserver's (alphabetical) discovery order.
+    subresources: ['attach', 'binding', 'eviction', 'exec', 'log', 'portforward', 'status'],
     selectableFields: [
       'spec.nodeName',
       'spec.restartPolicy',

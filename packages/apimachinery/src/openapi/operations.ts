@@ -7,12 +7,15 @@
  */
 import { apiVersionOf, type ResourceType, type SubresourceName } from '../resources.js';
 import {
+  ATTACH_PARAMETERS,
   DELETE_PARAMETERS,
+  EXEC_PARAMETERS,
   LIST_PARAMETERS,
   LOG_PARAMETERS,
   NAME_PARAMETER,
   NAMESPACE_PARAMETER,
   PATCH_PARAMETERS,
+  PORT_FORWARD_PARAMETERS,
   PRETTY_PARAMETER,
   WRITE_PARAMETERS,
   type Parameter,
@@ -21,7 +24,7 @@ import { SCHEMA_REF_PREFIX, type GroupVersionKind, type Schema } from './schemas
 
 export const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 
-export type Action = 'get' | 'list' | 'watch' | 'watchlist' | 'post' | 'put' | 'patch' | 'delete' | 'deletecollection';
+export type Action = 'get' | 'list' | 'watch' | 'watchlist' | 'post' | 'put' | 'patch' | 'delete' | 'deletecollection' | 'connect';
 type Method = 'get' | 'put' | 'post' | 'patch' | 'delete';
 type Content = Record<string, { readonly schema: Schema }>;
 
@@ -240,7 +243,28 @@ function subresourceItem(subject: Subject, name: SubresourceName): PathItem {
           responses: { '200': { description: 'OK', content: content({ type: 'string' }, ['text/plain', 'application/json', 'application/yaml']) } },
         }),
       };
+    case 'exec':
+      return connectItem(subject, name, 'PodExecOptions', EXEC_PARAMETERS);
+    case 'attach':
+      return connectItem(subject, name, 'PodAttachOptions', ATTACH_PARAMETERS);
+    case 'portforward':
+      return connectItem(subject, name, 'PodPortForwardOptions', PORT_FORWARD_PARAMETERS);
   }
+}
+
+/** exec, attach, portforward: GET and POST that upgrade to a stream (kube's "connect" action). */
+function connectItem(subject: Subject, name: SubresourceName, kind: string, parameters: readonly Parameter[]): PathItem {
+  const { group, version } = subject.type;
+  const scope = subject.type.namespaced ? 'Namespaced' : '';
+  const connect = (method: 'Get' | 'Post'): Operation => ({
+    ...operation(subject, 'connect', 'connect', `connect ${method.toUpperCase()} requests to ${name} of ${subject.type.kind}`, {
+      parameters,
+      responses: { '200': { description: 'OK', content: content({ type: 'string' }, ['*/*']) } },
+      'x-kubernetes-group-version-kind': { group: '', version: 'v1', kind },
+    }),
+    operationId: `connect${groupTitle(group)}${capitalize(version)}${method}${scope}${subject.type.kind}${capitalize(name)}`,
+  });
+  return { get: connect('Get'), post: connect('Post') };
 }
 
 function readReplacePatch(subject: Subject, schema: Schema, what: string, gvk?: GroupVersionKind): PathItem {

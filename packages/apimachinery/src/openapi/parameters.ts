@@ -80,3 +80,20 @@ export const LOG_PARAMETERS: readonly Parameter[] = [
   query('tailLines', 'integer', 'Only the last this many lines.'),
   query('timestamps', 'boolean', 'Prefix each line with its RFC 3339 timestamp.'),
 ];
+
+/** Parameters of a pod's attach subresource (and, with command, of exec). */
+export const ATTACH_PARAMETERS: readonly Parameter[] = [
+  query('container', 'string', 'The container to attach to; may be omitted if the pod has one container.'),
+  query('stderr', 'boolean', "Stream the container's stderr."),
+  query('stdin', 'boolean', "Stream the caller's input to the container's stdin."),
+  query('stdout', 'boolean', "Stream the container's stdout."),
+  query('tty', 'boolean', 'Run with a terminal; stderr then comes on stdout.'),
+];
+
+export const EXEC_PARAMETERS: readonly Parameter[] = [
+  query('command', 'string', 'The command to run, one argument per command parameter; not run in a shell.'),
+  ...ATTACH_PARAMETERS,
+];
+
+/** Parameters of a pod's portforward subresource. */
+export const PORT_FORWARD_PARAMETERS: readonly Parameter[] = [query('ports', 'integer', 'The ports to forward; required over WebSocket.')];

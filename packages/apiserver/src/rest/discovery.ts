@@ -46,17 +46,23 @@ const SUBRESOURCE_VERBS: Record<SubresourceName, string[]> = {
   log: ['get'],
   finalize: ['update'],
   eviction: ['create'],
+  exec: ['create', 'get'],
+  attach: ['create', 'get'],
+  portforward: ['create', 'get'],
+};
+
+/** The kind a subresource speaks where it is not the resource's own (group and version where not core/v1). */
+const SUBRESOURCE_KINDS: Partial<Record<SubresourceName, { kind: string; group?: string; version?: string }>> = {
+  scale: { kind: 'Scale', group: 'autoscaling', version: 'v1' },
+  binding: { kind: 'Binding' },
+  eviction: { kind: 'Eviction', group: 'policy', version: 'v1' },
+  exec: { kind: 'PodExecOptions' },
+  attach: { kind: 'PodAttachOptions' },
+  portforward: { kind: 'PodPortForwardOptions' },
 };
 
 function subresourceEntry(type: ResourceType, subresource: SubresourceName): object {
-  const kind =
-    subresource === 'scale'
-      ? { kind: 'Scale', group: 'autoscaling', version: 'v1' }
-      : subresource === 'binding'
-        ? { kind: 'Binding' }
-        : subresource === 'eviction'
-          ? { kind: 'Eviction', group: 'policy', version: 'v1' }
-          : { kind: type.kind };
+  const kind = SUBRESOURCE_KINDS[subresource] ?? { kind: type.kind };
   return { name: `${type.resource}/${subresource}`, singularName: '', namespaced: type.namespaced, ...kind, verbs: SUBRESOURCE_VERBS[subresource] };
 }
 

@@ -12,6 +12,7 @@ import type { LogRequest, NodeLogs } from '../pod_logs.js';
 import type { ApiServerMetrics } from '../metrics.js';
 import { serveWatch } from './watch_stream.js';
 import { evictPod } from '../eviction.js';
+import { refusePlainConnect } from './pod_connect.js';
 
 export interface RestHandlerOptions {
   readonly service: ResourceService;
@@ -59,6 +60,10 @@ export class RestHandler {
     if (subresource === 'eviction') return this.evict(request, response, type, namespace as string, name as string, method, query);
     if (subresource === 'scale') return this.scale(request, response, type, namespace, name as string, method);
     if (subresource === 'binding') return this.bind(request, response, type, namespace, name as string, method);
+    if (subresource === 'exec' || subresource === 'attach' || subresource === 'portforward') {
+      if (method !== 'GET' && method !== 'POST') throw apiErrors.methodNotSupported(type, method.toLowerCase());
+      return refusePlainConnect(this.options.service, type, namespace as string, name as string, subresource, query);
+    }
     if (name === undefined) {
       if (method === 'GET' && isTrue(query.get('watch'))) return this.watch(request, response, type, namespace, query);
       if (method === 'GET') return this.list(request, response, type, namespace, query);
