@@ -10,6 +10,7 @@ import { Channel, channelMessage, chooseProtocol, errorChannelMessage, exitCodeS
 import { SPDY_CHANNEL_PROTOCOLS, serveSpdyExec, type ChannelWriter, type SpdyExecOptions } from './spdy_exec.js';
 import { servePortForward } from './port_forward.js';
 import { SpdyConnection } from './spdy.js';
+import { chooseContainer, type PodSpec } from './choose_container.js';
 
 export interface PodStreamHandlerOptions {
   readonly service: ResourceService;
@@ -26,13 +27,6 @@ const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 const STREAM_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)\/?$/;
 
 type Subresource = 'exec' | 'attach' | 'portforward';
-
-interface PodSpec {
-  readonly nodeName?: string;
-  readonly containers?: readonly { readonly name: string }[];
-  readonly initContainers?: readonly { readonly name: string }[];
-  readonly ephemeralContainers?: readonly { readonly name: string }[];
-}
 
 /** The request's pod, as read from the store. */
 interface Target {
@@ -244,20 +238,6 @@ function assignedNode(nodeName: string | undefined, pod: string): string {
 }
 
 /** The container to exec into or attach to, as kube-apiserver picks and checks it. */
-function chooseContainer(pod: string, spec: PodSpec, asked: string): string {
-  const names = (spec.containers ?? []).map((c) => c.name);
-  const inits = (spec.initContainers ?? []).map((c) => c.name);
-  const all = [...names, ...inits, ...(spec.ephemeralContainers ?? []).map((c) => c.name)];
-  if (asked === '') {
-    if (names.length === 1) return names[0] as string;
-    if (names.length === 0) throw apiErrors.badRequest(`a container name must be specified for pod ${pod}`);
-    const initText = inits.length > 0 ? ` or one of the init containers: [${inits.join(' ')}]` : '';
-    throw apiErrors.badRequest(`a container name must be specified for pod ${pod}, choose one of: [${names.join(' ')}]${initText}`);
-  }
-  if (!all.includes(asked)) throw apiErrors.badRequest(`container ${asked} is not valid for pod ${pod}`);
-  return asked;
-}
-
 function send(ws: WebSocket, data: Buffer): Promise<void> {
   if (ws.readyState !== WebSocket.OPEN) return Promise.resolve();
   return new Promise((resolve, reject) => ws.send(data, (error) => (error ? reject(error) : resolve())));
