@@ -100,7 +100,7 @@ export class PodStream {
       if (this.stopping.signal.aborted) return;
       for (const pod of page.items) {
         present.add(podKey(pod));
-        this.handler.upsert(pod);
+        this.hand(() => this.handler.upsert(pod), pod);
       }
       version ??= page.resourceVersion;
       token = page.continue;
@@ -110,6 +110,15 @@ export class PodStream {
     if (!this.synced) {
       this.synced = true;
       for (const wake of this.syncWaiters.splice(0)) wake();
+    }
+  }
+
+  /** A handler that throws is logged; the stream goes on (a retry from the same revision would throw again). */
+  private hand(call: () => void, pod: Pod): void {
+    try {
+      call();
+    } catch (error) {
+      this.options.logger.error({ err: error, pod: podKey(pod) }, 'simulated pod handler failed');
     }
   }
 
@@ -125,8 +134,8 @@ export class PodStream {
     try {
       if (this.stopping.signal.aborted) return;
       for await (const event of watch) {
-        if (event.type === 'DELETED') this.handler.remove(event.object);
-        else if (event.type !== 'BOOKMARK') this.handler.upsert(event.object);
+        if (event.type === 'DELETED') this.hand(() => this.handler.remove(event.object), event.object);
+        else if (event.type !== 'BOOKMARK') this.hand(() => this.handler.upsert(event.object), event.object);
         const version = event.object.metadata?.resourceVersion;
         if (version) this.resourceVersion = version;
         progressed();
