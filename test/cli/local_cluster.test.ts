@@ -7,9 +7,10 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { eventually } from '../client/harness.js';
 
 /**
- * `k8ts up | status | down` as a user runs them: the real binary starts the local cluster (three
- * store members, two API servers, two schedulers, two controller managers), the real kubectl talks
- * to it through the kubeconfig it wrote, `status` names the leading replicas, `down` stops it all.
+ * `k8ts up | status | down` as a user runs them: the real binary starts the local cluster's control
+ * plane (nats-server, three store members, two API servers, two schedulers, two controller managers;
+ * `--nodes 0`: local_cluster_nodes.test.ts covers the nodes), the real kubectl talks to it through
+ * the kubeconfig it wrote, `status` names the leading replicas, `down` stops it all.
  */
 
 const K8TS = resolve(new URL('../../node_modules/.bin/k8ts', import.meta.url).pathname);
@@ -19,8 +20,8 @@ function k8ts(args: string[]): Promise<CommandResult> {
   return runCommand(K8TS, [...args, '--dir', dir], { timeoutMs: 60_000 });
 }
 
-/** The ports `k8ts up --base-port B` uses (see its --help). */
-const OFFSETS = [1, 2, 3, 11, 12, 13, 21, 22, 31, 32, 41, 42, 51, 52];
+/** The ports `k8ts up --base-port B --nodes 0` uses (see its --help). */
+const OFFSETS = [1, 2, 3, 11, 12, 13, 21, 22, 31, 32, 41, 42, 51, 52, 60, 61];
 
 async function portFree(port: number): Promise<boolean> {
   const server = createServer();
@@ -53,12 +54,12 @@ afterAll(async () => {
 
 describe('k8ts up, status and down', () => {
   test('a local cluster comes up, serves kubectl, reports its leaders and goes down', async () => {
-    const up = await k8ts(['up', '--base-port', String(await freeBasePort())]);
+    const up = await k8ts(['up', '--nodes', '0', '--base-port', String(await freeBasePort())]);
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain('2 schedulers, 2 controller managers');
     pids = state().processes.map((p) => p.pid);
     expect(state().processes.map((p) => p.name)).toEqual([
-      'store-1', 'store-2', 'store-3', 'apiserver-1', 'apiserver-2',
+      'nats-server', 'store-1', 'store-2', 'store-3', 'apiserver-1', 'apiserver-2',
       'scheduler-1', 'scheduler-2', 'controller-manager-1', 'controller-manager-2',
     ]);
 
