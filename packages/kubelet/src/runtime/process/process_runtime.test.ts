@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -487,11 +487,15 @@ describe('ProcessRuntime adoption', () => {
       await runtime.startContainer(id);
       console.log(id);
       setInterval(() => {}, 1000);`;
-    const agent = spawn(process.execPath, ['--input-type=module', '-e', script, root], { stdio: ['ignore', 'pipe', 'inherit'], cwd: new URL('../../..', import.meta.url).pathname });
+    const agent = spawn(process.execPath, ['--input-type=module', '-e', script, root], { stdio: ['ignore', 'pipe', 'pipe'], cwd: new URL('../../..', import.meta.url).pathname });
     cleanups.push(() => void agent.kill('SIGKILL'));
+    let agentErrors = '';
+    agent.stderr.on('data', (chunk: Buffer) => (agentErrors += chunk.toString()));
+    // Bounded, and saying what the child printed and what its root dir holds, so a hang is diagnosable.
     const id = await new Promise<string>((resolve, reject) => {
-      agent.stdout.on('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
-      agent.on('exit', (code) => reject(new Error(`agent exited with ${code}`)));
+      const timer = setTimeout(() => reject(new Error(`the child runtime printed no container id within 30 s; stderr: ${agentErrors}; shim logs: ${shimLogs(root)}`)), 30_000);
+      agent.stdout.on('data', (chunk: Buffer) => (clearTimeout(timer), resolve(chunk.toString().trim())));
+      agent.on('exit', (code) => (clearTimeout(timer), reject(new Error(`agent exited with ${code}: ${agentErrors}`))));
     });
     const pid = Number(readFileSync(join(root, 'runtime', 'containers', id, 'pid'), 'utf8'));
     await until('the container to have written its first line', () => existsSync(join(root, 'started')));
@@ -524,3 +528,12 @@ describe('ProcessRuntime adoption', () => {
     await until('the container to be killed', () => !pidAlive(record.pid.pid));
   });
 });
+
+/** Every container's shim.log under a runtime root (diagnostics for a start that hangs). */
+function shimLogs(root: string): string {
+  const containers = join(root, 'runtime', 'containers');
+  if (!existsSync(containers)) return '(no containers)';
+  return readdirSync(containers)
+    .map((id) => `${id}: ${existsSync(join(containers, id, 'shim.log')) ? readFileSync(join(containers, id, 'shim.log'), 'utf8') : '(no shim.log)'} files: ${readdirSync(join(containers, id)).join(',')}`)
+    .join('; ');
+}
