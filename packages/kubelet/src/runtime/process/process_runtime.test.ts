@@ -483,7 +483,7 @@ describe('ProcessRuntime adoption', () => {
       const network = { mode: 'host', setUp: async () => ({ ips: ['127.0.0.1'], enter: [] }), tearDown: async () => {}, reconcile: async () => [] };
       const runtime = new ProcessRuntime({ rootDir: process.argv[1], network, logMaxSizeBytes: 1 << 20, logMaxFiles: 2, logger: pino({ level: 'silent' }) });
       const sandbox = await runtime.runPodSandbox({ uid: 'u', name: 'agent-pod', namespace: 'default', attempt: 0, hostname: 'agent-pod', hostNetwork: false, logDirectory: process.argv[1] + '/pods/p', portMappings: [], labels: {}, annotations: {} });
-      const id = await runtime.createContainer(sandbox, { name: 'c', image: 'busybox', attempt: 0, command: ['sh', '-c', 'echo started; touch ' + process.argv[1] + '/started; while :; do sleep 0.1; done'], args: [], env: [], mounts: [], logPath: process.argv[1] + '/pods/p/c/0.log', resources: {}, stdin: false, stdinOnce: false, tty: false, labels: {}, annotations: {} });
+      const id = await runtime.createContainer(sandbox, { name: 'c', image: 'busybox', attempt: 0, command: ['sh', '-c', 'echo started; until [ -e ' + process.argv[1] + '/go ]; do sleep 0.1; done; echo while-away; touch ' + process.argv[1] + '/wrote; while :; do sleep 0.1; done'], args: [], env: [], mounts: [], logPath: process.argv[1] + '/pods/p/c/0.log', resources: {}, stdin: false, stdinOnce: false, tty: false, labels: {}, annotations: {} });
       await runtime.startContainer(id);
       console.log(id);
       setInterval(() => {}, 1000);`;
@@ -498,19 +498,25 @@ describe('ProcessRuntime adoption', () => {
       agent.on('exit', (code) => (clearTimeout(timer), reject(new Error(`agent exited with ${code}: ${agentErrors}`))));
     });
     const pid = Number(readFileSync(join(root, 'runtime', 'containers', id, 'pid'), 'utf8'));
-    await until('the container to have written its first line', () => existsSync(join(root, 'started')));
+    const log = join(root, 'pods', 'p', 'c', '0.log');
+    const logged = (line: string): boolean => existsSync(log) && new RegExp(` stdout F ${line}\n`).test(readFileSync(log, 'utf8'));
+    // Killed once its first line is logged: a chunk the agent has read but not yet written when it
+    // is killed is lost (the agent is the log writer; README), which is not what this test is about.
+    await until('the first line in the log', () => logged('started'), 15_000);
     agent.kill('SIGKILL');
     await new Promise((resolve) => agent.once('exit', resolve));
     expect(pidAlive(pid)).toBe(true);
+    // The container writes while no agent reads its pipe; the output waits there.
+    writeFileSync(join(root, 'go'), '');
+    await until('the container to have written while no agent ran', () => existsSync(join(root, 'wrote')), 15_000);
 
     const second = runtimeAt(root);
     expect(await second.containerStatus(id)).toMatchObject({ state: 'running', name: 'c' });
-    await second.stopContainer(id, 30);
+    await second.stopContainer(id, 10);
     expect(await second.containerStatus(id)).toMatchObject({ state: 'exited', exitCode: 143, reason: 'Error' });
     expect(pidAlive(pid)).toBe(false);
     // The new runtime drains what the container wrote while no agent read its pipe.
-    const log = join(root, 'pods', 'p', 'c', '0.log');
-    await until('the line written before the crash to reach the log', () => existsSync(log) && / stdout F started\n/.test(readFileSync(log, 'utf8')));
+    await until(`the line written while no agent ran to reach the log (${shimLogs(root)})`, () => logged('while-away'), 15_000);
   });
 
   it('reports exited 255 Unknown, and kills, a container whose shim is gone', async () => {
