@@ -40,6 +40,8 @@ export interface NodeAgentFlags {
   port: number;
   kubeApiQps: number;
   kubeApiBurst: number;
+  eventQps: number;
+  eventBurst: number;
   logLevel: string;
 }
 
@@ -108,5 +110,7 @@ export function command(): Command {
     .addOption(new Option('--port <port>', "port of the kubelet's server, plain HTTP (0 turns it off)").default(10250).argParser(portFlag('--port')))
     .addOption(new Option('--kube-api-qps <qps>', 'requests per second to the API servers').default(50).argParser(numberFlag('--kube-api-qps', { min: 0 })))
     .addOption(new Option('--kube-api-burst <n>', 'burst above --kube-api-qps').default(100).argParser(numberFlag('--kube-api-burst', { min: 1, integer: true })))
+    .addOption(new Option('--event-qps <qps>', 'events sent per second at most (their own client, beside --kube-api-qps)').default(50).argParser(numberFlag('--event-qps', { min: 0 })))
+    .addOption(new Option('--event-burst <n>', 'burst above --event-qps').default(100).argParser(numberFlag('--event-burst', { min: 1, integer: true })))
     .addOption(new Option('--log-level <level>', 'pino log level').default('info').env('K8TS_LOG_LEVEL'));
 }

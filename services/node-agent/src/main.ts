@@ -18,6 +18,9 @@ async function main(): Promise<void> {
   const simulated = flags.runtime === 'simulated';
   const logger = pino({ level: flags.logLevel, base: { component: 'node-agent', ...(simulated ? { fleet: flags.simulatedNodePrefix } : { node: flags.hostnameOverride }) } });
   const client = new ApiClient({ addresses: splitList(flags.master), logger, fieldManager: 'kubelet', qps: flags.kubeApiQps, burst: flags.kubeApiBurst });
+  // Events have a client and a budget of their own (--event-qps/--event-burst), as the kubelet's
+  // event client: a burst of events never holds back status writes and deletes.
+  const eventClient = new ApiClient({ addresses: splitList(flags.master), logger, fieldManager: 'kubelet' });
   const metrics = new NodeAgentMetrics();
   let running: RunningNode | undefined;
   const healthy = (): boolean => running?.healthy() ?? false;
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
     await running?.stop();
     await nats?.drain().catch(() => undefined);
     client.close();
+    eventClient.close();
     for (const server of servers) server?.close();
   });
 
@@ -39,7 +43,7 @@ async function main(): Promise<void> {
     nats = await connect({ servers: flags.natsUrl, name: `k8ts-node-agent ${flags.hostnameOverride}`, maxReconnectAttempts: -1, waitOnFirstConnect: true });
     logger.info({ natsUrl: flags.natsUrl }, 'connected to NATS');
   }
-  running = simulated ? await startSimulatedNodes({ flags, client, logger }) : await startProcessNode({ flags, client, nats, metrics, logger });
+  running = simulated ? await startSimulatedNodes({ flags, client, logger }) : await startProcessNode({ flags, client, eventClient, nats, metrics, logger });
   metrics.nodeNames(running.names);
 }
 

@@ -29,11 +29,18 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-export async function startProcessNode(options: { flags: NodeAgentFlags; client: ApiClient; nats: NatsConnection | undefined; metrics: NodeAgentMetrics; logger: Logger }): Promise<RunningNode> {
-  const { flags, client, nats, metrics, logger } = options;
+export async function startProcessNode(options: {
+  flags: NodeAgentFlags;
+  client: ApiClient;
+  eventClient: ApiClient;
+  nats: NatsConnection | undefined;
+  metrics: NodeAgentMetrics;
+  logger: Logger;
+}): Promise<RunningNode> {
+  const { flags, client, eventClient, nats, metrics, logger } = options;
   const name = flags.hostnameOverride;
   const host = readHostFacts(flags.rootDir);
-  const recorder = new ApiEventRecorder({ client, component: 'kubelet', instance: name, host: name, logger, qps: flags.kubeApiQps, burst: flags.kubeApiBurst });
+  const recorder = new ApiEventRecorder({ client: eventClient, component: 'kubelet', instance: name, host: name, logger, qps: flags.eventQps, burst: flags.eventBurst });
   const reporter = new NodeStatusReporter({
     client,
     logger,
