@@ -19,3 +19,4 @@ export type * from './etcd_types.js';
 export type * from './raft_types.js';
 export { loadLeaderForwarding, type LeaderForwardingApi } from './leader_forwarding.js';
 export * from './api_service.js';
+export * from './node_streams.js';
