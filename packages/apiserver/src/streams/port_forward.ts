@@ -45,7 +45,7 @@ function forward(data: SpdyStream, error: SpdyStream, open: OpenPort): Promise<N
   };
   if (portText === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
     const message = portText === '' ? '"port" header is required' : `unable to parse "${portText}" as a port: invalid port`;
-    void fail(message);
+    void fail(message).catch(() => undefined);
     return Promise.reject(new Error(message));
   }
   const opening = open(port, async (kind, chunk) => {
@@ -70,6 +70,6 @@ function forward(data: SpdyStream, error: SpdyStream, open: OpenPort): Promise<N
         (failure: unknown) => fail(failure instanceof Error ? failure.message : String(failure)),
       ),
     (failure: unknown) => fail(failure instanceof Error ? failure.message : String(failure)),
-  );
+  ).catch(() => undefined); // ending streams that already closed: nothing left to tell
   return opening;
 }
