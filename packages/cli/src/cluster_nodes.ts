@@ -3,7 +3,7 @@
  * readiness as the API server has it (for `up` to wait on and `status` to show), and what `down`
  * does for their pods' processes.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** Highest `--nodes` (each process agent takes two ports from base+100 on). */
@@ -146,51 +146,4 @@ export function formatNodes(nodes: ReadonlyMap<string, NodeReadiness>, processNo
   const readyTotal = [...ours].filter((name) => nodes.get(name)?.ready === 'True').length;
   lines.push(`nodes: ${readyTotal} of ${ours.size} Ready`);
   return lines;
-}
-
-/**
- * The pods' processes an agent left behind when it stopped (a stopped kubelet leaves its containers
- * running, as upstream): every container shim under its root dir that still runs (its command line
- * names the shim script there), with the container's process group from the shim's `pid` file.
- */
-export function leftoverContainers(rootDir: string): { shimPid: number; containerPid: number | undefined }[] {
-  const containersDir = join(rootDir, 'runtime', 'containers');
-  if (!existsSync(containersDir)) return [];
-  const found: { shimPid: number; containerPid: number | undefined }[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue; // exited meanwhile
-    }
-    const script = argv.find((arg) => arg.startsWith(`${containersDir}/`));
-    if (script === undefined) continue;
-    const containerDir = script.slice(0, script.lastIndexOf('/'));
-    let containerPid: number | undefined;
-    try {
-      const value = Number(readFileSync(join(containerDir, 'pid'), 'utf8').trim());
-      if (Number.isInteger(value) && value > 1) containerPid = value;
-    } catch {
-      // the shim has not started its command yet
-    }
-    found.push({ shimPid: Number(entry), containerPid });
-  }
-  return found;
-}
-
-/** Signals the containers (their process groups) and shims; what is gone already is fine. */
-export function signalContainers(containers: readonly { shimPid: number; containerPid: number | undefined }[], signal: NodeJS.Signals): void {
-  const send = (pid: number): void => {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // gone
-    }
-  };
-  for (const { shimPid, containerPid } of containers) {
-    if (containerPid !== undefined) send(-containerPid);
-    send(shimPid);
-  }
 }

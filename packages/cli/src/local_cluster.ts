@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { removePodNetwork } from '@k8ts/kubelet';
+import { tearDownNode } from '@k8ts/kubelet';
 import { kubeconfigFor, launchProcess, pidAlive, stopPids, waitHealthy } from '@k8ts/testkit';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CLUSTER_CIDR, MAX_PROCESS_NODES, formatNodes, leftoverContainers, onPath, planAgents, readNodes, signalContainers, waitNodesReady } from './cluster_nodes.js';
+import { CLUSTER_CIDR, MAX_PROCESS_NODES, formatNodes, onPath, planAgents, readNodes, waitNodesReady } from './cluster_nodes.js';
 import { formatLeaderReport, leaderReports, type ElectingProcess } from './leaders.js';
 
 /**
@@ -194,26 +194,21 @@ async function down(options: { dir: string; purge: boolean }): Promise<void> {
   if (state !== undefined) {
     // The node agents first, then the components, then the API servers, then the store: the reverse of `up`.
     await stopPids(state.processes.map((p) => p.pid).reverse(), 10_000);
-    await stopContainers(state.processes.flatMap((p) => (p.rootDir === undefined ? [] : [p.rootDir])));
   }
-  // And the pods' network: veths, bridges, masquerade rules, the pods' namespaces (the agents' records stay, with the data).
+  // A stopped agent leaves its pods' processes running (as a kubelet does); the cluster going down
+  // takes them too, and the pods' network: veths, bridges, masquerade rules, the pods' namespaces
+  // (the agents' records stay, with the data).
+  let stopped = 0;
   for (const rootDir of nodeRootDirs(dir)) {
-    await removePodNetwork(rootDir).catch((error: unknown) => console.error(`${rootDir}: pod network not removed: ${(error as Error).message}`));
+    stopped += await tearDownNode(rootDir).catch((error: unknown) => {
+      console.error(`${rootDir}: node not torn down: ${(error as Error).message}`);
+      return 0;
+    });
   }
+  if (stopped > 0) console.log(`stopped ${stopped} container(s) of the nodes' pods`);
   if (state !== undefined) rmSync(stateFile(dir));
   if (options.purge) rmSync(dir, { recursive: true, force: true });
   console.log(`k8ts cluster down${options.purge ? ' (data removed)' : ` (data kept in ${dir})`}`);
-}
-
-/** A stopped agent leaves its pods' processes running (as a kubelet does); the cluster going down takes them too. */
-async function stopContainers(rootDirs: readonly string[]): Promise<void> {
-  const leftovers = rootDirs.flatMap(leftoverContainers);
-  if (leftovers.length === 0) return;
-  signalContainers(leftovers, 'SIGTERM');
-  const deadline = Date.now() + 5_000;
-  while (leftovers.some((c) => pidAlive(c.shimPid)) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
-  signalContainers(leftovers.filter((c) => pidAlive(c.shimPid)), 'SIGKILL');
-  console.log(`stopped ${leftovers.length} container(s) of the nodes' pods`);
 }
 
 /** The node agents' root dirs (`<dir>/nodes/<name>`). */
