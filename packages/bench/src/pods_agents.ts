@@ -4,86 +4,21 @@
  * sharing a network namespace must). Their CPU and memory are read from Linux /proc: CPU as a
  * share of one core over a window, RSS sampled (the peak is kept).
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { removePodNetwork } from '@k8ts/kubelet';
-import { NODE_AGENT_BINARY, NodeAgentProcess, freePorts, launchProcess, signalAndWait, waitHealthy } from '@k8ts/testkit';
+import { readFileSync } from 'node:fs';
+import { NodeAgentProcess } from '@k8ts/testkit';
 import { processCpuMs } from './cpu.js';
 import type { PodsBenchRuntime } from './pods_options.js';
 
 /** The simulated fleet's node names are <prefix>-<index>. */
 export const SIMULATED_NODE_PREFIX = 'sim';
 
-/** What the bench needs of an agent process: NodeAgentProcess, or the simulated fleet's below. */
-export interface AgentHandle {
-  readonly nodeName: string;
-  readonly pid: number | undefined;
-  readonly log: string;
-  stop(): Promise<void>;
-  cleanUp(): void;
-}
-
 /** A simulated fleet registers every node before /healthz answers: a minute, plus 50 ms a node. */
 export function fleetStartTimeoutMs(nodes: number): number {
   return 60_000 + 50 * nodes;
 }
 
-/**
- * The simulated agent, started like NodeAgentProcess (same flags) but waited for as long as its
- * fleet takes to register (NodeAgentProcess.start waits 30 s, too short for thousands of nodes).
- */
-class SimulatedAgent implements AgentHandle {
-  log = '';
-  private process: ChildProcess | undefined;
-
-  private constructor(
-    readonly nodeName: string,
-    private readonly rootDir: string,
-  ) {}
-
-  static async start(grpcAddresses: readonly string[], nodes: number, extraArgs: readonly string[]): Promise<SimulatedAgent> {
-    const [healthzPort, port] = await freePorts(2);
-    const agent = new SimulatedAgent(SIMULATED_NODE_PREFIX, mkdtempSync(join(tmpdir(), 'node-agent-sim-')));
-    const args = [
-      '--master', grpcAddresses.join(','),
-      '--hostname-override', SIMULATED_NODE_PREFIX,
-      '--root-dir', agent.rootDir,
-      '--healthz-bind-address', '127.0.0.1',
-      '--healthz-port', String(healthzPort),
-      '--address', '127.0.0.1',
-      '--port', String(port),
-      ...extraArgs,
-    ];
-    agent.process = launchProcess(NODE_AGENT_BINARY, args, { output: { into: agent, limitChars: 100_000 } });
-    try {
-      await waitHealthy(`http://127.0.0.1:${healthzPort}/healthz`, { timeoutMs: fleetStartTimeoutMs(nodes), name: 'k8ts-node-agent (simulated)', process: agent.process, log: () => agent.log });
-    } catch (error) {
-      await agent.stop();
-      agent.cleanUp();
-      throw error;
-    }
-    return agent;
-  }
-
-  get pid(): number | undefined {
-    return this.process !== undefined && this.process.exitCode === null && this.process.signalCode === null ? this.process.pid : undefined;
-  }
-
-  async stop(): Promise<void> {
-    const child = this.process;
-    this.process = undefined;
-    await signalAndWait(child, 'SIGTERM');
-  }
-
-  cleanUp(): void {
-    rmSync(this.rootDir, { recursive: true, force: true });
-  }
-}
-
 export interface StartedAgents {
-  readonly agents: readonly AgentHandle[];
+  readonly agents: readonly NodeAgentProcess[];
   readonly nodeNames: readonly string[];
   readonly args: readonly string[];
 }
@@ -99,7 +34,7 @@ export async function startAgents(runtime: PodsBenchRuntime, nodes: number, grpc
       '--kube-api-burst', '100000',
       '--log-level', 'warn',
     ];
-    const agent = await SimulatedAgent.start(grpcAddresses, nodes, args);
+    const agent = await NodeAgentProcess.start(grpcAddresses, { nodeName: SIMULATED_NODE_PREFIX, extraArgs: args, startTimeoutMs: fleetStartTimeoutMs(nodes) });
     const width = String(nodes - 1).length;
     const names = Array.from({ length: nodes }, (_, index) => `${SIMULATED_NODE_PREFIX}-${String(index).padStart(width, '0')}`);
     return { agents: [agent], nodeNames: names, args };
@@ -119,13 +54,12 @@ export async function startAgents(runtime: PodsBenchRuntime, nodes: number, grpc
   return { agents, nodeNames: names, args: [...args, '--pod-bridge', `kb${process.pid}n<i>`] };
 }
 
-/** Stops the agents, then removes what their pods' network left on the machine (bridge, veths, namespaces) and their root dirs. */
-export async function stopAgents(agents: readonly AgentHandle[]): Promise<void> {
+/** Stops the agents, then what they leave on the machine (their pods' processes and network) and their root dirs. */
+export async function stopAgents(agents: readonly NodeAgentProcess[]): Promise<void> {
   await Promise.all(
     agents.map(async (agent) => {
       await agent.stop();
-      if (agent instanceof NodeAgentProcess) await removePodNetwork(agent.rootDir);
-      agent.cleanUp();
+      await agent.cleanUp();
     }),
   );
 }

@@ -19,6 +19,8 @@ export interface NodeAgentOptions {
   /** --node-ip; default 127.0.0.1 (tests run on loopback). */
   readonly nodeIp?: string;
   readonly extraArgs?: readonly string[];
+  /** How long `start` waits for /healthz (default 30 s; a simulated fleet of thousands registers longer). */
+  readonly startTimeoutMs?: number;
 }
 
 /**
@@ -61,7 +63,7 @@ export class NodeAgentProcess {
     const agent = new NodeAgentProcess(options.nodeName, rootDir, `http://127.0.0.1:${healthzPort}`, `http://127.0.0.1:${port}`, args, ownsRootDir);
     agent.launch();
     try {
-      await agent.waitHealthy();
+      await agent.waitHealthy(options.startTimeoutMs);
     } catch (error) {
       await agent.cleanUp(); // the caller never gets a handle on it
       throw error;
