@@ -170,7 +170,8 @@ describe('k8ts-scheduler over a real apiserver and store', () => {
     await eventually(async () => (await pods.get('victim')).metadata?.deletionTimestamp !== undefined, 15_000, 'victim evicted');
     const victim = await pods.get('victim');
     expect(victim.status?.conditions?.find((condition) => condition.type === 'DisruptionTarget')).toMatchObject({ status: 'True', reason: 'PreemptionByScheduler' });
-    expect((await pods.get('preemptor')).status?.nominatedNodeName).toBe('small-1');
+    // The nomination is written with the scheduling failure, after the victims' deletions were asked: wait for it.
+    await eventually(async () => (await pods.get('preemptor')).status?.nominatedNodeName === 'small-1', 15_000, 'preemptor nominated to small-1');
     await pods.delete('victim', { gracePeriodSeconds: 0 });
     expect(await boundNode('preemptor')).toBe('small-1');
     expect((await eventsOf('victim')).map((event) => event.reason)).toContain('Preempted');

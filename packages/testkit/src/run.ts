@@ -27,6 +27,8 @@ export function runCommand(
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
     });
+    // A command may exit without reading its input (EPIPE): that is its answer, not the caller's error.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }
