@@ -56,7 +56,7 @@ type DnsType = 'cluster' | 'host' | 'none';
  * pod's winning by name), and the limits applied: 3 nameservers, 32 search domains, 2048 chars.
  */
 export function podResolvConf(pod: Pod, options: PodDnsOptions): string {
-  const host = options.hostResolvConf.trim() === '' && options.hostResolvConf === '' ? undefined : parseResolvConf(options.hostResolvConf);
+  const host = options.hostResolvConf === '' ? undefined : parseResolvConf(options.hostResolvConf);
   let config: HostResolvConf;
   switch (podDnsType(pod, options.clusterDNS)) {
     case 'none':
