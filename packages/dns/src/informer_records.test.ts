@@ -5,7 +5,7 @@ import { answerInZone } from './zone_answer.js';
 
 const ZONE = 'cluster.local';
 
-function service(namespace: string, name: string, spec: ServiceObject['spec']): ServiceObject {
+function service(namespace: string, name: string, spec: NonNullable<ServiceObject['spec']>): ServiceObject {
   return { apiVersion: 'v1', kind: 'Service', metadata: { namespace, name }, spec };
 }
 
