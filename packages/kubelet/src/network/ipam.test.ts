@@ -44,7 +44,8 @@ describe('HostLocalIpam', () => {
     const ips = await Promise.all(owners.map((owner, index) => (index % 2 === 0 ? first : second).allocate(owner, cidr)));
     expect(new Set(ips).size).toBe(5);
     expect([...ips].sort()).toEqual(['10.244.7.2', '10.244.7.3', '10.244.7.4', '10.244.7.5', '10.244.7.6']);
-    expect(await second.allocate('c', cidr)).toBe(ips[2]);
+    // A restarted agent (a new instance) finds each owner's address on disk.
+    expect(await new HostLocalIpam(dir).allocate('c', cidr)).toBe(ips[2]);
     expect(await readFile(join(dir, ips[0]!), 'utf8')).toBe('a');
 
     const exhausted = first.allocate('f', cidr);
@@ -53,9 +54,14 @@ describe('HostLocalIpam', () => {
       'failed to allocate for range 0: no IP addresses available in range set: 10.244.7.1-10.244.7.6',
     );
 
-    await first.release('c');
-    expect(await second.lookup('c')).toBeUndefined();
-    expect(await second.allocate('f', cidr)).toBe(ips[2]);
+    const owner = ips.indexOf('10.244.7.4') % 2 === 0 ? first : second;
+    const holder = owners[ips.indexOf('10.244.7.4')]!;
+    await owner.release(holder);
+    expect(await new HostLocalIpam(dir).lookup(holder)).toBeUndefined();
+    // The other instance learns of the freed address when it reads the folder again.
+    const other = owner === first ? second : first;
+    await other.allocations();
+    expect(await other.allocate('f', cidr)).toBe('10.244.7.4');
   });
 
   it('goes round the range from the last address reserved, so a freed address is not reused at once', async () => {

@@ -21,8 +21,17 @@ const LAST_RESERVED = 'last_reserved_ip';
  * the address is handed out, so two allocators (or a restarted agent) can never hand one address out
  * twice. Allocation goes round the range from the last address reserved, so a freed address is not
  * reused at once (late packets for the old pod do not reach a new one).
+ *
+ * An instance reads the folder once and then keeps its own index: reading every file on each
+ * allocation cost a busy node more than the rest of a pod's network set-up. Another instance's claims
+ * are found as they collide (the exclusive create fails) and by `allocations()`, which reads the
+ * folder again; an owner is looked up in this instance's index, so one agent at a time owns a folder.
  */
 export class HostLocalIpam {
+  /** address → owner, as on disk; loaded on first use. */
+  private index: Promise<Map<string, string>> | undefined;
+  private lastReserved: string | undefined;
+
   constructor(private readonly dir: string) {}
 
   /** The owner's address in `cidr`: the one it holds already, or a newly reserved one. */
@@ -36,14 +45,18 @@ export class HostLocalIpam {
       await this.release(owner);
     }
     await mkdir(this.dir, { recursive: true });
-    const taken = new Set((await this.allocations()).keys());
+    const index = await this.known();
     const size = lastPod - firstPod + 1;
-    const last = parseIpv4((await readFile(join(this.dir, LAST_RESERVED), 'utf8').catch(() => '')).trim());
+    this.lastReserved ??= (await readFile(join(this.dir, LAST_RESERVED), 'utf8').catch(() => '')).trim();
+    const last = parseIpv4(this.lastReserved);
     const start = last !== undefined && last >= firstPod && last <= lastPod ? last - firstPod + 1 : 0;
     for (let step = 0; step < size; step++) {
       const ip = formatIpv4(firstPod + ((start + step) % size));
-      if (taken.has(ip)) continue;
-      if (await this.claim(ip, owner)) {
+      if (index.has(ip)) continue;
+      const holder = await this.claim(ip, owner);
+      index.set(ip, holder);
+      if (holder === owner) {
+        this.lastReserved = ip;
         // Only a hint for the next allocation: losing it costs nothing but rotation.
         await writeFile(join(this.dir, LAST_RESERVED), ip).catch(() => {});
         return ip;
@@ -54,19 +67,36 @@ export class HostLocalIpam {
 
   /** The address the owner holds, if any. */
   async lookup(owner: string): Promise<string | undefined> {
-    for (const [ip, holder] of await this.allocations()) if (holder === owner) return ip;
+    for (const [ip, holder] of await this.known()) if (holder === owner) return ip;
     return undefined;
   }
 
   /** Frees every address the owner holds (none: a no-op). */
   async release(owner: string): Promise<void> {
-    for (const [ip, holder] of await this.allocations()) {
-      if (holder === owner) await rm(join(this.dir, ip), { force: true });
+    const index = await this.known();
+    for (const [ip, holder] of [...index]) {
+      if (holder !== owner) continue;
+      await rm(join(this.dir, ip), { force: true });
+      index.delete(ip);
     }
   }
 
-  /** Every reserved address, with its owner. */
+  /** Every reserved address, with its owner, read from the folder (and the index brought up to date). */
   async allocations(): Promise<Map<string, string>> {
+    const fresh = this.scan();
+    this.index = fresh;
+    fresh.catch(() => {
+      if (this.index === fresh) this.index = undefined;
+    });
+    return new Map(await fresh);
+  }
+
+  private known(): Promise<Map<string, string>> {
+    if (this.index === undefined) return this.allocations().then(() => this.index!);
+    return this.index;
+  }
+
+  private async scan(): Promise<Map<string, string>> {
     const names = await readdir(this.dir).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [] as string[];
       throw error;
@@ -81,12 +111,15 @@ export class HostLocalIpam {
     return result;
   }
 
-  private async claim(ip: string, owner: string): Promise<boolean> {
+  /** Claims the address for `owner`; the holder it has when taken already (by another instance). */
+  private async claim(ip: string, owner: string): Promise<string> {
     let file;
     try {
       file = await open(join(this.dir, ip), 'wx');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        return (await readFile(join(this.dir, ip), 'utf8').catch(() => '')).trim();
+      }
       throw error;
     }
     try {
@@ -101,6 +134,6 @@ export class HostLocalIpam {
     } finally {
       await dir.close();
     }
-    return true;
+    return owner;
   }
 }
