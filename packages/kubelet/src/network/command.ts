@@ -12,6 +12,25 @@ export class CommandError extends Error {
   }
 }
 
+/** Quotes a value for sh (single quotes). */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Runs a `sh -e` script as one process tree. Each spawn blocks the agent's event loop until the
+ * child has exec'd (a few ms on an idle node, tens on a loaded one), so work of several commands goes
+ * in one script. A failure is reported as a CommandError of `[name]` with the script's stderr.
+ */
+export async function runScript(name: string, lines: readonly string[]): Promise<string> {
+  try {
+    return await run(['sh', '-ec', lines.join('\n')]);
+  } catch (error) {
+    if (error instanceof CommandError) throw new CommandError([name], error.exitCode, error.stderr);
+    throw error;
+  }
+}
+
 /** Runs a program (no shell), resolving with its stdout; `input` is written to its stdin. */
 export function run(command: readonly string[], input?: string): Promise<string> {
   const [file, ...args] = command;

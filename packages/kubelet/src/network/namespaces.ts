@@ -1,8 +1,6 @@
 import { mkdir, readFile, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run, runIgnoring } from './command.js';
-
-const NOT_MOUNTED = /not mounted|no mount point specified|No such file or directory/;
+import { run, shellQuote } from './command.js';
 
 /**
  * Persistent network and UTS namespaces of pods, as files under one folder (`<id>.net`, `<id>.uts`):
@@ -27,12 +25,28 @@ export class NamespaceFiles {
     return join(this.dir, `${id}.uts`);
   }
 
-  /** Creates the pod's network namespace and a UTS namespace whose hostname is `hostname`. */
-  async create(id: string, hostname: string): Promise<void> {
+  /**
+   * Makes the files the pod's namespaces are bound to; `createLines` then makes the namespaces
+   * (a script, so the whole network build is one process tree).
+   */
+  async prepare(id: string): Promise<void> {
     await this.ensureSharedDir();
     await writeFile(this.netPath(id), '');
     await writeFile(this.utsPath(id), '');
-    await run(['unshare', `--net=${this.netPath(id)}`, `--uts=${this.utsPath(id)}`, 'hostname', hostname]);
+  }
+
+  /**
+   * Script lines that create the pod's network namespace and a UTS namespace whose hostname is
+   * `hostname`, and run `ip -batch` in the new network namespace on the input in `batch`.
+   */
+  createLines(id: string, hostname: string, batch: readonly string[]): string[] {
+    // The hostname is written through /proc (it is the UTS namespace's) rather than by another exec.
+    const inside = `printf %s "$1" > /proc/sys/kernel/hostname && exec ip -batch -`;
+    return [
+      `unshare --net=${shellQuote(this.netPath(id))} --uts=${shellQuote(this.utsPath(id))} sh -ec ${shellQuote(inside)} sh ${shellQuote(hostname)} <<'K8TS_BATCH'`,
+      ...batch,
+      'K8TS_BATCH',
+    ];
   }
 
   /** Whether both namespaces of the pod are held (a reboot, or a lost mount namespace, drops them). */
@@ -45,15 +59,21 @@ export class NamespaceFiles {
     return true;
   }
 
-  /** Unmounts and deletes the pod's namespace files; a no-op for what is not there. */
-  async remove(id: string): Promise<void> {
+  /** Script lines that unmount the pod's namespaces (none when neither is mounted). */
+  async unmountLines(id: string): Promise<string[]> {
     const mounts = await mountPoints();
+    const mounted: string[] = [];
     for (const path of [this.netPath(id), this.utsPath(id)]) {
       const real = await realpath(path).catch(() => undefined);
-      if (real === undefined) continue;
-      if (mounts.has(real)) await runIgnoring(['umount', path], NOT_MOUNTED);
-      await rm(path, { force: true });
+      if (real !== undefined && mounts.has(real)) mounted.push(path);
     }
+    return mounted.length === 0 ? [] : [`umount ${mounted.map(shellQuote).join(' ')}`];
+  }
+
+  /** Deletes the pod's namespace files (once unmounted); a no-op for what is not there. */
+  async deleteFiles(id: string): Promise<void> {
+    await rm(this.netPath(id), { force: true });
+    await rm(this.utsPath(id), { force: true });
   }
 
   /** The ids that have a namespace file here. */
