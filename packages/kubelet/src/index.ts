@@ -25,3 +25,4 @@ export { ProcessRuntime, type ProcessRuntimeOptions } from './runtime/process/pr
 export { ImageCatalog, BUILTIN_CATALOG_PATH, effectiveCommand, type CatalogImage, type ResolvedImage } from './runtime/process/image_catalog.js';
 export { parseImageReference, type ImageReference } from './runtime/process/image_reference.js';
 export * from './probes/index.js';
+export { dummyInterfaceAddresses, type AddressHolder } from './network/dummy_interface.js';
