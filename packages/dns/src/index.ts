@@ -3,7 +3,6 @@
  * - `ClusterDnsServer`: authoritative for the cluster zone over UDP and TCP, forwarding other names.
  * - `DnsRecordSource` / `informerRecordSource`: the zone's records from Service, EndpointSlice
  *   (and optionally Pod, Namespace) listers.
- * - `podResolvConf`: the resolv.conf the kubelet writes for a pod (dnsPolicy, dnsConfig, limits).
  */
 export { ClusterDnsServer, type ClusterDnsServerOptions, type DnsServerCounters } from './server.js';
 export { NO_DATA, NO_SUCH_NAME, type DnsLookupResult, type DnsRecordSource } from './record_source.js';
@@ -18,4 +17,3 @@ export {
 } from './informer_records.js';
 export { answerInZone, DNS_SCHEMA_VERSION, type ZoneAnswer, type ZoneSettings } from './zone_answer.js';
 export { forwardQuery, parseUpstream, type Upstream } from './forwarder.js';
-export { parseResolvConf, podResolvConf, type HostResolvConf, type PodDnsOptions } from './resolv_conf.js';

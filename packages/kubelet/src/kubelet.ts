@@ -16,6 +16,7 @@ import { every, realClock, type Clock } from '@k8ts/base';
 import { ApiClient, isNotFound, SharedInformerFactory, type EventRecorder, type KubeObject, type ResourceClient, type SharedInformer } from '@k8ts/client';
 import type { ConfigMap, Node, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
+import type { PodDnsOptions } from './dns/resolv_conf.js';
 import { makeContainerConfig } from './container/container_config.js';
 import type { ObjectLookup } from './container/object_lookup.js';
 import { admitPod, type AdmitResult } from './node/admission.js';
@@ -51,6 +52,11 @@ export interface KubeletOptions {
   readonly probes?: (pod: Pod, wake: () => void) => PodProbes;
   /** kubelet_pod_start_duration_seconds, kubelet_pod_worker_duration_seconds, kubelet_pleg_relist_duration_seconds. */
   readonly metrics?: KubeletMetricsSink;
+  /**
+   * --cluster-dns, --cluster-domain and the text of --resolv-conf: each pod's resolv.conf follows
+   * from them and its dnsPolicy. Without them the runtime gives pods no resolv.conf of their own.
+   */
+  readonly dns?: PodDnsOptions;
   /** Overrides the admission rule (tests); default admitPod. */
   readonly admit?: (pod: Pod, node: Node, activePods: readonly Pod[]) => AdmitResult;
 }
@@ -221,6 +227,7 @@ export class Kubelet {
       crashBackoff: this.crashBackoff,
       imageBackoff: this.imageBackoff,
       rootDir: this.options.rootDir,
+      ...(this.options.dns !== undefined ? { dns: this.options.dns } : {}),
       setup: this.setup,
       ...(this.options.metrics !== undefined ? { metrics: this.options.metrics } : {}),
       hostIPs: () => this.hostIPs(),

@@ -19,6 +19,7 @@ import { RuntimeError, type ContainerConfig, type ContainerStatus, type PodSandb
 import type { KubeletMetricsSink } from '../node/metrics_sink.js';
 import { VolumeSetUpError } from '../volumes/volume_manager.js';
 import type { VolumeMounts } from '../volumes/volume_mounts.js';
+import { podResolvConf, type PodDnsOptions } from '../dns/resolv_conf.js';
 import { formatDuration, type Backoff } from './backoff.js';
 import { hookKind, runHook } from './hooks.js';
 import { pullImage } from './image_puller.js';
@@ -69,6 +70,7 @@ export interface PodWorkerContext {
   readonly crashBackoff: Backoff;
   readonly imageBackoff: Backoff;
   readonly rootDir: string;
+  readonly dns?: PodDnsOptions;
   readonly setup: ContainerSetup;
   hostIPs(): readonly string[];
   probesFor(worker: PodWorker): PodProbes;
@@ -321,6 +323,7 @@ export class PodWorker {
       ...(spec.subdomain ? { subdomain: spec.subdomain } : {}),
       hostNetwork: spec.hostNetwork === true,
       logDirectory: this.logDirectory(),
+      ...(this.context.dns !== undefined ? { dnsConfig: podResolvConf(this.pod, this.context.dns) } : {}),
       portMappings: ports.map((port) => ({
         protocol: (port.protocol ?? 'TCP') as 'TCP' | 'UDP' | 'SCTP',
         containerPort: port.containerPort,

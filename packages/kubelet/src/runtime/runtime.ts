@@ -58,6 +58,12 @@ export interface PortMapping {
   readonly hostIP?: string;
 }
 
+export interface DnsConfig {
+  readonly nameservers: readonly string[];
+  readonly searches: readonly string[];
+  readonly options: readonly string[];
+}
+
 export interface PodSandboxConfig {
   readonly uid: string;
   readonly name: string;
@@ -71,6 +77,8 @@ export interface PodSandboxConfig {
   /** The pod's log folder: `<root>/pods/<namespace>_<name>_<uid>`. */
   readonly logDirectory: string;
   readonly portMappings: readonly PortMapping[];
+  /** The resolv.conf the runtime gives every container of the sandbox (CRI's DNSConfig); none: the node's. */
+  readonly dnsConfig?: DnsConfig;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
 }

@@ -19,6 +19,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { formatResolvConf } from '../../dns/resolv_conf.js';
 import type { PodNetwork } from '../../network/pod_network.js';
 import {
   RuntimeError,
@@ -28,6 +29,7 @@ import {
   type ContainerStatus,
   type ExecResult,
   type ImageInfo,
+  type Mount,
   type PodSandboxConfig,
   type PodSandboxStatus,
   type PortStream,
@@ -102,6 +104,7 @@ interface Followed {
 
 const RUNTIME_VERSION: RuntimeVersion = { runtimeName: 'k8ts-process', runtimeVersion: '0.1.0' };
 const EXIT_POLL_MS = 1_000;
+const RESOLV_CONF = '/etc/resolv.conf';
 const START_DEADLINE_MS = 30_000;
 const KILL_DEADLINE_MS = 30_000;
 /** Marks a container the runtime killed for using more memory than its limit (no cgroups). */
@@ -202,6 +205,7 @@ export class ProcessRuntime implements Runtime {
     const record: SandboxRecord = { id, config, createdAt: new Date().toISOString(), state: 'ready', ips: attachment.ips, enter: attachment.enter };
     try {
       await writeRecord(this.sandboxFile(id), record);
+      if (config.dnsConfig !== undefined) await writeFile(this.resolvConfFile(id), formatResolvConf(config.dnsConfig));
     } catch (error) {
       await this.options.network.tearDown(id).catch(() => {});
       await rm(this.sandboxDir(id), { recursive: true, force: true });
@@ -326,7 +330,7 @@ export class ProcessRuntime implements Runtime {
       workingDir: inNamespace ? record.workingDir : hostPathOf(record.workingDir, record.config.mounts),
       // Outer paths first, so a volume mounted inside another one's mountPath is not hidden by it.
       mounts: inNamespace
-        ? [...record.config.mounts]
+        ? [...record.config.mounts, ...this.resolvConfMount(sandbox, record.config.mounts)]
             .sort((a, b) => a.containerPath.split('/').length - b.containerPath.split('/').length)
             .map((m) => ({ ...m, isDirectory: isDirectory(m.hostPath) }))
         : [],
@@ -825,6 +829,16 @@ export class ProcessRuntime implements Runtime {
 
   private sandboxDir(id: string): string {
     return join(this.options.rootDir, 'runtime', 'sandboxes', id);
+  }
+
+  private resolvConfFile(sandboxId: string): string {
+    return join(this.sandboxDir(sandboxId), 'resolv.conf');
+  }
+
+  /** The sandbox's resolv.conf over /etc/resolv.conf, as containerd binds it, unless a volume is there. */
+  private resolvConfMount(sandbox: SandboxRecord, mounts: readonly Mount[]): Mount[] {
+    if (sandbox.config.dnsConfig === undefined || mounts.some((m) => m.containerPath === RESOLV_CONF)) return [];
+    return [{ hostPath: this.resolvConfFile(sandbox.id), containerPath: RESOLV_CONF, readOnly: false }];
   }
 
   private sandboxFile(id: string): string {

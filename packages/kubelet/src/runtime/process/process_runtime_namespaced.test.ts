@@ -3,7 +3,7 @@
  * UTS namespaces, exec entering the container's namespaces, port-forward inside the pod's network.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -63,5 +63,17 @@ describe.skipIf(!support.ok)('ProcessRuntime in namespaced pod networks', () => 
     expect(answer).toContain(`"ip":"${ip}"`);
     await runtime.stopContainer(id, 30);
     expect(await runtime.containerStatus(id)).toMatchObject({ state: 'exited', exitCode: 0 });
+  });
+
+  it('gives every container the sandbox’s resolv.conf at /etc/resolv.conf, leaving the node’s alone', async () => {
+    const nodeResolvConf = readFileSync('/etc/resolv.conf', 'utf8');
+    const dnsConfig = { nameservers: ['10.96.0.10'], searches: ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: ['ndots:5'] };
+    const sandboxId = await runtime.runPodSandbox({ ...sandboxConfig('dns-1', join(root, 'pods', 'dns-1')), dnsConfig });
+    const id = await runtime.createContainer(sandboxId, containerConfig(join(root, 'pods', 'dns-1'), { name: 'dns-1', image: 'k8ts/pause' }));
+    await runtime.startContainer(id);
+    const inside = await runtime.execSync(id, ['cat', '/etc/resolv.conf'], 30);
+    expect(Buffer.from(inside.stdout).toString()).toBe('nameserver 10.96.0.10\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n');
+    expect(readFileSync('/etc/resolv.conf', 'utf8')).toBe(nodeResolvConf);
+    await runtime.stopContainer(id, 0);
   });
 });

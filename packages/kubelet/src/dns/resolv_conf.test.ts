@@ -1,6 +1,8 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, test } from 'vitest';
-import { parseResolvConf, podResolvConf } from './resolv_conf.js';
+import { formatResolvConf, parseResolvConf, podResolvConf as podDnsConfig, type PodDnsOptions } from './resolv_conf.js';
+
+const podResolvConf = (pod: Pod, options: PodDnsOptions): string => formatResolvConf(podDnsConfig(pod, options));
 
 const HOST = `# generated
 nameserver 192.168.1.1

@@ -1,4 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { DnsConfig } from '../runtime/runtime.js';
 
 /** The kubelet's limits (k8s.io/kubernetes/pkg/apis/core/validation). */
 export const MAX_DNS_NAMESERVERS = 3;
@@ -7,6 +8,7 @@ export const MAX_DNS_SEARCH_LIST_CHARS = 2048;
 /** A search domain longer than a DNS-1123 subdomain is dropped (glibc aborts on > 255). */
 const MAX_SEARCH_DOMAIN_CHARS = 253;
 
+/** A resolv.conf's content; what the kubelet hands the runtime as the sandbox's DNS config (CRI's DNSConfig). */
 export interface HostResolvConf {
   readonly nameservers: string[];
   readonly searches: string[];
@@ -45,7 +47,7 @@ export function parseResolvConf(text: string): HostResolvConf {
 type DnsType = 'cluster' | 'host' | 'none';
 
 /**
- * The pod's resolv.conf as the kubelet writes it (pkg/kubelet/network/dns):
+ * The pod's resolv.conf as the kubelet computes it (pkg/kubelet/network/dns), for the runtime to write:
  * - ClusterFirst (the default): the cluster DNS servers, `search <ns>.svc.<domain> svc.<domain>
  *   <domain>` then the host's searches, `options ndots:5`. A hostNetwork pod with ClusterFirst,
  *   and any ClusterFirst pod when no cluster DNS is configured, gets the host's instead (Default).
@@ -55,7 +57,7 @@ type DnsType = 'cluster' | 'host' | 'none';
  * Then `dnsConfig` is appended (nameservers and searches without duplicates; options merged, the
  * pod's winning by name), and the limits applied: 3 nameservers, 32 search domains, 2048 chars.
  */
-export function podResolvConf(pod: Pod, options: PodDnsOptions): string {
+export function podResolvConf(pod: Pod, options: PodDnsOptions): HostResolvConf {
   const host = options.hostResolvConf === '' ? undefined : parseResolvConf(options.hostResolvConf);
   let config: HostResolvConf;
   switch (podDnsType(pod, options.clusterDNS)) {
@@ -81,7 +83,7 @@ export function podResolvConf(pod: Pod, options: PodDnsOptions): string {
       options: mergeOptions(config.options, (dnsConfig.options ?? []).map((option) => [option.name ?? '', option.value ?? ''] as const)),
     };
   }
-  return formatResolvConf({ nameservers: config.nameservers.slice(0, MAX_DNS_NAMESERVERS), searches: fitSearches(config.searches), options: config.options });
+  return { nameservers: config.nameservers.slice(0, MAX_DNS_NAMESERVERS), searches: fitSearches(config.searches), options: config.options };
 }
 
 function podDnsType(pod: Pod, clusterDNS: readonly string[]): DnsType {
@@ -123,7 +125,8 @@ function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
 }
 
-function formatResolvConf(config: HostResolvConf): string {
+/** The file a runtime writes for the sandbox: nameserver lines, then search, then options. */
+export function formatResolvConf(config: DnsConfig): string {
   const lines = config.nameservers.map((server) => `nameserver ${server}`);
   if (config.searches.length > 0) lines.push(`search ${config.searches.join(' ')}`);
   if (config.options.length > 0) lines.push(`options ${config.options.join(' ')}`);
