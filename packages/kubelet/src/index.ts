@@ -26,3 +26,5 @@ export { ImageCatalog, BUILTIN_CATALOG_PATH, effectiveCommand, type CatalogImage
 export { parseImageReference, type ImageReference } from './runtime/process/image_reference.js';
 export * from './probes/index.js';
 export { dummyInterfaceAddresses, type AddressHolder } from './network/dummy_interface.js';
+export { desiredNodeRoutes, localIpv4Addresses, NodeRoutes, NODE_ROUTE_PROTOCOL, type NodeRoute } from './network/node_routes.js';
+export { formatResolvConf, parseResolvConf, podResolvConf, type HostResolvConf, type PodDnsOptions } from './dns/resolv_conf.js';
