@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { DEFAULT_MAX_PODS, parseByteSize, parseEvictionHard, parseNodeLabels, parseReservation, parseTaints } from '@k8ts/kubelet';
 import { durationFlag, numberFlag, portFlag } from '@k8ts/service';
@@ -34,6 +35,10 @@ export interface NodeAgentFlags {
   imageCatalog?: string;
   podNetwork: 'auto' | 'namespaced' | 'host';
   podBridge?: string;
+  clusterDns: string[];
+  clusterDomain: string;
+  resolvConf: string;
+  clusterDnsServer: boolean;
   healthzBindAddress: string;
   healthzPort: number;
   address: string;
@@ -62,6 +67,18 @@ function parsed<T>(flag: string, parse: (text: string) => T): (text: string) => 
 const byteSize = (flag: string): ((text: string) => number) => parsed(flag, parseByteSize);
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function parseIpList(text: string): string[] {
+  const ips = text.split(',').map((ip) => ip.trim()).filter((ip) => ip !== '');
+  for (const ip of ips) if (!isIPv4(ip)) throw new Error(`"${ip}" is not an IPv4 address`);
+  return ips;
+}
+
+function clusterDomain(text: string): string {
+  const domain = text.trim().toLowerCase().replace(/\.$/, '');
+  if (!DNS_SUBDOMAIN.test(domain)) throw new Error(`"${text}" is not a DNS domain`);
+  return domain;
+}
 
 /** --hostname-override: lower-cased, as upstream's kubelet does, and a valid Node name. */
 function nodeName(text: string): string {
@@ -104,6 +121,10 @@ export function command(): Command {
     .addOption(new Option('--image-catalog <file>', 'extra image catalog entries (JSON), added to or overriding the built-in ones'))
     .addOption(new Option('--pod-network <mode>', '(k8ts) auto: namespaced with the privileges, host otherwise').choices(['auto', 'namespaced', 'host']).default('auto'))
     .addOption(new Option('--pod-bridge <name>', "(k8ts) the pod bridge's name (agents sharing a network namespace need different ones)"))
+    .addOption(new Option('--cluster-dns <ips>', "the cluster DNS server's address(es) in pods' resolv.conf, comma-separated").default(['10.96.0.10'], '10.96.0.10').argParser(parsed('--cluster-dns', parseIpList)))
+    .addOption(new Option('--cluster-domain <domain>', 'the cluster\'s DNS domain: pods search <ns>.svc.<domain>').default('cluster.local').argParser(parsed('--cluster-domain', clusterDomain)))
+    .addOption(new Option('--resolv-conf <file>', "the node's resolv.conf: the base of pods' (dnsPolicy Default) and where cluster DNS forwards other names ('' for none)").default('/etc/resolv.conf'))
+    .addOption(new Option('--no-cluster-dns-server', '(k8ts) do not answer DNS on the --cluster-dns address (another server does)'))
     .addOption(new Option('--healthz-bind-address <ip>', 'address of /healthz').default('127.0.0.1'))
     .addOption(new Option('--healthz-port <port>', 'port of /healthz (0 turns it off)').default(10248).argParser(portFlag('--healthz-port')))
     .addOption(new Option('--address <ip>', "address of the kubelet's server (/healthz, /metrics)").default('0.0.0.0'))

@@ -13,12 +13,15 @@ import {
   NodeStreamServer,
   ProcessRuntime,
   readHostFacts,
+  canUseNamespaces,
   selectPodNetwork,
   type Runtime,
 } from '@k8ts/kubelet';
+import { readFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
+import { startClusterNetwork } from './cluster_network.js';
 import type { NodeAgentFlags } from './flags.js';
 import type { NodeAgentMetrics } from './metrics.js';
 
@@ -102,6 +105,7 @@ export async function startProcessNode(options: {
     node: () => reporter.node(name),
     podsShareNodeNetwork: network.mode === 'host',
     metrics: metrics.sink,
+    dns: { clusterDNS: flags.clusterDns, clusterDomain: flags.clusterDomain, hostResolvConf: readResolvConf(flags.resolvConf, logger) },
   });
   await kubelet.start();
   const started = kubelet;
@@ -119,6 +123,14 @@ export async function startProcessNode(options: {
     streams = new NodeStreamServer({ nats, nodeName: name, runtime, locate: (namespace, pod, container) => started.locate(namespace, pod, container), logger });
     streams.start();
   }
+  const clusterNetwork = await startClusterNetwork({
+    flags,
+    client,
+    nodeName: name,
+    namespacedPods: network.mode === 'namespaced',
+    privileged: (await canUseNamespaces()).ok,
+    logger,
+  });
   logger.info({ event: 'node-agent-started', node: name, nodeIP, podNetwork: network.mode, runtime: runtime.version() }, 'node agent started');
 
   return {
@@ -128,6 +140,7 @@ export async function startProcessNode(options: {
       // As a kubelet restart: containers keep running; the next start adopts them.
       await logs?.stop();
       await streams?.stop();
+      await clusterNetwork.stop();
       leases.stop();
       await reporter.stop();
       await started.stop();
@@ -135,4 +148,15 @@ export async function startProcessNode(options: {
       await recorder.flush();
     },
   };
+}
+
+/** The text of --resolv-conf, the base of pods' resolv.conf; '' (upstream's "none") when unset or unreadable. */
+function readResolvConf(path: string, logger: Logger): string {
+  if (path === '') return '';
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    logger.warn({ err: error, path }, '--resolv-conf cannot be read: pods get no nameserver from the node');
+    return '';
+  }
 }
