@@ -7,6 +7,7 @@ export { apiserverBenchCommand } from './apiserver_command.js';
 export { schedulerBenchCommand } from './scheduler_command.js';
 export { controllersBenchCommand } from './controllers_command.js';
 export { podsBenchCommand } from './pods_command.js';
+export { proxyBenchCommand } from './proxy_command.js';
 export { runStoreBench, hasTrouble, type StoreBenchMode } from './store_bench.js';
 export { DEFAULT_OPTIONS, TEST_NAMES, type StoreBenchOptions, type TestName } from './options.js';
 export { renderReport } from './report.js';
