@@ -9,7 +9,22 @@ import { runCommand, type CommandResult } from './run.js';
 const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
 export const APISERVER_BINARY = join(repoRoot, 'node_modules', '.bin', 'k8ts-apiserver');
 
-/** One k8ts-apiserver process on loopback (plain HTTP via --port), over the given store endpoints. */
+export interface ApiServerProcessOptions {
+  readonly extraArgs?: readonly string[];
+  /**
+   * --bind-address for plain HTTP and gRPC (default 127.0.0.1). A node host's gateway address (or
+   * 0.0.0.0) lets node agents in network namespaces reach it; `url` and `grpcAddress` then name this
+   * address (127.0.0.1 for 0.0.0.0).
+   */
+  readonly bindAddress?: string;
+  /** Serve the components' gRPC API on a free port (--grpc-port), named by `grpcAddress`. */
+  readonly grpc?: boolean;
+}
+
+/**
+ * One k8ts-apiserver process (plain HTTP via --port) over the given store endpoints, on loopback
+ * unless `bindAddress` says otherwise.
+ */
 export class ApiServerProcess {
   private process: ChildProcess | undefined;
   log = '';
@@ -19,16 +34,27 @@ export class ApiServerProcess {
     readonly kubeconfig: string,
     private readonly args: readonly string[],
     private readonly dir: string,
+    /** The components' gRPC API (host:port), when started with `grpc: true`. */
+    readonly grpcAddress: string | undefined,
   ) {}
 
-  static async start(etcdServers: readonly string[], options: { extraArgs?: readonly string[] } = {}): Promise<ApiServerProcess> {
-    const [port] = await freePorts(1);
+  static async start(etcdServers: readonly string[], options: ApiServerProcessOptions = {}): Promise<ApiServerProcess> {
+    const [port, grpcPort] = await freePorts(2);
+    const bindAddress = options.bindAddress ?? '127.0.0.1';
+    const host = bindAddress === '0.0.0.0' ? '127.0.0.1' : bindAddress;
     const dir = mkdtempSync(join(tmpdir(), 'apiserver-'));
-    const url = `http://127.0.0.1:${port}`;
+    const url = `http://${host}:${port}`;
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigFor(url));
-    const args = ['--etcd-servers', etcdServers.join(','), '--bind-address', '127.0.0.1', '--port', String(port), '--secure-port', '0', ...(options.extraArgs ?? [])];
-    const server = new ApiServerProcess(url, kubeconfig, args, dir);
+    const args = [
+      '--etcd-servers', etcdServers.join(','),
+      '--bind-address', bindAddress,
+      '--port', String(port),
+      '--secure-port', '0',
+      ...(options.grpc === true ? ['--grpc-port', String(grpcPort)] : []),
+      ...(options.extraArgs ?? []),
+    ];
+    const server = new ApiServerProcess(url, kubeconfig, args, dir, options.grpc === true ? `${host}:${grpcPort}` : undefined);
     server.launch();
     try {
       await server.waitReady();
