@@ -141,6 +141,23 @@ describe.skipIf(!support.ok)('namespacedNetwork (real namespaces, bridge and vet
     });
   });
 
+  it('forwards a hostPort from the node to the pod while the sandbox lives; a port in use fails the set-up', async () => {
+    const node = await testNode(24);
+    nodes.push(node);
+    const network = namespacedNetwork({ ...node, nodeIP: '192.0.2.2' });
+    const hostPort = 20000 + (Number.parseInt(node.bridgeName.slice(3, 7), 16) % 9000);
+    const mappings = [{ protocol: 'TCP' as const, containerPort: 8080, hostPort, hostIP: '127.0.0.1' }];
+    const pod = await network.setUp('sandbox-p', sandboxConfig('pod-p', { portMappings: mappings }));
+    servers.push(await startServer(pod.enter, 8080));
+    // The pod sees the proxy's connection from the bridge's address (the node's end).
+    expect(await connect(undefined, '127.0.0.1', hostPort)).toBe(`${node.subnet}.1`);
+
+    const clash = network.setUp('sandbox-q', sandboxConfig('pod-q', { portMappings: mappings }));
+    await expect(clash).rejects.toThrow(`cannot open hostport 127.0.0.1:${hostPort}/TCP`);
+    await network.tearDown('sandbox-p');
+    await expect(connect(undefined, '127.0.0.1', hostPort)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
   it('keeps allocations on disk: a new instance answers with the same IP and never hands one out twice', async () => {
     const node = await testNode(24);
     nodes.push(node);

@@ -6,6 +6,7 @@ import { RuntimeError, type PodSandboxConfig } from '../runtime/runtime.js';
 import { enableIpForwarding, ensureBridge, ensureMasquerade, interfaceMtu } from './bridge.js';
 import { run, runScript, shellQuote } from './command.js';
 import { hostNetwork } from './host_network.js';
+import { HostPorts } from './host_ports.js';
 import { HostLocalIpam } from './ipam.js';
 import { formatIpv4, parseIpv4Cidr, type Ipv4Cidr } from './ipv4.js';
 import { NamespaceFiles } from './namespaces.js';
@@ -63,7 +64,7 @@ export function podHostname(config: Pick<PodSandboxConfig, 'hostname' | 'name'>)
  * State under `<rootDir>/network`: `ipam/` (one file per address, see HostLocalIpam), `sandboxes/`
  * (one record per sandbox, written before anything is built so a crash mid-setUp is found again),
  * `ns/` (the namespaces' bind mounts). `hostNetwork: true` sandboxes get the node's network and leave
- * nothing behind.
+ * nothing behind. A pod's `hostPort`s forward from the node to its IP (HostPorts) while the sandbox lives.
  */
 export function namespacedNetwork(options: NamespacedNetworkOptions): PodNetwork {
   return new NamespacedNetwork(options);
@@ -76,6 +77,7 @@ class NamespacedNetwork implements PodNetwork {
   private readonly ipam: HostLocalIpam;
   private readonly namespaces: NamespaceFiles;
   private readonly host: PodNetwork;
+  private readonly hostPorts: HostPorts;
   /** One operation at a time per sandbox: setUp and tearDown of one id never interleave. */
   private readonly locks = new Map<string, Promise<unknown>>();
   private bridge: { podCIDR: string; mtu: number; ready: Promise<void> } | undefined;
@@ -89,6 +91,7 @@ class NamespacedNetwork implements PodNetwork {
     this.ipam = new HostLocalIpam(join(this.dir, 'ipam'));
     this.namespaces = new NamespaceFiles(join(this.dir, 'ns'));
     this.host = hostNetwork(options.nodeIP);
+    this.hostPorts = new HostPorts(options.logger);
   }
 
   setUp(sandboxId: string, config: PodSandboxConfig): Promise<PodNetworkAttachment> {
@@ -135,7 +138,10 @@ class NamespacedNetwork implements PodNetwork {
     const cidr = parseIpv4Cidr(podCIDR);
 
     const saved = await this.readRecord(sandboxId);
-    if (saved !== undefined && saved.podCIDR === podCIDR && (await this.built(saved))) return this.attachment(saved);
+    if (saved !== undefined && saved.podCIDR === podCIDR && (await this.built(saved))) {
+      await this.hostPorts.openFor(sandboxId, saved.ip, config.portMappings);
+      return this.attachment(saved);
+    }
 
     const mtu = await this.ensureBridge(podCIDR, cidr);
     const ip = await this.ipam.allocate(sandboxId, cidr);
@@ -151,6 +157,7 @@ class NamespacedNetwork implements PodNetwork {
       // What a crash mid-setUp, or a lost mount, left behind.
       if (saved !== undefined) await this.removeLinksAndNamespaces(record);
       await this.build(record, cidr, mtu);
+      await this.hostPorts.openFor(sandboxId, ip, config.portMappings);
     } catch (error) {
       this.bridge = undefined; // the next setUp checks the bridge again (someone may have removed it)
       await this.tearDownLocked(sandboxId).catch((cleanup: unknown) =>
@@ -196,6 +203,7 @@ class NamespacedNetwork implements PodNetwork {
   }
 
   private async tearDownLocked(sandboxId: string): Promise<void> {
+    await this.hostPorts.closeFor(sandboxId);
     const record = await this.readRecord(sandboxId);
     await this.removeLinksAndNamespaces(record ?? { sandboxId, hostVeth: hostVethName(this.dir, sandboxId) });
     // The address goes last: it is free only once no namespace can hold it.
