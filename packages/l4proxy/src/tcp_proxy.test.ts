@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { FakeClock } from '@k8ts/base';
 import { freePorts } from '@k8ts/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Backend, PickBackend } from './backend.js';
@@ -194,6 +195,26 @@ describe('TcpProxy', () => {
     const { proxy: tcp, port } = await proxy(roundRobin(dead).pick, { connectAttempts: 2 });
     expect((await collect(await open(port))).error?.code).toBe('ECONNRESET');
     expect(tcp.counters()).toMatchObject({ failed: 1, retries: 1 });
+  });
+
+  it('gives up a dial that outlasts connectTimeoutMs and tries the next backend', async () => {
+    const named = (name: string) => (socket: Socket) => socket.on('data', (chunk: Buffer) => socket.write(`${name}:${chunk.toString()}`));
+    const slow = await server(named('slow'));
+    const quick = await server(named('quick'));
+    const clock = new FakeClock();
+    // The first dial's time runs out before its connect can be seen (a microtask runs before any I/O).
+    const pickBackend: PickBackend = (_client, { attempt }) => {
+      if (attempt > 0) return quick;
+      queueMicrotask(() => clock.advance(1000));
+      return slow;
+    };
+    const { proxy: tcp, port } = await proxy(pickBackend, { clock, connectTimeoutMs: 1000 });
+    const socket = await open(port);
+    const reply = readBytes(socket, 'quick:x'.length);
+    socket.write('x');
+    expect((await reply).toString()).toBe('quick:x');
+    expect(tcp.counters()).toMatchObject({ retries: 1, failed: 0 });
+    socket.destroy();
   });
 
   it('closes connections over maxConnections at once, and admits again when one leaves', async () => {

@@ -14,7 +14,7 @@ afterEach(async () => {
 async function bound(): Promise<{ socket: Socket; port: number }> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  cleanUps.push(() => socket.close());
+  cleanUps.push(() => void socket.close());
   return { socket, port: socket.address().port };
 }
 
