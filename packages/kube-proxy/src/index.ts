@@ -3,6 +3,8 @@
  * - `buildServiceMap` (pure): Services + EndpointSlices → the virtual servers this node serves
  *   (cluster IP:port, node ports) with the endpoints each may use (CategorizeEndpoints, traffic
  *   policies, session affinity).
+ * - `KubeProxy`: keeps one @k8ts/l4proxy listener per virtual server in step with the informers and
+ *   holds the cluster IPs through a `ServiceAddressHolder` (the kubelet's dummyInterfaceAddresses).
  */
 export {
   SERVICE_NAME_LABEL,
@@ -22,3 +24,12 @@ export {
   type VirtualServer,
   type VirtualServerKind,
 } from './service_map.js';
+export type { ListenerLimits, ListenerState } from './listener.js';
+export {
+  KubeProxy,
+  type EndpointSliceObject,
+  type KubeProxyCounters,
+  type KubeProxyOptions,
+  type ServiceAddressHolder,
+  type ServiceObject,
+} from './kube_proxy.js';
