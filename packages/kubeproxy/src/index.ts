@@ -1,5 +1,5 @@
 /**
- * @k8ts/kube-proxy: kube-proxy's logic for one node, without the process.
+ * @k8ts/kubeproxy: kube-proxy's logic for one node, without the process.
  * - `buildServiceMap` (pure): Services + EndpointSlices → the virtual servers this node serves
  *   (cluster IP:port, node ports) with the endpoints each may use (CategorizeEndpoints, traffic
  *   policies, session affinity).
