@@ -24,8 +24,8 @@ export interface NodeAgentOptions {
   /** --node-ip; default the host's ip with `host`, else 127.0.0.1 (tests run on loopback). */
   readonly nodeIp?: string;
   /**
-   * Runs the agent inside this node host's network namespace (NodeHostNetwork), serving /healthz and
-   * its server on the host's ip. The API server and NATS addresses it is given must then be reachable
+   * Runs the agent inside this node host's network namespace (NodeHostNetwork; `enterWithCgroups`,
+   * so its containers still get cgroups), serving /healthz and its server on the host's ip. The API server and NATS addresses it is given must then be reachable
    * from inside: the network's gateway address, not 127.0.0.1 (ApiServerProcess's and
    * NatsServerProcess's bindAddress/host options).
    */
@@ -93,7 +93,7 @@ export class NodeAgentProcess {
   }
 
   launch(): void {
-    const [binary, ...args] = [...(this.host?.enter ?? []), NODE_AGENT_BINARY, ...this.args] as [string, ...string[]];
+    const [binary, ...args] = [...(this.host?.enterWithCgroups ?? []), NODE_AGENT_BINARY, ...this.args] as [string, ...string[]];
     this.process = launchProcess(binary, args, { output: { into: this, limitChars: 100_000 } });
   }
 
@@ -133,7 +133,7 @@ export class NodeAgentProcess {
  */
 async function tearDownNodeIn(host: NodeHost, rootDir: string): Promise<void> {
   const script = `const { tearDownNode } = await import(${JSON.stringify(pathToFileURL(KUBELET_ENTRY).href)}); await tearDownNode(${JSON.stringify(rootDir)});`;
-  const [command, ...prefix] = host.enter as [string, ...string[]];
+  const [command, ...prefix] = host.enterWithCgroups as [string, ...string[]];
   const result = await runCommand(command, [...prefix, process.execPath, '--input-type=module', '-e', script], { timeoutMs: 60_000 });
   if (result.code !== 0) throw new Error(`tearDownNode in node host ${host.name} failed (${result.code}): ${result.stderr.trim()}`);
 }

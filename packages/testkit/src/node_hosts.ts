@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { runCommand } from './run.js';
 
 /**
@@ -29,6 +30,12 @@ export interface NodeHost {
    * interfaces), and execs it in place: the pid spawned is the command's.
    */
   readonly enter: readonly string[];
+  /**
+   * `enter`, then this machine's cgroup hierarchies mounted again at /sys/fs/cgroup (the remount of
+   * /sys hides them), then the command exec'd in place: for a node agent, whose containers get
+   * cgroups (limits, usage, OOM kills) as on the machine itself.
+   */
+  readonly enterWithCgroups: readonly string[];
 }
 
 export interface NodeHostNetworkOptions {
@@ -110,7 +117,9 @@ export class NodeHostNetwork {
     if (!HOST_NAME.test(hostName)) throw new Error(`node host name ${JSON.stringify(hostName)}: a DNS label of at most 40 characters`);
     if (this.hostsByName.has(hostName)) throw new Error(`node host ${hostName} exists already on ${this.name}`);
     const netns = `${this.name}-${hostName}`;
-    const host: NodeHost = { name: hostName, netns, ip: this.freeAddress(), netnsPath: `${NETNS_DIR}/${netns}`, enter: ['ip', 'netns', 'exec', netns] };
+    const enter = ['ip', 'netns', 'exec', netns];
+    const enterWithCgroups = [...enter, 'sh', '-e', '-c', `${cgroupMountScript()}\nexec "$@"`, 'sh'];
+    const host: NodeHost = { name: hostName, netns, ip: this.freeAddress(), netnsPath: `${NETNS_DIR}/${netns}`, enter, enterWithCgroups };
     this.hostsByName.set(hostName, host); // claims the address before the first await
     const veth = vethName(netns);
     try {
@@ -182,6 +191,28 @@ export class NodeHostNetwork {
 /** The bridge end of a host's veth pair: ≤ 15 characters, derived from the namespace's name alone. */
 function vethName(netns: string): string {
   return `nh${createHash('sha256').update(netns).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * Mounts, in a mount namespace where /sys was remounted, what this one has at and under
+ * /sys/fs/cgroup (cgroup v1 hierarchies on a tmpfs, or cgroup2): mounting a hierarchy with the same
+ * options again attaches the same hierarchy, not a new one.
+ */
+function cgroupMountScript(): string {
+  const lines: string[] = [];
+  for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
+    const [source, target, type, options] = line.split(' ');
+    if (source === undefined || target === undefined || type === undefined || options === undefined) continue;
+    if (!(target === '/sys/fs/cgroup' || target.startsWith('/sys/fs/cgroup/')) || /[^A-Za-z0-9_./-]/.test(target + source)) continue;
+    if (target !== '/sys/fs/cgroup') lines.push(`mkdir -p ${target}`);
+    // A hierarchy that will not mount leaves the command without it (as a runtime without cgroups), said on stderr.
+    lines.push(`mount -t ${quote(type)} -o ${quote(options)} ${source} ${target} || echo "node host: ${target} not mounted" >&2`);
+  }
+  return lines.join('\n');
+}
+
+function quote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 /** Runs the lines as one `sh -e` script (one spawn); throws with its stderr when one fails. */
