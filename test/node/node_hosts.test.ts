@@ -61,7 +61,8 @@ async function probe(from: NodeHost | undefined, ip: string, port: number): Prom
 async function leftovers(): Promise<string[]> {
   const netns = (await runCommand('ip', ['netns', 'list'])).stdout.split('\n').filter((line) => line.startsWith(`${NETWORK}-`));
   const links = (await runCommand('ip', ['-o', 'link', 'show'])).stdout.split('\n').filter((line) => line.includes(NETWORK) || /: nh[0-9a-f]{12}[@:]/.test(line));
-  return [...netns, ...links];
+  const rules = (await runCommand('iptables', ['-w', '-S', 'FORWARD'])).stdout.split('\n').filter((line) => line.includes(NETWORK));
+  return [...netns, ...links, ...rules];
 }
 
 describe.skipIf(!canRun)('node hosts in network namespaces', () => {
@@ -132,6 +133,7 @@ describe.skipIf(!canRun)('node hosts in network namespaces', () => {
     await network.cut(b);
     // Both ways, from the other host and from the gateway; b's server still runs all along.
     const unreachable = /^(timeout|EHOSTUNREACH|ENETUNREACH)$/;
+    expect(await probe(a, network.gateway, 1)).toBe('ECONNREFUSED'); // a still reaches the gateway: only b is cut
     expect(await probe(a, b.ip, ECHO_PORT)).toMatch(unreachable);
     expect(await probe(b, a.ip, ECHO_PORT)).toMatch(unreachable);
     expect(await probe(undefined, b.ip, ECHO_PORT)).toMatch(unreachable);

@@ -80,13 +80,16 @@ export class NodeHostNetwork {
       `ip link add ${options.name} type bridge`,
       `ip addr add ${gateway}/${prefixLength} dev ${options.name}`,
       `ip link set ${options.name} up`,
+      // Bridged traffic passes iptables' FORWARD chain (br_netfilter), whose policy may be DROP (dockerd sets it).
+      `if command -v iptables >/dev/null; then iptables -w -I FORWARD ${forwardRule(options.name)}; fi`,
     ]);
     return new NodeHostNetwork(options.name, subnet, gateway, network, prefixLength);
   }
 
   /**
    * Removes every trace of the network `name`, made by this process or by a run that crashed: the
-   * namespaces `<name>-*` and their veth pairs, the bridge's ports, the bridge. Nothing there is fine.
+   * namespaces `<name>-*` and their veth pairs, the bridge's ports, the bridge, its FORWARD rule.
+   * Nothing there is fine.
    * A process still running inside a namespace keeps it alive but cut off (its veth is gone).
    */
   static async destroy(name: string): Promise<void> {
@@ -99,7 +102,8 @@ export class NodeHostNetwork {
     ].map((veth) => `ip link del ${veth}`);
     lines.push(...namespaces.map((netns) => `ip netns del ${netns}`));
     if (links.has(name)) lines.push(`ip link del ${name}`);
-    if (lines.length > 0) await shell(lines);
+    lines.push(`if command -v iptables >/dev/null; then while iptables -w -D FORWARD ${forwardRule(name)} 2>/dev/null; do :; done; fi`);
+    await shell(lines);
   }
 
   /** The hosts added and not removed, in the order added. */
@@ -186,6 +190,11 @@ export class NodeHostNetwork {
     }
     throw new Error(`node host network ${this.name}: no free address left in ${this.subnet}`);
   }
+}
+
+/** iptables' FORWARD rule that lets the hosts' traffic through the bridge, whatever the chain's policy. */
+function forwardRule(bridge: string): string {
+  return `-i ${bridge} -o ${bridge} -j ACCEPT`;
 }
 
 /** The bridge end of a host's veth pair: ≤ 15 characters, derived from the namespace's name alone. */
