@@ -2,19 +2,23 @@
  * What a process-runtime node runs for the cluster network besides the kubelet: routes to the other
  * nodes' pods (namespaced pod network only), the Service and DNS addresses held on `kube-ipvs0`, the
  * cluster DNS server on the kube-dns Service IP (as NodeLocal DNSCache binds it on every node), and
- * kube-proxy. Several agents may share one network namespace (tests, a local cluster without
+ * kube-proxy. Without the privileges to hold addresses (not root) there is neither cluster DNS nor
+ * Service proxying: pods then share the node's network and resolver. Several agents may share one network namespace (tests, a local cluster without
  * per-node namespaces): then one of them gets each listening address and the others retry, so one
  * serves while it lives.
  */
 import { isAlreadyExists, isNotFound, SharedInformerFactory, type ApiClient, type KubeObject } from '@k8ts/client';
 import { ClusterDnsServer, informerRecordSource, type EndpointSliceObject, type NamespaceObject, type ServiceObject } from '@k8ts/dns';
 import { dummyInterfaceAddresses, NodeRoutes, parseResolvConf } from '@k8ts/kubelet';
+import { KubeProxy } from '@k8ts/kubeproxy';
 import type { Node, Service } from 'kubernetes-types/core/v1.js';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { NodeAgentFlags } from './flags.js';
 
 export interface ClusterNetwork {
+  /** kube-proxy, when this node proxies Services (root with namespaces, and --kube-proxy). */
+  readonly proxy: KubeProxy | undefined;
   stop(): Promise<void>;
 }
 
@@ -52,9 +56,14 @@ export async function startClusterNetwork(options: {
   }
 
   const dnsAddresses = privileged && flags.clusterDnsServer ? flags.clusterDns : [];
+  let proxy: KubeProxy | undefined;
   if (privileged) {
     const holder = dummyInterfaceAddresses(SERVICE_ADDRESS_INTERFACE);
     await holder.ensure(dnsAddresses);
+    if (flags.kubeProxy) {
+      // The DNS addresses stay held (and unproxied) whatever Services say: this node answers on them.
+      proxy = new KubeProxy({ nodeName, informers, addresses: holder, skipClusterIPs: dnsAddresses, logger: logger.child({ part: 'kube-proxy' }) });
+    }
   }
   for (const address of dnsAddresses) {
     const server = new ClusterDnsServer({
@@ -82,7 +91,13 @@ export async function startClusterNetwork(options: {
   if (dnsAddresses.length > 0) await ensureKubeDnsService(client, dnsAddresses[0]!, logger);
 
   informers.start();
+  if (proxy !== undefined) {
+    await proxy.start();
+    const started = proxy;
+    stops.push(() => started.stop());
+  }
   return {
+    proxy,
     async stop(): Promise<void> {
       stopped = true;
       for (const stop of stops) await stop();

@@ -39,6 +39,7 @@ export interface NodeAgentFlags {
   clusterDomain: string;
   resolvConf: string;
   clusterDnsServer: boolean;
+  kubeProxy: boolean;
   healthzBindAddress: string;
   healthzPort: number;
   address: string;
@@ -125,6 +126,7 @@ export function command(): Command {
     .addOption(new Option('--cluster-domain <domain>', 'the cluster\'s DNS domain: pods search <ns>.svc.<domain>').default('cluster.local').argParser(parsed('--cluster-domain', clusterDomain)))
     .addOption(new Option('--resolv-conf <file>', "the node's resolv.conf: the base of pods' (dnsPolicy Default) and where cluster DNS forwards other names ('' for none)").default('/etc/resolv.conf'))
     .addOption(new Option('--no-cluster-dns-server', '(k8ts) do not answer DNS on the --cluster-dns address (another server does)'))
+    .addOption(new Option('--no-kube-proxy', '(k8ts) do not proxy Services on this node (another proxy does)'))
     .addOption(new Option('--healthz-bind-address <ip>', 'address of /healthz').default('127.0.0.1'))
     .addOption(new Option('--healthz-port <port>', 'port of /healthz (0 turns it off)').default(10248).argParser(portFlag('--healthz-port')))
     .addOption(new Option('--address <ip>', "address of the kubelet's server (/healthz, /metrics)").default('0.0.0.0'))

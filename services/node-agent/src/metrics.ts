@@ -12,6 +12,7 @@
  * - the process's own (process_cpu_seconds_total, process_resident_memory_bytes …).
  */
 import type { ContainerState, KubeletMetricsSink, Runtime } from '@k8ts/kubelet';
+import type { KubeProxyCounters } from '@k8ts/kubeproxy';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 // Upstream's buckets: pod start 0.5 s … 1 h; worker and runtime operations exponential from 5 ms.
@@ -99,6 +100,28 @@ export class NodeAgentMetrics {
   }
 
   /** kubelet_node_name{node="<name>"} 1 for each node this agent is. */
+  /**
+   * kube-proxy's: kubeproxy_sync_proxy_rules_last_timestamp_seconds (upstream's name), and k8ts'
+   * kubeproxy_services, kubeproxy_listeners and kubeproxy_bind_failures (since start), read at each scrape.
+   */
+  watchProxy(proxy: { counters(): KubeProxyCounters }): void {
+    const gauge = (name: string, help: string, read: (counters: KubeProxyCounters) => number | undefined): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const value = read(proxy.counters());
+          if (value !== undefined) this.set(value);
+        },
+      });
+    };
+    gauge('kubeproxy_sync_proxy_rules_last_timestamp_seconds', 'The last time the proxy rules were synced (seconds since the epoch).', (c) => (c.lastSyncTimeMs === undefined ? undefined : c.lastSyncTimeMs / 1000));
+    gauge('kubeproxy_services', '(k8ts) Services this node proxies.', (c) => c.services);
+    gauge('kubeproxy_listeners', '(k8ts) Listeners bound for Service ports and node ports.', (c) => c.listeners);
+    gauge('kubeproxy_bind_failures', '(k8ts) Listener binds that failed since the start (another agent in the network namespace may hold the address).', (c) => c.bindFailures);
+  }
+
   nodeNames(names: readonly string[]): void {
     const gauge = new Gauge({ name: 'kubelet_node_name', help: "The node's name. The count is always 1.", labelNames: ['node'], registers: [this.registry] });
     for (const name of names) gauge.set({ node: name }, 1);

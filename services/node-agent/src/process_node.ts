@@ -131,6 +131,7 @@ export async function startProcessNode(options: {
     privileged: (await canUseNamespaces()).ok,
     logger,
   });
+  if (clusterNetwork.proxy !== undefined) metrics.watchProxy(clusterNetwork.proxy);
   logger.info({ event: 'node-agent-started', node: name, nodeIP, podNetwork: network.mode, runtime: runtime.version() }, 'node agent started');
 
   return {
