@@ -16,6 +16,7 @@ import {
   SchedulerProcess,
   TestCluster,
   kubectl,
+  runCommand,
   waitForLeader,
   type ComponentProcess,
   type NodeHost,
@@ -211,6 +212,29 @@ describe.skipIf(!support.ok)('the cluster network over three node hosts', () => 
       expect(new Set(answers), `answers through ${host}`).toEqual(names);
     }
   }, 180_000);
+
+  it('reaches a ClusterIP from a node itself, and keeps a client on one replica with sessionAffinity ClientIP', async () => {
+    const svc = await services().get('web');
+    const node = hosts.get(NODES.client)!;
+    const fromNode = await runCommand(node.enter[0]!, [...node.enter.slice(1), process.execPath, '-e', fetchScript(Array.from({ length: 12 }, () => `http://${svc.spec?.clusterIP}/`))]);
+    expect(new Set(fromNode.stdout.trim().split('\n'))).toEqual(new Set(webPods.map((pod) => pod.metadata?.name)));
+
+    await services().create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'sticky', namespace: NS },
+      spec: { selector: { app: 'web' }, sessionAffinity: 'ClientIP', ports: [{ port: 80, targetPort: 8080 as never }] },
+    });
+    const answers = await waitFor(
+      async () => {
+        const list = await inPod('client', fetchScript(Array.from({ length: 12 }, () => 'http://sticky/')));
+        return list.every((answer) => !answer.startsWith('ERR')) ? list : undefined;
+      },
+      30_000,
+      'the sticky Service answering',
+    );
+    expect(new Set(answers).size).toBe(1);
+  }, 120_000);
 
   it('serves a NodePort on every node’s address, to every ready replica', async () => {
     const names = new Set(webPods.map((pod) => pod.metadata?.name));
