@@ -123,7 +123,7 @@ export function fieldErrorBody(error: FieldError): string {
     case 'FieldValueNotSupported':
       return `Unsupported value: ${formatValue(error.value)}: supported values: ${(error.supported ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'FieldValueDuplicate':
-      return `Duplicate value: ${formatValue(error.value)}`;
+      return `Duplicate value: ${error.goValue ?? formatValue(error.value)}`;
     case 'FieldValueForbidden':
       return detail === '' ? 'Forbidden' : `Forbidden: ${detail}`;
     case 'FieldValueTooLong':

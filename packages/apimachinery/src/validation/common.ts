@@ -79,8 +79,9 @@ export function goStringMap(map: Readonly<Record<string, string>> | undefined): 
   return `map[string]string{${entries.join(', ')}}`;
 }
 
-function goStrings(values: readonly string[] | undefined): string {
-  return values === undefined ? '[]string(nil)' : `[]string{${values.map((value) => JSON.stringify(value)).join(', ')}}`;
+/** Go's %#v of a slice of strings (or of a string type, as `[]core.IPFamily{"IPv4"}`); undefined is nil. */
+export function goStrings(values: readonly string[] | undefined, elementType = 'string'): string {
+  return values === undefined ? `[]${elementType}(nil)` : `[]${elementType}{${values.map((value) => JSON.stringify(value)).join(', ')}}`;
 }
 
 /** Go's %#v of a meta/v1 LabelSelector, as "field is immutable" on spec.selector shows it. */

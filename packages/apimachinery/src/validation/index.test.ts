@@ -250,7 +250,7 @@ describe('services', () => {
 
   it('requires ports unless headless or ExternalName', () => {
     expect(check('services', service({}))).toEqual(['spec.ports: Required value']);
-    expect(check('services', service({ clusterIP: 'None' }))).toEqual([]);
+    expect(check('services', service({ clusterIP: 'None', clusterIPs: ['None'] }))).toEqual([]);
   });
 
   it('checks port numbers, names, protocols and target ports', () => {

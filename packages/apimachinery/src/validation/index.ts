@@ -18,7 +18,7 @@ import { nameIsDnsSubdomain } from './names.js';
 import { validatePod, validatePodUpdate } from './pods.js';
 import { validatePodDisruptionBudget } from './policy.js';
 import { validatePriorityClass, validatePriorityClassUpdate } from './scheduling.js';
-import { validateEndpointSlice, validateEndpoints, validateService } from './services.js';
+import { validateEndpointSlice, validateEndpoints, validateService, validateServiceUpdate } from './services.js';
 
 interface KindValidation {
   create(object: unknown): FieldError[];
@@ -29,7 +29,7 @@ interface KindValidation {
 /** Keyed by "<group>/<resource>" ("/pods", "apps/deployments"). */
 const VALIDATIONS: Readonly<Record<string, KindValidation>> = {
   '/pods': { create: validatePod, update: validatePodUpdate },
-  '/services': { create: validateService },
+  '/services': { create: validateService, update: validateServiceUpdate },
   '/endpoints': { create: validateEndpoints },
   '/configmaps': { create: validateConfigMap, update: validateConfigMapUpdate },
   '/secrets': { create: validateSecret, update: validateSecretUpdate },
@@ -63,6 +63,8 @@ export function validateObject(type: ResourceType, object: unknown, old?: unknow
 export { validateLabelSelector, validateLabels, validateAnnotations, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 export { validatePodSpec, validatePodTemplateSpec } from './pods.js';
 export type { GoValueFieldError } from './common.js';
+export { goStrings } from './common.js';
+export { isIpAddress, validateServiceClusterIPs } from './services.js';
 export * from './names.js';
 export {
   HIGHEST_USER_DEFINABLE_PRIORITY,
