@@ -153,7 +153,7 @@ function defaultService(service: Service): void {
   const spec = (service.spec ??= {});
   if (!spec.sessionAffinity) spec.sessionAffinity = 'None';
   if (spec.sessionAffinity === 'None') delete spec.sessionAffinityConfig;
-  if (spec.sessionAffinity === 'ClientIP' && spec.sessionAffinityConfig?.clientIP?.timeoutSeconds === undefined)
+  if (spec.sessionAffinity === 'ClientIP' && (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? undefined) === undefined)
     spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: CLIENT_IP_AFFINITY_SECONDS } };
   if (!spec.type) spec.type = 'ClusterIP';
   for (const port of spec.ports ?? []) {
@@ -163,7 +163,8 @@ function defaultService(service: Service): void {
   const externallyAccessible =
     spec.type === 'LoadBalancer' || spec.type === 'NodePort' || (spec.type === 'ClusterIP' && (spec.externalIPs ?? []).length > 0);
   if (externallyAccessible && !spec.externalTrafficPolicy) spec.externalTrafficPolicy = 'Cluster';
-  if (spec.internalTrafficPolicy === undefined && spec.type !== 'ExternalName') spec.internalTrafficPolicy = 'Cluster';
+  if ((spec.internalTrafficPolicy ?? undefined) === undefined && ['ClusterIP', 'NodePort', 'LoadBalancer'].includes(spec.type))
+    spec.internalTrafficPolicy = 'Cluster';
   if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
 }
 
