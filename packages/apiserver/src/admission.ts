@@ -1,9 +1,10 @@
-import { randomInt } from 'node:crypto';
 import { apiErrors, findResource, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE, type ResourceType } from '@k8ts/apimachinery';
 import type { KubeObject, ObjectStore } from './object_store.js';
+import { allocateServiceCreate, allocateServiceUpdate, heldAllocations } from './service_allocation.js';
 
 const PODS = findResource('', 'v1', 'pods') as ResourceType;
 const PRIORITY_CLASSES = findResource('scheduling.k8s.io', 'v1', 'priorityclasses') as ResourceType;
+const SERVICES = findResource('', 'v1', 'services') as ResourceType;
 
 export function isPods(type: ResourceType): boolean {
   return type.group === PODS.group && type.resource === PODS.resource;
@@ -172,72 +173,37 @@ export function admitDefaultTolerationSeconds(pod: KubeObject): void {
   if (added.length > 0) fields.tolerations = [...tolerations, ...added];
 }
 
-/** The service CIDR (kube's --service-cluster-ip-range default) and node port range. */
-const SERVICE_NETWORK = { base: (10 << 24) | (96 << 16), size: 1 << 20 };
-const NODE_PORTS = { first: 30000, last: 32767 };
-
-interface ServiceSpec {
-  type?: string;
-  clusterIP?: string;
-  clusterIPs?: string[];
-  ipFamilies?: string[];
-  ipFamilyPolicy?: string;
-  ports?: { nodePort?: number; port?: number }[];
-}
-
 /**
- * What kube-apiserver's create path adds after validation: a Service's cluster IP and node ports,
- * a new Pod's Pending status. Allocation here picks an address no stored Service holds; two
- * concurrent creates may race for one, which the service controller of a later issue repairs.
+ * What kube-apiserver's create path adds to a new Pod after validation: its Pending status and QoS
+ * class. (A Service's cluster IP and node ports are allocated before validation: admitServiceCreate.)
  */
-export async function admitCreate(type: ResourceType, object: KubeObject, store: ObjectStore): Promise<void> {
-  if (type.group === '' && type.resource === 'services') await allocateServiceAddresses(type, object, store);
+export function admitCreate(type: ResourceType, object: KubeObject): void {
   if (type.group === '' && type.resource === 'pods') {
     const status = (object['status'] ?? {}) as Record<string, unknown>;
     object['status'] = { phase: 'Pending', qosClass: qosClass(object), ...status };
   }
 }
 
-async function allocateServiceAddresses(type: ResourceType, object: KubeObject, store: ObjectStore): Promise<void> {
-  const spec = (object['spec'] ?? {}) as ServiceSpec;
-  object['spec'] = spec;
-  if (spec.type === 'ExternalName') return;
-  const { items } = await store.list(type, undefined);
-  const specs = items.map((item) => (item['spec'] ?? {}) as ServiceSpec);
-  if (spec.clusterIP === undefined || spec.clusterIP === '') {
-    const taken = new Set(specs.map((s) => s.clusterIP));
-    spec.clusterIP = pick((i) => ipv4(SERVICE_NETWORK.base + i), SERVICE_NETWORK.size - 2, 1, taken);
-  } else if (spec.clusterIP !== 'None' && specs.some((s) => s.clusterIP === spec.clusterIP)) {
-    throw apiErrors.invalid(type, object.metadata?.name ?? '', [
-      { type: 'FieldValueInvalid', field: 'spec.clusterIPs', value: [spec.clusterIP], detail: `failed to allocate IP ${spec.clusterIP}: provided IP is already allocated` },
-    ]);
-  }
-  spec.clusterIPs = [spec.clusterIP];
-  spec.ipFamilies ??= ['IPv4'];
-  spec.ipFamilyPolicy ??= 'SingleStack';
-  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
-    const taken = new Set(specs.flatMap((s) => (s.ports ?? []).map((p) => String(p.nodePort))));
-    for (const port of spec.ports ?? []) {
-      if (port.nodePort === undefined) {
-        port.nodePort = Number(pick((i) => String(NODE_PORTS.first + i), NODE_PORTS.last - NODE_PORTS.first + 1, 0, taken));
-        taken.add(String(port.nodePort));
-      }
-    }
-  }
+export function isServices(type: ResourceType): boolean {
+  return type.group === SERVICES.group && type.resource === SERVICES.resource;
 }
 
-/** A random free value: start anywhere in the range and walk to the next free one. */
-function pick(valueAt: (i: number) => string, size: number, offset: number, taken: Set<string | undefined>): string {
-  const start = randomInt(size);
-  for (let step = 0; step < size; step++) {
-    const value = valueAt(offset + ((start + step) % size));
-    if (!taken.has(value)) return value;
-  }
-  throw apiErrors.internal('the range of addresses is full');
+/**
+ * A new Service's cluster IP and node ports, allocated against every stored Service before
+ * validation, as kube's service storage does in its BeginCreate (422 for a value out of range or
+ * already allocated).
+ */
+export async function admitServiceCreate(service: KubeObject, store: ObjectStore): Promise<void> {
+  const { items } = await store.list(SERVICES, undefined);
+  allocateServiceCreate(service, heldAllocations(items));
 }
 
-function ipv4(value: number): string {
-  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
+/**
+ * An updated Service: values the client left out are kept, a type change allocates what the new
+ * type needs and drops what it cannot carry; `services` are all the stored Services.
+ */
+export function admitServiceUpdate(service: KubeObject, old: KubeObject, services: readonly KubeObject[]): void {
+  allocateServiceUpdate(service, old, heldAllocations(services, { namespace: old.metadata?.namespace, name: old.metadata?.name ?? '' }));
 }
 
 interface Container {

@@ -1,7 +1,19 @@
 import { apiErrors, findResource, formatTime, type ResourceType } from '@k8ts/apimachinery';
 import { carryOverOnUpdate, checkBodyIdentity, initializeMetadata, type WriteSubresource } from './object_meta.js';
 import { encodeContinue, objectKey, type KubeObject, type ListResult, type ObjectStore } from './object_store.js';
-import { admitCreate, admitDefaultTolerationSeconds, admitPodPriority, admitPriorityClass, isPods, isPriorityClasses, keepPodPriority, type PriorityClassLister } from './admission.js';
+import {
+  admitCreate,
+  admitDefaultTolerationSeconds,
+  admitPodPriority,
+  admitPriorityClass,
+  admitServiceCreate,
+  admitServiceUpdate,
+  isPods,
+  isPriorityClasses,
+  isServices,
+  keepPodPriority,
+  type PriorityClassLister,
+} from './admission.js';
 import { applyPatch, defaultObject, recordManager, validate, type PatchType } from './rules.js';
 
 export interface WriteOptions {
@@ -117,11 +129,13 @@ export class ResourceService {
       await admitPodPriority(object, admissionName, this.priorityClasses);
       admitDefaultTolerationSeconds(object);
     }
+    // A Service's cluster IP and node ports: allocated before validation, as kube's service storage does.
+    if (isServices(type)) await admitServiceCreate(object, this.store);
     const errors = validate(type, object, undefined);
     if (errors.length > 0) throw apiErrors.invalid(type, object.metadata?.name ?? '', errors);
     if (isPriorityClasses(type)) admitPriorityClass(object, admissionName, 'create', await this.priorityClasses.list());
     await this.checkNamespaceOpen(type, object);
-    await admitCreate(type, object, this.store);
+    admitCreate(type, object);
     if (options.dryRun) return object;
     return this.store.create(type, object);
   }
@@ -286,6 +300,7 @@ export class ResourceService {
       keepPodPriority(next, current);
       admitDefaultTolerationSeconds(next);
     }
+    if (subresource === undefined && admission.services !== undefined) admitServiceUpdate(next, current, admission.services);
     const errors = validate(type, next, current);
     if (errors.length > 0) throw apiErrors.invalid(type, next.metadata?.name ?? '', errors);
     if (subresource === undefined && admission.priorityClasses !== undefined) {
@@ -302,10 +317,13 @@ export class ResourceService {
 
   /**
    * What an update's admission reads before the store's read-change-write loop, whose steps cannot
-   * wait: the PriorityClasses, for the one-global-default check.
+   * wait: the PriorityClasses, for the one-global-default check; the Services, for allocations.
    */
   private async updateAdmission(type: ResourceType): Promise<UpdateAdmission> {
-    return isPriorityClasses(type) ? { priorityClasses: await this.priorityClasses.list() } : {};
+    if (isPriorityClasses(type)) return { priorityClasses: await this.priorityClasses.list() };
+    // Services: what the others hold, for the allocations a type change needs.
+    if (isServices(type)) return { services: (await this.store.list(type, undefined)).items };
+    return {};
   }
 
   private waitsForGrace(type: ResourceType, object: KubeObject): boolean {
@@ -348,6 +366,7 @@ export class ResourceService {
 
 interface UpdateAdmission {
   readonly priorityClasses?: readonly KubeObject[];
+  readonly services?: readonly KubeObject[];
 }
 
 /** A dry run stops a guaranteed update before its write, carrying what would have been written. */
