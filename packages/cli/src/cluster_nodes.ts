@@ -12,8 +12,18 @@ export const MAX_PROCESS_NODES = 50;
 export const CLUSTER_CIDR = '10.64.0.0/10';
 export const SIMULATED_PREFIX = 'sim';
 
+/** Where a process node runs: a node host (a network namespace of its own, as root) or a loopback address. */
+export interface NodePlacement {
+  /** The node's address: its host's, or 127.0.1.<index> without one. */
+  readonly ip: string;
+  /** The argv prefix that runs the agent inside its node host (none: this namespace). */
+  readonly enter: readonly string[];
+}
+
 export interface AgentPlan {
   readonly name: string;
+  /** The argv prefix the agent is started with (its node host's `enter`), or none. */
+  readonly enter: readonly string[];
   readonly args: readonly string[];
   readonly healthUrl: string;
   readonly rootDir: string;
@@ -33,17 +43,44 @@ export function simulatedNodeNames(count: number): string[] {
 }
 
 /** The agents for `--nodes` process nodes and `--simulated-nodes` simulated ones. */
-export function planAgents(options: { dir: string; basePort: number; grpcApis: readonly string[]; natsUrl: string; nodes: number; simulatedNodes: number }): AgentPlan[] {
+/** The node hosts' bridge, named after the base port so clusters side by side never share one. */
+export function nodeNetworkName(basePort: number): string {
+  return `k8tsn${basePort}`;
+}
+
+/** The node hosts' subnet: a /24 of 172.30.0.0/16 chosen by the base port. */
+export function nodeSubnet(basePort: number): string {
+  return `172.30.${basePort % 250}.0/24`;
+}
+
+/** A node's loopback address when it has no node host: every 127.0.0.0/8 address is this machine's. */
+export function loopbackNodeIp(index: number): string {
+  return `127.0.1.${index}`;
+}
+
+/**
+ * The agents for `--nodes` process nodes (node `i` placed by `placement(i)`) and `--simulated-nodes`
+ * simulated ones (always on 127.0.0.1 of this namespace: they run no pods).
+ */
+export function planAgents(options: {
+  dir: string;
+  basePort: number;
+  grpcApis: readonly string[];
+  natsUrl: string;
+  nodes: number;
+  simulatedNodes: number;
+  placement: (index: number) => NodePlacement;
+}): AgentPlan[] {
   const { dir, basePort, grpcApis, natsUrl } = options;
-  const common = (name: string, healthzPort: number, port: number, rootDir: string): string[] => [
+  const common = (name: string, ip: string, healthzPort: number, port: number, rootDir: string): string[] => [
     '--master', grpcApis.join(','),
     '--hostname-override', name,
-    '--node-ip', '127.0.0.1',
+    '--node-ip', ip,
     '--root-dir', rootDir,
     '--nats-url', natsUrl,
-    '--healthz-bind-address', '127.0.0.1',
+    '--healthz-bind-address', ip,
     '--healthz-port', String(healthzPort),
-    '--address', '127.0.0.1',
+    '--address', ip,
     '--port', String(port),
   ];
   const plans: AgentPlan[] = [];
@@ -51,15 +88,17 @@ export function planAgents(options: { dir: string; basePort: number; grpcApis: r
     const name = processNodeName(index);
     const rootDir = join(dir, 'nodes', name);
     const healthzPort = basePort + 100 + 2 * index;
-    // Agents share the host's network namespace: each needs a bridge of its own (≤ 15 characters; the base port keeps clusters apart).
-    const args = [...common(name, healthzPort, healthzPort + 1, rootDir), '--pod-bridge', `k8b${basePort}n${index}`];
-    plans.push({ name, args, healthUrl: `http://127.0.0.1:${healthzPort}/healthz`, rootDir, nodeNames: [name], healthTimeoutMs: 30_000 });
+    const { ip, enter } = options.placement(index);
+    const args = common(name, ip, healthzPort, healthzPort + 1, rootDir);
+    // Agents sharing this network namespace each need a bridge of their own (≤ 15 characters; the base port keeps clusters apart).
+    if (enter.length === 0) args.push('--pod-bridge', `k8b${basePort}n${index}`);
+    plans.push({ name, enter, args, healthUrl: `http://${ip}:${healthzPort}/healthz`, rootDir, nodeNames: [name], healthTimeoutMs: 30_000 });
   }
   if (options.simulatedNodes > 0) {
     const rootDir = join(dir, 'nodes', SIMULATED_PREFIX);
     const healthzPort = basePort + 62;
     const args = [
-      ...common(SIMULATED_PREFIX, healthzPort, healthzPort + 1, rootDir),
+      ...common(SIMULATED_PREFIX, '127.0.0.1', healthzPort, healthzPort + 1, rootDir),
       '--runtime', 'simulated',
       '--nodes', String(options.simulatedNodes),
       '--simulated-node-prefix', SIMULATED_PREFIX,
@@ -69,6 +108,7 @@ export function planAgents(options: { dir: string; basePort: number; grpcApis: r
     ];
     plans.push({
       name: 'simulated-nodes',
+      enter: [],
       args,
       healthUrl: `http://127.0.0.1:${healthzPort}/healthz`,
       rootDir,

@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { tearDownNode } from '@k8ts/kubelet';
-import { kubeconfigFor, launchProcess, pidAlive, stopPids, waitHealthy } from '@k8ts/testkit';
+import { basename, join, resolve } from 'node:path';
+import { canUseNamespaces, tearDownNode } from '@k8ts/kubelet';
+import { NodeHostNetwork, kubeconfigFor, launchProcess, pidAlive, stopPids, tearDownNodeIn, waitHealthy, type NodeHost } from '@k8ts/testkit';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CLUSTER_CIDR, MAX_PROCESS_NODES, formatNodes, onPath, planAgents, readNodes, waitNodesReady } from './cluster_nodes.js';
+import { CLUSTER_CIDR, MAX_PROCESS_NODES, formatNodes, loopbackNodeIp, nodeNetworkName, nodeSubnet, onPath, planAgents, processNodeName, readNodes, waitNodesReady, type NodePlacement } from './cluster_nodes.js';
 import { formatLeaderReport, leaderReports, type ElectingProcess } from './leaders.js';
 
 /**
@@ -35,6 +35,9 @@ interface ClusterProcess {
 
 interface ClusterState {
   processes: ClusterProcess[];
+  /** As root: the node hosts' network (a bridge here) and each process node's host. */
+  nodeNetwork?: { name: string; subnet: string; gateway: string };
+  nodeHosts?: Record<string, NodeHost>;
   apiservers: string[];
   kubeconfig: string;
   /** The Nodes of process-runtime agents, and how many simulated ones (absent in older state files). */
@@ -70,10 +73,14 @@ class Launch {
     this.state = { processes: [], apiservers, kubeconfig: join(dir, 'kubeconfig') };
   }
 
-  /** Starts a process detached (it outlives `k8ts up`), its output in logs/<name>.log; recorded at once. */
-  start(name: string, binary: string, args: readonly string[], health: { url: string; lease?: string; rootDir?: string; timeoutMs?: number }): void {
+  /**
+   * Starts a process detached (it outlives `k8ts up`), its output in logs/<name>.log; recorded at
+   * once. `enter` runs it inside a node host (the prefix execs it in place: the pid is its own).
+   */
+  start(name: string, binary: string, args: readonly string[], health: { url: string; lease?: string; rootDir?: string; timeoutMs?: number; enter?: readonly string[] }): void {
     const log = join(this.dir, 'logs', `${name}.log`);
-    const child: ChildProcess = launchProcess(binary, args, { output: { file: log }, detached: true });
+    const [file, ...argv] = [...(health.enter ?? []), binary, ...args] as [string, ...string[]];
+    const child: ChildProcess = launchProcess(file, argv, { output: { file: log }, detached: true });
     child.unref();
     if (child.pid !== undefined) {
       const entry: ClusterProcess = { name, pid: child.pid, log };
@@ -114,15 +121,34 @@ async function up(options: UpOptions): Promise<void> {
   if (running?.processes.some((p) => pidAlive(p.pid))) throw new Error(`a cluster is already running from ${dir} (k8ts status; k8ts down)`);
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const base = options.basePort;
+  // As root, each process node is a node host: a network namespace of its own on a bridge here, so
+  // cutting one off is a real network fault. The control plane then listens on the bridge's address
+  // (the nodes cannot reach this namespace's loopback); the store stays on loopback.
+  const hosted = options.nodes > 0 && (await canUseNamespaces()).ok;
+  const network = hosted ? await NodeHostNetwork.create({ name: nodeNetworkName(base), subnet: nodeSubnet(base) }) : undefined;
+  const controlIp = network?.gateway ?? '127.0.0.1';
   const address = (offset: number): string => `127.0.0.1:${base + offset}`;
+  const controlAddress = (offset: number): string => `${controlIp}:${base + offset}`;
   const members = [1, 2, 3].map((i) => ({ name: `store-${i}`, client: `http://${address(i)}`, peer: `http://${address(10 + i)}` }));
-  const apiservers = [1, 2].map((i) => `http://${address(20 + i)}`);
-  const grpcApis = [1, 2].map((i) => address(30 + i));
+  const apiservers = [1, 2].map((i) => `http://${controlAddress(20 + i)}`);
+  const grpcApis = [1, 2].map((i) => controlAddress(30 + i));
   const launch = new Launch(dir, apiservers);
-  const natsUrl = `nats://${address(60)}`;
+  const hosts = new Map<number, NodeHost>();
+  if (network !== undefined) {
+    launch.state.nodeNetwork = { name: network.name, subnet: network.subnet, gateway: network.gateway };
+    launch.state.nodeHosts = {};
+    launch.save();
+    for (let index = 1; index <= options.nodes; index++) {
+      const host = await network.addHost(processNodeName(index));
+      hosts.set(index, host);
+      launch.state.nodeHosts[processNodeName(index)] = host;
+      launch.save();
+    }
+  }
+  const natsUrl = `nats://${controlAddress(60)}`;
 
   // NATS first: the API servers reach the nodes through it (logs, exec, attach, port-forward).
-  launch.start('nats-server', natsServer, ['-a', '127.0.0.1', '-p', String(base + 60), '-m', String(base + 61)], { url: `http://${address(61)}/healthz` });
+  launch.start('nats-server', natsServer, ['-a', controlIp, '-p', String(base + 60), '-m', String(base + 61)], { url: `http://${controlAddress(61)}/healthz` });
   await launch.healthy();
 
   const initialCluster = members.map((m) => `${m.name}=${m.peer}`).join(',');
@@ -142,7 +168,7 @@ async function up(options: UpOptions): Promise<void> {
   const etcdServers = members.map((m) => new URL(m.client).host).join(',');
   for (const [i, url] of apiservers.entries()) {
     const grpcPort = (grpcApis[i] as string).split(':')[1] as string;
-    const args = ['--etcd-servers', etcdServers, '--bind-address', '127.0.0.1', '--port', new URL(url).port, '--grpc-port', grpcPort, '--secure-port', '0', '--nats-url', natsUrl];
+    const args = ['--etcd-servers', etcdServers, '--bind-address', controlIp, '--port', new URL(url).port, '--grpc-port', grpcPort, '--secure-port', '0', '--nats-url', natsUrl];
     launch.start(`apiserver-${i + 1}`, bin('k8ts-apiserver'), args, { url: `${url}/readyz` });
   }
   await launch.healthy();
@@ -164,12 +190,16 @@ async function up(options: UpOptions): Promise<void> {
   await launch.healthy();
 
   // The nodes: each agent answers /healthz once its Node is registered; `up` returns once all are Ready.
-  const agents = planAgents({ dir, basePort: base, grpcApis, natsUrl, nodes: options.nodes, simulatedNodes: options.simulatedNodes });
+  const placement = (index: number): NodePlacement => {
+    const host = hosts.get(index);
+    return host === undefined ? { ip: loopbackNodeIp(index), enter: [] } : { ip: host.ip, enter: host.enterWithCgroups };
+  };
+  const agents = planAgents({ dir, basePort: base, grpcApis, natsUrl, nodes: options.nodes, simulatedNodes: options.simulatedNodes, placement });
   launch.state.nodes = agents.filter((agent) => agent.name !== 'simulated-nodes').flatMap((agent) => agent.nodeNames);
   launch.state.simulatedNodes = [...(agents.find((agent) => agent.name === 'simulated-nodes')?.nodeNames ?? [])];
   for (const agent of agents) {
     mkdirSync(agent.rootDir, { recursive: true });
-    launch.start(agent.name, bin('k8ts-node-agent'), agent.args, { url: agent.healthUrl, rootDir: agent.rootDir, timeoutMs: agent.healthTimeoutMs });
+    launch.start(agent.name, bin('k8ts-node-agent'), agent.args, { url: agent.healthUrl, rootDir: agent.rootDir, timeoutMs: agent.healthTimeoutMs, enter: agent.enter });
   }
   await launch.healthy();
   const nodeNames = agents.flatMap((agent) => agent.nodeNames);
@@ -179,6 +209,11 @@ async function up(options: UpOptions): Promise<void> {
   const simulated = options.simulatedNodes > 0 ? ` and ${options.simulatedNodes} simulated nodes in one agent` : '';
   console.log(
     `k8ts cluster up: 3 store members (${etcdServers}), 2 apiservers (${apiservers.join(', ')}; components' gRPC API on ${grpcApis.join(', ')}), 2 schedulers, 2 controller managers, nats-server (${natsUrl}), ${options.nodes} nodes${simulated}, all Ready`,
+  );
+  console.log(
+    network === undefined
+      ? `nodes share this network namespace, each on a loopback address (127.0.1.N): pods share their node's address, with no cluster DNS or Service proxying (run as root for pod networks)`
+      : `nodes in network namespaces of their own on bridge ${network.name} (${network.subnet}): ${[...hosts.values()].map((host) => `${host.name} ${host.ip}`).join(', ')}`,
   );
   console.log(`logs and data in ${dir}`);
   console.log(`\n  export KUBECONFIG=${launch.state.kubeconfig}\n  kubectl get namespaces\n`);
@@ -200,12 +235,16 @@ async function down(options: { dir: string; purge: boolean }): Promise<void> {
   // (the agents' records stay, with the data).
   let stopped = 0;
   for (const rootDir of nodeRootDirs(dir)) {
-    stopped += await tearDownNode(rootDir).catch((error: unknown) => {
+    // A node host's pod network is in its namespace: torn down from inside (a same-named bridge here is not its).
+    const host = state?.nodeHosts?.[basename(rootDir)];
+    const tearDown = host === undefined ? tearDownNode(rootDir) : tearDownNodeIn(host, rootDir).then(() => 0);
+    stopped += await tearDown.catch((error: unknown) => {
       console.error(`${rootDir}: node not torn down: ${(error as Error).message}`);
       return 0;
     });
   }
   if (stopped > 0) console.log(`stopped ${stopped} container(s) of the nodes' pods`);
+  if (state?.nodeNetwork !== undefined) await NodeHostNetwork.destroy(state.nodeNetwork.name);
   if (state !== undefined) rmSync(stateFile(dir));
   if (options.purge) rmSync(dir, { recursive: true, force: true });
   console.log(`k8ts cluster down${options.purge ? ' (data removed)' : ` (data kept in ${dir})`}`);
@@ -226,6 +265,10 @@ async function status(options: { dir: string }): Promise<void> {
     return;
   }
   for (const p of state.processes) console.log(`${p.name.padEnd(20)} pid ${String(p.pid).padEnd(8)} ${pidAlive(p.pid) ? 'running' : 'stopped'}  ${p.log}`);
+  if (state.nodeNetwork !== undefined) {
+    const hosts = Object.values(state.nodeHosts ?? {}).map((host) => `${host.name} ${host.ip} (ip netns exec ${host.netns})`);
+    console.log(`node network: bridge ${state.nodeNetwork.name} ${state.nodeNetwork.subnet}; ${hosts.join(', ')}`);
+  }
   console.log(`kubeconfig: ${state.kubeconfig}`);
   const processNodes = state.nodes ?? [];
   const simulatedNodes = state.simulatedNodes ?? [];

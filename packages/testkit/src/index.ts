@@ -5,5 +5,5 @@ export { ApiServerProcess, APISERVER_BINARY, kubeconfigFor, kubectl, type ApiSer
 export { ComponentProcess, ControllerManagerProcess, CONTROLLER_MANAGER_BINARY, SchedulerProcess, SCHEDULER_BINARY } from './component.js';
 export { isRunning, launchProcess, pidAlive, signalAndWait, stopPids, waitForExit, waitHealthy, type LaunchOptions, type LaunchOutput, type WaitHealthyOptions } from './launcher.js';
 export { runCommand } from './run.js';
-export { NatsServerProcess, NODE_AGENT_BINARY, NodeAgentProcess, type NodeAgentOptions } from './node_agent.js';
+export { NatsServerProcess, NODE_AGENT_BINARY, NodeAgentProcess, tearDownNodeIn, type NodeAgentOptions } from './node_agent.js';
 export { NodeHostNetwork, type NodeHost, type NodeHostNetworkOptions } from './node_hosts.js';

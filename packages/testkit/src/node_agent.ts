@@ -131,7 +131,7 @@ export class NodeAgentProcess {
  * pod bridge, routes and rules; a same-named bridge out here is another agent's). The host's
  * namespace must still exist.
  */
-async function tearDownNodeIn(host: NodeHost, rootDir: string): Promise<void> {
+export async function tearDownNodeIn(host: NodeHost, rootDir: string): Promise<void> {
   const script = `const { tearDownNode } = await import(${JSON.stringify(pathToFileURL(KUBELET_ENTRY).href)}); await tearDownNode(${JSON.stringify(rootDir)});`;
   const [command, ...prefix] = host.enterWithCgroups as [string, ...string[]];
   const result = await runCommand(command, [...prefix, process.execPath, '--input-type=module', '-e', script], { timeoutMs: 60_000 });
