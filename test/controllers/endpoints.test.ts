@@ -226,14 +226,18 @@ describe('Endpoints and EndpointSlices', () => {
     ]);
   }, TEST_TIMEOUT_MS);
 
-  test('250 pods: one Endpoints of 250 addresses, 3 slices of at most 100', async () => {
+  test('250 pods: one Endpoints of 250 addresses, slices of at most 100', async () => {
     const ns = await plane.createNamespace('ep-many');
     await services.namespace(ns).create(serviceObject('big'));
     await createReadyPods(ns, 'big', 250, '10.4');
     const names = Array.from({ length: 250 }, (_, i) => `big-${String(i).padStart(3, '0')}`);
     await untilAddresses(ns, 'big', { ready: [...names].sort(), notReady: [] });
     const list = await untilSlices(ns, 'big', Object.fromEntries(names.map((name) => [name, true])));
-    expect(list.map((slice) => (slice.endpoints ?? []).length).sort((a, b) => a - b)).toEqual([50, 100, 100]);
+    // At most 100 a slice. How they are packed depends on how the pods reached the controller's
+    // syncs (all at once: 100+100+50; over two syncs, as upstream's reconciler also does: e.g. 52+98+100).
+    const sizes = list.map((slice) => (slice.endpoints ?? []).length);
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(250);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(100);
     const zones = new Set(list.flatMap((slice) => (slice.endpoints ?? []).map((endpoint) => endpoint.zone)));
     expect(zones).toEqual(new Set(['zone-1', 'zone-2']));
   }, TEST_TIMEOUT_MS);
