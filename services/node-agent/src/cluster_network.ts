@@ -88,7 +88,14 @@ export async function startClusterNetwork(options: {
     await serve();
     stops.push(() => server.stop());
   }
-  if (dnsAddresses.length > 0) await ensureKubeDnsService(client, dnsAddresses[0]!, logger);
+  if (dnsAddresses.length > 0) {
+    // Until the Service exists, its address could be given to another Service: retried until done.
+    const ensure = async (): Promise<void> => {
+      if (stopped || (await ensureKubeDnsService(client, dnsAddresses[0]!, logger))) return;
+      setTimeout(() => ensure().catch((error: unknown) => logger.error({ err: error }, 'cluster DNS: kube-dns Service not ensured')), RETRY_MS).unref();
+    };
+    await ensure();
+  }
 
   informers.start();
   if (proxy !== undefined) {
@@ -121,15 +128,15 @@ function upstreamResolvers(resolvConf: string, clusterDns: readonly string[]): s
  * it, so that the address is allocated (no other Service gets it) and shows where clients look for
  * it. It has no selector: every node answers on the address itself, so kube-proxy leaves it alone.
  */
-async function ensureKubeDnsService(client: ApiClient, clusterIP: string, logger: Logger): Promise<void> {
+async function ensureKubeDnsService(client: ApiClient, clusterIP: string, logger: Logger): Promise<boolean> {
   const resource = client.resource<Service & KubeObject>('', 'v1', 'services').namespace('kube-system');
   try {
     await resource.get('kube-dns');
-    return;
+    return true;
   } catch (error) {
     if (!isNotFound(error)) {
-      logger.warn({ err: error }, 'cluster DNS: could not read the kube-dns Service');
-      return;
+      logger.warn({ err: error }, 'cluster DNS: could not read the kube-dns Service; retrying');
+      return false;
     }
   }
   const service: Service & KubeObject = {
@@ -148,7 +155,10 @@ async function ensureKubeDnsService(client: ApiClient, clusterIP: string, logger
   try {
     await resource.create(service);
     logger.info({ clusterIP }, 'cluster DNS: created the kube-dns Service');
+    return true;
   } catch (error) {
-    if (!isAlreadyExists(error)) logger.warn({ err: error }, 'cluster DNS: could not create the kube-dns Service');
+    if (isAlreadyExists(error)) return true;
+    logger.warn({ err: error }, 'cluster DNS: could not create the kube-dns Service; retrying');
+    return false;
   }
 }
