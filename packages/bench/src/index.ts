@@ -13,3 +13,7 @@ export { DEFAULT_OPTIONS, TEST_NAMES, type StoreBenchOptions, type TestName } fr
 export { renderReport } from './report.js';
 export { percentile, summarizeLatencies, type LatencySummary } from './stats.js';
 export type * from './results.js';
+export { upBenchCommand } from './up_command.js';
+export { processCpuMs } from './cpu.js';
+export { processRssBytes } from './pods_agents.js';
+export { endpointStatus } from './etcd_client.js';
