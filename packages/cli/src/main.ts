@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { apiserverBenchCommand, controllersBenchCommand, podsBenchCommand, proxyBenchCommand, schedulerBenchCommand, storeBenchCommand } from '@k8ts/bench';
+import { apiserverBenchCommand, controllersBenchCommand, podsBenchCommand, proxyBenchCommand, schedulerBenchCommand, storeBenchCommand, upBenchCommand } from '@k8ts/bench';
 import { simulateCommand } from '@k8ts/raft/sim';
 import { clusterCommands } from './local_cluster.js';
 
@@ -31,6 +31,7 @@ bench.addCommand(schedulerBenchCommand());
 bench.addCommand(controllersBenchCommand());
 bench.addCommand(podsBenchCommand());
 bench.addCommand(proxyBenchCommand());
+bench.addCommand(upBenchCommand());
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`k8ts: ${error instanceof Error ? error.message : String(error)}`);
