@@ -146,12 +146,24 @@ export class NodeHostNetwork {
 
   /** Takes the host off the network: its bridge port goes down, so nothing passes either way. */
   async cut(host: NodeHost): Promise<void> {
-    await shell([`ip link set ${vethName(this.own(host).netns)} down`]);
+    await NodeHostNetwork.cutNamespace(this.own(host).netns);
   }
 
   /** Puts a cut host back on the network. */
   async heal(host: NodeHost): Promise<void> {
-    await shell([`ip link set ${vethName(this.own(host).netns)} up`]);
+    await NodeHostNetwork.healNamespace(this.own(host).netns);
+  }
+
+  /**
+   * `cut` and `heal` for a process that did not make the network (a chaos run against `k8ts up`'s
+   * cluster): the host is named by its namespace, as the cluster's state file records it.
+   */
+  static async cutNamespace(netns: string): Promise<void> {
+    await shell([`ip link set ${vethName(netns)} down`]);
+  }
+
+  static async healNamespace(netns: string): Promise<void> {
+    await shell([`ip link set ${vethName(netns)} up`]);
   }
 
   /** Deletes the host's veth pair and namespace (a process still inside keeps the namespace, cut off). */
