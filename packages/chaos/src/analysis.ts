@@ -1,0 +1,121 @@
+import type { FaultKind } from './schedule.js';
+import type { FaultRecord, HealthSample, RunRecord } from './timeline.js';
+
+/**
+ * Each fault's time to detection and to recovery, from the run's record.
+ *
+ * - Detection: from the fault's start to the first symptom seen: a failed Service request or store
+ *   operation, a Node not Ready, the API not answering, or a leader different from the one before
+ *   the fault. None seen: undefined (a follower's death may go unnoticed by every client).
+ * - Recovery: from the heal (restart, resume, back on the network) to the first monitor sample where
+ *   everything is whole again: every process up, every Node Ready, the Deployment's ready replicas
+ *   as desired, and in the second before it, Service requests and store operations all answered.
+ *   Not whole before the next fault (or the end): undefined.
+ * - Requests failed: Service requests and store operations started between this fault's start and the
+ *   next one's, that failed or got no answer.
+ */
+
+export interface FaultOutcome extends FaultRecord {
+  readonly detectionMs?: number;
+  readonly detectedBy?: string;
+  readonly recoveryMs?: number;
+  readonly requestsFailed: number;
+  readonly requestsTotal: number;
+}
+
+/** Requests in this window before a sample must all have succeeded for the sample to count as whole. */
+const WHOLE_WINDOW_MS = 1_000;
+
+export function analyseFaults(run: RunRecord): FaultOutcome[] {
+  return run.faults.map((fault, index) => {
+    const windowEnd = run.faults[index + 1]?.injectedAtMs ?? run.endMs;
+    const inWindow = (atMs: number): boolean => atMs >= fault.injectedAtMs && atMs < windowEnd;
+    const probes = run.probes.filter((probe) => inWindow(probe.atMs));
+    const operations = run.history.filter((op) => inWindow(op.invokedAt));
+    const requestsFailed = probes.filter((probe) => !probe.ok).length + operations.filter((op) => op.outcome !== 'ok').length;
+    const detection = firstSymptom(run, fault, windowEnd);
+    const recoveredAt = fault.healedAtMs === undefined || fault.error !== undefined ? undefined : firstWhole(run, fault.healedAtMs, windowEnd);
+    return {
+      ...fault,
+      ...(detection === undefined ? {} : { detectionMs: detection.atMs - fault.injectedAtMs, detectedBy: detection.what }),
+      ...(recoveredAt === undefined || fault.healedAtMs === undefined ? {} : { recoveryMs: recoveredAt - fault.healedAtMs }),
+      requestsFailed,
+      requestsTotal: probes.length + operations.length,
+    };
+  });
+}
+
+function firstSymptom(run: RunRecord, fault: FaultRecord, windowEnd: number): { atMs: number; what: string } | undefined {
+  const candidates: { atMs: number; what: string }[] = [];
+  const inWindow = (atMs: number): boolean => atMs >= fault.injectedAtMs && atMs < windowEnd;
+  const probe = run.probes.find((p) => inWindow(p.atMs) && !p.ok);
+  if (probe !== undefined) candidates.push({ atMs: probe.atMs, what: `Service request to ${probe.node} failed (${probe.error ?? 'error'})` });
+  const operation = run.history.find((op) => inWindow(op.invokedAt) && op.outcome !== 'ok');
+  if (operation !== undefined) candidates.push({ atMs: operation.completedAt ?? operation.invokedAt, what: `store ${operation.kind} ${operation.outcome === 'fail' ? 'failed' : 'got no answer'}` });
+  const before = [...run.samples].reverse().find((sample) => sample.atMs < fault.injectedAtMs);
+  for (const sample of run.samples) {
+    if (!inWindow(sample.atMs)) continue;
+    if (sample.nodesReady === undefined) candidates.push({ atMs: sample.atMs, what: 'API did not answer' });
+    else if (sample.nodesTotal !== undefined && sample.nodesReady < sample.nodesTotal) candidates.push({ atMs: sample.atMs, what: 'a Node not Ready' });
+    for (const [role, leader] of Object.entries(sample.leaders)) {
+      const previous = before?.leaders[role];
+      if (previous !== undefined && leader !== undefined && leader !== previous) candidates.push({ atMs: sample.atMs, what: `${role} moved from ${previous} to ${leader}` });
+    }
+  }
+  return candidates.sort((a, b) => a.atMs - b.atMs)[0];
+}
+
+/** Whether the cluster looks whole in this sample (see the module's comment). */
+export function isWhole(run: Pick<RunRecord, 'probes' | 'history'>, sample: HealthSample): boolean {
+  if (sample.processesUp < sample.processesTotal) return false;
+  if (sample.nodesReady === undefined || sample.nodesReady !== sample.nodesTotal) return false;
+  if (sample.desired === undefined || sample.ready !== sample.desired) return false;
+  const recent = (atMs: number): boolean => atMs > sample.atMs - WHOLE_WINDOW_MS && atMs <= sample.atMs;
+  const probes = run.probes.filter((probe) => recent(probe.atMs));
+  const operations = run.history.filter((op) => recent(op.invokedAt) && op.completedAt !== undefined && op.completedAt <= sample.atMs);
+  const probesOk = run.probes.length === 0 || (probes.length > 0 && probes.every((probe) => probe.ok));
+  const operationsOk = run.history.length === 0 || (operations.length > 0 && operations.every((op) => op.outcome === 'ok'));
+  return probesOk && operationsOk;
+}
+
+function firstWhole(run: RunRecord, fromMs: number, toMs: number): number | undefined {
+  return run.samples.find((sample) => sample.atMs >= fromMs && sample.atMs < toMs && isWhole(run, sample))?.atMs;
+}
+
+/** The nearest-rank percentile (p in 0..100) of the values; undefined for none. */
+export function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+export interface KindSummary {
+  readonly kind: FaultKind;
+  readonly faults: number;
+  readonly recovered: number;
+  readonly detectionP50Ms?: number;
+  readonly detectionP99Ms?: number;
+  readonly recoveryP50Ms?: number;
+  readonly recoveryP99Ms?: number;
+  readonly requestsFailed: number;
+}
+
+export function summariseByKind(outcomes: readonly FaultOutcome[]): KindSummary[] {
+  const kinds = [...new Set(outcomes.map((outcome) => outcome.kind))];
+  return kinds.map((kind) => {
+    const ofKind = outcomes.filter((outcome) => outcome.kind === kind);
+    const detections = ofKind.flatMap((outcome) => (outcome.detectionMs === undefined ? [] : [outcome.detectionMs]));
+    const recoveries = ofKind.flatMap((outcome) => (outcome.recoveryMs === undefined ? [] : [outcome.recoveryMs]));
+    const defined = (name: string, value: number | undefined): Record<string, number> => (value === undefined ? {} : { [name]: value });
+    return {
+      kind,
+      faults: ofKind.length,
+      recovered: recoveries.length,
+      ...defined('detectionP50Ms', percentile(detections, 50)),
+      ...defined('detectionP99Ms', percentile(detections, 99)),
+      ...defined('recoveryP50Ms', percentile(recoveries, 50)),
+      ...defined('recoveryP99Ms', percentile(recoveries, 99)),
+      requestsFailed: ofKind.reduce((sum, outcome) => sum + outcome.requestsFailed, 0),
+    };
+  });
+}

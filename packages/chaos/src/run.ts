@@ -1,0 +1,225 @@
+import { seededRandom } from '@k8ts/base';
+import { isWhole } from './analysis.js';
+import { checkDeploymentRecovered, checkLinearizable, checkNoLostWrites, checkNoPodTwice, checkProcessesUp, type PodPlacementSample, type ReplicaSample } from './checks.js';
+import { DeploymentWorkload } from './deployment_workload.js';
+import { RegisterWorkload } from './register_workload.js';
+import { faultSchedule, type FaultKind } from './schedule.js';
+import { ServiceProber } from './service_prober.js';
+import type { ChaosTarget } from './target.js';
+import type { FaultRecord, HealthSample, RunRecord } from './timeline.js';
+
+/**
+ * One chaos run: the workload set up and settled, the seeded faults put in place and healed one at
+ * a time while the workload and a monitor record everything, then a wait (bounded) for the cluster
+ * to be whole again, then the checks. An abort (Ctrl-C) schedules no further fault but still heals
+ * the one in place and checks what was recorded.
+ */
+
+export interface ChaosRunOptions {
+  readonly target: ChaosTarget;
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly kinds: readonly FaultKind[];
+  /** After the last heal, the Deployment must be back within this. */
+  readonly recoveryBoundMs: number;
+  /** Progress, one line each (stderr in the command). */
+  readonly log: (line: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** The Deployment alternates between these sizes, one step at each fault's start. */
+const REPLICAS = [2, 3] as const;
+const MONITOR_INTERVAL_MS = 500;
+const SETTLE_TIMEOUT_MS = 120_000;
+
+export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
+  const { target, log } = options;
+  const schedule = faultSchedule({ seed: options.seed, durationMs: options.durationMs, kinds: options.kinds, parts: target.parts() });
+  log(`chaos: ${target.description}, seed ${options.seed}, ${schedule.length} faults in ${options.durationMs / 1000} s: ${schedule.map((f) => `${(f.atMs / 1000).toFixed(0)}s ${f.kind} ${f.target}`).join(', ')}`);
+  const runId = `${options.seed}-${Date.now().toString(36)}`;
+  const workload = new DeploymentWorkload(target.endpoints.apiGrpc, `chaos-${runId}`, REPLICAS[0]);
+  let registers: RegisterWorkload | undefined;
+  try {
+    const nodePort = await workload.create();
+    await settle(workload, log);
+    log(`chaos: Deployment ${workload.namespace}/echo ${REPLICAS[0]}/${REPLICAS[0]} ready, Service on node port ${nodePort}; faults start`);
+
+    const startedAt = performance.now();
+    const now = (): number => performance.now() - startedAt;
+    registers = new RegisterWorkload({ stores: target.endpoints.stores, now, random: seededRandom(options.seed ^ 0x5eed), keys: [`k8ts-chaos/${runId}/r0`, `k8ts-chaos/${runId}/r1`] });
+    const prober = new ServiceProber({ nodes: target.endpoints.nodeAddresses, nodePort, now });
+    const monitor = new Monitor(target, workload, now);
+    registers.start();
+    prober.start();
+    monitor.start();
+
+    const faults: FaultRecord[] = [];
+    const scales: { atMs: number; replicas: number }[] = [];
+    for (const [index, planned] of schedule.entries()) {
+      await sleepUntil(now, planned.atMs, options.signal);
+      if (options.signal?.aborted) break;
+      const fault: FaultRecord = { kind: planned.kind, target: planned.target, injectedAtMs: now() };
+      faults.push(fault);
+      let part: string;
+      try {
+        part = await target.resolve(planned.target);
+        fault.part = part;
+        await inject(target, planned.kind, part);
+        log(`chaos: ${(fault.injectedAtMs / 1000).toFixed(1)} s ${planned.kind} ${part}`);
+      } catch (error) {
+        fault.error = (error as Error).message;
+        log(`chaos: ${planned.kind} ${planned.target} not put in place: ${fault.error}`);
+        continue;
+      }
+      const replicas = REPLICAS[(index + 1) % REPLICAS.length] as number;
+      const scaledAt = now();
+      await workload.scale(replicas).then(
+        () => scales.push({ atMs: scaledAt, replicas }),
+        (error: unknown) => log(`chaos: scaling to ${replicas} failed: ${(error as Error).message}`),
+      );
+      // Healed even on abort: a run never leaves a part killed, paused or cut off.
+      await sleepUntil(now, fault.injectedAtMs + planned.healAfterMs, options.signal);
+      try {
+        await heal(target, planned.kind, part);
+        fault.healedAtMs = now();
+        log(`chaos: ${(fault.healedAtMs / 1000).toFixed(1)} s healed ${part}`);
+      } catch (error) {
+        fault.error = `not healed: ${(error as Error).message}`;
+        log(`chaos: ${part} ${fault.error}`);
+      }
+    }
+    await sleepUntil(now, options.durationMs, options.signal);
+
+    const lastHealAtMs = Math.max(0, ...faults.map((fault) => fault.healedAtMs ?? 0));
+    const recordSoFar = (): Pick<RunRecord, 'probes' | 'history'> => ({ probes: prober.results, history: registers?.history ?? [] });
+    await monitor.waitFor((sample) => sample.atMs > lastHealAtMs && isWhole(recordSoFar(), sample), lastHealAtMs + options.recoveryBoundMs);
+    log(`chaos: ${(now() / 1000).toFixed(1)} s ${monitor.samples.at(-1) !== undefined && isWhole(recordSoFar(), monitor.samples.at(-1) as HealthSample) ? 'cluster whole again' : 'cluster not whole within the bound'}; checking`);
+    await Promise.all([prober.stop(), registers.stop(), monitor.stop()]);
+    const endMs = now();
+
+    const finalReads = await registers.finalReads(endMs + 15_000);
+    const history = [...registers.history, ...finalReads.map((read) => ({ kind: 'read' as const, client: 'final', key: read.key, value: read.value, invokedAt: read.invokedAt, completedAt: now(), outcome: 'ok' as const }))];
+    const checks = [
+      checkLinearizable(history),
+      checkNoLostWrites(registers.history, finalReads),
+      checkDeploymentRecovered(monitor.replicaSamples, lastHealAtMs, options.recoveryBoundMs),
+      checkNoPodTwice(monitor.podSamples),
+      checkProcessesUp(await target.processes()),
+    ];
+    return { target: target.description, seed: options.seed, durationMs: options.durationMs, schedule, faults, samples: monitor.samples, probes: prober.results, history: registers.history, scales, endMs, checks };
+  } finally {
+    registers?.close();
+    await workload.delete().catch((error: unknown) => log(`chaos: namespace ${workload.namespace} not deleted: ${(error as Error).message}`));
+    workload.close();
+  }
+}
+
+async function inject(target: ChaosTarget, kind: FaultKind, part: string): Promise<void> {
+  if (kind === 'pause') await target.pause(part);
+  else if (kind === 'cut-node') await target.cut(part);
+  else await target.kill(part);
+}
+
+async function heal(target: ChaosTarget, kind: FaultKind, part: string): Promise<void> {
+  if (kind === 'pause') await target.resume(part);
+  else if (kind === 'cut-node') await target.heal(part);
+  else await target.restart(part);
+}
+
+/** Waits until the Deployment has its replicas ready before any fault. */
+async function settle(workload: DeploymentWorkload, log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  let last = 'not read';
+  for (;;) {
+    try {
+      const sample = await workload.sample(0);
+      if (sample.ready === sample.desired) return;
+      last = `${sample.ready}/${sample.desired} ready`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`the workload's Deployment did not become ready within ${SETTLE_TIMEOUT_MS / 1000} s (${last}): is the cluster healthy? (k8ts status)`);
+    if (last !== 'not read') log(`chaos: waiting for the Deployment: ${last}`);
+    await new Promise((done) => setTimeout(done, 1_000));
+  }
+}
+
+/** Resolves at `atMs` on the run's clock, or at once on abort. */
+function sleepUntil(now: () => number, atMs: number, signal: AbortSignal | undefined): Promise<void> {
+  const waitMs = atMs - now();
+  if (waitMs <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((done) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', finish);
+      done();
+    };
+    const timer = setTimeout(finish, waitMs);
+    signal?.addEventListener('abort', finish, { once: true });
+  });
+}
+
+/** Looks at the whole cluster every MONITOR_INTERVAL_MS: processes, Nodes, replicas, leaders, the nodes' pods. */
+class Monitor {
+  readonly samples: HealthSample[] = [];
+  readonly replicaSamples: ReplicaSample[] = [];
+  readonly podSamples: PodPlacementSample[] = [];
+  private running = false;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly target: ChaosTarget,
+    private readonly workload: DeploymentWorkload,
+    private readonly now: () => number,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  /** Resolves once a sample satisfies `whole`, or when the run's clock passes `deadlineMs`. */
+  async waitFor(whole: (sample: HealthSample) => boolean, deadlineMs: number): Promise<void> {
+    let seen = this.samples.length;
+    while (this.now() < deadlineMs) {
+      if (this.samples.slice(seen).some(whole)) return;
+      seen = this.samples.length;
+      await new Promise((done) => setTimeout(done, MONITOR_INTERVAL_MS / 2));
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const atMs = this.now();
+      await this.look(atMs).catch(() => undefined); // a look that fails is a gap in the samples
+      const elapsed = this.now() - atMs;
+      if (elapsed < MONITOR_INTERVAL_MS) await new Promise((done) => setTimeout(done, MONITOR_INTERVAL_MS - elapsed));
+    }
+  }
+
+  private async look(atMs: number): Promise<void> {
+    // Each part of a look fails on its own (a paused API server, a dead store leader): a gap, never a crash.
+    const [processes, nodes, replicas, leaders, pods] = await Promise.all([
+      this.target.processes(),
+      this.workload.nodesReady().catch(() => undefined),
+      this.workload.sample(atMs).catch(() => undefined),
+      this.target.leaders().catch(() => ({})),
+      this.target.runningPods().catch(() => undefined),
+    ]);
+    this.samples.push({
+      atMs,
+      processesUp: processes.filter((p) => p.up).length,
+      processesTotal: processes.length,
+      ...(nodes === undefined ? {} : { nodesReady: nodes.ready, nodesTotal: nodes.total }),
+      ...(replicas === undefined ? {} : { desired: replicas.desired, ready: replicas.ready }),
+      leaders,
+    });
+    if (replicas !== undefined) this.replicaSamples.push(replicas);
+    if (pods !== undefined) this.podSamples.push({ atMs, pods });
+  }
+}

@@ -1,0 +1,69 @@
+import { describe, expect, test } from 'vitest';
+import { FAULT_KINDS, applicableKinds, faultSchedule, parseDuration, parseFaultKinds, type ScheduleParts } from './schedule.js';
+
+const parts: ScheduleParts = {
+  stores: ['store-1', 'store-2', 'store-3'],
+  apiservers: ['apiserver-1', 'apiserver-2'],
+  schedulers: ['scheduler-1', 'scheduler-2'],
+  controllerManagers: ['controller-manager-1', 'controller-manager-2'],
+  nodes: ['node-1', 'node-2'],
+  nodeHosts: ['node-1', 'node-2'],
+};
+
+describe('faultSchedule', () => {
+  test('the same seed gives the same schedule; another seed another one', () => {
+    const options = { seed: 7, durationMs: 300_000, kinds: FAULT_KINDS, parts };
+    expect(faultSchedule(options)).toEqual(faultSchedule({ ...options }));
+    expect(faultSchedule(options)).not.toEqual(faultSchedule({ ...options, seed: 8 }));
+  });
+
+  test('faults come one at a time, each healed before the next and before the duration ends', () => {
+    const faults = faultSchedule({ seed: 3, durationMs: 120_000, kinds: FAULT_KINDS, parts });
+    expect(faults.length).toBeGreaterThan(3);
+    faults.forEach((fault, index) => {
+      expect(fault.atMs + fault.healAfterMs).toBeLessThanOrEqual(120_000);
+      const next = faults[index + 1];
+      if (next !== undefined) expect(next.atMs).toBeGreaterThanOrEqual(fault.atMs + fault.healAfterMs + 6_000);
+    });
+  });
+
+  test('a short run still covers different kinds, and every target fits its kind', () => {
+    const faults = faultSchedule({ seed: 1, durationMs: 300_000, kinds: FAULT_KINDS, parts });
+    expect(new Set(faults.slice(0, FAULT_KINDS.length).map((fault) => fault.kind)).size).toBe(FAULT_KINDS.length);
+    for (const fault of faults) {
+      if (fault.kind === 'kill-store') expect(parts.stores).toContain(fault.target);
+      if (fault.kind === 'kill-store-leader') expect(fault.target).toBe('store-leader');
+      if (fault.kind === 'kill-scheduler-leader') expect(fault.target).toBe('scheduler-leader');
+      if (fault.kind === 'kill-controller-manager-leader') expect(fault.target).toBe('controller-manager-leader');
+      if (fault.kind === 'kill-node' || fault.kind === 'cut-node') expect(parts.nodes).toContain(fault.target);
+      if (fault.kind === 'kill-apiserver') expect(parts.apiservers).toContain(fault.target);
+    }
+  });
+
+  test('kinds without a target are left out: no cut-node without node hosts', () => {
+    const noHosts = { ...parts, nodeHosts: [] };
+    expect(applicableKinds(['cut-node', 'kill-node'], noHosts)).toEqual(['kill-node']);
+    expect(faultSchedule({ seed: 1, durationMs: 60_000, kinds: ['cut-node'], parts: noHosts })).toEqual([]);
+  });
+
+  test('a duration shorter than warm-up and one fault schedules nothing', () => {
+    expect(faultSchedule({ seed: 1, durationMs: 6_000, kinds: FAULT_KINDS, parts })).toEqual([]);
+  });
+});
+
+describe('flags', () => {
+  test('durations', () => {
+    expect(parseDuration('60s')).toBe(60_000);
+    expect(parseDuration('2m')).toBe(120_000);
+    expect(parseDuration('1500ms')).toBe(1_500);
+    expect(parseDuration('90')).toBe(90_000);
+    expect(() => parseDuration('soon')).toThrow(/expected e.g. 60s/);
+    expect(() => parseDuration('0s')).toThrow(/positive/);
+  });
+
+  test('fault kinds', () => {
+    expect(parseFaultKinds('kill-node, pause')).toEqual(['kill-node', 'pause']);
+    expect(() => parseFaultKinds('kill-everything')).toThrow(/unknown fault kind "kill-everything"/);
+    expect(() => parseFaultKinds(',')).toThrow(/no fault kinds/);
+  });
+});
