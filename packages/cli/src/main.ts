@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { apiserverBenchCommand, controllersBenchCommand, podsBenchCommand, proxyBenchCommand, schedulerBenchCommand, storeBenchCommand, upBenchCommand } from '@k8ts/bench';
+import { chaosCommand } from '@k8ts/chaos';
 import { simulateCommand } from '@k8ts/raft/sim';
 import { clusterCommands } from './local_cluster.js';
 
@@ -12,6 +13,7 @@ const program = new Command()
   .version(version);
 
 clusterCommands(program);
+program.addCommand(chaosCommand());
 
 const sim = program.command('sim').description('deterministic simulations of k8ts components');
 sim
