@@ -88,6 +88,8 @@ export class KubeProxy {
   private readonly services: SharedInformer<ServiceObject>;
   private readonly slices: SharedInformer<EndpointSliceObject>;
   private readonly listeners = new Map<string, ServiceListener>();
+  /** Listeners whose bind failed and has not succeeded since: logged once, then retried quietly. */
+  private readonly unbound = new Set<string>();
   private readonly handlerRegistrations: { remove(): void }[] = [];
   private pending: { atMs: number; timer: TimerHandle } | undefined;
   private syncing: Promise<void> | undefined;
@@ -222,6 +224,7 @@ export class KubeProxy {
       this.logger.error({ err: error }, 'could not hold the cluster IPs: their listeners wait for the next sync');
     }
 
+    for (const key of this.unbound) if (!desired.has(key)) this.unbound.delete(key);
     const opening: Promise<void>[] = [];
     for (const server of desired.values()) {
       const listener = this.listeners.get(server.key);
@@ -245,11 +248,15 @@ export class KubeProxy {
         return true;
       }
       this.listeners.set(server.key, listener);
+      this.unbound.delete(server.key);
       this.logger.info({ listener: server.key, servicePort: server.servicePort, endpoints: server.endpoints.length }, 'listener opened');
       return true;
     } catch (error) {
       this.counts.bindFailures += 1;
-      this.logger.warn({ err: error, listener: server.key, servicePort: server.servicePort }, 'listener could not bind: retried on the next sync');
+      // Agents sharing a network namespace retry each other's addresses every second: say it once.
+      const first = !this.unbound.has(server.key);
+      this.unbound.add(server.key);
+      this.logger[first ? 'warn' : 'debug']({ err: error, listener: server.key, servicePort: server.servicePort }, 'listener could not bind: retried on each sync');
       return false;
     }
   }
