@@ -75,13 +75,15 @@ export async function startClusterNetwork(options: {
       upstream: upstreamResolvers(flags.resolvConf, flags.clusterDns),
       logger,
     });
+    let failures = 0;
     const serve = async (): Promise<void> => {
       if (stopped) return;
       try {
         await server.start();
       } catch (error) {
         await server.stop();
-        logger.warn({ err: error, address }, 'cluster DNS: address not available (held by another agent in this network namespace?); retrying');
+        // Said once: while another agent in this network namespace serves the address, this one waits.
+        logger[failures++ === 0 ? 'warn' : 'debug']({ err: error, address }, 'cluster DNS: address not available (held by another agent in this network namespace?); retrying');
         setTimeout(() => serve().catch((retry: unknown) => logger.error({ err: retry }, 'cluster DNS: retry failed')), RETRY_MS).unref();
       }
     };
