@@ -73,6 +73,7 @@ export function chaosCommand(): Command {
         console.log(options.json ? JSON.stringify({ ...report, html }, null, 2) : `${formatText(report)}\nHTML report: ${html}`);
         process.exitCode = report.ok ? 0 : 1;
       } finally {
+        target.close();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }

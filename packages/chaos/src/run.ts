@@ -31,6 +31,7 @@ export interface ChaosRunOptions {
 const REPLICAS = [2, 3] as const;
 const MONITOR_INTERVAL_MS = 500;
 const SETTLE_TIMEOUT_MS = 120_000;
+const RESOLVE_TIMEOUT_MS = 10_000;
 
 export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
   const { target, log } = options;
@@ -58,17 +59,22 @@ export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
     for (const [index, planned] of schedule.entries()) {
       await sleepUntil(now, planned.atMs, options.signal);
       if (options.signal?.aborted) break;
-      const fault: FaultRecord = { kind: planned.kind, target: planned.target, injectedAtMs: now() };
-      faults.push(fault);
       let part: string;
       try {
-        part = await target.resolve(planned.target);
-        fault.part = part;
+        part = await resolveTarget(target, planned.target, options.signal);
+      } catch (error) {
+        faults.push({ kind: planned.kind, target: planned.target, injectedAtMs: now(), error: (error as Error).message });
+        log(`chaos: ${planned.kind}: no target: ${(error as Error).message}`);
+        continue;
+      }
+      const fault: FaultRecord = { kind: planned.kind, target: planned.target, part, injectedAtMs: now() };
+      faults.push(fault);
+      try {
         await inject(target, planned.kind, part);
         log(`chaos: ${(fault.injectedAtMs / 1000).toFixed(1)} s ${planned.kind} ${part}`);
       } catch (error) {
         fault.error = (error as Error).message;
-        log(`chaos: ${planned.kind} ${planned.target} not put in place: ${fault.error}`);
+        log(`chaos: ${planned.kind} ${part} not put in place: ${fault.error}`);
         continue;
       }
       const replicas = REPLICAS[(index + 1) % REPLICAS.length] as number;
@@ -111,6 +117,19 @@ export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
     registers?.close();
     await workload.delete().catch((error: unknown) => log(`chaos: namespace ${workload.namespace} not deleted: ${(error as Error).message}`));
     workload.close();
+  }
+}
+
+/** A leader role may have no holder for a moment (an election under way): asked again for a while. */
+async function resolveTarget(target: ChaosTarget, wanted: string, signal: AbortSignal | undefined): Promise<string> {
+  const deadline = Date.now() + RESOLVE_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await target.resolve(wanted);
+    } catch (error) {
+      if (Date.now() > deadline || signal?.aborted === true) throw error;
+    }
+    await new Promise((done) => setTimeout(done, 250));
   }
 }
 

@@ -29,6 +29,8 @@ export interface ChaosTarget {
   runningPods(): Promise<readonly { readonly node: string; readonly pod: string }[]>;
   /** The current leader of each elected role (part names; undefined when none answers). */
   leaders(): Promise<Readonly<Record<string, string | undefined>>>;
+  /** Releases the target's connections (the parts keep running). */
+  close(): void;
 }
 
 export interface TargetEndpoints {
