@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { FakeClock } from '@k8ts/base';
-import { freePorts } from '@k8ts/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Backend, PickBackend } from './backend.js';
 import { roundRobin } from './balancers.js';
@@ -35,9 +34,12 @@ async function request(port: number, text: string): Promise<string> {
   return received.toString();
 }
 
-/** Ports nothing listens on: a dial there is refused. */
+/** Ports nothing listens on (bound by the OS, then closed): a dial there is refused. */
 async function deadBackends(count: number): Promise<Backend[]> {
-  return (await freePorts(count)).map((port) => ({ host: '127.0.0.1', port }));
+  // All bound before any is closed, so the OS never hands one port out twice.
+  const started = await Promise.all(Array.from({ length: count }, () => tcpServer(() => {})));
+  await Promise.all(started.map((listening) => closeServer(listening)));
+  return started.map((listening) => ({ host: '127.0.0.1', port: listening.port }));
 }
 
 describe('TcpProxy', () => {
