@@ -129,6 +129,18 @@ async function up(options: UpOptions, given: ReadonlySet<keyof ClusterSettings>)
     const host = hosts.get(index);
     return host === undefined ? { ip: loopbackNodeIp(index), enter: [] } : { ip: host.ip, enter: host.enterWithCgroups };
   };
+  // The hosts first (the agents' flags name their addresses), each recorded at once for `down` to remove.
+  const nodeHosts: Record<string, NodeHost> = {};
+  if (network !== undefined) {
+    const nodeNetwork = { name: network.name, subnet: network.subnet, gateway: network.gateway };
+    writeState(dir, { processes: [], apiservers: [], kubeconfig: join(dir, 'kubeconfig'), nodeNetwork, nodeHosts });
+    for (let index = 1; index <= settings.nodes; index++) {
+      const host = await network.addHost(processNodeName(index));
+      hosts.set(index, host);
+      nodeHosts[host.name] = host;
+      writeState(dir, { processes: [], apiservers: [], kubeconfig: join(dir, 'kubeconfig'), nodeNetwork, nodeHosts });
+    }
+  }
   const plan = planCluster({
     dir,
     basePort: base,
@@ -139,21 +151,14 @@ async function up(options: UpOptions, given: ReadonlySet<keyof ClusterSettings>)
   const launch = new Launch(dir, plan.apiservers);
   if (network !== undefined) {
     launch.state.nodeNetwork = { name: network.name, subnet: network.subnet, gateway: network.gateway };
-    launch.state.nodeHosts = {};
-    launch.save();
-    for (let index = 1; index <= settings.nodes; index++) {
-      const host = await network.addHost(processNodeName(index));
-      hosts.set(index, host);
-      launch.state.nodeHosts[processNodeName(index)] = host;
-      launch.save();
-    }
+    launch.state.nodeHosts = nodeHosts;
   }
-  await runPlan(plan, launch);
-
-  const agents = plan.stages.find((stage) => stage.title === 'nodes')?.parts ?? [];
   launch.state.nodes = Array.from({ length: settings.nodes }, (_, i) => processNodeName(i + 1));
   launch.state.simulatedNodes = settings.simulatedNodes > 0 ? simulatedNodeNames(settings.simulatedNodes) : [];
   launch.save();
+  await runPlan(plan, launch);
+
+  const agents = plan.stages.find((stage) => stage.title === 'nodes')?.parts ?? [];
   const allNodes = [...launch.state.nodes, ...launch.state.simulatedNodes];
   const nodesMs = performance.now();
   await waitNodesReady(plan.apiservers[0] ?? '', allNodes, Math.max(READY_TIMEOUT_MS, ...agents.map((agent) => agent.healthTimeoutMs ?? 0)));
