@@ -78,10 +78,15 @@ export class ApiServerProcess {
     return kubectl(this.kubeconfig, args, options);
   }
 
-  async stop(): Promise<void> {
+  /** Stops the process with `signal` (SIGKILL: a crash) and waits for its exit; `launch()` starts it again. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.process;
     this.process = undefined;
-    await signalAndWait(child, 'SIGTERM');
+    await signalAndWait(child, signal);
+  }
+
+  async stop(): Promise<void> {
+    await this.kill('SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
