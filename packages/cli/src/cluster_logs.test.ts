@@ -17,7 +17,7 @@ describe('partLogs', () => {
     expect(partLogs(dir).map((part) => part.name)).toEqual(['store-1', 'apiserver-1', 'nats-server']);
     expect(formatPartList(partLogs(dir)).slice(0, 2)).toEqual([
       `PART                           SIZE  LOG`,
-      `store-1                    2.0 KiB  ${join(dir, 'logs', 'store-1.log')}`,
+      `store-1                     2.0 KiB  ${join(dir, 'logs', 'store-1.log')}`,
     ]);
   });
 });
