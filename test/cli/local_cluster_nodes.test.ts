@@ -75,6 +75,12 @@ describe('k8ts up with nodes', () => {
     const names = state().processes.map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(['nats-server', 'node-1', 'node-2', 'simulated-nodes']));
     const kubeconfig = state().kubeconfig;
+    // Each agent runs where its node is: in its node host as root (with the host's address), else on a loopback address of its own.
+    const recorded = state() as ClusterState & { processes: { name: string; command?: string[] }[]; nodeHosts?: Record<string, { ip: string }> };
+    for (const [index, name] of ['node-1', 'node-2'].entries()) {
+      const command = recorded.processes.find((p) => p.name === name)?.command ?? [];
+      expect(command[command.indexOf('--node-ip') + 1], name).toBe(recorded.nodeHosts?.[name]?.ip ?? `127.0.1.${index + 1}`);
+    }
 
     const nodes = await kubectl(kubeconfig, ['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}']);
     expect(nodes.code, nodes.stderr).toBe(0);
