@@ -27,7 +27,7 @@ function recordedRun(): RunRecord {
     });
   }
   const probes = [];
-  for (let atMs = 0; atMs < 40_000; atMs += 100) probes.push({ atMs, ok: !(atMs >= 10_100 && atMs <= 10_500), node: 'node-1' });
+  for (let atMs = 0; atMs < 40_000; atMs += 100) probes.push({ atMs, doneAtMs: atMs + 20, ok: !(atMs >= 10_100 && atMs <= 10_500), node: 'node-1' });
   const history: Operation[] = [];
   for (let atMs = 0; atMs < 40_000; atMs += 200) history.push({ kind: 'write', client: 0, key: 'r', value: `v${atMs}`, invokedAt: atMs, completedAt: atMs + 5, outcome: 'ok' });
   return {
@@ -51,8 +51,17 @@ function recordedRun(): RunRecord {
 describe('analyseFaults', () => {
   test('detection is the first symptom after the fault; recovery the first whole sample after the heal', () => {
     const [apiserver, scheduler] = analyseFaults(recordedRun());
-    expect(apiserver).toMatchObject({ detectionMs: 100, detectedBy: 'Service request to node-1 failed (error)', recoveryMs: 1_000, requestsFailed: 5 });
+    expect(apiserver).toMatchObject({ detectionMs: 120, detectedBy: 'Service request to node-1 failed (error)', recoveryMs: 1_000, requestsFailed: 5 });
     expect(scheduler).toMatchObject({ detectionMs: 1_000, detectedBy: 'scheduler-leader moved from scheduler-1 to scheduler-2', recoveryMs: 500, requestsFailed: 0 });
+  });
+
+  test("a failure seen only after the next fault began is neither fault's symptom", () => {
+    const run = recordedRun();
+    const late: Operation = { kind: 'write', client: 1, key: 'r', value: 'late', invokedAt: 24_500, completedAt: 25_500, outcome: 'unknown' };
+    const [apiserver, scheduler] = analyseFaults({ ...run, probes: run.probes.map((probe) => ({ ...probe, ok: true })), history: [...run.history, late] });
+    expect(apiserver?.detectionMs).toBeUndefined();
+    expect(apiserver?.requestsFailed).toBe(1); // it was sent during this fault's window all the same
+    expect(scheduler?.detectedBy).toBe('scheduler-leader moved from scheduler-1 to scheduler-2');
   });
 
   test('a fault never healed, or not whole again before the next one, has no recovery time', () => {
@@ -68,7 +77,7 @@ describe('analyseFaults', () => {
     expect(percentile([5, 1, 3, 2, 4], 99)).toBe(5);
     expect(percentile([], 50)).toBeUndefined();
     expect(summariseByKind(analyseFaults(recordedRun()))).toEqual([
-      { kind: 'kill-apiserver', faults: 1, recovered: 1, detectionP50Ms: 100, detectionP99Ms: 100, recoveryP50Ms: 1_000, recoveryP99Ms: 1_000, requestsFailed: 5 },
+      { kind: 'kill-apiserver', faults: 1, recovered: 1, detectionP50Ms: 120, detectionP99Ms: 120, recoveryP50Ms: 1_000, recoveryP99Ms: 1_000, requestsFailed: 5 },
       { kind: 'kill-scheduler-leader', faults: 1, recovered: 1, detectionP50Ms: 1_000, detectionP99Ms: 1_000, recoveryP50Ms: 500, recoveryP99Ms: 500, requestsFailed: 0 },
     ]);
   });
@@ -77,7 +86,7 @@ describe('analyseFaults', () => {
 describe('reports', () => {
   test('text: each fault, per kind, requests and checks with the verdict', () => {
     const text = formatText(buildReport(recordedRun()));
-    expect(text).toMatch(/kill-apiserver\s+apiserver-1\s+0\.10 s\s+1\.00 s\s+5\/225/);
+    expect(text).toMatch(/kill-apiserver\s+apiserver-1\s+0\.12 s\s+1\.00 s\s+5\/225/);
     expect(text).toMatch(/requests: Service 5\/400 failed/);
     expect(text).toMatch(/PASS {2}every process up at the end/);
     expect(text).toMatch(/verdict: PASS$/);

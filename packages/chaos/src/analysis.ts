@@ -1,3 +1,4 @@
+import type { Operation } from '@k8ts/linearizability';
 import type { FaultKind } from './schedule.js';
 import type { FaultRecord, HealthSample, RunRecord } from './timeline.js';
 
@@ -48,10 +49,12 @@ export function analyseFaults(run: RunRecord): FaultOutcome[] {
 function firstSymptom(run: RunRecord, fault: FaultRecord, windowEnd: number): { atMs: number; what: string } | undefined {
   const candidates: { atMs: number; what: string }[] = [];
   const inWindow = (atMs: number): boolean => atMs >= fault.injectedAtMs && atMs < windowEnd;
-  const probe = run.probes.find((p) => inWindow(p.atMs) && !p.ok);
-  if (probe !== undefined) candidates.push({ atMs: probe.atMs, what: `Service request to ${probe.node} failed (${probe.error ?? 'error'})` });
-  const operation = run.history.find((op) => inWindow(op.invokedAt) && op.outcome !== 'ok');
-  if (operation !== undefined) candidates.push({ atMs: operation.completedAt ?? operation.invokedAt, what: `store ${operation.kind} ${operation.outcome === 'fail' ? 'failed' : 'got no answer'}` });
+  // A failure counts when the client saw it: sent after the fault began, and known before the next one.
+  const probe = run.probes.find((p) => !p.ok && inWindow(p.atMs) && inWindow(p.doneAtMs));
+  if (probe !== undefined) candidates.push({ atMs: probe.doneAtMs, what: `Service request to ${probe.node} failed (${probe.error ?? 'error'})` });
+  const seenAt = (op: Operation): number => op.completedAt ?? op.invokedAt;
+  const operation = run.history.find((op) => op.outcome !== 'ok' && inWindow(op.invokedAt) && inWindow(seenAt(op)));
+  if (operation !== undefined) candidates.push({ atMs: seenAt(operation), what: `store ${operation.kind} ${operation.outcome === 'fail' ? 'failed' : 'got no answer'}` });
   const before = [...run.samples].reverse().find((sample) => sample.atMs < fault.injectedAtMs);
   for (const sample of run.samples) {
     if (!inWindow(sample.atMs)) continue;

@@ -14,19 +14,13 @@ export const DEPLOYMENT_NAME = 'echo';
 
 export class DeploymentWorkload {
   private readonly client: ApiClient;
-  private desiredReplicas: number;
 
   constructor(
     apiGrpc: readonly string[],
     readonly namespace: string,
-    initialReplicas: number,
+    private readonly initialReplicas: number,
   ) {
     this.client = new ApiClient({ addresses: apiGrpc, callTimeoutMs: 2_000, fieldManager: 'k8ts-chaos' });
-    this.desiredReplicas = initialReplicas;
-  }
-
-  get desired(): number {
-    return this.desiredReplicas;
   }
 
   /** Creates the namespace, the Deployment and the Service; resolves to the Service's node port. */
@@ -38,7 +32,7 @@ export class DeploymentWorkload {
       kind: 'Deployment',
       metadata: { name: DEPLOYMENT_NAME, namespace: this.namespace, labels },
       spec: {
-        replicas: this.desiredReplicas,
+        replicas: this.initialReplicas,
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
@@ -72,7 +66,6 @@ export class DeploymentWorkload {
 
   /** Sets the Deployment's replicas (a merge patch of spec.replicas). */
   async scale(replicas: number): Promise<void> {
-    this.desiredReplicas = replicas;
     await this.deployments().patch(DEPLOYMENT_NAME, 'merge', { spec: { replicas } });
   }
 

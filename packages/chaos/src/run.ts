@@ -32,6 +32,7 @@ const REPLICAS = [2, 3] as const;
 const MONITOR_INTERVAL_MS = 500;
 const SETTLE_TIMEOUT_MS = 120_000;
 const RESOLVE_TIMEOUT_MS = 10_000;
+const SCALE_RETRY_MS = 15_000;
 
 export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
   const { target, log } = options;
@@ -56,6 +57,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
 
     const faults: FaultRecord[] = [];
     const scales: { atMs: number; replicas: number }[] = [];
+    let scaling: Promise<void> = Promise.resolve(); // one at a time, in order
     for (const [index, planned] of schedule.entries()) {
       await sleepUntil(now, planned.atMs, options.signal);
       if (options.signal?.aborted) break;
@@ -77,12 +79,12 @@ export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
         log(`chaos: ${planned.kind} ${part} not put in place: ${fault.error}`);
         continue;
       }
+      // Scaled while the fault is in place: retried in the background as a user would, never delaying the heal.
       const replicas = REPLICAS[(index + 1) % REPLICAS.length] as number;
-      const scaledAt = now();
-      await workload.scale(replicas).then(
-        () => scales.push({ atMs: scaledAt, replicas }),
-        (error: unknown) => log(`chaos: scaling to ${replicas} failed: ${(error as Error).message}`),
-      );
+      scaling = scaling.then(async () => {
+        const atMs = await scaleWithRetry(workload, replicas, now, log);
+        if (atMs !== undefined) scales.push({ atMs, replicas });
+      });
       // Healed even on abort: a run never leaves a part killed, paused or cut off.
       await sleepUntil(now, fault.injectedAtMs + planned.healAfterMs, options.signal);
       try {
@@ -95,6 +97,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
       }
     }
     await sleepUntil(now, options.durationMs, options.signal);
+    await scaling;
 
     const lastHealAtMs = Math.max(0, ...faults.map((fault) => fault.healedAtMs ?? 0));
     const recordSoFar = (): Pick<RunRecord, 'probes' | 'history'> => ({ probes: prober.results, history: registers?.history ?? [] });
@@ -117,6 +120,23 @@ export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
     registers?.close();
     await workload.delete().catch((error: unknown) => log(`chaos: namespace ${workload.namespace} not deleted: ${(error as Error).message}`));
     workload.close();
+  }
+}
+
+/** Scales until the API takes it (for up to SCALE_RETRY_MS); resolves to when it did (undefined: never). Never rejects. */
+async function scaleWithRetry(workload: DeploymentWorkload, replicas: number, now: () => number, log: (line: string) => void): Promise<number | undefined> {
+  const deadline = now() + SCALE_RETRY_MS;
+  for (;;) {
+    try {
+      await workload.scale(replicas);
+      return now();
+    } catch (error) {
+      if (now() > deadline) {
+        log(`chaos: scaling to ${replicas} failed for ${SCALE_RETRY_MS / 1000} s: ${(error as Error).message}`);
+        return undefined;
+      }
+    }
+    await new Promise((done) => setTimeout(done, 500));
   }
 }
 

@@ -4,7 +4,10 @@
  */
 
 export interface ProbeResult {
+  /** When it was sent. */
   readonly atMs: number;
+  /** When the answer, or the failure, came back. */
+  readonly doneAtMs: number;
   readonly ok: boolean;
   readonly node: string;
   readonly error?: string;
@@ -49,10 +52,11 @@ export class ServiceProber {
     try {
       const response = await fetch(`http://${address}:${this.options.nodePort}/`, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 1_000) });
       await response.body?.cancel();
-      this.results.push(response.ok ? { atMs, ok: true, node } : { atMs, ok: false, node, error: `HTTP ${response.status}` });
+      const doneAtMs = this.options.now();
+      this.results.push(response.ok ? { atMs, doneAtMs, ok: true, node } : { atMs, doneAtMs, ok: false, node, error: `HTTP ${response.status}` });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code;
-      this.results.push({ atMs, ok: false, node, error: cause ?? (error as Error).name });
+      this.results.push({ atMs, doneAtMs: this.options.now(), ok: false, node, error: cause ?? (error as Error).name });
     }
   }
 }
