@@ -1,0 +1,67 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { runCommand, type CommandResult } from '@k8ts/testkit';
+import { afterAll, expect, test } from 'vitest';
+
+/**
+ * `k8ts chaos` as a user runs it: `k8ts up --nodes 2` in a folder of its own, then a seeded minute of
+ * faults against it while the workload runs (a Deployment scaled up and down behind a NodePort
+ * Service, registers in the store), then the report: exit 0 only when every check passes. Then
+ * `k8ts down --purge`.
+ *
+ * The base port is fixed (31537: its node subnet 172.30.37.0/24 and ports 31538..31642 are used by
+ * no other suite).
+ */
+
+const K8TS = resolve(new URL('../../node_modules/.bin/k8ts', import.meta.url).pathname);
+const BASE_PORT = '31537';
+const dir = mkdtempSync(join(tmpdir(), 'k8ts-chaos-'));
+
+function k8ts(args: string[], timeoutMs: number): Promise<CommandResult> {
+  return runCommand(K8TS, [...args, '--dir', dir], { timeoutMs });
+}
+
+afterAll(async () => {
+  await k8ts(['down', '--purge'], 60_000);
+}, 70_000);
+
+interface ReportSeen {
+  ok: boolean;
+  seed: number;
+  faults: { kind: string; part?: string; recoveryMs?: number; error?: string }[];
+  checks: { name: string; ok: boolean; detail: string }[];
+  requests: { service: { total: number }; storeWrites: { total: number } };
+  html: string;
+}
+
+test('a seeded minute of faults against k8ts up --nodes 2: every check passes, every fault is put in place and healed, and a report', async () => {
+  const up = await k8ts(['up', '--nodes', '2', '--base-port', BASE_PORT], 90_000);
+  expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0);
+
+  const html = join(dir, 'report.html');
+  const chaos = await k8ts(['chaos', '--duration', '60s', '--seed', '1', '--json', '--html', html], 150_000);
+  expect(chaos.code, `${chaos.stdout}\n${chaos.stderr}`).toBe(0);
+  const report = JSON.parse(chaos.stdout) as ReportSeen;
+  expect(report).toMatchObject({ ok: true, seed: 1, html });
+  expect(report.checks.map((check) => check.name)).toEqual([
+    'register history linearizable',
+    'no acknowledged write lost',
+    'deployment back to desired ready replicas within 60 s of the last heal',
+    'no pod running on two nodes at once',
+    'every process up at the end',
+  ]);
+  expect(report.faults.length).toBeGreaterThanOrEqual(3);
+  // Each fault hit a part and was healed; recovery is measured until the next fault starts (a slower one shows as not seen).
+  for (const fault of report.faults) expect(fault, JSON.stringify(fault)).toMatchObject({ part: expect.any(String) });
+  expect(report.faults.filter((fault) => fault.error !== undefined)).toEqual([]);
+  expect(report.faults.some((fault) => fault.recoveryMs !== undefined)).toBe(true);
+  expect(report.requests.service.total).toBeGreaterThan(100);
+  expect(report.requests.storeWrites.total).toBeGreaterThan(100);
+  expect(existsSync(html)).toBe(true);
+  expect(readFileSync(html, 'utf8')).toMatch(/<svg [^>]*>.*<\/svg>/s);
+
+  // Every part the faults restarted is the one `k8ts status` (and `down`) now find.
+  const status = await k8ts(['status'], 30_000);
+  expect(status.code, status.stdout).toBe(0);
+}, 180_000);
