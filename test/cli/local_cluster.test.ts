@@ -64,9 +64,11 @@ describe('k8ts up, status, logs and down', () => {
     expect(up.stdout).toContain('2 schedulers, 2 controller managers');
     pids = state().processes.map((p) => p.pid);
     expect(state().processes.map((p) => p.name)).toEqual([
-      'nats-server', 'store-1', 'store-2', 'store-3', 'apiserver-1', 'apiserver-2',
+      'nats-server', 'store-1', 'store-2', 'store-3', 'apiserver-1', 'apiserver-2', 'api-lb',
       'scheduler-1', 'scheduler-2', 'controller-manager-1', 'controller-manager-2',
     ]);
+    // kubectl goes through the API load balancer.
+    expect(readFileSync(state().kubeconfig, 'utf8')).toContain(`server: http://127.0.0.1:${basePort + 20}`);
 
     const namespaces = await kubectl(state().kubeconfig, ['get', 'namespaces', '-o', 'name']);
     expect(namespaces.stdout.split('\n')).toContain('namespace/kube-system');
@@ -148,7 +150,7 @@ describe('k8ts up, status, logs and down', () => {
     const bundle = join(dir, 'bundle.tar.gz');
     const made = await k8ts(['logs', '--bundle', bundle]);
     expect(made.code, made.stderr).toBe(0);
-    expect(made.stdout).toMatch(new RegExp(`^wrote ${bundle} \\(10 logs, status, state; `));
+    expect(made.stdout).toMatch(new RegExp(`^wrote ${bundle} \\(11 logs, status, state; `));
     const listing = await runCommand('tar', ['-tzf', bundle]);
     const files = listing.stdout.trim().split('\n').map((line) => line.replace(/^k8ts-bundle-[^/]+\//, ''));
     expect(files).toEqual(expect.arrayContaining(['status.txt', 'cluster.json', 'settings.json', ...state().processes.map((p) => `logs/${p.name}.log`)]));

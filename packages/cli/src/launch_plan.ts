@@ -1,7 +1,7 @@
 /**
  * What `k8ts up` starts, in order: stages of parts; every part of a stage starts at once and the
  * next stage starts when all of them answer on their health URLs. Pure (no processes): `up` runs
- * the plan. A new kind of part (the API load balancer) joins with `addStage`.
+ * the plan. A new kind of part joins with `addStage`.
  */
 import { join, resolve } from 'node:path';
 import { CLUSTER_CIDR, type AgentPlan } from './cluster_nodes.js';
@@ -39,7 +39,7 @@ export interface LaunchPlan {
   readonly grpcApis: readonly string[];
   readonly etcdServers: readonly string[];
   readonly natsUrl: string;
-  /** The server the kubeconfig names: the first API server, or a load balancer in front of them. */
+  /** The server the kubeconfig names: the API load balancer in front of the API servers. */
   readonly kubeconfigServer: string;
 }
 
@@ -97,6 +97,21 @@ export function planCluster(options: PlanOptions): LaunchPlan {
       healthUrl: `${url}/readyz`,
     })),
   });
+  // kubectl's door: the API load balancer in front of both API servers (as HA clusters have
+  // HAProxy or kube-vip), checking each one's /readyz every second. The components are given both
+  // gRPC addresses and fail over themselves.
+  const lbPort = base + 20;
+  stages.push({
+    title: 'api-lb',
+    parts: [
+      {
+        name: 'api-lb',
+        binary: workspaceBin('k8ts-api-lb'),
+        args: ['--bind-address', '127.0.0.1', '--port', String(lbPort), '--backends', apiservers.map((url) => new URL(url).host).join(','), '--health-interval', '1s', '--healthz-port', String(base + 25)],
+        healthUrl: `http://127.0.0.1:${base + 25}/healthz`,
+      },
+    ],
+  });
   // Two replicas of each; one leads (the Lease kube-system/<lease>), the other waits to take over.
   const components = [
     { name: 'scheduler', binary: 'k8ts-scheduler', lease: 'kube-scheduler', portOffset: 40 },
@@ -127,7 +142,7 @@ export function planCluster(options: PlanOptions): LaunchPlan {
       rootDir: agent.rootDir,
     })),
   });
-  return { stages, apiservers, grpcApis, etcdServers, natsUrl, kubeconfigServer: apiservers[0] ?? '' };
+  return { stages, apiservers, grpcApis, etcdServers, natsUrl, kubeconfigServer: `http://127.0.0.1:${lbPort}` };
 }
 
 /**

@@ -182,7 +182,7 @@ async function runPlan(plan: LaunchPlan, launch: Launch): Promise<void> {
 function printUsage(plan: LaunchPlan, settings: ClusterSettings, state: ClusterState, dir: string, elapsedMs: number): void {
   const simulated = settings.simulatedNodes > 0 ? ` and ${settings.simulatedNodes} simulated nodes in one agent` : '';
   console.log(
-    `k8ts cluster up in ${seconds(elapsedMs)}: 3 store members (${plan.etcdServers.join(',')}), 2 apiservers (${plan.apiservers.join(', ')}; components' gRPC API on ${plan.grpcApis.join(', ')}), 2 schedulers, 2 controller managers, nats-server (${plan.natsUrl}), ${settings.nodes} nodes${simulated}, all Ready`,
+    `k8ts cluster up in ${seconds(elapsedMs)}: 3 store members (${plan.etcdServers.join(',')}), 2 apiservers (${plan.apiservers.join(', ')}; components' gRPC API on ${plan.grpcApis.join(', ')}) behind the API load balancer (${plan.kubeconfigServer}), 2 schedulers, 2 controller managers, nats-server (${plan.natsUrl}), ${settings.nodes} nodes${simulated}, all Ready`,
   );
   const hosts = Object.values(state.nodeHosts ?? {});
   console.log(
@@ -254,7 +254,7 @@ export function clusterCommands(program: Command): void {
   const upCommand = program
     .command('up')
     .description(
-      'start a local cluster as processes (3 store members, 2 apiservers, 2 schedulers, 2 controller managers, nats-server, --nodes node agents and ' +
+      'start a local cluster as processes (3 store members, 2 apiservers behind an API load balancer, 2 schedulers, 2 controller managers, nats-server, --nodes node agents and ' +
         'optionally one agent of --simulated-nodes simulated nodes), write its kubeconfig, and return once every node is Ready. ' +
         'On a folder whose cluster was stopped, resumes it from its data with the settings it was made with',
     )
@@ -264,7 +264,7 @@ export function clusterCommands(program: Command): void {
     .addOption(
       new Option(
         '--base-port <port>',
-        'ports used: base+1..3 store clients, base+11..13 store peers, base+21..22 apiservers (HTTP), base+31..32 (gRPC), base+41..42 schedulers and base+51..52 controller managers (health, metrics), base+60..61 nats-server (client, monitoring), base+62..63 the simulated nodes\' agent, base+100+2i..101+2i node i\'s agent (healthz, server)',
+        'ports used: base+1..3 store clients, base+11..13 store peers, base+20 the API load balancer (kubeconfig) and base+25 its health, base+21..22 apiservers (HTTP), base+31..32 (gRPC), base+41..42 schedulers and base+51..52 controller managers (health, metrics), base+60..61 nats-server (client, monitoring), base+62..63 the simulated nodes\' agent, base+100+2i..101+2i node i\'s agent (healthz, server)',
       )
         .default(32300)
         .argParser(port),
