@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The compose cluster's root scripts (pnpm compose:up | compose:down | compose:kubeconfig):
+#   up [--nodes N] [--timeout S]  stages the built workspace, builds the image (on stand-in bases
+#                                 from this machine when no registry answers), starts the project
+#                                 with N node containers (default 3) and waits until every part is
+#                                 healthy and every node Ready, with progress
+#   down [--volumes]              stops and removes the containers (--volumes: the store's data too)
+#   kubeconfig                    writes a kubeconfig for the published API port and prints its path
+# Works with `docker compose` (v2) and `docker-compose` (1.29). Environment: K8TS_NODES,
+# K8TS_API_PORT (6443), K8TS_IMAGE, K8TS_BASE_IMAGE / K8TS_NATS_IMAGE (skip the registry check),
+# COMPOSE_PROJECT_NAME (k8ts), K8TS_COMPOSE_KUBECONFIG (.k8ts/compose/kubeconfig), and the timings docker-compose.yml lists.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-k8ts}
+export K8TS_IMAGE=${K8TS_IMAGE:-k8ts/k8ts:local}
+api_port=${K8TS_API_PORT:-6443}
+api_url="http://127.0.0.1:$api_port"
+kubeconfig=${K8TS_COMPOSE_KUBECONFIG:-$root/.k8ts/compose/kubeconfig}
+
+say() { echo "compose: $*"; }
+die() { echo "compose: $*" >&2; exit 1; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+
+engine() {
+  docker info >/dev/null 2>&1 && return 0
+  if [[ $(id -u) -eq 0 ]] && command -v dockerd >/dev/null; then
+    bash "$root/deploy/start-dockerd.sh"
+  else
+    die "no Docker engine answers: start one (as root: bash deploy/start-dockerd.sh; Debian: apt-get install docker.io)"
+  fi
+}
+
+compose() {
+  if docker compose version >/dev/null 2>&1; then
+    docker compose "$@"
+  elif command -v docker-compose >/dev/null; then
+    docker-compose "$@"
+  else
+    die "neither 'docker compose' nor docker-compose is installed (Debian: apt-get install docker-compose)"
+  fi
+}
+
+# The base images: the defaults when present or pullable, else stand-ins built from this machine.
+bases() {
+  [[ -n ${K8TS_BASE_IMAGE:-} && -n ${K8TS_NATS_IMAGE:-} ]] && return 0
+  local base=node:20-bookworm-slim nats=nats:2.10
+  if { docker image inspect "$base" >/dev/null 2>&1 || timeout 60 docker pull -q "$base" >/dev/null 2>&1; } &&
+    { docker image inspect "$nats" >/dev/null 2>&1 || timeout 60 docker pull -q "$nats" >/dev/null 2>&1; }; then
+    export K8TS_BASE_IMAGE=$base K8TS_NATS_IMAGE=$nats
+  else
+    say "no registry answers: stand-in base images from this machine (deploy/base-images.sh)"
+    local tags
+    tags=$(bash "$root/deploy/base-images.sh")
+    K8TS_BASE_IMAGE=$(sed -n 's/.*BASE=\([^ ]*\).*/\1/p' <<<"$tags")
+    K8TS_NATS_IMAGE=$(sed -n 's/.*NATS_IMAGE=\([^ ]*\).*/\1/p' <<<"$tags")
+    export K8TS_BASE_IMAGE K8TS_NATS_IMAGE
+  fi
+}
+
+write_kubeconfig() {
+  mkdir -p "$(dirname "$kubeconfig")"
+  cat >"$kubeconfig" <<CONFIG
+apiVersion: v1
+kind: Config
+clusters:
+- name: k8ts-compose
+  cluster:
+    server: $api_url
+contexts:
+- name: k8ts-compose
+  context:
+    cluster: k8ts-compose
+    user: k8ts-compose
+current-context: k8ts-compose
+users:
+- name: k8ts-compose
+  user: {}
+CONFIG
+}
+
+up() {
+  local nodes=${K8TS_NODES:-3} timeout=300
+  while (($# > 0)); do
+    case $1 in
+      --nodes) nodes=$2; shift 2 ;;
+      --timeout) timeout=$2; shift 2 ;;
+      *) die "up: unknown argument $1 (up [--nodes N] [--timeout SECONDS])" ;;
+    esac
+  done
+  [[ $nodes =~ ^[0-9]+$ ]] || die "--nodes takes a number"
+  engine
+  local start step
+  start=$(now)
+  if [[ ! -f services/store/dist/main.js ]]; then
+    say "building the workspace (pnpm build)"
+    pnpm build
+  fi
+  step=$(now)
+  bash deploy/stage.sh
+  bases
+  say "building $K8TS_IMAGE on $K8TS_BASE_IMAGE"
+  docker build -q -t "$K8TS_IMAGE" --build-arg "BASE=$K8TS_BASE_IMAGE" --build-arg "NATS_IMAGE=$K8TS_NATS_IMAGE" deploy/.context >/dev/null
+  say "image $K8TS_IMAGE built in $(since "$step") ($(docker image inspect -f '{{.Size}}' "$K8TS_IMAGE" | awk '{ printf "%d MB", $1 / 1e6 }'))"
+  step=$(now)
+  compose up -d --no-build --scale "node=$nodes"
+  node deploy/wait-ready.mjs "$COMPOSE_PROJECT_NAME" "$api_url" "$timeout"
+  write_kubeconfig
+  say "cluster up in $(since "$step") after the build ($(since "$start") in all)"
+  echo
+  echo "  export KUBECONFIG=$kubeconfig"
+  echo "  kubectl get nodes"
+  echo
+}
+
+down() {
+  local volumes=()
+  while (($# > 0)); do
+    case $1 in
+      --volumes | -v) volumes=(--volumes); shift ;;
+      *) die "down: unknown argument $1 (down [--volumes])" ;;
+    esac
+  done
+  docker info >/dev/null 2>&1 || die "no Docker engine answers"
+  # The node containers' anonymous volumes (their pods' data) go with them: a new node container is a new node.
+  compose rm --stop --force -v node >/dev/null
+  compose down "${volumes[@]}"
+}
+
+case ${1:-} in
+  up) shift; up "$@" ;;
+  down) shift; down "$@" ;;
+  kubeconfig) write_kubeconfig; echo "$kubeconfig" ;;
+  *) die "usage: deploy/compose.sh up [--nodes N] [--timeout S] | down [--volumes] | kubeconfig" ;;
+esac
