@@ -6,9 +6,9 @@ set -euo pipefail
 # etcd 3.4 (server and etcdctl) is the referee of the store suites; nats-server carries pod logs
 # and exec/port-forward streams; iproute2 (`ip`) and util-linux (`unshare`, `nsenter`) build the pods'
 # network and mount namespaces when the node agent runs as root (iptables: masquerade for pod traffic
-# leaving the cluster). Later issues add:
-# docker.io docker-compose.
-APT_PACKAGES=(etcd-server etcd-client nats-server iproute2 util-linux iptables)
+# leaving the cluster). docker.io (dockerd; deploy/start-dockerd.sh starts it where nothing does) and
+# docker-compose (1.29) run the compose cluster and its suite (test/compose).
+APT_PACKAGES=(etcd-server etcd-client nats-server iproute2 util-linux iptables docker.io docker-compose)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
