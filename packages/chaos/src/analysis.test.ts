@@ -23,7 +23,11 @@ function recordedRun(): RunRecord {
       nodesTotal: 2,
       desired: 2,
       ready: 2,
-      leaders: { 'scheduler-leader': atMs < 26_000 ? 'scheduler-1' : 'scheduler-2' },
+      leaders: {
+        'store-leader': 'store-1',
+        'scheduler-leader': atMs < 25_000 ? 'scheduler-1' : atMs < 26_000 ? undefined : 'scheduler-2',
+        'controller-manager-leader': 'controller-manager-1',
+      },
     });
   }
   const probes = [];
@@ -70,6 +74,13 @@ describe('analyseFaults', () => {
     expect(analyseFaults(unhealed)[0]?.recoveryMs).toBeUndefined();
     const broken = { ...run, samples: run.samples.map((sample) => (sample.atMs > 10_000 && sample.atMs < 25_000 ? { ...sample, ready: 1 } : sample)) };
     expect(analyseFaults(broken)[0]?.recoveryMs).toBeUndefined();
+    expect(analyseFaults(broken)[0]?.notRecoveredBecause).toBe('1/2 replicas ready');
+  });
+
+  test('without a leader the cluster is not whole', () => {
+    const run = recordedRun();
+    const leaderless = { ...run, samples: run.samples.map((sample) => (sample.atMs >= 25_000 && sample.atMs < 30_000 ? { ...sample, leaders: { ...sample.leaders, 'scheduler-leader': undefined } } : sample)) };
+    expect(analyseFaults(leaderless)[1]).toMatchObject({ recoveryMs: 3_000 });
   });
 
   test('per kind: nearest-rank percentiles', () => {

@@ -1,5 +1,5 @@
 import type { Operation } from '@k8ts/linearizability';
-import type { FaultKind } from './schedule.js';
+import { LEADER_ROLES, type FaultKind } from './schedule.js';
 import type { FaultRecord, HealthSample, RunRecord } from './timeline.js';
 
 /**
@@ -10,7 +10,7 @@ import type { FaultRecord, HealthSample, RunRecord } from './timeline.js';
  *   the fault. None seen: undefined (a follower's death may go unnoticed by every client).
  * - Recovery: from the heal (restart, resume, back on the network) to the first monitor sample where
  *   everything is whole again: every process up, every Node Ready, the Deployment's ready replicas
- *   as desired, and in the second before it, Service requests and store operations all answered.
+ *   as desired, a leader for the store, the scheduler and the controller manager, and in the second before it, Service requests and store operations all answered.
  *   Not whole before the next fault (or the end): undefined.
  * - Requests failed: Service requests and store operations started between this fault's start and the
  *   next one's, that failed or got no answer.
@@ -20,6 +20,8 @@ export interface FaultOutcome extends FaultRecord {
   readonly detectionMs?: number;
   readonly detectedBy?: string;
   readonly recoveryMs?: number;
+  /** Not recovered: what the last look before the next fault (or the end) still found missing. */
+  readonly notRecoveredBecause?: string;
   readonly requestsFailed: number;
   readonly requestsTotal: number;
 }
@@ -36,10 +38,13 @@ export function analyseFaults(run: RunRecord): FaultOutcome[] {
     const requestsFailed = probes.filter((probe) => !probe.ok).length + operations.filter((op) => op.outcome !== 'ok').length;
     const detection = firstSymptom(run, fault, windowEnd);
     const recoveredAt = fault.healedAtMs === undefined || fault.error !== undefined ? undefined : firstWhole(run, fault.healedAtMs, windowEnd);
+    const lastSample = [...run.samples].reverse().find((sample) => sample.atMs < windowEnd);
+    const stillBroken = recoveredAt === undefined && lastSample !== undefined ? notWhole(run, lastSample) : [];
     return {
       ...fault,
       ...(detection === undefined ? {} : { detectionMs: detection.atMs - fault.injectedAtMs, detectedBy: detection.what }),
       ...(recoveredAt === undefined || fault.healedAtMs === undefined ? {} : { recoveryMs: recoveredAt - fault.healedAtMs }),
+      ...(stillBroken.length === 0 ? {} : { notRecoveredBecause: stillBroken.join(', ') }),
       requestsFailed,
       requestsTotal: probes.length + operations.length,
     };
@@ -68,17 +73,25 @@ function firstSymptom(run: RunRecord, fault: FaultRecord, windowEnd: number): { 
   return candidates.sort((a, b) => a.atMs - b.atMs)[0];
 }
 
-/** Whether the cluster looks whole in this sample (see the module's comment). */
-export function isWhole(run: Pick<RunRecord, 'probes' | 'history'>, sample: HealthSample): boolean {
-  if (sample.processesUp < sample.processesTotal) return false;
-  if (sample.nodesReady === undefined || sample.nodesReady !== sample.nodesTotal) return false;
-  if (sample.desired === undefined || sample.ready !== sample.desired) return false;
+/** What keeps the cluster from being whole in this sample (see the module's comment); none: whole. */
+export function notWhole(run: Pick<RunRecord, 'probes' | 'history'>, sample: HealthSample): string[] {
+  const reasons: string[] = [];
+  if (sample.processesUp < sample.processesTotal) reasons.push(`${sample.processesTotal - sample.processesUp} process(es) down`);
+  if (sample.nodesReady === undefined) reasons.push('API did not answer');
+  else if (sample.nodesReady !== sample.nodesTotal) reasons.push(`${sample.nodesReady}/${sample.nodesTotal ?? '?'} Nodes Ready`);
+  if (sample.desired === undefined) reasons.push('Deployment not read');
+  else if (sample.ready !== sample.desired) reasons.push(`${sample.ready ?? '?'}/${sample.desired} replicas ready`);
+  for (const role of Object.values(LEADER_ROLES)) if (sample.leaders[role] === undefined) reasons.push(`no ${role}`);
   const recent = (atMs: number): boolean => atMs > sample.atMs - WHOLE_WINDOW_MS && atMs <= sample.atMs;
   const probes = run.probes.filter((probe) => recent(probe.atMs));
   const operations = run.history.filter((op) => recent(op.invokedAt) && op.completedAt !== undefined && op.completedAt <= sample.atMs);
-  const probesOk = run.probes.length === 0 || (probes.length > 0 && probes.every((probe) => probe.ok));
-  const operationsOk = run.history.length === 0 || (operations.length > 0 && operations.every((op) => op.outcome === 'ok'));
-  return probesOk && operationsOk;
+  if (run.probes.length > 0 && !(probes.length > 0 && probes.every((probe) => probe.ok))) reasons.push('Service requests failing');
+  if (run.history.length > 0 && !(operations.length > 0 && operations.every((op) => op.outcome === 'ok'))) reasons.push('store operations failing');
+  return reasons;
+}
+
+export function isWhole(run: Pick<RunRecord, 'probes' | 'history'>, sample: HealthSample): boolean {
+  return notWhole(run, sample).length === 0;
 }
 
 function firstWhole(run: RunRecord, fromMs: number, toMs: number): number | undefined {

@@ -57,7 +57,7 @@ export function formatText(report: ChaosReport): string {
         seconds(fault.detectionMs).padEnd(10),
         (fault.error !== undefined ? 'ERROR' : fault.recoveryMs === undefined ? 'not seen' : seconds(fault.recoveryMs)).padEnd(10),
         `${fault.requestsFailed}/${fault.requestsTotal}`.padEnd(16),
-        fault.error ?? fault.detectedBy ?? '—',
+        [fault.error ?? fault.detectedBy ?? '—', ...(fault.notRecoveredBecause === undefined ? [] : [`(not whole: ${fault.notRecoveredBecause})`])].join(' '),
       ].join(' '),
     );
   }

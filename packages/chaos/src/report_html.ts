@@ -71,7 +71,7 @@ export function renderHtml(run: RunRecord, report: ChaosReport): string {
   const faultRows = report.faults
     .map(
       (fault) =>
-        `<tr><td>${(fault.injectedAtMs / 1000).toFixed(1)}</td><td>${escape(fault.kind)}</td><td>${escape(fault.part ?? fault.target)}</td><td>${seconds(fault.detectionMs)}</td><td>${fault.error === undefined ? seconds(fault.recoveryMs) : 'error'}</td><td>${fault.requestsFailed}/${fault.requestsTotal}</td><td>${escape(fault.error ?? fault.detectedBy ?? '')}</td></tr>`,
+        `<tr><td>${(fault.injectedAtMs / 1000).toFixed(1)}</td><td>${escape(fault.kind)}</td><td>${escape(fault.part ?? fault.target)}</td><td>${seconds(fault.detectionMs)}</td><td>${fault.error === undefined ? seconds(fault.recoveryMs) : 'error'}</td><td>${fault.requestsFailed}/${fault.requestsTotal}</td><td>${escape(fault.error ?? fault.detectedBy ?? '')}${fault.notRecoveredBecause === undefined ? '' : ` (not whole: ${escape(fault.notRecoveredBecause)})`}</td></tr>`,
     )
     .join('\n');
   const kindRows = report.byKind
