@@ -1,15 +1,9 @@
+import { leaderGauge } from '@k8ts/service';
+
 /**
  * Which replica leads, in its own words: client-go's `leader_election_master_status{name="<lease>"}`
  * on its /metrics (a Lease's holderIdentity, `<hostname>_<random>`, names no local process).
  */
-export function leaderGauge(metricsText: string, lease: string): number | undefined {
-  for (const line of metricsText.split('\n')) {
-    const match = /^leader_election_master_status\{([^}]*)\}\s+(\S+)/.exec(line);
-    if (match && (match[1] ?? '').split(',').includes(`name="${lease}"`)) return Number(match[2]);
-  }
-  return undefined;
-}
-
 export async function reportsLeading(healthUrl: string, lease: string, timeoutMs: number): Promise<boolean> {
   const response = await fetch(`${healthUrl}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
   if (!response.ok) throw new Error(`${healthUrl}/metrics answered ${response.status}`);

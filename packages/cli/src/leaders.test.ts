@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
-import { formatLeaderReport, leaderGauge, leaderReports } from './leaders.js';
+import { leaderGauge } from '@k8ts/service';
+import { formatLeaderReport, leaderReports } from './leaders.js';
 
 const servers: Server[] = [];
 afterAll(() => {

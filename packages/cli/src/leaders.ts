@@ -3,6 +3,7 @@
  * word for it, `leader_election_master_status{name}` on its /metrics (the holder identity is
  * `<hostname>_<random>`, which names no local process by itself).
  */
+import { leaderGauge } from '@k8ts/service';
 
 /** A replica of the local cluster that takes part in an election. */
 export interface ElectingProcess {
@@ -42,15 +43,6 @@ async function readLease(apiserver: string, name: string): Promise<LeaseSpecSeen
   if (!response.ok) throw new Error(`GET lease ${name}: ${response.status} ${(await response.text()).slice(0, 200)}`);
   const lease = (await response.json()) as { spec?: LeaseSpecSeen };
   return lease.spec ?? {};
-}
-
-/** The value of `leader_election_master_status{name="<lease>"}` in a Prometheus text exposition. */
-export function leaderGauge(metricsText: string, lease: string): number | undefined {
-  for (const line of metricsText.split('\n')) {
-    const match = /^leader_election_master_status\{([^}]*)\}\s+(\S+)/.exec(line);
-    if (match && (match[1] ?? '').split(',').includes(`name="${lease}"`)) return Number(match[2]);
-  }
-  return undefined;
 }
 
 async function reportsLeading(process: ElectingProcess): Promise<boolean> {

@@ -14,4 +14,4 @@ export {
   type LeaderElectedOptions,
   type LeaderElectionFlags,
 } from './leader_election.js';
-export { registerLeaderElectionMetric } from './leader_metric.js';
+export { leaderGauge, registerLeaderElectionMetric } from './leader_metric.js';

@@ -16,3 +16,15 @@ export function registerLeaderElectionMetric(registry: Registry, name: string, l
     },
   });
 }
+
+/**
+ * The reader's side: the value of `leader_election_master_status{name="<lease>"}` in a /metrics
+ * text (1 leads, 0 stands by), or undefined when the replica does not report that Lease.
+ */
+export function leaderGauge(metricsText: string, lease: string): number | undefined {
+  for (const line of metricsText.split('\n')) {
+    const match = /^leader_election_master_status\{([^}]*)\}\s+(\S+)/.exec(line);
+    if (match && (match[1] ?? '').split(',').includes(`name="${lease}"`)) return Number(match[2]);
+  }
+  return undefined;
+}
