@@ -107,6 +107,8 @@ up() {
   compose up -d --no-build --scale "node=$nodes"
   node deploy/wait-ready.mjs "$COMPOSE_PROJECT_NAME" "$api_url" "$timeout"
   write_kubeconfig
+  # The images this tag named before (untagged now, and no longer used once the containers are recreated) go.
+  docker image prune -f --filter label=org.k8ts.image=k8ts >/dev/null
   say "cluster up in $(since "$step") after the build ($(since "$start") in all)"
   echo
   echo "  export KUBECONFIG=$kubeconfig"
@@ -123,7 +125,15 @@ down() {
     esac
   done
   docker info >/dev/null 2>&1 || die "no Docker engine answers"
-  # The node containers' anonymous volumes (their pods' data) go with them: a new node container is a new node.
+  # A new node container is a new node: the Nodes of these containers are deleted (their pods go to
+  # the nodes of the next `up`), and their anonymous volumes (the pods' data) go with them.
+  local names
+  names=$(compose ps -q node | xargs -r docker inspect -f '{{.Config.Hostname}}' 2>/dev/null || true)
+  if [[ -n $names ]]; then
+    # shellcheck disable=SC2086 # one argument per name
+    node -e 'const [api, ...names] = process.argv.slice(1);
+      Promise.all(names.map((name) => fetch(`${api}/api/v1/nodes/${name}`, { method: "DELETE", signal: AbortSignal.timeout(5000) }).catch(() => undefined)));' "$api_url" $names
+  fi
   compose rm --stop --force -v node >/dev/null
   compose down "${volumes[@]}"
 }
