@@ -40,8 +40,9 @@ export class NamespaceFiles {
    * `hostname`, and run `ip -batch` in the new network namespace on the input in `batch`.
    */
   createLines(id: string, hostname: string, batch: readonly string[]): string[] {
-    // The hostname is written through /proc (it is the UTS namespace's) rather than by another exec.
-    const inside = `printf %s "$1" > /proc/sys/kernel/hostname && exec ip -batch -`;
+    // `hostname` (sethostname(2)) rather than a write to /proc/sys/kernel/hostname: containers
+    // (a compose node) mount /proc/sys read-only.
+    const inside = `hostname "$1" && exec ip -batch -`;
     return [
       `unshare --net=${shellQuote(this.netPath(id))} --uts=${shellQuote(this.utsPath(id))} sh -ec ${shellQuote(inside)} sh ${shellQuote(hostname)} <<'K8TS_BATCH'`,
       ...batch,
