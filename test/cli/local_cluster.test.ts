@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { kubectl, pidAlive, runCommand, type CommandResult } from '@k8ts/testkit';
+import { freeBasePort } from './cluster_ports.js';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually } from '../client/harness.js';
 
@@ -23,25 +23,6 @@ function k8ts(args: string[]): Promise<CommandResult> {
   return runCommand(K8TS, [...args, '--dir', dir], { timeoutMs: 60_000 });
 }
 
-/** The ports `k8ts up --base-port B --nodes 0` uses (see its --help). */
-const OFFSETS = [1, 2, 3, 11, 12, 13, 21, 22, 31, 32, 41, 42, 51, 52, 60, 61];
-
-async function portFree(port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((done) => {
-    server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-}
-
-/** A base port below Linux's ephemeral range (so freePorts() of other suites never hands these out) with every port free. */
-async function freeBasePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + 100 * Math.floor(Math.random() * 100);
-    if ((await Promise.all(OFFSETS.map((offset) => portFree(base + offset)))).every(Boolean)) return base;
-  }
-  throw new Error('no free base port found');
-}
 
 interface ClusterState {
   processes: { name: string; pid: number; log: string }[];
@@ -58,7 +39,7 @@ afterAll(async () => {
 
 describe('k8ts up, status, logs and down', () => {
   test('a local cluster comes up, serves kubectl and reports its leaders', async () => {
-    basePort = await freeBasePort();
+    basePort = await freeBasePort({ nodes: 0 });
     const up = await k8ts(['up', '--nodes', '0', '--base-port', String(basePort)]);
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain('2 schedulers, 2 controller managers');

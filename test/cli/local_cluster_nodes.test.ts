@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { kubectl, pidAlive, runCommand, type CommandResult } from '@k8ts/testkit';
+import { freeBasePort } from './cluster_ports.js';
 import { afterAll, describe, expect, test } from 'vitest';
 import { eventually } from '../client/harness.js';
 
@@ -20,25 +20,6 @@ function k8ts(args: string[], timeoutMs = 120_000): Promise<CommandResult> {
   return runCommand(K8TS, [...args, '--dir', dir], { timeoutMs });
 }
 
-/** The ports `k8ts up --base-port B --nodes 2 --simulated-nodes 3` uses (see its --help). */
-const OFFSETS = [1, 2, 3, 11, 12, 13, 21, 22, 31, 32, 41, 42, 51, 52, 60, 61, 62, 63, 102, 103, 104, 105];
-
-async function portFree(port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((done) => {
-    server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-}
-
-/** A base port below Linux's ephemeral range with every port it needs free. */
-async function freeBasePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + 200 * Math.floor(Math.random() * 50);
-    if ((await Promise.all(OFFSETS.map((offset) => portFree(base + offset)))).every(Boolean)) return base;
-  }
-  throw new Error('no free base port found');
-}
 
 interface ClusterState {
   processes: { name: string; pid: number; log: string }[];
@@ -68,7 +49,7 @@ afterAll(async () => {
 
 describe('k8ts up with nodes', () => {
   test('nodes come up Ready, run a pod kubectl can read, show in status, and go down with their pods', async () => {
-    const base = await freeBasePort();
+    const base = await freeBasePort({ nodes: 2, simulatedNodes: 3 });
     const up = await k8ts(['up', '--nodes', '2', '--simulated-nodes', '3', '--base-port', String(base)], 180_000);
     expect(up.code, up.stdout + up.stderr).toBe(0);
     expect(up.stdout).toContain('2 nodes and 3 simulated nodes in one agent, all Ready');
@@ -76,7 +57,7 @@ describe('k8ts up with nodes', () => {
     expect(names).toEqual(expect.arrayContaining(['nats-server', 'node-1', 'node-2', 'simulated-nodes']));
     const kubeconfig = state().kubeconfig;
     // Each agent runs where its node is: in its node host as root (with the host's address), else on a loopback address of its own.
-    const recorded = state() as ClusterState & { processes: { name: string; command?: string[] }[]; nodeHosts?: Record<string, { ip: string }> };
+    const recorded = state() as unknown as { processes: { name: string; command?: string[] }[]; nodeHosts?: Record<string, { ip: string }> };
     for (const [index, name] of ['node-1', 'node-2'].entries()) {
       const command = recorded.processes.find((p) => p.name === name)?.command ?? [];
       expect(command[command.indexOf('--node-ip') + 1], name).toBe(recorded.nodeHosts?.[name]?.ip ?? `127.0.1.${index + 1}`);
