@@ -10,12 +10,6 @@ const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
 /** A workspace binary (node_modules/.bin). */
 export const workspaceBin = (name: string): string => join(repoRoot, 'node_modules', '.bin', name);
 
-/**
- * The local cluster's leader election, faster than upstream's 15 s / 10 s / 2 s so that a killed
- * leader is replaced in seconds (what `k8ts chaos` measures): a standby takes over within the lease.
- */
-export const LOCAL_LEADER_ELECTION = ['--leader-elect-lease-duration', '6s', '--leader-elect-renew-deadline', '4s', '--leader-elect-retry-period', '1s'];
-
 export interface PartPlan {
   readonly name: string;
   readonly binary: string;
@@ -128,7 +122,7 @@ export function planCluster(options: PlanOptions): LaunchPlan {
     parts: components.flatMap((component) =>
       [1, 2].map((i): PartPlan => {
         const port = base + component.portOffset + i;
-        const args = ['--master', grpcApis.join(','), '--bind-address', '127.0.0.1', '--port', String(port), ...LOCAL_LEADER_ELECTION];
+        const args = ['--master', grpcApis.join(','), '--bind-address', '127.0.0.1', '--port', String(port)];
         // Node IPAM, as kind and kubeadm clusters have it: each node's podCIDR for its pods' addresses.
         if (component.name === 'controller-manager') args.push('--allocate-node-cidrs', '--cluster-cidr', CLUSTER_CIDR);
         return { name: `${component.name}-${i}`, binary: workspaceBin(component.binary), args, healthUrl: `http://127.0.0.1:${port}/healthz`, lease: component.lease };
