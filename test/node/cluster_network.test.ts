@@ -15,6 +15,7 @@ import {
   NodeHostNetwork,
   SchedulerProcess,
   TestCluster,
+  getJsonOnce,
   kubectl,
   runCommand,
   waitForLeader,
@@ -34,11 +35,14 @@ const NODES = { client: `a-${tag}`, server1: `b-${tag}`, server2: `c-${tag}` };
 
 type PodObject = Pod & KubeObject;
 
-/** A node script printed answer of `fetch(url)`: the answering pod's name, or `ERR <code>`. */
+/**
+ * A node script printing, for each url, the answering pod's name or `ERR <code>`: each GET on a
+ * connection of its own (fetch would keep one alive, and a Service proxies per connection).
+ */
 function fetchScript(urls: readonly string[]): string {
   return [
     `const urls = ${JSON.stringify(urls)};`,
-    'const one = (url) => fetch(url, { signal: AbortSignal.timeout(3000) }).then((r) => r.json()).then((j) => j.pod, (e) => `ERR ${e.cause?.code ?? e.name}`);',
+    "const one = (url) => new Promise((done) => { const req = require('http').get(url, { agent: false, timeout: 3000 }, (res) => { let body = ''; res.on('data', (c) => (body += c)); res.on('end', () => { try { done(JSON.parse(body).pod); } catch { done('ERR BadBody'); } }); }); req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TimeoutError' }))); req.on('error', (e) => done(`ERR ${e.code ?? e.name}`)); });",
     '(async () => { for (const url of urls) console.log(await one(url)); })();',
   ].join('\n');
 }
@@ -241,7 +245,7 @@ describe.skipIf(!support.ok)('the cluster network over three node hosts', () => 
     for (const host of hosts.values()) {
       const seen = new Set<string>();
       for (let i = 0; i < 12; i++) {
-        const answer = (await (await fetch(`http://${host.ip}:${nodePort}/`, { signal: AbortSignal.timeout(5000) })).json()) as { pod: string };
+        const answer = await getJsonOnce<{ pod: string }>(`http://${host.ip}:${nodePort}/`);
         seen.add(answer.pod);
       }
       expect(seen, `NodePort on ${host.name}`).toEqual(names);
@@ -293,9 +297,9 @@ describe.skipIf(!support.ok)('the cluster network over three node hosts', () => 
     const hostnet = await readyPod('hostnet');
     expect(hostnet.status?.podIP).toBe(server2.ip);
     await readyPod('hostport');
-    const viaHostPort = (await (await fetch(`http://${server1.ip}:31888/`)).json()) as { pod: string };
+    const viaHostPort = await getJsonOnce<{ pod: string }>(`http://${server1.ip}:31888/`);
     expect(viaHostPort.pod).toBe('hostport');
-    const viaHostNetwork = (await (await fetch(`http://${server2.ip}:18080/`)).json()) as { pod: string; ip: string };
+    const viaHostNetwork = await getJsonOnce<{ pod: string; ip: string }>(`http://${server2.ip}:18080/`);
     expect(viaHostNetwork).toMatchObject({ pod: 'hostnet', ip: server2.ip });
   }, 120_000);
 

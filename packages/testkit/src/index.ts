@@ -8,3 +8,4 @@ export { runCommand } from './run.js';
 export { NatsServerProcess, NODE_AGENT_BINARY, NodeAgentProcess, tearDownNodeIn, type NodeAgentOptions } from './node_agent.js';
 export { NodeHostNetwork, type NodeHost, type NodeHostNetworkOptions } from './node_hosts.js';
 export { API_LB_BINARY, ApiLoadBalancerProcess, type ApiLoadBalancerProcessOptions } from './api_lb.js';
+export { getJsonOnce } from './http_get.js';
