@@ -66,7 +66,12 @@ describe('the disruption controller', () => {
     await withManager(manager, async () => {
       for (const name of ['web-1', 'web-2', 'web-3']) await readyPod(name, { app: 'web' });
       await budgets.create({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } } });
-      await eventually(async () => (await statusOf('web'))?.observedGeneration === 1, 30_000, 'the first status');
+      // The first status may come before the controller's pod cache has every pod Ready (pods and
+      // budgets come on separate watches): wait for the one that counts all three.
+      await eventually(async () => {
+        const status = await statusOf('web');
+        return status?.observedGeneration === 1 && status.currentHealthy === 3;
+      }, 30_000, 'a status counting the three Ready pods');
       const first = await statusOf('web');
       expect(first).toMatchObject({ expectedPods: 3, currentHealthy: 3, desiredHealthy: 2, disruptionsAllowed: 1 });
       expect(first?.conditions).toContainEqual(expect.objectContaining({ type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods' }));
@@ -101,7 +106,10 @@ describe('the disruption controller', () => {
       });
       for (const name of ['api-1', 'api-2', 'api-3']) await readyPod(name, { app: 'api' }, owner);
       await budgets.create({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'api' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'api' } } } });
-      await eventually(async () => (await statusOf('api'))?.expectedPods === 4, 30_000, 'the expected count from the ReplicaSet');
+      await eventually(async () => {
+        const status = await statusOf('api');
+        return status?.expectedPods === 4 && status.currentHealthy === 3;
+      }, 30_000, 'the expected count from the ReplicaSet, the three Ready pods counted');
       expect(await statusOf('api')).toMatchObject({ desiredHealthy: 3, currentHealthy: 3, disruptionsAllowed: 0 });
       expect(await evict('api-1')).toBe(429);
 
