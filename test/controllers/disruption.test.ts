@@ -88,8 +88,8 @@ describe('the disruption controller', () => {
       expect(await evict('web-2')).toBe(201);
 
       // A spec change moves the generation; the controller catches up with it.
-      const current = await budgets.get('web');
-      await budgets.update({ ...current, spec: { ...current.spec, minAvailable: 1 } });
+      // A merge patch, as kubectl would send: the controller writes the status in between.
+      await budgets.patch('web', 'merge', { spec: { minAvailable: 1 } });
       await eventually(async () => (await statusOf('web'))?.observedGeneration === 2, 30_000, 'the new generation');
       expect(await statusOf('web')).toMatchObject({ desiredHealthy: 1, currentHealthy: 2, disruptionsAllowed: 1 });
     });
