@@ -3,9 +3,9 @@
  * nodes' pods (namespaced pod network only), the Service and DNS addresses held on `kube-ipvs0`, the
  * cluster DNS server on the kube-dns Service IP (as NodeLocal DNSCache binds it on every node), and
  * kube-proxy. Without the privileges to hold addresses (not root) there is neither cluster DNS nor
- * Service proxying: pods then share the node's network and resolver. Several agents may share one network namespace (tests, a local cluster without
- * per-node namespaces): then one of them gets each listening address and the others retry, so one
- * serves while it lives.
+ * Service proxying: pods then share the node's network and resolver. Several agents may share one
+ * network namespace (tests, a local cluster without per-node namespaces): then one of them gets each
+ * listening address and the others retry, so one serves while it lives.
  */
 import { isAlreadyExists, isNotFound, SharedInformerFactory, type ApiClient, type KubeObject } from '@k8ts/client';
 import { ClusterDnsServer, informerRecordSource, type EndpointSliceObject, type NamespaceObject, type ServiceObject } from '@k8ts/dns';
