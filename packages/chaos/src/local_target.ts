@@ -149,6 +149,15 @@ export class LocalTarget implements ChaosTarget {
     await NodeHostNetwork.healNamespace(this.host(nodeHost).netns);
   }
 
+  networkNamespace(name: string): readonly string[] | undefined {
+    const host = this.state.nodeHosts?.[name];
+    return host === undefined ? undefined : ['ip', 'netns', 'exec', host.netns];
+  }
+
+  address(name: string): string | undefined {
+    return this.state.nodeHosts?.[name]?.ip;
+  }
+
   async processes(): Promise<readonly { name: string; up: boolean }[]> {
     return [...this.byName.values()].map((part) => ({ name: part.name, up: pidAlive(part.pid) }));
   }

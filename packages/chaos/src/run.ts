@@ -3,6 +3,7 @@ import { isWhole } from './analysis.js';
 import { checkDeploymentRecovered, checkLinearizable, checkNoLostWrites, checkNoPodTwice, checkProcessesUp, type PodPlacementSample, type ReplicaSample } from './checks.js';
 import { DeploymentWorkload } from './deployment_workload.js';
 import { RegisterWorkload } from './register_workload.js';
+import { heal, inject } from './faults.js';
 import { faultSchedule, type FaultKind } from './schedule.js';
 import { ServiceProber } from './service_prober.js';
 import type { ChaosTarget } from './target.js';
@@ -151,18 +152,6 @@ async function resolveTarget(target: ChaosTarget, wanted: string, signal: AbortS
     }
     await new Promise((done) => setTimeout(done, 250));
   }
-}
-
-async function inject(target: ChaosTarget, kind: FaultKind, part: string): Promise<void> {
-  if (kind === 'pause') await target.pause(part);
-  else if (kind === 'cut-node') await target.cut(part);
-  else await target.kill(part);
-}
-
-async function heal(target: ChaosTarget, kind: FaultKind, part: string): Promise<void> {
-  if (kind === 'pause') await target.resume(part);
-  else if (kind === 'cut-node') await target.heal(part);
-  else await target.restart(part);
 }
 
 /** Waits until the Deployment has its replicas ready before any fault. */

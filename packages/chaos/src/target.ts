@@ -21,6 +21,14 @@ export interface ChaosTarget {
   resume(part: string): Promise<void>;
   cut(nodeHost: string): Promise<void>;
   heal(nodeHost: string): Promise<void>;
+  /**
+   * Link faults (isolation, partitions, loss, a slow link) are rules put in a part's own network
+   * namespace: the argv prefix that runs a command there (`ip netns exec NS`, `nsenter --net=…`),
+   * or undefined when the part shares the host's network (no link faults on it).
+   */
+  networkNamespace(part: string): readonly string[] | undefined;
+  /** The part's address as its peers dial it (undefined when it has none of its own). */
+  address(part: string): string | undefined;
   /** Every part's name with whether its process runs now (paused counts as running). */
   processes(): Promise<readonly { readonly name: string; readonly up: boolean }[]>;
   /** Where the workload and the observers connect. */
