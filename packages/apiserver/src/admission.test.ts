@@ -143,6 +143,16 @@ describe('DefaultTolerationSeconds admission of pods', () => {
     expect(admitted({ tolerations: [notReady, unreachable] })).toEqual([notReady, unreachable]);
   });
 
+  it("gives the configured seconds (kube-apiserver's --default-not-ready/unreachable-toleration-seconds) to what it adds only", () => {
+    const object = pod({ tolerations: [{ ...unreachable, tolerationSeconds: 6000 }] });
+    admitDefaultTolerationSeconds(object, { notReadySeconds: 15, unreachableSeconds: 20 });
+    expect(specOf(object)['tolerations']).toEqual([{ ...unreachable, tolerationSeconds: 6000 }, { ...notReady, tolerationSeconds: 15 }]);
+    expect(admitted()).toEqual([notReady, unreachable]);
+    const bare = pod();
+    admitDefaultTolerationSeconds(bare, { notReadySeconds: 0, unreachableSeconds: 20 });
+    expect(specOf(bare)['tolerations']).toEqual([{ ...notReady, tolerationSeconds: 0 }, { ...unreachable, tolerationSeconds: 20 }]);
+  });
+
   it('leaves a malformed spec to validation', () => {
     const garbage: KubeObject = { metadata: { name: 'web' }, spec: { tolerations: 'all' } };
     admitDefaultTolerationSeconds(garbage);

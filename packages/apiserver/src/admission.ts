@@ -136,10 +136,16 @@ export function admitPriorityClass(priorityClass: KubeObject, name: string, oper
 }
 
 /**
- * How long DefaultTolerationSeconds lets every pod stay on a not-ready or unreachable node:
+ * How long DefaultTolerationSeconds lets a pod stay on a not-ready or an unreachable node:
  * kube-apiserver's --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds.
  */
-export const DEFAULT_TOLERATION_SECONDS = 300;
+export interface DefaultTolerationSeconds {
+  readonly notReadySeconds: number;
+  readonly unreachableSeconds: number;
+}
+
+/** Upstream's defaults: 300 s for each. */
+export const DEFAULT_TOLERATION_SECONDS: DefaultTolerationSeconds = { notReadySeconds: 300, unreachableSeconds: 300 };
 
 interface TolerationFields {
   key?: unknown;
@@ -149,12 +155,12 @@ interface TolerationFields {
 /**
  * The DefaultTolerationSeconds admission plugin on a pod create or update (not its subresources),
  * mutating, after Priority: a pod that does not already tolerate the not-ready or the unreachable
- * NoExecute taint gets `{key, operator: Exists, effect: NoExecute, tolerationSeconds: 300}` for it,
- * so the taint eviction controller evicts it 300 s after its node fails. As upstream, a toleration
- * counts when its key is the taint's or empty and its effect is NoExecute or empty (its operator and
- * its own tolerationSeconds are not looked at).
+ * NoExecute taint gets `{key, operator: Exists, effect: NoExecute, tolerationSeconds}` for it (300 s
+ * unless configured), so the taint eviction controller evicts it that long after its node fails. As
+ * upstream, a toleration counts when its key is the taint's or empty and its effect is NoExecute or
+ * empty (its operator and its own tolerationSeconds are not looked at).
  */
-export function admitDefaultTolerationSeconds(pod: KubeObject): void {
+export function admitDefaultTolerationSeconds(pod: KubeObject, seconds: DefaultTolerationSeconds = DEFAULT_TOLERATION_SECONDS): void {
   const spec = pod['spec'];
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return; // validation answers
   const fields = spec as { tolerations?: unknown };
@@ -167,9 +173,13 @@ export function admitDefaultTolerationSeconds(pod: KubeObject): void {
       const effect = toleration.effect ?? '';
       return (tolerationKey === key || tolerationKey === '') && (effect === 'NoExecute' || effect === '');
     });
-  const added = [TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE]
-    .filter((key) => !tolerates(key))
-    .map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS }));
+  const defaults = [
+    { key: TAINT_NODE_NOT_READY, tolerationSeconds: seconds.notReadySeconds },
+    { key: TAINT_NODE_UNREACHABLE, tolerationSeconds: seconds.unreachableSeconds },
+  ];
+  const added = defaults
+    .filter(({ key }) => !tolerates(key))
+    .map(({ key, tolerationSeconds }) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds }));
   if (added.length > 0) fields.tolerations = [...tolerations, ...added];
 }
 

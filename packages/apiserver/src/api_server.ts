@@ -1,6 +1,7 @@
 import { findResource, RESOURCES, SYSTEM_PRIORITY_CLASSES, apiVersionOf, type ResourceType } from '@k8ts/apimachinery';
 import type { Logger } from 'pino';
 import { EtcdClient } from './etcd_client.js';
+import type { DefaultTolerationSeconds } from './admission.js';
 import { ApiServerMetrics } from './metrics.js';
 import { ObjectStore, type KubeObject } from './object_store.js';
 import type { NodeLogs } from './pod_logs.js';
@@ -17,6 +18,8 @@ export interface ApiServerConfig {
   readonly bookmarkIntervalMs?: number;
   /** Pod logs come from the nodes' agents over NATS. */
   readonly podLogs?: NodeLogs;
+  /** The DefaultTolerationSeconds admission plugin's seconds (upstream's 300 s for each when not given). */
+  readonly defaultTolerationSeconds?: DefaultTolerationSeconds;
 }
 
 /** The namespaces kube-apiserver makes sure exist at start. */
@@ -42,6 +45,7 @@ export class ApiServer {
       () => new Date(),
       (type, namespace, name) => this.caches.get(type)?.cached(namespace, name),
       (type) => this.caches.get(type)?.list(),
+      config.defaultTolerationSeconds,
     );
     this.rest = new RestHandler({
       service: this.service,

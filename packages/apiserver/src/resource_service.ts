@@ -12,6 +12,8 @@ import {
   isPriorityClasses,
   isServices,
   keepPodPriority,
+  DEFAULT_TOLERATION_SECONDS,
+  type DefaultTolerationSeconds,
   type PriorityClassLister,
 } from './admission.js';
 import { applyPatch, defaultObject, recordManager, validate, type PatchType } from './rules.js';
@@ -53,6 +55,8 @@ export class ResourceService {
     private readonly cached: (type: ResourceType, namespace: string | undefined, name: string) => KubeObject | undefined = () => undefined,
     /** All of a resource's objects from its watch cache, or undefined when there is no filled cache. */
     private readonly cachedList: (type: ResourceType) => readonly KubeObject[] | undefined = () => undefined,
+    /** What the DefaultTolerationSeconds admission plugin gives pods (the apiserver's flags). */
+    private readonly defaultTolerationSeconds: DefaultTolerationSeconds = DEFAULT_TOLERATION_SECONDS,
   ) {}
 
   /**
@@ -127,7 +131,7 @@ export class ResourceService {
     // Mutating admission (Priority, DefaultTolerationSeconds), then validation, then validating admission.
     if (isPods(type)) {
       await admitPodPriority(object, admissionName, this.priorityClasses);
-      admitDefaultTolerationSeconds(object);
+      admitDefaultTolerationSeconds(object, this.defaultTolerationSeconds);
     }
     // A Service's cluster IP and node ports: allocated before validation, as kube's service storage does.
     if (isServices(type)) await admitServiceCreate(object, this.store);
@@ -298,7 +302,7 @@ export class ResourceService {
     // Admission plugins leave subresources alone.
     if (subresource === undefined && isPods(type)) {
       keepPodPriority(next, current);
-      admitDefaultTolerationSeconds(next);
+      admitDefaultTolerationSeconds(next, this.defaultTolerationSeconds);
     }
     if (subresource === undefined && admission.services !== undefined) admitServiceUpdate(next, current, admission.services);
     const errors = validate(type, next, current);

@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { ApiServer, NatsNodeLogs, NatsNodeStreams, PodStreamHandler, listenGrpcApi, type GrpcApiListener } from '@k8ts/apiserver';
-import { listen, onShutdown, parseFlagsOrExit, portFlag, runMain, splitList } from '@k8ts/service';
+import { listen, numberFlag, onShutdown, parseFlagsOrExit, portFlag, runMain, splitList } from '@k8ts/service';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { generate } from 'selfsigned';
@@ -19,6 +19,8 @@ interface Flags {
   logLevel: string;
   natsUrl?: string;
   grpcPort: number;
+  defaultNotReadyTolerationSeconds: number;
+  defaultUnreachableTolerationSeconds: number;
 }
 
 function command(): Command {
@@ -33,6 +35,18 @@ function command(): Command {
     .addOption(new Option('--tls-private-key-file <file>', 'key of --tls-cert-file (PEM)'))
     .addOption(new Option('--cert-dir <dir>', 'where a generated certificate is kept').default('apiserver.local.config/certificates'))
     .addOption(new Option('--nats-url <urls>', 'NATS servers the node agents listen on (pod logs, exec, attach and port-forward go through them)').env('K8TS_NATS_URL'))
+    .addOption(
+      new Option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds of the not-ready:NoExecute toleration DefaultTolerationSeconds gives every pod that has none')
+        .default(300)
+        .argParser(numberFlag('--default-not-ready-toleration-seconds', { integer: true }))
+        .env('K8TS_DEFAULT_NOT_READY_TOLERATION_SECONDS'),
+    )
+    .addOption(
+      new Option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds of the unreachable:NoExecute toleration DefaultTolerationSeconds gives every pod that has none')
+        .default(300)
+        .argParser(numberFlag('--default-unreachable-toleration-seconds', { integer: true }))
+        .env('K8TS_DEFAULT_UNREACHABLE_TOLERATION_SECONDS'),
+    )
     .addOption(new Option('--log-level <level>', 'pino log level').default('info').env('K8TS_LOG_LEVEL'));
 }
 
@@ -73,7 +87,13 @@ async function main(): Promise<void> {
   const etcdServers = splitList(flags.etcdServers);
   const advertised = `${flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress}:${flags.securePort || flags.port}`;
   const podLogs = flags.natsUrl ? await NatsNodeLogs.connect(flags.natsUrl) : undefined;
-  const api = new ApiServer({ etcdServers, serverAddress: advertised, logger, ...(podLogs ? { podLogs } : {}) });
+  const api = new ApiServer({
+    etcdServers,
+    serverAddress: advertised,
+    logger,
+    defaultTolerationSeconds: { notReadySeconds: flags.defaultNotReadyTolerationSeconds, unreachableSeconds: flags.defaultUnreachableTolerationSeconds },
+    ...(podLogs ? { podLogs } : {}),
+  });
   await api.start();
   // pods/exec, attach and portforward are HTTP upgrades: the 'upgrade' event, not the request handler.
   const podStreams = flags.natsUrl ? await NatsNodeStreams.connect(flags.natsUrl) : undefined;
