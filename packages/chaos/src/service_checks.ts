@@ -1,0 +1,116 @@
+import type { CheckVerdict } from './checks.js';
+
+/**
+ * "Services answer from ready pods only": every request a Service answered was answered by a pod
+ * the API had as ready to serve (Ready condition True, not being deleted) at that moment, give or
+ * take the time it takes the news to reach the node that forwarded it.
+ *
+ * The news travels: the pod's status write (or its deletion) → the endpoints controller's watch →
+ * an Endpoints/EndpointSlice write → each kube-proxy's watch → its forwarding table. Upstream
+ * bounds none of this; here each hop is a watch event on an idle-ish cluster, and the API's own
+ * timestamps (Ready's lastTransitionTime, the deletion's time) are whole seconds, so an answer
+ * counts as served by a not-ready pod only when it was sent more than `allowanceMs` after the pod
+ * stopped being ready. While no controller-manager leader runs, nobody updates endpoints (upstream
+ * behaves the same: kube-proxy keeps the last endpoints it saw), so the allowance starts again only
+ * when a leader is back.
+ */
+
+/** One request a Service answered, with the pod that answered it. */
+export interface ServiceAnswer {
+  readonly atMs: number;
+  readonly doneAtMs: number;
+  readonly pod: string;
+  /** How it came in (`node-port via node-1`, `cluster-ip from node-2`), for the report. */
+  readonly via: string;
+}
+
+/** One look at a pod through the API (a watch event), times on the run's clock. */
+export interface PodReadinessObservation {
+  readonly pod: string;
+  /** When this state was observed. */
+  readonly atMs: number;
+  /** Ready condition True and no deletion asked for. */
+  readonly serving: boolean;
+  /**
+   * When the pod entered this state per the API: Ready's lastTransitionTime, or the time its
+   * deletion was asked for (deletionTimestamp less its grace period). Undefined: `atMs` is all we know.
+   */
+  readonly sinceMs?: number;
+  /** The pod is gone from the API (a watched delete). */
+  readonly gone?: boolean;
+}
+
+/** An interval when a pod was serving; `toMs` undefined: still at the last observation. */
+export interface ServingInterval {
+  readonly fromMs: number;
+  readonly toMs?: number;
+}
+
+/** Each pod's serving intervals, from its observations in the order they were seen. */
+export function servingIntervals(observations: readonly PodReadinessObservation[]): Map<string, ServingInterval[]> {
+  const byPod = new Map<string, ServingInterval[]>();
+  const open = new Map<string, number>();
+  for (const observation of [...observations].sort((a, b) => a.atMs - b.atMs)) {
+    const since = Math.min(observation.sinceMs ?? observation.atMs, observation.atMs);
+    const started = open.get(observation.pod);
+    if (observation.serving && observation.gone !== true) {
+      if (started === undefined) open.set(observation.pod, since);
+      continue;
+    }
+    if (started !== undefined) {
+      const intervals = byPod.get(observation.pod) ?? [];
+      intervals.push({ fromMs: started, toMs: Math.max(since, started) });
+      byPod.set(observation.pod, intervals);
+      open.delete(observation.pod);
+    } else if (!byPod.has(observation.pod)) {
+      byPod.set(observation.pod, []);
+    }
+  }
+  for (const [pod, fromMs] of open) byPod.set(pod, [...(byPod.get(pod) ?? []), { fromMs }]);
+  return byPod;
+}
+
+/** Intervals with no controller-manager leader (no one updating endpoints). */
+export interface Interval {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+export function checkServedByReadyPods(
+  answers: readonly ServiceAnswer[],
+  observations: readonly PodReadinessObservation[],
+  noEndpointsUpdater: readonly Interval[],
+  allowanceMs: number,
+): CheckVerdict {
+  const name = `Services answer from ready pods only (${allowanceMs / 1000} s allowed for endpoints to follow)`;
+  const intervals = servingIntervals(observations);
+  // The news of a pod's end is due `allowanceMs` after it, counted from when an endpoints updater ran again.
+  const dueBy = (endMs: number): number => {
+    let due = endMs;
+    for (const gap of [...noEndpointsUpdater].sort((a, b) => a.fromMs - b.fromMs)) {
+      if (gap.fromMs <= due + allowanceMs && gap.toMs > due) due = gap.toMs;
+    }
+    return due + allowanceMs;
+  };
+  const problems: string[] = [];
+  let checked = 0;
+  for (const answer of answers) {
+    checked++;
+    const served = intervals.get(answer.pod);
+    if (served === undefined) {
+      problems.push(`${answer.pod} answered (${answer.via}) at ${seconds(answer.atMs)} but was never seen in the API`);
+      continue;
+    }
+    const fine = served.some((interval) => interval.fromMs <= answer.doneAtMs && (interval.toMs === undefined || answer.atMs <= dueBy(interval.toMs)));
+    if (fine) continue;
+    const before = served.filter((interval) => interval.fromMs <= answer.doneAtMs).at(-1);
+    problems.push(
+      `${answer.pod} answered (${answer.via}) at ${seconds(answer.atMs)}, ` +
+        (before?.toMs === undefined ? 'before the API had it ready' : `${seconds(answer.atMs - before.toMs)} after it stopped being ready at ${seconds(before.toMs)}`),
+    );
+  }
+  if (problems.length > 0) return { name, ok: false, detail: `${problems.length} of ${checked} answers from pods not ready:\n${problems.slice(0, 10).join('\n')}` };
+  return { name, ok: true, detail: `${checked} answers from ${new Set(answers.map((answer) => answer.pod)).size} pods, each ready when it answered` };
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
