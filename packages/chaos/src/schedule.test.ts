@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { FAULT_KINDS, applicableKinds, faultSchedule, parseDuration, parseFaultKinds, type ScheduleParts } from './schedule.js';
+import { FAULT_KINDS, LOSS_PERCENT, SLOW_RATE_KBIT, applicableKinds, faultSchedule, parseDuration, parseFaultKinds, type FaultKind, type ScheduleParts } from './schedule.js';
 
 const parts: ScheduleParts = {
   stores: ['store-1', 'store-2', 'store-3'],
@@ -8,7 +8,10 @@ const parts: ScheduleParts = {
   controllerManagers: ['controller-manager-1', 'controller-manager-2'],
   nodes: ['node-1', 'node-2'],
   nodeHosts: ['node-1', 'node-2'],
+  linkParts: ['store-1', 'store-2', 'store-3', 'node-1', 'node-2'],
 };
+
+const LINK_KINDS: FaultKind[] = ['isolate-store-leader', 'partition-store', 'link-loss', 'link-slow'];
 
 describe('faultSchedule', () => {
   test('the same seed gives the same schedule; another seed another one', () => {
@@ -46,6 +49,37 @@ describe('faultSchedule', () => {
     expect(faultSchedule({ seed: 1, durationMs: 60_000, kinds: ['cut-node'], parts: noHosts })).toEqual([]);
   });
 
+  test('link faults: only on parts with a network namespace of their own; store kinds only when every member has one', () => {
+    const faults = faultSchedule({ seed: 5, durationMs: 600_000, kinds: LINK_KINDS, parts });
+    expect(new Set(faults.map((fault) => fault.kind))).toEqual(new Set(LINK_KINDS));
+    for (const fault of faults) {
+      if (fault.kind === 'isolate-store-leader') expect(fault.target).toBe('store-leader');
+      if (fault.kind === 'partition-store') expect(parts.stores).toContain(fault.target);
+      if (fault.kind === 'link-loss' || fault.kind === 'link-slow') expect(parts.linkParts).toContain(fault.target);
+    }
+    // Stores sharing the host's network (the local cluster without store hosts): link faults on nodes only.
+    const nodesOnly = { ...parts, linkParts: ['node-1', 'node-2'] };
+    expect(applicableKinds(LINK_KINDS, nodesOnly)).toEqual(['link-loss', 'link-slow']);
+    expect(new Set(faultSchedule({ seed: 5, durationMs: 300_000, kinds: LINK_KINDS, parts: nodesOnly }).map((fault) => fault.target))).toEqual(new Set(['node-1', 'node-2']));
+    // A target that names no such parts: none at all.
+    expect(applicableKinds(LINK_KINDS, { ...parts, linkParts: undefined })).toEqual([]);
+    expect(applicableKinds(['partition-store'], { ...parts, stores: ['store-1', 'store-2'], linkParts: ['store-1', 'store-2'] })).toEqual([]);
+  });
+
+  test('loss and rate are drawn per fault within their ranges, replayed by the seed, and only for their kinds', () => {
+    const options = { seed: 9, durationMs: 900_000, kinds: LINK_KINDS, parts };
+    const faults = faultSchedule(options);
+    expect(faultSchedule({ ...options })).toEqual(faults);
+    const losses = faults.filter((fault) => fault.kind === 'link-loss').map((fault) => fault.lossPercent as number);
+    const rates = faults.filter((fault) => fault.kind === 'link-slow').map((fault) => fault.rateKbit as number);
+    expect(losses.length).toBeGreaterThan(3);
+    for (const loss of losses) expect(loss >= LOSS_PERCENT[0] && loss <= LOSS_PERCENT[1]).toBe(true);
+    for (const rate of rates) expect(rate >= SLOW_RATE_KBIT[0] && rate <= SLOW_RATE_KBIT[1]).toBe(true);
+    expect(new Set(losses).size).toBeGreaterThan(1);
+    for (const fault of faults.filter((fault) => fault.kind !== 'link-loss')) expect(fault.lossPercent).toBeUndefined();
+    for (const fault of faults.filter((fault) => fault.kind !== 'link-slow')) expect(fault.rateKbit).toBeUndefined();
+  });
+
   test('a duration shorter than warm-up and one fault schedules nothing', () => {
     expect(faultSchedule({ seed: 1, durationMs: 6_000, kinds: FAULT_KINDS, parts })).toEqual([]);
   });
@@ -63,6 +97,7 @@ describe('flags', () => {
 
   test('fault kinds', () => {
     expect(parseFaultKinds('kill-node, pause')).toEqual(['kill-node', 'pause']);
+    expect(parseFaultKinds('isolate-store-leader,partition-store,link-loss,link-slow')).toEqual(LINK_KINDS);
     expect(() => parseFaultKinds('kill-everything')).toThrow(/unknown fault kind "kill-everything"/);
     expect(() => parseFaultKinds(',')).toThrow(/no fault kinds/);
   });

@@ -17,6 +17,10 @@ export const FAULT_KINDS = [
   'kill-node',
   'pause',
   'cut-node',
+  'isolate-store-leader',
+  'partition-store',
+  'link-loss',
+  'link-slow',
 ] as const;
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -36,7 +40,16 @@ export interface ScheduledFault {
   readonly target: string;
   /** How long the fault lasts: then the part is restarted, resumed or put back on the network. */
   readonly healAfterMs: number;
+  /** link-loss: the share of packets dropped each way, in percent (LOSS_PERCENT's range). */
+  readonly lossPercent?: number;
+  /** link-slow: the rate the part may send at, kbit/s (SLOW_RATE_KBIT's range). */
+  readonly rateKbit?: number;
 }
+
+/** link-loss drops this share of packets each way, drawn per fault (percent). */
+export const LOSS_PERCENT = [20, 50] as const;
+/** link-slow's rate, drawn per fault (kbit/s): slow enough that the queue fills under the cluster's traffic. */
+export const SLOW_RATE_KBIT = [128, 1024] as const;
 
 /** The parts a schedule may pick targets among, by name. */
 export interface ScheduleParts {
@@ -48,6 +61,11 @@ export interface ScheduleParts {
   readonly nodes: readonly string[];
   /** Node hosts that can be cut off (empty without network namespaces). */
   readonly nodeHosts: readonly string[];
+  /**
+   * The parts with a network namespace and an address of their own (the target's `networkNamespace`
+   * and `address` answer for them): link faults go only there. Absent: none.
+   */
+  readonly linkParts?: readonly string[];
 }
 
 export interface ScheduleOptions {
@@ -97,8 +115,19 @@ function candidates(kind: FaultKind, parts: ScheduleParts): readonly string[] {
       return [...parts.stores, ...parts.apiservers, ...parts.schedulers, ...parts.controllerManagers, ...parts.nodes];
     case 'cut-node':
       return parts.nodeHosts;
+    // The store's own links: every member needs a namespace (the faulted one for the rules, its peers for their addresses).
+    case 'isolate-store-leader':
+      return parts.stores.length >= 2 && parts.stores.every(linked(parts)) ? ['store-leader'] : [];
+    case 'partition-store':
+      // The member drawn is the minority side: cut off from the other two, both ways.
+      return parts.stores.length >= 3 && parts.stores.every(linked(parts)) ? parts.stores : [];
+    case 'link-loss':
+    case 'link-slow':
+      return [...parts.stores, ...parts.apiservers, ...parts.schedulers, ...parts.controllerManagers, ...parts.nodes].filter(linked(parts));
   }
 }
+
+const linked = (parts: ScheduleParts) => (name: string): boolean => parts.linkParts?.includes(name) ?? false;
 
 /**
  * The faults of one run. Kinds are taken in a seeded shuffled order, cycling, so a short run still
@@ -123,7 +152,11 @@ export function faultSchedule(options: ScheduleOptions): ScheduledFault[] {
     const kind = order[index % order.length] as FaultKind;
     const healAfterMs = between(heal[0], heal[1]);
     if (atMs + healAfterMs > options.durationMs) break;
-    faults.push({ atMs, kind, target: pick(candidates(kind, options.parts)), healAfterMs });
+    const target = pick(candidates(kind, options.parts));
+    // Drawn only for their kinds, so that schedules of the other kinds stay as they were.
+    if (kind === 'link-loss') faults.push({ atMs, kind, target, healAfterMs, lossPercent: between(...LOSS_PERCENT) });
+    else if (kind === 'link-slow') faults.push({ atMs, kind, target, healAfterMs, rateKbit: between(...SLOW_RATE_KBIT) });
+    else faults.push({ atMs, kind, target, healAfterMs });
     atMs += healAfterMs + between(gap[0], gap[1]);
   }
   return faults;
