@@ -10,7 +10,7 @@ import type { FaultRecord, HealthSample, RunRecord } from './timeline.js';
  *   the fault. None seen: undefined (a follower's death may go unnoticed by every client).
  * - Recovery: from the heal (restart, resume, back on the network) to the first monitor sample where
  *   everything is whole again: every process up, every Node Ready, the Deployment's ready replicas
- *   as desired, a leader for the store, the scheduler and the controller manager, and in the second before it, Service requests and store operations all answered.
+ *   as desired (or one more, a rollout's surge), a leader for the store, the scheduler and the controller manager, and in the second before it, Service requests and store operations all answered.
  *   Not whole before the next fault (or the end): undefined.
  * - Requests failed: Service requests and store operations started between this fault's start and the
  *   next one's, that failed or got no answer.
@@ -80,7 +80,7 @@ export function notWhole(run: Pick<RunRecord, 'probes' | 'history'>, sample: Hea
   if (sample.nodesReady === undefined) reasons.push('API did not answer');
   else if (sample.nodesReady !== sample.nodesTotal) reasons.push(`${sample.nodesReady}/${sample.nodesTotal ?? '?'} Nodes Ready`);
   if (sample.desired === undefined) reasons.push('Deployment not read');
-  else if (sample.ready !== sample.desired) reasons.push(`${sample.ready ?? '?'}/${sample.desired} replicas ready`);
+  else if (sample.ready === undefined || sample.ready < sample.desired) reasons.push(`${sample.ready ?? '?'}/${sample.desired} replicas ready`);
   for (const role of Object.values(LEADER_ROLES)) if (sample.leaders[role] === undefined) reasons.push(`no ${role}`);
   const recent = (atMs: number): boolean => atMs > sample.atMs - WHOLE_WINDOW_MS && atMs <= sample.atMs;
   const probes = run.probes.filter((probe) => recent(probe.atMs));

@@ -85,3 +85,10 @@ describe('checkProcessesUp', () => {
     expect(checkProcessesUp([{ name: 'store-1', up: true }]).ok).toBe(true);
   });
 });
+
+describe('checkDeploymentRecovered with rollouts', () => {
+  test('a rollout surge (one more ready) counts as back; a rollout not complete does not', () => {
+    expect(checkDeploymentRecovered([{ atMs: 12_000, desired: 2, ready: 3, rolledOut: true }], 10_000, 60_000).ok).toBe(true);
+    expect(checkDeploymentRecovered([{ atMs: 12_000, desired: 2, ready: 2, rolledOut: false }], 10_000, 60_000)).toMatchObject({ ok: false, detail: expect.stringMatching(/rollout not complete/) });
+  });
+});

@@ -66,21 +66,26 @@ export interface ReplicaSample {
   readonly atMs: number;
   readonly desired: number;
   readonly ready: number;
+  /** Its latest rollout is complete (undefined: not looked at). */
+  readonly rolledOut?: boolean;
+  /** When not: the status's counts, to say why. */
+  readonly rollout?: string;
 }
 
 /**
  * The Deployment is back to its desired ready replicas within `boundMs` of the last heal: some
- * sample at or after the heal, and no later than the bound, shows ready == desired.
+ * sample at or after the heal, and no later than the bound, shows at least the desired replicas
+ * ready (a rollout's surge may add one) and its latest rollout complete.
  */
 export function checkDeploymentRecovered(samples: readonly ReplicaSample[], lastHealAtMs: number, boundMs: number): CheckVerdict {
   const name = `deployment back to desired ready replicas within ${boundMs / 1000} s of the last heal`;
   const after = samples.filter((sample) => sample.atMs >= lastHealAtMs);
-  const recovered = after.find((sample) => sample.ready === sample.desired);
+  const recovered = after.find((sample) => sample.ready >= sample.desired && sample.rolledOut !== false);
   if (recovered !== undefined && recovered.atMs - lastHealAtMs <= boundMs) {
     return { name, ok: true, detail: `${recovered.ready}/${recovered.desired} ready ${((recovered.atMs - lastHealAtMs) / 1000).toFixed(1)} s after the last heal` };
   }
   const last = after.at(-1);
-  const seen = last === undefined ? 'no sample after the last heal' : `last seen ${last.ready}/${last.desired} ready at ${((last.atMs - lastHealAtMs) / 1000).toFixed(1)} s`;
+  const seen = last === undefined ? 'no sample after the last heal' : `last seen ${last.ready}/${last.desired} ready${last.rolledOut === false ? `, rollout not complete (${last.rollout ?? '?'}),` : ''} at ${((last.atMs - lastHealAtMs) / 1000).toFixed(1)} s`;
   return { name, ok: false, detail: recovered === undefined ? `never back: ${seen}` : `back only after ${((recovered.atMs - lastHealAtMs) / 1000).toFixed(1)} s` };
 }
 

@@ -5,15 +5,19 @@ import type { ReplicaSample } from './checks.js';
 
 /**
  * The workload's objects in the cluster: a namespace of the run's own, a Deployment of
- * k8ts/http-echo (ready when it answers its readiness probe) scaled up and down during the run, and
- * a NodePort Service in front of it. All through the API servers' gRPC API, with failover between
- * them (the components' client).
+ * k8ts/http-echo (ready when it answers its readiness probe; each pod requests a little cpu and
+ * memory, so the over-commit check has sums to add) scaled up and down and rolled (as `kubectl
+ * rollout restart` does) during the run, and a NodePort Service in front of it. All through the API
+ * servers' gRPC API, with failover between them (the components' client).
  */
 
 export const DEPLOYMENT_NAME = 'echo';
+export const WORKLOAD_LABELS = { app: DEPLOYMENT_NAME } as const;
+/** What each echo pod asks of its node. */
+const POD_REQUESTS = { cpu: '50m', memory: '32Mi' };
 
 export class DeploymentWorkload {
-  private readonly client: ApiClient;
+  readonly client: ApiClient;
 
   constructor(
     apiGrpc: readonly string[],
@@ -23,9 +27,9 @@ export class DeploymentWorkload {
     this.client = new ApiClient({ addresses: apiGrpc, callTimeoutMs: 2_000, fieldManager: 'k8ts-chaos' });
   }
 
-  /** Creates the namespace, the Deployment and the Service; resolves to the Service's node port. */
-  async create(): Promise<number> {
-    const labels = { app: DEPLOYMENT_NAME };
+  /** Creates the namespace, the Deployment and the Service; resolves to the Service's node port, cluster IP and port. */
+  async create(): Promise<{ nodePort: number; clusterIp: string; port: number }> {
+    const labels = { ...WORKLOAD_LABELS };
     await this.ignoreExisting(this.client.resource<Namespace & KubeObject>('', 'v1', 'namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } }));
     const deployment: Deployment = {
       apiVersion: 'apps/v1',
@@ -43,6 +47,7 @@ export class DeploymentWorkload {
                 image: 'k8ts/http-echo',
                 ports: [{ containerPort: 8080, name: 'http' }],
                 env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+                resources: { requests: POD_REQUESTS },
                 readinessProbe: { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1, failureThreshold: 1 },
               },
             ],
@@ -60,8 +65,9 @@ export class DeploymentWorkload {
     await this.ignoreExisting(this.services().create(service as Service & KubeObject));
     const created = await this.services().get(DEPLOYMENT_NAME);
     const nodePort = created.spec?.ports?.[0]?.nodePort;
-    if (nodePort === undefined) throw new Error(`Service ${this.namespace}/${DEPLOYMENT_NAME} has no node port`);
-    return nodePort;
+    const clusterIp = created.spec?.clusterIP;
+    if (nodePort === undefined || clusterIp === undefined) throw new Error(`Service ${this.namespace}/${DEPLOYMENT_NAME} has no node port or no cluster IP`);
+    return { nodePort, clusterIp, port: 80 };
   }
 
   /** Sets the Deployment's replicas (a merge patch of spec.replicas). */
@@ -69,9 +75,23 @@ export class DeploymentWorkload {
     await this.deployments().patch(DEPLOYMENT_NAME, 'merge', { spec: { replicas } });
   }
 
+  /** Rolls the pods as `kubectl rollout restart` does: a new restartedAt annotation in the pod template. */
+  async rolloutRestart(at: Date): Promise<void> {
+    await this.deployments().patch(DEPLOYMENT_NAME, 'strategic', { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at.toISOString() } } } } });
+  }
+
   async sample(atMs: number): Promise<ReplicaSample> {
     const deployment = await this.deployments().get(DEPLOYMENT_NAME);
-    return { atMs, desired: deployment.spec?.replicas ?? 1, ready: deployment.status?.readyReplicas ?? 0 };
+    const desired = deployment.spec?.replicas ?? 1;
+    const status = deployment.status ?? {};
+    // As `kubectl rollout status` reads it: the controller saw the latest spec, and every replica is new and available.
+    const rolledOut =
+      (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) &&
+      (status.updatedReplicas ?? 0) >= desired &&
+      (status.replicas ?? 0) <= (status.updatedReplicas ?? 0) &&
+      (status.availableReplicas ?? 0) >= (status.updatedReplicas ?? 0);
+    const counts = `generation ${deployment.metadata?.generation ?? '?'} observed ${status.observedGeneration ?? '?'}, ${status.replicas ?? 0} replicas, ${status.updatedReplicas ?? 0} updated, ${status.availableReplicas ?? 0} available`;
+    return { atMs, desired, ready: status.readyReplicas ?? 0, rolledOut, ...(rolledOut ? {} : { rollout: counts }) };
   }
 
   /** Ready/total of the cluster's Nodes as the API has them. */

@@ -13,7 +13,12 @@ export interface ChaosReport {
   readonly byKind: readonly KindSummary[];
   readonly checks: readonly CheckVerdict[];
   readonly requests: {
+    /** Through a node port, from this machine. */
     readonly service: { readonly total: number; readonly failed: number };
+    /** Through the cluster IP, from a pod on each node. */
+    readonly serviceClusterIp: { readonly total: number; readonly failed: number };
+    /** The pods that answered either. */
+    readonly answeredBy: number;
     readonly storeWrites: { readonly total: number; readonly failed: number; readonly unknown: number };
     readonly storeReads: { readonly total: number; readonly failed: number };
   };
@@ -34,12 +39,16 @@ export function buildReport(run: RunRecord): ChaosReport {
     byKind: summariseByKind(faults),
     checks,
     requests: {
-      service: { total: run.probes.length, failed: run.probes.filter((probe) => !probe.ok).length },
+      service: count(run.probes.filter((probe) => probe.via !== 'cluster-ip')),
+      serviceClusterIp: count(run.probes.filter((probe) => probe.via === 'cluster-ip')),
+      answeredBy: new Set(run.probes.flatMap((probe) => (probe.answeredBy === undefined ? [] : [probe.answeredBy]))).size,
       storeWrites: { total: writes.length, failed: writes.filter((op) => op.outcome === 'fail').length, unknown: writes.filter((op) => op.outcome === 'unknown').length },
       storeReads: { total: reads.length, failed: reads.filter((op) => op.outcome !== 'ok').length },
     },
   };
 }
+
+const count = (probes: readonly { readonly ok: boolean }[]): { total: number; failed: number } => ({ total: probes.length, failed: probes.filter((probe) => !probe.ok).length });
 
 const seconds = (ms: number | undefined): string => (ms === undefined ? '—' : `${(ms / 1000).toFixed(2)} s`);
 
@@ -71,9 +80,9 @@ export function formatText(report: ChaosReport): string {
         String(kind.requestsFailed),
     );
   }
-  const { service, storeWrites, storeReads } = report.requests;
+  const { service, serviceClusterIp, answeredBy, storeWrites, storeReads } = report.requests;
   lines.push('');
-  lines.push(`requests: Service ${service.failed}/${service.total} failed; store writes ${storeWrites.failed} failed and ${storeWrites.unknown} unanswered of ${storeWrites.total}; store reads ${storeReads.failed}/${storeReads.total} failed`);
+  lines.push(`requests: Service ${service.failed}/${service.total} failed by node port, ${serviceClusterIp.failed}/${serviceClusterIp.total} by cluster IP from pods (${answeredBy} pods answered); store writes ${storeWrites.failed} failed and ${storeWrites.unknown} unanswered of ${storeWrites.total}; store reads ${storeReads.failed}/${storeReads.total} failed`);
   lines.push('');
   lines.push('checks');
   for (const check of report.checks) lines.push(`  ${check.ok ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail.split('\n').join('\n        ')}`);

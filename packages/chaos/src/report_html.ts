@@ -10,7 +10,7 @@ import type { RunRecord } from './timeline.js';
 const WIDTH = 1000;
 const LEFT = 150;
 const LANE = 28;
-const LANES = ['faults', 'Service requests', 'store writes', 'store reads', 'ready replicas'] as const;
+const LANES = ['faults', 'Service: node port', 'Service: cluster IP', 'store writes', 'store reads', 'ready replicas'] as const;
 
 const escape = (text: string): string => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 
@@ -41,9 +41,10 @@ export function timelineSvg(run: RunRecord): string {
     );
   }
   const lanes: [number, readonly { atMs: number; ok: boolean }[]][] = [
-    [1, run.probes],
-    [2, run.history.filter((op) => op.kind === 'write').map((op) => ({ atMs: op.invokedAt, ok: op.outcome === 'ok' }))],
-    [3, run.history.filter((op) => op.kind === 'read').map((op) => ({ atMs: op.invokedAt, ok: op.outcome === 'ok' }))],
+    [1, run.probes.filter((probe) => probe.via !== 'cluster-ip')],
+    [2, run.probes.filter((probe) => probe.via === 'cluster-ip')],
+    [3, run.history.filter((op) => op.kind === 'write').map((op) => ({ atMs: op.invokedAt, ok: op.outcome === 'ok' }))],
+    [4, run.history.filter((op) => op.kind === 'read').map((op) => ({ atMs: op.invokedAt, ok: op.outcome === 'ok' }))],
   ];
   for (const [lane, events] of lanes) {
     buckets(endMs, events).forEach((bucket, second) => {
@@ -54,10 +55,13 @@ export function timelineSvg(run: RunRecord): string {
   }
   const replicaSamples = run.samples.filter((sample) => sample.desired !== undefined && sample.ready !== undefined);
   const most = Math.max(1, ...replicaSamples.map((sample) => Math.max(sample.desired ?? 0, sample.ready ?? 0)));
-  const y = (value: number): number => 4 * LANE + LANE - 4 - ((LANE - 8) * value) / most;
+  const y = (value: number): number => 5 * LANE + LANE - 4 - ((LANE - 8) * value) / most;
   const line = (pick: (sample: (typeof replicaSamples)[number]) => number): string => replicaSamples.map((sample) => `${x(sample.atMs).toFixed(1)},${y(pick(sample)).toFixed(1)}`).join(' ');
   parts.push(`<polyline fill="none" stroke="#2c3e50" stroke-dasharray="4 2" points="${line((sample) => sample.desired ?? 0)}"/>`);
   parts.push(`<polyline fill="none" stroke="#2980b9" stroke-width="2" points="${line((sample) => sample.ready ?? 0)}"/>`);
+  // Scales and rollouts of the Deployment as ticks on the replicas lane.
+  for (const scale of run.scales) parts.push(`<line x1="${x(scale.atMs).toFixed(1)}" x2="${x(scale.atMs).toFixed(1)}" y1="${5 * LANE + 2}" y2="${5 * LANE + 8}" stroke="#2c3e50"><title>scaled to ${scale.replicas} at ${(scale.atMs / 1000).toFixed(1)} s</title></line>`);
+  for (const rollout of run.rollouts ?? []) parts.push(`<circle cx="${x(rollout.atMs).toFixed(1)}" cy="${5 * LANE + 5}" r="3" fill="#16a085"><title>rolled at ${(rollout.atMs / 1000).toFixed(1)} s</title></circle>`);
   const step = endMs > 120_000 ? 30_000 : 10_000;
   for (let atMs = 0; atMs <= endMs; atMs += step) {
     parts.push(`<line x1="${x(atMs).toFixed(1)}" x2="${x(atMs).toFixed(1)}" y1="0" y2="${LANES.length * LANE}" stroke="#ddd"/>`);
@@ -83,7 +87,7 @@ export function renderHtml(run: RunRecord, report: ChaosReport): string {
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}.pass{color:#27ae60;font-weight:bold}.fail{color:#c0392b;font-weight:bold}pre{margin:0;white-space:pre-wrap}</style>
 </head><body>
 <h1>k8ts chaos: <span class="${report.ok ? 'pass' : 'fail'}">${report.ok ? 'PASS' : 'FAIL'}</span></h1>
-<p>${escape(report.target)}, seed ${report.seed}, ${report.durationMs / 1000} s of faults. Bars: red kill, orange pause, purple cut (hover for details); per second green when every request succeeded, red when one failed; replicas: ready (blue) against desired (dashed).</p>
+<p>${escape(report.target)}, seed ${report.seed}, ${report.durationMs / 1000} s of faults. Bars: red kill, orange pause, purple cut (hover for details); per second green when every request succeeded, red when one failed (the Service by node port from this machine, by cluster IP from a pod on each node); replicas: ready (blue) against desired (dashed), scales as ticks and rollouts as green dots.</p>
 ${timelineSvg(run)}
 <h2>Faults</h2>
 <table><tr><th>at (s)</th><th>fault</th><th>part</th><th>detected (s)</th><th>recovered (s after heal)</th><th>failed/requests</th><th>first symptom</th></tr>

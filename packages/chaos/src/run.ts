@@ -1,11 +1,15 @@
 import { seededRandom } from '@k8ts/base';
 import { isWhole } from './analysis.js';
+import { ApiObserver } from './api_observer.js';
 import { checkDeploymentRecovered, checkLinearizable, checkNoLostWrites, checkNoPodTwice, checkProcessesUp, type PodPlacementSample, type ReplicaSample } from './checks.js';
-import { DeploymentWorkload } from './deployment_workload.js';
+import { ClusterIpProber } from './cluster_ip_prober.js';
+import { DeploymentWorkload, WORKLOAD_LABELS } from './deployment_workload.js';
+import { checkDeadNodePodsReplaced, checkNoNodeOvercommitted, type NodeLoadSample, type PlacementSample } from './node_checks.js';
 import { RegisterWorkload } from './register_workload.js';
 import { heal, inject } from './faults.js';
 import { faultSchedule, type FaultKind } from './schedule.js';
-import { ServiceProber } from './service_prober.js';
+import { checkServedByReadyPods, leaderlessIntervals, type ServiceAnswer } from './service_checks.js';
+import { ServiceProber, type ProbeResult } from './service_prober.js';
 import type { ChaosTarget } from './target.js';
 import type { FaultRecord, HealthSample, RunRecord } from './timeline.js';
 
@@ -28,8 +32,14 @@ export interface ChaosRunOptions {
   readonly signal?: AbortSignal;
 }
 
-/** The Deployment alternates between these sizes, one step at each fault's start. */
+/** The Deployment alternates between these sizes, one step at each fault's start; every other fault also rolls it. */
 const REPLICAS = [2, 3] as const;
+/**
+ * How long after a pod stopped being ready (per the API) a Service may still send it a request:
+ * two watch hops (endpoints controller, kube-proxy) and an Endpoints write, plus the API's
+ * whole-second timestamps. See service_checks.ts.
+ */
+const ENDPOINTS_ALLOWANCE_MS = 2_000;
 const MONITOR_INTERVAL_MS = 500;
 const SETTLE_TIMEOUT_MS = 120_000;
 const RESOLVE_TIMEOUT_MS = 10_000;
@@ -42,22 +52,34 @@ export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
   const runId = `${options.seed}-${Date.now().toString(36)}`;
   const workload = new DeploymentWorkload(target.endpoints.apiGrpc, `chaos-${runId}`, REPLICAS[0]);
   let registers: RegisterWorkload | undefined;
+  let observer: ApiObserver | undefined;
+  // The run's clock: 0 when the faults start; the pods' and the API's times are converted through the epoch it started at.
+  let startedAt = performance.now();
+  let epochAtStartMs = Date.now();
+  const now = (): number => performance.now() - startedAt;
   try {
-    const nodePort = await workload.create();
+    const { nodePort, clusterIp, port } = await workload.create();
+    const inPod = new ClusterIpProber({ client: workload.client, namespace: workload.namespace, nodes: target.endpoints.nodeAddresses, epochAtStartMs: () => epochAtStartMs, now, log });
+    await inPod.create(clusterIp, port);
     await settle(workload, log);
-    log(`chaos: Deployment ${workload.namespace}/echo ${REPLICAS[0]}/${REPLICAS[0]} ready, Service on node port ${nodePort}; faults start`);
+    await inPod.ready(SETTLE_TIMEOUT_MS);
+    log(`chaos: Deployment ${workload.namespace}/echo ${REPLICAS[0]}/${REPLICAS[0]} ready, Service on node port ${nodePort} and ${clusterIp}:${port} (probed from a pod on each node); faults start`);
 
-    const startedAt = performance.now();
-    const now = (): number => performance.now() - startedAt;
+    startedAt = performance.now();
+    epochAtStartMs = Date.now();
+    observer = new ApiObserver(workload.client, workload.namespace, now, epochAtStartMs);
+    await observer.start();
     registers = new RegisterWorkload({ stores: target.endpoints.stores, now, random: seededRandom(options.seed ^ 0x5eed), keys: [`k8ts-chaos/${runId}/r0`, `k8ts-chaos/${runId}/r1`] });
     const prober = new ServiceProber({ nodes: target.endpoints.nodeAddresses, nodePort, now });
-    const monitor = new Monitor(target, workload, now);
+    const monitor = new Monitor(target, workload, observer, now);
     registers.start();
     prober.start();
+    inPod.start();
     monitor.start();
 
     const faults: FaultRecord[] = [];
     const scales: { atMs: number; replicas: number }[] = [];
+    const rollouts: { atMs: number }[] = [];
     let scaling: Promise<void> = Promise.resolve(); // one at a time, in order
     for (const [index, planned] of schedule.entries()) {
       await sleepUntil(now, planned.atMs, options.signal);
@@ -80,11 +102,15 @@ export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
         log(`chaos: ${planned.kind} ${part} not put in place: ${fault.error}`);
         continue;
       }
-      // Scaled while the fault is in place: retried in the background as a user would, never delaying the heal.
+      // Scaled (and every other time rolled) while the fault is in place: retried in the background as a user would, never delaying the heal.
       const replicas = REPLICAS[(index + 1) % REPLICAS.length] as number;
+      const roll = index % 2 === 1;
       scaling = scaling.then(async () => {
-        const atMs = await scaleWithRetry(workload, replicas, now, log);
+        const atMs = await withRetry(() => workload.scale(replicas), `scaling to ${replicas}`, now, log);
         if (atMs !== undefined) scales.push({ atMs, replicas });
+        if (!roll) return;
+        const rolledAtMs = await withRetry(() => workload.rolloutRestart(new Date()), 'rolling the Deployment', now, log);
+        if (rolledAtMs !== undefined) rollouts.push({ atMs: rolledAtMs });
       });
       // Healed even on abort: a run never leaves a part killed, paused or cut off.
       await sleepUntil(now, fault.injectedAtMs + planned.healAfterMs, options.signal);
@@ -104,8 +130,9 @@ export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
     const recordSoFar = (): Pick<RunRecord, 'probes' | 'history'> => ({ probes: prober.results, history: registers?.history ?? [] });
     await monitor.waitFor((sample) => sample.atMs > lastHealAtMs && isWhole(recordSoFar(), sample), lastHealAtMs + options.recoveryBoundMs);
     log(`chaos: ${(now() / 1000).toFixed(1)} s ${monitor.samples.at(-1) !== undefined && isWhole(recordSoFar(), monitor.samples.at(-1) as HealthSample) ? 'cluster whole again' : 'cluster not whole within the bound'}; checking`);
-    await Promise.all([prober.stop(), registers.stop(), monitor.stop()]);
+    await Promise.all([prober.stop(), inPod.stop(), registers.stop(), monitor.stop()]);
     const endMs = now();
+    const probes = [...prober.results, ...inPod.results()].sort((a, b) => a.atMs - b.atMs);
 
     const finalReads = await registers.finalReads(endMs + 15_000);
     const history = [...registers.history, ...finalReads.map((read) => ({ kind: 'read' as const, client: 'final', key: read.key, value: read.value, invokedAt: read.invokedAt, completedAt: now(), outcome: 'ok' as const }))];
@@ -113,27 +140,40 @@ export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
       checkLinearizable(history),
       checkNoLostWrites(registers.history, finalReads),
       checkDeploymentRecovered(monitor.replicaSamples, lastHealAtMs, options.recoveryBoundMs),
+      checkDeadNodePodsReplaced(monitor.placementSamples, options.recoveryBoundMs),
       checkNoPodTwice(monitor.podSamples),
+      checkNoNodeOvercommitted(monitor.nodeLoadSamples),
+      checkServedByReadyPods(answers(probes), observer.readiness, leaderlessIntervals(monitor.samples, 'controller-manager-leader'), ENDPOINTS_ALLOWANCE_MS),
       checkProcessesUp(await target.processes()),
     ];
-    return { target: target.description, seed: options.seed, durationMs: options.durationMs, schedule, faults, samples: monitor.samples, probes: prober.results, history: registers.history, scales, endMs, checks };
+    return { target: target.description, seed: options.seed, durationMs: options.durationMs, schedule, faults, samples: monitor.samples, probes, history: registers.history, scales, rollouts, endMs, checks };
   } finally {
     registers?.close();
+    await observer?.stop();
     await workload.delete().catch((error: unknown) => log(`chaos: namespace ${workload.namespace} not deleted: ${(error as Error).message}`));
     workload.close();
   }
 }
 
-/** Scales until the API takes it (for up to SCALE_RETRY_MS); resolves to when it did (undefined: never). Never rejects. */
-async function scaleWithRetry(workload: DeploymentWorkload, replicas: number, now: () => number, log: (line: string) => void): Promise<number | undefined> {
+/** The requests a Service answered, with the pod that answered each. */
+function answers(probes: readonly ProbeResult[]): ServiceAnswer[] {
+  return probes.flatMap((probe) =>
+    probe.ok && probe.answeredBy !== undefined
+      ? [{ atMs: probe.atMs, doneAtMs: probe.doneAtMs, pod: probe.answeredBy, via: probe.via === 'cluster-ip' ? `cluster IP from ${probe.node}` : `node port of ${probe.node}` }]
+      : [],
+  );
+}
+
+/** Retries a change until the API takes it (for up to SCALE_RETRY_MS); resolves to when it did (undefined: never). Never rejects. */
+async function withRetry(change: () => Promise<void>, what: string, now: () => number, log: (line: string) => void): Promise<number | undefined> {
   const deadline = now() + SCALE_RETRY_MS;
   for (;;) {
     try {
-      await workload.scale(replicas);
+      await change();
       return now();
     } catch (error) {
       if (now() > deadline) {
-        log(`chaos: scaling to ${replicas} failed for ${SCALE_RETRY_MS / 1000} s: ${(error as Error).message}`);
+        log(`chaos: ${what} failed for ${SCALE_RETRY_MS / 1000} s: ${(error as Error).message}`);
         return undefined;
       }
     }
@@ -192,12 +232,16 @@ class Monitor {
   readonly samples: HealthSample[] = [];
   readonly replicaSamples: ReplicaSample[] = [];
   readonly podSamples: PodPlacementSample[] = [];
+  readonly placementSamples: PlacementSample[] = [];
+  readonly nodeLoadSamples: NodeLoadSample[] = [];
+  private desired: number | undefined;
   private running = false;
   private loop: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly target: ChaosTarget,
     private readonly workload: DeploymentWorkload,
+    private readonly observer: ApiObserver,
     private readonly now: () => number,
   ) {}
 
@@ -248,6 +292,12 @@ class Monitor {
       leaders,
     });
     if (replicas !== undefined) this.replicaSamples.push(replicas);
-    if (pods !== undefined) this.podSamples.push({ atMs, pods });
+    this.desired = replicas?.desired ?? this.desired;
+    // The API's side from the watched caches (they answer even while the API does not; they are as fresh as the watch).
+    if (this.desired !== undefined) this.placementSamples.push(this.observer.placement(atMs, this.desired, WORKLOAD_LABELS));
+    if (pods !== undefined) {
+      this.podSamples.push({ atMs, pods });
+      this.nodeLoadSamples.push(this.observer.nodeLoads(atMs, pods));
+    }
   }
 }

@@ -1,6 +1,9 @@
+import { getJsonOnce } from '@k8ts/testkit';
+
 /**
  * A user of the workload's NodePort Service from this machine: one HTTP GET every `intervalMs`,
- * taking the nodes' addresses in turn, each with a deadline; every answer (or its absence) recorded.
+ * taking the nodes' addresses in turn, each with a deadline; every answer (or its absence) recorded,
+ * with the pod that answered (http-echo answers with its pod's name).
  */
 
 export interface ProbeResult {
@@ -9,7 +12,12 @@ export interface ProbeResult {
   /** When the answer, or the failure, came back. */
   readonly doneAtMs: number;
   readonly ok: boolean;
+  /** The node dialled (node port), or the node the request came from (cluster IP). */
   readonly node: string;
+  /** How the Service was reached: a node port from outside (the default), or its cluster IP from a pod. */
+  readonly via?: 'node-port' | 'cluster-ip';
+  /** The pod that answered (http-echo's `pod`). */
+  readonly answeredBy?: string;
   readonly error?: string;
 }
 
@@ -46,17 +54,16 @@ export class ServiceProber {
     await Promise.all(this.inFlight);
   }
 
-  /** Never rejects: a failure is a result. */
+  /** Never rejects: a failure is a result. Each request on a connection of its own, so each is balanced afresh. */
   private async probe(node: string, address: string): Promise<void> {
     const atMs = this.options.now();
     try {
-      const response = await fetch(`http://${address}:${this.options.nodePort}/`, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 1_000) });
-      await response.body?.cancel();
-      const doneAtMs = this.options.now();
-      this.results.push(response.ok ? { atMs, doneAtMs, ok: true, node } : { atMs, doneAtMs, ok: false, node, error: `HTTP ${response.status}` });
+      const answer = await getJsonOnce<{ pod?: unknown }>(`http://${address}:${this.options.nodePort}/`, this.options.timeoutMs ?? 1_000);
+      this.results.push({ atMs, doneAtMs: this.options.now(), ok: true, node, ...(typeof answer.pod === 'string' ? { answeredBy: answer.pod } : {}) });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      this.results.push({ atMs, doneAtMs: this.options.now(), ok: false, node, error: cause ?? (error as Error).name });
+      const code = (error as NodeJS.ErrnoException).code;
+      const message = (error as Error).message;
+      this.results.push({ atMs, doneAtMs: this.options.now(), ok: false, node, error: code ?? (/no answer within/.test(message) ? 'timeout' : message) });
     }
   }
 }

@@ -41,6 +41,8 @@ export interface RunRecord {
   readonly probes: readonly ProbeResult[];
   readonly history: readonly Operation[];
   readonly scales: readonly { readonly atMs: number; readonly replicas: number }[];
+  /** When the Deployment was rolled (`rollout restart`). */
+  readonly rollouts?: readonly { readonly atMs: number }[];
   /** When the run stopped recording. */
   readonly endMs: number;
   readonly checks: readonly CheckVerdict[];
