@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { ComposeTarget, composeProjectName } from './compose_target.js';
 import { LocalTarget } from './local_target.js';
 import { buildReport, formatText } from './report.js';
 import { renderHtml } from './report_html.js';
@@ -9,8 +10,9 @@ import { FAULT_KINDS, parseDuration, parseFaultKinds, type FaultKind } from './s
 import type { ChaosTarget } from './target.js';
 
 interface ChaosOptions {
-  target: string;
+  target: 'local' | 'compose';
   dir: string;
+  project?: string;
   seed: number;
   duration: number;
   faults: FaultKind[];
@@ -35,9 +37,28 @@ const parseSeed = (text: string): number => {
   return seed;
 };
 
-function openTarget(options: ChaosOptions): ChaosTarget {
+/** The compose cluster `pnpm compose:up` starts is the project `k8ts` (deploy/compose.sh's default). */
+const COMPOSE_SH_PROJECT = 'k8ts';
+
+async function openTarget(options: ChaosOptions): Promise<ChaosTarget> {
   if (options.target === 'local') return LocalTarget.open(options.dir);
-  throw new Error(`--target ${options.target}: not available yet (local is)`);
+  return ComposeTarget.open(await composeProject(options.project));
+}
+
+/**
+ * --project (or COMPOSE_PROJECT_NAME); else, as compose names it, this folder's name, or when no
+ * containers carry that name, the project `pnpm compose:up` starts.
+ */
+async function composeProject(given: string | undefined): Promise<string> {
+  if (given !== undefined && given !== '') return given;
+  const folder = composeProjectName(process.cwd());
+  return (await ComposeTarget.firstProjectWithContainers([folder, COMPOSE_SH_PROJECT]).catch(() => undefined)) ?? folder;
+}
+
+/** Where the HTML report goes unless --html says: the local cluster's folder, or for compose DIR/compose/chaos. */
+function defaultHtml(options: ChaosOptions, target: ChaosTarget): string {
+  if (target instanceof ComposeTarget) return join(options.dir, 'compose', 'chaos', `report-${target.project}-seed${options.seed}.html`);
+  return join(options.dir, 'chaos', `report-seed${options.seed}.html`);
 }
 
 /**
@@ -47,16 +68,17 @@ function openTarget(options: ChaosOptions): ChaosTarget {
 export function chaosCommand(): Command {
   return new Command('chaos')
     .description('run seeded faults against a running cluster while a workload runs, check that it stays correct and heals, and report recovery times')
-    .addOption(new Option('--target <target>', 'the cluster: local (k8ts up in --dir)').choices(['local']).default('local'))
-    .addOption(new Option('--dir <dir>', "the local cluster's folder").default('.k8ts').env('K8TS_HOME'))
+    .addOption(new Option('--target <target>', 'the cluster: local (k8ts up in --dir) or compose (docker-compose.yml\'s containers)').choices(['local', 'compose']).default('local'))
+    .addOption(new Option('--dir <dir>', "the local cluster's folder (compose: its reports go in DIR/compose/chaos)").default('.k8ts').env('K8TS_HOME'))
+    .addOption(new Option('--project <name>', "--target compose: the compose project (default: this folder's name as compose gives it, else k8ts, pnpm compose:up's)").env('COMPOSE_PROJECT_NAME'))
     .addOption(new Option('--seed <n>', 'replays the same fault schedule').argParser(asArgument(parseSeed)).default(Date.now() % 100_000, 'a new one, printed'))
     .addOption(new Option('--duration <d>', 'how long faults are scheduled for (60s, 2m)').argParser(asArgument(parseDuration)).default(60_000, '60s'))
     .addOption(new Option('--faults <list>', `fault kinds, comma-separated: ${FAULT_KINDS.join(', ')}`).argParser(asArgument(parseFaultKinds)).default([...FAULT_KINDS], 'all'))
     .addOption(new Option('--recovery-bound <d>', 'the Deployment must be back to its ready replicas this soon after the last heal').argParser(asArgument(parseDuration)).default(60_000, '60s'))
     .option('--json', 'print the report as JSON', false)
-    .option('--html <file>', 'where to write the HTML report (default DIR/chaos/report-seed<S>.html)')
+    .option('--html <file>', 'where to write the HTML report (default DIR/chaos/report-seed<S>.html; compose: DIR/compose/chaos/report-<project>-seed<S>.html)')
     .action(async (options: ChaosOptions) => {
-      const target = openTarget(options);
+      const target = await openTarget(options);
       const abort = new AbortController();
       const onSignal = (): void => {
         console.error('chaos: stopping: healing the fault in place, then checking');
@@ -67,7 +89,7 @@ export function chaosCommand(): Command {
       try {
         const run = await runChaos({ target, seed: options.seed, durationMs: options.duration, kinds: options.faults, recoveryBoundMs: options.recoveryBound, log: (line) => console.error(line), signal: abort.signal });
         const report = buildReport(run);
-        const html = resolve(options.html ?? join(options.dir, 'chaos', `report-seed${options.seed}.html`));
+        const html = resolve(options.html ?? defaultHtml(options, target));
         mkdirSync(dirname(html), { recursive: true });
         writeFileSync(html, renderHtml(run, report));
         console.log(options.json ? JSON.stringify({ ...report, html }, null, 2) : `${formatText(report)}\nHTML report: ${html}`);
