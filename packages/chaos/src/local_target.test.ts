@@ -96,8 +96,25 @@ describe('LocalTarget', () => {
     expect(() => LocalTarget.open(dir)).toThrow(/not whole: scheduler-1 not running/);
   });
 
+  test('node and store hosts: only nodes can be cut off; link faults go into both, through their namespaces and addresses', () => {
+    const host = (name: string, ip: string) => ({ name, netns: `k8tsn1-${name}`, ip, enterWithCgroups: [] });
+    const recorded = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as { processes: { name: string; pid: number; log: string; command?: string[] }[] };
+    const sleeper = (name: string, extra: string[]) => ({ name, pid: startSleeper(dir, name), log: join(dir, `${name}.log`), command: ['sleep', '600', ...extra] });
+    recorded.processes.push(sleeper('store-1', ['--listen-client-urls', 'http://172.30.1.4:1']), sleeper('node-1', ['--node-ip', '172.30.1.2']));
+    writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ ...recorded, apiservers: [], nodeHosts: { 'node-1': host('node-1', '172.30.1.2') }, storeHosts: { 'store-1': host('store-1', '172.30.1.4') } }));
+    const target = LocalTarget.open(dir);
+    expect(target.parts()).toMatchObject({ stores: ['store-1'], nodes: ['node-1'], nodeHosts: ['node-1'], linkParts: ['store-1', 'node-1'] });
+    expect(target.networkNamespace('store-1')).toEqual(['ip', 'netns', 'exec', 'k8tsn1-store-1']);
+    expect(target.address('store-1')).toBe('172.30.1.4');
+    expect(target.networkNamespace('node-1')).toEqual(['ip', 'netns', 'exec', 'k8tsn1-node-1']);
+    expect(target.address('node-1')).toBe('172.30.1.2');
+    expect(target.networkNamespace('scheduler-1')).toBeUndefined();
+    expect(target.address('scheduler-1')).toBeUndefined();
+    expect(target.endpoints.stores.get('store-1')).toBe('http://172.30.1.4:1');
+  });
+
   test('parts by role', () => {
-    expect(LocalTarget.open(dir).parts()).toEqual({ stores: [], apiservers: [], schedulers: ['scheduler-1'], controllerManagers: ['controller-manager-1'], nodes: [], nodeHosts: [] });
+    expect(LocalTarget.open(dir).parts()).toEqual({ stores: [], apiservers: [], schedulers: ['scheduler-1'], controllerManagers: ['controller-manager-1'], nodes: [], nodeHosts: [], linkParts: [] });
     expect(role('controller-manager-2')).toBe('controller-manager');
     expect(role('nats-server')).toBe('nats-server');
     expect(flagValue(['k8ts-store', '--listen-client-urls', 'http://127.0.0.1:1'], '--listen-client-urls')).toBe('http://127.0.0.1:1');

@@ -38,6 +38,8 @@ interface StateHost {
 interface StateFile {
   readonly processes: StateProcess[];
   readonly nodeHosts?: Record<string, StateHost>;
+  /** The store members' hosts (as root, beside the node hosts): where the store's link faults go. */
+  readonly storeHosts?: Record<string, StateHost>;
   readonly apiservers: readonly string[];
 }
 
@@ -102,6 +104,7 @@ export class LocalTarget implements ChaosTarget {
       controllerManagers: names('controller-manager'),
       nodes: names('node'),
       nodeHosts: Object.keys(this.state.nodeHosts ?? {}),
+      linkParts: [...this.byName.keys()].filter((name) => this.ownHost(name) !== undefined),
     };
   }
 
@@ -150,12 +153,12 @@ export class LocalTarget implements ChaosTarget {
   }
 
   networkNamespace(name: string): readonly string[] | undefined {
-    const host = this.state.nodeHosts?.[name];
+    const host = this.ownHost(name);
     return host === undefined ? undefined : ['ip', 'netns', 'exec', host.netns];
   }
 
   address(name: string): string | undefined {
-    return this.state.nodeHosts?.[name]?.ip;
+    return this.ownHost(name)?.ip;
   }
 
   async processes(): Promise<readonly { name: string; up: boolean }[]> {
@@ -213,6 +216,11 @@ export class LocalTarget implements ChaosTarget {
     const part = this.byName.get(name);
     if (part === undefined) throw new Error(`no part ${JSON.stringify(name)} in ${this.description} (parts: ${[...this.byName.keys()].join(', ')})`);
     return part;
+  }
+
+  /** The host a node agent or a store member runs in, when it has one of its own. */
+  private ownHost(name: string): StateHost | undefined {
+    return this.state.nodeHosts?.[name] ?? this.state.storeHosts?.[name];
   }
 
   private host(name: string): StateHost {

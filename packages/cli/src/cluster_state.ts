@@ -28,6 +28,8 @@ export interface ClusterState {
   /** As root: the node hosts' network (a bridge here) and each process node's host. */
   nodeNetwork?: { name: string; subnet: string; gateway: string };
   nodeHosts?: Record<string, NodeHost>;
+  /** As root, with node hosts: each store member's host on the same network (store-1..3), for link faults between them. */
+  storeHosts?: Record<string, NodeHost>;
   apiservers: string[];
   kubeconfig: string;
   /** The Nodes of process-runtime agents, and how many simulated ones (absent in older state files). */
@@ -40,6 +42,15 @@ export interface ClusterSettings {
   basePort: number;
   nodes: number;
   simulatedNodes: number;
+}
+
+/** settings.json: the settings, and what `up` decided when it made the cluster. */
+export interface SavedSettings extends ClusterSettings {
+  /**
+   * The store members run in hosts of their own (kept on resume: a member's id derives from its
+   * peer URL, so its address is part of its identity in the data). Absent (older folders): not.
+   */
+  storeHosts?: boolean;
 }
 
 export function stateFile(dir: string): string {
@@ -62,11 +73,11 @@ export function writeState(dir: string, state: ClusterState): void {
   writeFileSync(stateFile(dir), JSON.stringify(state, null, 2));
 }
 
-export function readSettings(dir: string): ClusterSettings | undefined {
-  return existsSync(settingsFile(dir)) ? (JSON.parse(readFileSync(settingsFile(dir), 'utf8')) as ClusterSettings) : undefined;
+export function readSettings(dir: string): SavedSettings | undefined {
+  return existsSync(settingsFile(dir)) ? (JSON.parse(readFileSync(settingsFile(dir), 'utf8')) as SavedSettings) : undefined;
 }
 
-export function writeSettings(dir: string, settings: ClusterSettings): void {
+export function writeSettings(dir: string, settings: SavedSettings): void {
   writeFileSync(settingsFile(dir), `${JSON.stringify(settings, null, 2)}\n`);
 }
 

@@ -69,7 +69,7 @@ export async function collectStatus(dir: string): Promise<StatusReport | undefin
   const lines = formatProcessTable(state, endWindow(), pidAlive);
   lines.push(...store, ...leaders);
   if (state.nodeNetwork !== undefined) {
-    const hosts = Object.values(state.nodeHosts ?? {}).map((host) => `${host.name} ${host.ip} (ip netns exec ${host.netns})`);
+    const hosts = [...Object.values(state.nodeHosts ?? {}), ...Object.values(state.storeHosts ?? {})].map((host) => `${host.name} ${host.ip} (ip netns exec ${host.netns})`);
     lines.push(`node network: bridge ${state.nodeNetwork.name} ${state.nodeNetwork.subnet}; ${hosts.join(', ')}`);
   }
   lines.push(...nodes.lines, `kubeconfig: ${state.kubeconfig}`);

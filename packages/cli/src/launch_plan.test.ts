@@ -19,6 +19,33 @@ describe('planCluster', () => {
   });
 });
 
+describe('planCluster with store hosts', () => {
+  const hosts = ['172.30.9.5', '172.30.9.6', '172.30.9.7'];
+  const placed = planCluster({
+    dir: '/tmp/c',
+    basePort: 30000,
+    controlIp: '172.30.9.1',
+    natsServer: '/usr/sbin/nats-server',
+    agents: () => [],
+    storePlacement: (index) => ({ ip: hosts[index - 1] as string, enter: ['ip', 'netns', 'exec', `k8tsn30000-store-${index}`] }),
+  });
+  const stores = planParts(placed).filter((part) => part.name.startsWith('store-'));
+
+  test('each member listens and advertises on its host\'s address, is started inside it, and the API servers dial those addresses', () => {
+    expect(stores.map((part) => part.clientUrl)).toEqual(['http://172.30.9.5:30001', 'http://172.30.9.6:30002', 'http://172.30.9.7:30003']);
+    expect(stores.map((part) => part.enter)).toEqual([1, 2, 3].map((i) => ['ip', 'netns', 'exec', `k8tsn30000-store-${i}`]));
+    expect(stores[1]?.args).toEqual(expect.arrayContaining([
+      '--listen-peer-urls', 'http://172.30.9.6:30012',
+      '--initial-cluster', 'store-1=http://172.30.9.5:30011,store-2=http://172.30.9.6:30012,store-3=http://172.30.9.7:30013',
+    ]));
+    expect(stores[0]?.healthUrl).toBe('http://172.30.9.5:30001/health');
+    const apiserver = planParts(placed).find((part) => part.name === 'apiserver-1');
+    expect(apiserver?.args).toEqual(expect.arrayContaining(['--etcd-servers', '172.30.9.5:30001,172.30.9.6:30002,172.30.9.7:30003']));
+    // Without placement the members stay on this namespace's loopback, started as they are.
+    expect(planParts(plan).filter((part) => part.name.startsWith('store-')).every((part) => part.enter === undefined)).toBe(true);
+  });
+});
+
 describe('addStage', () => {
   const lb = { title: 'extra', parts: [{ name: 'extra', binary: 'k8ts-extra', args: [], healthUrl: 'http://127.0.0.1:30071/healthz' }] };
 

@@ -17,7 +17,7 @@ export interface PartPlan {
   /** Polled until it answers 2xx: the part is ready. */
   readonly healthUrl: string;
   readonly healthTimeoutMs?: number;
-  /** The argv prefix that runs it inside a node host. */
+  /** The argv prefix that runs it inside a node host (a node agent, or a store member in a host of its own). */
   readonly enter?: readonly string[];
   /** Recorded in the state file for `status`, `down` and chaos. */
   readonly lease?: string;
@@ -51,13 +51,19 @@ export interface PlanOptions {
   readonly natsServer: string;
   /** The node agents, given the components' gRPC addresses and NATS URL. */
   readonly agents: (endpoints: { grpcApis: readonly string[]; natsUrl: string }) => readonly AgentPlan[];
+  /** Where store member `index` (1..3) runs: a host of its own (its address, the prefix that enters it); absent: 127.0.0.1 here. */
+  readonly storePlacement?: (index: number) => { readonly ip: string; readonly enter: readonly string[] };
 }
 
 export function planCluster(options: PlanOptions): LaunchPlan {
   const { dir, basePort: base, controlIp } = options;
   const address = (offset: number): string => `127.0.0.1:${base + offset}`;
   const controlAddress = (offset: number): string => `${controlIp}:${base + offset}`;
-  const members = [1, 2, 3].map((i) => ({ name: `store-${i}`, client: `http://${address(i)}`, peer: `http://${address(10 + i)}` }));
+  const members = [1, 2, 3].map((i) => {
+    const placed = options.storePlacement?.(i);
+    const at = (offset: number): string => (placed === undefined ? address(offset) : `${placed.ip}:${base + offset}`);
+    return { name: `store-${i}`, client: `http://${at(i)}`, peer: `http://${at(10 + i)}`, enter: placed?.enter };
+  });
   const apiservers = [1, 2].map((i) => `http://${controlAddress(20 + i)}`);
   const grpcApis = [1, 2].map((i) => controlAddress(30 + i));
   const natsUrl = `nats://${controlAddress(60)}`;
@@ -86,6 +92,7 @@ export function planCluster(options: PlanOptions): LaunchPlan {
       ],
       healthUrl: `${m.client}/health`,
       clientUrl: m.client,
+      ...(m.enter === undefined ? {} : { enter: m.enter }),
     })),
   });
   stages.push({

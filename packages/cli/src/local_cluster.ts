@@ -6,7 +6,7 @@ import { NodeHostNetwork, kubeconfigFor, launchProcess, pidAlive, stopPids, tear
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { MAX_PROCESS_NODES, loopbackNodeIp, nodeNetworkName, nodeSubnet, onPath, planAgents, processNodeName, simulatedNodeNames, waitNodesReady, type NodePlacement } from './cluster_nodes.js';
 import { logs } from './cluster_logs.js';
-import { readSettings, readState, resumedSettings, stateFile, writeSettings, writeState, type ClusterProcess, type ClusterSettings, type ClusterState } from './cluster_state.js';
+import { readSettings, readState, resumedSettings, stateFile, writeSettings, writeState, type ClusterProcess, type ClusterSettings, type ClusterState, type SavedSettings } from './cluster_state.js';
 import { status } from './cluster_status.js';
 import { planCluster, type LaunchPlan, type PartPlan } from './launch_plan.js';
 import { checkTools } from './required_tools.js';
@@ -97,6 +97,17 @@ async function checkMachine(nodes: number): Promise<{ natsServer: string; hosted
 }
 
 /**
+ * Whether the store members run in hosts of their own: a new cluster's when its nodes do (as root);
+ * a resumed one (`saved`: the settings of a folder with data) keeps what it was made with — a
+ * member's id derives from its peer URL, so its address — older folders' members are on loopback.
+ */
+function storeHostsFor(saved: SavedSettings | undefined, hosted: boolean): boolean {
+  if (saved === undefined) return hosted;
+  if (saved.storeHosts === true && !hosted) throw new Error('this cluster\'s store members run in network namespaces of their own: resume it as root (or k8ts down --purge to start afresh)');
+  return saved.storeHosts ?? false;
+}
+
+/**
  * Gets a folder ready: a cluster running there is refused; one that stopped without `down` (a
  * crash, a reboot) leaves pods' processes and a node network behind, which go first.
  */
@@ -111,47 +122,61 @@ async function up(options: UpOptions, given: ReadonlySet<keyof ClusterSettings>)
   const startedMs = performance.now();
   const dir = resolve(options.dir);
   // Settings bind only once the store has data (a first `up` that failed may be retried with others).
-  const settings = resumedSettings(existsSync(join(dir, 'data')) ? readSettings(dir) : undefined, options, given);
+  const saved = existsSync(join(dir, 'data')) ? readSettings(dir) : undefined;
+  const settings = resumedSettings(saved, options, given);
   if (settings.nodes > MAX_PROCESS_NODES) throw new Error(`--nodes ${settings.nodes}: at most ${MAX_PROCESS_NODES} process-runtime nodes (use --simulated-nodes for more)`);
   const machine = await checkMachine(settings.nodes);
   const resuming = await prepareFolder(dir);
+  const storeHosts = storeHostsFor(saved, machine.hosted);
   mkdirSync(join(dir, 'logs'), { recursive: true });
-  writeSettings(dir, settings);
+  writeSettings(dir, { ...settings, storeHosts });
   const base = settings.basePort;
   console.log(`${resuming ? 'resuming the k8ts cluster' : 'starting a k8ts cluster'} in ${dir} (base port ${base}, ${settings.nodes} nodes${settings.simulatedNodes > 0 ? `, ${settings.simulatedNodes} simulated` : ''})`);
 
   // As root, each process node is a node host: a network namespace of its own on a bridge here, so
   // cutting one off is a real network fault. The control plane then listens on the bridge's address
-  // (the nodes cannot reach this namespace's loopback); the store stays on loopback.
+  // (the nodes cannot reach this namespace's loopback). The store members get hosts of their own on
+  // the same bridge too, so that their links to each other can fail (isolation, partitions, loss).
   const network = machine.hosted ? await NodeHostNetwork.create({ name: nodeNetworkName(base), subnet: nodeSubnet(base) }) : undefined;
   const hosts = new Map<number, NodeHost>();
   const placement = (index: number): NodePlacement => {
     const host = hosts.get(index);
     return host === undefined ? { ip: loopbackNodeIp(index), enter: [] } : { ip: host.ip, enter: host.enterWithCgroups };
   };
-  // The hosts first (the agents' flags name their addresses), each recorded at once for `down` to remove.
+  // The hosts first (the parts' flags name their addresses), each recorded at once for `down` to
+  // remove; the nodes' before the stores' so that nodes keep the addresses they had before stores had hosts.
   const nodeHosts: Record<string, NodeHost> = {};
+  const storeHostsByName: Record<string, NodeHost> = {};
   if (network !== undefined) {
     const nodeNetwork = { name: network.name, subnet: network.subnet, gateway: network.gateway };
-    writeState(dir, { processes: [], apiservers: [], kubeconfig: join(dir, 'kubeconfig'), nodeNetwork, nodeHosts });
+    const record = (): void => writeState(dir, { processes: [], apiservers: [], kubeconfig: join(dir, 'kubeconfig'), nodeNetwork, nodeHosts, ...(storeHosts ? { storeHosts: storeHostsByName } : {}) });
+    record();
     for (let index = 1; index <= settings.nodes; index++) {
       const host = await network.addHost(processNodeName(index));
       hosts.set(index, host);
       nodeHosts[host.name] = host;
-      writeState(dir, { processes: [], apiservers: [], kubeconfig: join(dir, 'kubeconfig'), nodeNetwork, nodeHosts });
+      record();
+    }
+    for (let index = 1; storeHosts && index <= 3; index++) {
+      const host = await network.addHost(`store-${index}`);
+      storeHostsByName[host.name] = host;
+      record();
     }
   }
+  const storeHost = (index: number): NodeHost => storeHostsByName[`store-${index}`] as NodeHost;
   const plan = planCluster({
     dir,
     basePort: base,
     controlIp: network?.gateway ?? '127.0.0.1',
     natsServer: machine.natsServer,
     agents: ({ grpcApis, natsUrl }) => planAgents({ dir, basePort: base, grpcApis, natsUrl, nodes: settings.nodes, simulatedNodes: settings.simulatedNodes, placement }),
+    ...(storeHosts ? { storePlacement: (index: number) => ({ ip: storeHost(index).ip, enter: storeHost(index).enter }) } : {}),
   });
   const launch = new Launch(dir, plan.apiservers);
   if (network !== undefined) {
     launch.state.nodeNetwork = { name: network.name, subnet: network.subnet, gateway: network.gateway };
     launch.state.nodeHosts = nodeHosts;
+    if (storeHosts) launch.state.storeHosts = storeHostsByName;
   }
   launch.state.nodes = Array.from({ length: settings.nodes }, (_, i) => processNodeName(i + 1));
   launch.state.simulatedNodes = settings.simulatedNodes > 0 ? simulatedNodeNames(settings.simulatedNodes) : [];
@@ -184,11 +209,11 @@ function printUsage(plan: LaunchPlan, settings: ClusterSettings, state: ClusterS
   console.log(
     `k8ts cluster up in ${seconds(elapsedMs)}: 3 store members (${plan.etcdServers.join(',')}), 2 apiservers (${plan.apiservers.join(', ')}; components' gRPC API on ${plan.grpcApis.join(', ')}) behind the API load balancer (${plan.kubeconfigServer}), 2 schedulers, 2 controller managers, nats-server (${plan.natsUrl}), ${settings.nodes} nodes${simulated}, all Ready`,
   );
-  const hosts = Object.values(state.nodeHosts ?? {});
+  const hosts = [...Object.values(state.nodeHosts ?? {}), ...Object.values(state.storeHosts ?? {})];
   console.log(
     state.nodeNetwork === undefined
       ? `nodes share this network namespace, each on a loopback address (127.0.1.N): pods share their node's address, with no cluster DNS or Service proxying (run as root for pod networks)`
-      : `nodes in network namespaces of their own on bridge ${state.nodeNetwork.name} (${state.nodeNetwork.subnet}): ${hosts.map((host) => `${host.name} ${host.ip}`).join(', ')}`,
+      : `${state.storeHosts === undefined ? 'nodes' : 'nodes and store members'} in network namespaces of their own on bridge ${state.nodeNetwork.name} (${state.nodeNetwork.subnet}): ${hosts.map((host) => `${host.name} ${host.ip}`).join(', ')}`,
   );
   console.log(`logs and data in ${dir} (k8ts status, k8ts logs [PART] [-f], k8ts down [--purge] with --dir ${dir})`);
   console.log(`\n  export KUBECONFIG=${state.kubeconfig}\n  kubectl get nodes\n`);
