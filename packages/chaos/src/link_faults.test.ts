@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { NodeHostNetwork, runCommand, type NodeHost } from '@k8ts/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { clearLinkFaults, heal, inject } from './faults.js';
+import type { ChaosTarget } from './target.js';
 import { CHAOS_CHAIN, dropPeers, dropRandomly, limitRate, linkFaultsInPlace, removeLinkFaults, type LinkEnd } from './link_faults.js';
 
 /**
@@ -129,5 +131,32 @@ describe.skipIf(!root)('link faults in a node host network', () => {
     await expect(dropPeers(endOf(a), ['b; reboot'])).rejects.toThrow(/not an IPv4 address/);
     await expect(limitRate({ enter: a.enter, address: '10.255.255.1' }, 100)).rejects.toThrow(/no interface holds 10.255.255.1/);
     await expect(removeLinkFaults({ enter: [], address: a.ip })).rejects.toThrow(/no network namespace of its own/);
+  });
+
+  test('faults.ts through a target: a store member cut off from its peers (their addresses from the target), loss at the scheduled share, all cleared', async () => {
+    // A and B stand for store members store-1 and store-2; this namespace is their client.
+    const hostOf = (part: string): NodeHost | undefined => ({ 'store-1': a, 'store-2': b })[part];
+    const target = {
+      description: 'two hosts',
+      parts: () => ({ stores: ['store-1', 'store-2'], apiservers: [], schedulers: [], controllerManagers: [], nodes: [], nodeHosts: [], linkParts: ['store-1', 'store-2'] }),
+      networkNamespace: (part: string) => hostOf(part)?.enter,
+      address: (part: string) => hostOf(part)?.ip,
+    } as unknown as ChaosTarget;
+    await inject(target, 'partition-store', 'store-1');
+    expect((await linkFaultsInPlace(endOf(a))).rules).toEqual([`-A ${CHAOS_CHAIN} -s ${b.ip}/32 -j DROP`, `-A ${CHAOS_CHAIN} -d ${b.ip}/32 -j DROP`]);
+    expect(await probe(b, 10, { deadlineMs: 1_500 })).toEqual({ echoes: 0, marker: false });
+    expect(await probe(undefined, 10)).toEqual({ echoes: 10, marker: true });
+    await heal(target, 'partition-store', 'store-1');
+    expect(await probe(b, 10)).toEqual({ echoes: 10, marker: true });
+
+    await inject(target, 'link-loss', 'store-1', { lossPercent: 25 });
+    expect((await linkFaultsInPlace(endOf(a))).rules).toEqual([`-A ${CHAOS_CHAIN} -i eth0 -m statistic --mode random --probability 0.25000000000 -j DROP`, `-A ${CHAOS_CHAIN} -o eth0 -m statistic --mode random --probability 0.25000000000 -j DROP`]);
+    await inject(target, 'link-slow', 'store-2', { rateKbit: 300 });
+    expect((await linkFaultsInPlace(endOf(b))).slowQdisc).toMatchObject({ kind: 'tbf', options: { rate: 300_000 / 8 } });
+    // A run that crashed here leaves both: the next one clears every part the target offers.
+    expect(await clearLinkFaults(target)).toEqual([]);
+    expect(await linkFaultsInPlace(endOf(a))).toEqual({ rules: [] });
+    expect(await linkFaultsInPlace(endOf(b))).toEqual({ rules: [] });
+    await expect(inject(target, 'link-loss', 'scheduler-1')).rejects.toThrow(/scheduler-1 has no network namespace of its own in two hosts/);
   });
 });
