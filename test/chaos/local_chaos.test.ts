@@ -6,8 +6,9 @@ import { afterAll, expect, test } from 'vitest';
 
 /**
  * `k8ts chaos` as a user runs it: `k8ts up --nodes 2` in a folder of its own, then a seeded minute of
- * faults against it while the workload runs (a Deployment scaled up and down behind a NodePort
- * Service, registers in the store), then the report: exit 0 only when every check passes. Then
+ * faults against it while the workload runs (a Deployment scaled and rolled behind a NodePort
+ * Service requested from this machine and through its cluster IP from a pod on each node, registers
+ * in the store), then the report: exit 0 only when every check passes. Then
  * `k8ts down --purge`.
  *
  * The base port is fixed (31537: its node subnet 172.30.37.0/24 and ports 31538..31642 are used by
@@ -31,7 +32,7 @@ interface ReportSeen {
   seed: number;
   faults: { kind: string; part?: string; recoveryMs?: number; error?: string }[];
   checks: { name: string; ok: boolean; detail: string }[];
-  requests: { service: { total: number }; storeWrites: { total: number } };
+  requests: { service: { total: number }; serviceClusterIp: { total: number }; answeredBy: number; storeWrites: { total: number } };
   html: string;
 }
 
@@ -48,7 +49,10 @@ test('a seeded minute of faults against k8ts up --nodes 2: every check passes, e
     'register history linearizable',
     'no acknowledged write lost',
     'deployment back to desired ready replicas within 60 s of the last heal',
+    'pods of a dead node replaced elsewhere within 60 s of their eviction',
     'no pod running on two nodes at once',
+    'no node over-committed',
+    'Services answer from ready pods only (5 s allowed for endpoints to follow)',
     'every process up at the end',
   ]);
   expect(report.faults.length).toBeGreaterThanOrEqual(3);
@@ -57,6 +61,9 @@ test('a seeded minute of faults against k8ts up --nodes 2: every check passes, e
   expect(report.faults.filter((fault) => fault.error !== undefined)).toEqual([]);
   expect(report.faults.some((fault) => fault.recoveryMs !== undefined)).toBe(true);
   expect(report.requests.service.total).toBeGreaterThan(100);
+  // The Service was also requested through its cluster IP from a pod on each node, and more than one pod answered.
+  expect(report.requests.serviceClusterIp.total).toBeGreaterThan(100);
+  expect(report.requests.answeredBy).toBeGreaterThan(1);
   expect(report.requests.storeWrites.total).toBeGreaterThan(100);
   expect(existsSync(html)).toBe(true);
   expect(readFileSync(html, 'utf8')).toMatch(/<svg [^>]*>.*<\/svg>/s);

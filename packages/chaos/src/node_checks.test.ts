@@ -40,6 +40,9 @@ describe('checkDeadNodePodsReplaced', () => {
     const back = checkDeadNodePodsReplaced([lost(11_000, [pod('a', 'node-1', true), pod('b', 'node-2', true, 15_000)]), lost(20_000, []), lost(30_000, [], live('node-2'))], 60_000);
     expect(back).toMatchObject({ ok: true, detail: expect.stringMatching(/node-2 .*: back before its pods were due to be evicted at 25.0 s/) });
     expect(checkDeadNodePodsReplaced([lost(11_000, [pod('b', 'node-2', true, Infinity)]), lost(90_000, [])], 60_000)).toMatchObject({ ok: true, detail: expect.stringMatching(/tolerate the taint forever/) });
+    // Due after the run: back already by its end, or still out.
+    expect(checkDeadNodePodsReplaced([lost(11_000, [pod('b', 'node-2', true, 300_000)]), lost(20_000, [], live('node-2'))], 60_000)).toMatchObject({ ok: true, detail: expect.stringMatching(/back before its pods were due/) });
+    expect(checkDeadNodePodsReplaced([lost(11_000, [pod('b', 'node-2', true, 300_000)]), lost(20_000, [])], 60_000)).toMatchObject({ ok: true, detail: expect.stringMatching(/eviction due at 310.0 s, after the run/) });
   });
 
   test('passes when the pods are ready on live nodes within the bound after they were due out', () => {

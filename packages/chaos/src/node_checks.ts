@@ -117,12 +117,14 @@ export function checkDeadNodePodsReplaced(samples: readonly PlacementSample[], b
     }
     const stillTainted = (sample: PlacementSample): boolean => sample.nodes.some((node) => node.name === episode.node && node.noExecuteSinceMs === episode.sinceMs);
     const afterDue = samples.filter((sample) => sample.atMs >= dueAtMs);
-    if (afterDue.length === 0) {
-      notes.push(`${label}: eviction due at ${seconds(dueAtMs)}, after the run`);
+    // The first look at or after the eviction was due (or the last look of the run) says whether the node was still out.
+    const judged = afterDue[0] ?? samples.at(-1);
+    if (judged !== undefined && !stillTainted(judged)) {
+      notes.push(`${label}: back before its pods were due to be evicted at ${seconds(dueAtMs)}`);
       continue;
     }
-    if (!stillTainted(afterDue[0] as PlacementSample)) {
-      notes.push(`${label}: back before its pods were due to be evicted at ${seconds(dueAtMs)}`);
+    if (afterDue.length === 0) {
+      notes.push(`${label}: eviction due at ${seconds(dueAtMs)}, after the run`);
       continue;
     }
     const readyOnLiveNodes = (sample: PlacementSample): number => {

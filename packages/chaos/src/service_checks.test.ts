@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { checkServedByReadyPods, servingIntervals, type PodReadinessObservation } from './service_checks.js';
+import { checkServedByReadyPods, leaderlessIntervals, servingIntervals, type PodReadinessObservation } from './service_checks.js';
 
 const answer = (pod: string, atMs: number) => ({ pod, atMs, doneAtMs: atMs + 5, via: 'node-port via node-1' });
 
@@ -30,7 +30,7 @@ describe('checkServedByReadyPods', () => {
 
   test('passes answers from pods while ready, and within the allowance after they stopped', () => {
     const verdict = checkServedByReadyPods([answer('web-1', 2_000), answer('web-1', 11_500), answer('web-2', 4_001), answer('web-2', 30_000)], observations, [], 2_000);
-    expect(verdict).toMatchObject({ ok: true, detail: '4 answers from 2 pods, each ready when it answered' });
+    expect(verdict).toMatchObject({ ok: true, detail: '4 answers from 2 pods, each ready when it answered; the latest came 1.5 s after its pod stopped being ready (web-1 at 10.0 s, answering node-port via node-1 at 11.5 s)' });
   });
 
   test('objects to an answer long after the pod stopped being ready, before it was ready, or from a pod never seen', () => {
@@ -48,5 +48,22 @@ describe('checkServedByReadyPods', () => {
     expect(checkServedByReadyPods(late, observations, [{ fromMs: 9_000, toMs: 17_000 }], 2_000).ok).toBe(false);
     // A gap long before the pod stopped excuses nothing.
     expect(checkServedByReadyPods(late, observations, [{ fromMs: 1_000, toMs: 5_000 }], 2_000).ok).toBe(false);
+  });
+
+  test('a node cut off (or its agent down) waits for the news only for the requests it forwards', () => {
+    const cut = [{ fromMs: 9_500, toMs: 19_000, node: 'node-2' }];
+    expect(checkServedByReadyPods([{ ...answer('web-1', 20_000), node: 'node-2' }], observations, cut, 2_000).ok).toBe(true);
+    expect(checkServedByReadyPods([{ ...answer('web-1', 20_000), node: 'node-1' }], observations, cut, 2_000).ok).toBe(false);
+  });
+});
+
+describe('leaderlessIntervals', () => {
+  test('spans from the last sample with a leader to the next one with a leader', () => {
+    const role = 'controller-manager-leader';
+    const at = (atMs: number, leader?: string) => ({ atMs, leaders: { [role]: leader } });
+    expect(leaderlessIntervals([at(0, 'cm-1'), at(500), at(1_000), at(1_500, 'cm-2'), at(2_000, 'cm-2'), at(2_500), at(3_000)], role)).toEqual([
+      { fromMs: 0, toMs: 1_500 },
+      { fromMs: 2_000, toMs: 3_000 },
+    ]);
   });
 });

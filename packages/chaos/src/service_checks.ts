@@ -10,9 +10,10 @@ import type { CheckVerdict } from './checks.js';
  * bounds none of this; here each hop is a watch event on an idle-ish cluster, and the API's own
  * timestamps (Ready's lastTransitionTime, the deletion's time) are whole seconds, so an answer
  * counts as served by a not-ready pod only when it was sent more than `allowanceMs` after the pod
- * stopped being ready. While no controller-manager leader runs, nobody updates endpoints (upstream
- * behaves the same: kube-proxy keeps the last endpoints it saw), so the allowance starts again only
- * when a leader is back.
+ * stopped being ready. While nobody can carry the news the allowance waits (upstream behaves the
+ * same: kube-proxy keeps the last endpoints it saw): while no controller-manager leader runs (no
+ * endpoints controller), and, for requests forwarded by one node, while that node is cut off or its
+ * agent (kube-proxy's host) is down or paused.
  */
 
 /** One request a Service answered, with the pod that answered it. */
@@ -20,8 +21,10 @@ export interface ServiceAnswer {
   readonly atMs: number;
   readonly doneAtMs: number;
   readonly pod: string;
-  /** How it came in (`node-port via node-1`, `cluster-ip from node-2`), for the report. */
+  /** How it came in (`node port of node-1`, `cluster IP from node-2`), for the report. */
   readonly via: string;
+  /** The node whose kube-proxy forwarded it (the node port's node; the client pod's node for the cluster IP). */
+  readonly node?: string;
 }
 
 /** One look at a pod through the API (a watch event), times on the run's clock. */
@@ -70,10 +73,12 @@ export function servingIntervals(observations: readonly PodReadinessObservation[
   return byPod;
 }
 
-/** Intervals with no controller-manager leader (no one updating endpoints). */
+/** An interval when endpoint news could not arrive: everywhere, or on one node only. */
 export interface Interval {
   readonly fromMs: number;
   readonly toMs: number;
+  /** Only requests this node forwarded. */
+  readonly node?: string;
 }
 
 export function checkServedByReadyPods(
@@ -84,16 +89,20 @@ export function checkServedByReadyPods(
 ): CheckVerdict {
   const name = `Services answer from ready pods only (${allowanceMs / 1000} s allowed for endpoints to follow)`;
   const intervals = servingIntervals(observations);
-  // The news of a pod's end is due `allowanceMs` after it, counted from when an endpoints updater ran again.
-  const dueBy = (endMs: number): number => {
+  // The news of a pod's end is due at a node `allowanceMs` after it, counted from when it could travel again.
+  const gaps = [...noEndpointsUpdater].sort((a, b) => a.fromMs - b.fromMs);
+  const dueBy = (endMs: number, node: string | undefined): number => {
     let due = endMs;
-    for (const gap of [...noEndpointsUpdater].sort((a, b) => a.fromMs - b.fromMs)) {
+    for (const gap of gaps) {
+      if (gap.node !== undefined && gap.node !== node) continue;
       if (gap.fromMs <= due + allowanceMs && gap.toMs > due) due = gap.toMs;
     }
     return due + allowanceMs;
   };
   const problems: string[] = [];
   let checked = 0;
+  // The latest an answer came after its pod stopped serving (within the allowance): how close the run came to the bound.
+  let latest: { afterMs: number; answer: ServiceAnswer; endMs: number } | undefined;
   for (const answer of answers) {
     checked++;
     const served = intervals.get(answer.pod);
@@ -101,8 +110,11 @@ export function checkServedByReadyPods(
       problems.push(`${answer.pod} answered (${answer.via}) at ${seconds(answer.atMs)} but was never seen in the API`);
       continue;
     }
-    const fine = served.some((interval) => interval.fromMs <= answer.doneAtMs && (interval.toMs === undefined || answer.atMs <= dueBy(interval.toMs)));
-    if (fine) continue;
+    const fine = served.find((interval) => interval.fromMs <= answer.doneAtMs && (interval.toMs === undefined || answer.atMs <= dueBy(interval.toMs, answer.node)));
+    if (fine !== undefined) {
+      if (fine.toMs !== undefined && answer.atMs - fine.toMs > (latest?.afterMs ?? 0)) latest = { afterMs: answer.atMs - fine.toMs, answer, endMs: fine.toMs };
+      continue;
+    }
     const before = served.filter((interval) => interval.fromMs <= answer.doneAtMs).at(-1);
     problems.push(
       `${answer.pod} answered (${answer.via}) at ${seconds(answer.atMs)}, ` +
@@ -110,7 +122,30 @@ export function checkServedByReadyPods(
     );
   }
   if (problems.length > 0) return { name, ok: false, detail: `${problems.length} of ${checked} answers from pods not ready:\n${problems.slice(0, 10).join('\n')}` };
-  return { name, ok: true, detail: `${checked} answers from ${new Set(answers.map((answer) => answer.pod)).size} pods, each ready when it answered` };
+  const closest = latest === undefined ? '' : `; the latest came ${seconds(latest.afterMs)} after its pod stopped being ready (${latest.answer.pod} at ${seconds(latest.endMs)}, answering ${latest.answer.via} at ${seconds(latest.answer.atMs)})`;
+  return { name, ok: true, detail: `${checked} answers from ${new Set(answers.map((answer) => answer.pod)).size} pods, each ready when it answered${closest}` };
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * The stretches when the monitor saw no holder of `role` (e.g. `controller-manager-leader`): each
+ * from the last sample that saw one to the next that does again (to the last sample if none does).
+ */
+export function leaderlessIntervals(samples: readonly { readonly atMs: number; readonly leaders: Readonly<Record<string, string | undefined>> }[], role: string): Interval[] {
+  const intervals: Interval[] = [];
+  let lastWithLeaderMs: number | undefined;
+  let openFromMs: number | undefined;
+  for (const sample of samples) {
+    if (sample.leaders[role] === undefined) {
+      openFromMs ??= lastWithLeaderMs ?? sample.atMs;
+      continue;
+    }
+    if (openFromMs !== undefined) intervals.push({ fromMs: openFromMs, toMs: sample.atMs });
+    openFromMs = undefined;
+    lastWithLeaderMs = sample.atMs;
+  }
+  const last = samples.at(-1);
+  if (openFromMs !== undefined && last !== undefined) intervals.push({ fromMs: openFromMs, toMs: last.atMs });
+  return intervals;
+}
