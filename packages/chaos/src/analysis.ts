@@ -56,7 +56,7 @@ function firstSymptom(run: RunRecord, fault: FaultRecord, windowEnd: number): { 
   const inWindow = (atMs: number): boolean => atMs >= fault.injectedAtMs && atMs < windowEnd;
   // A failure counts when the client saw it: sent after the fault began, and known before the next one.
   const probe = run.probes.find((p) => !p.ok && inWindow(p.atMs) && inWindow(p.doneAtMs));
-  if (probe !== undefined) candidates.push({ atMs: probe.doneAtMs, what: `Service request to ${probe.node} failed (${probe.error ?? 'error'})` });
+  if (probe !== undefined) candidates.push({ atMs: probe.doneAtMs, what: `Service request ${probe.via === 'cluster-ip' ? `from a pod on ${probe.node}` : `to ${probe.node}`} failed (${probe.error ?? 'error'})` });
   const seenAt = (op: Operation): number => op.completedAt ?? op.invokedAt;
   const operation = run.history.find((op) => op.outcome !== 'ok' && inWindow(op.invokedAt) && inWindow(seenAt(op)));
   if (operation !== undefined) candidates.push({ atMs: seenAt(operation), what: `store ${operation.kind} ${operation.outcome === 'fail' ? 'failed' : 'got no answer'}` });

@@ -23,6 +23,8 @@ export class DeploymentWorkload {
     apiGrpc: readonly string[],
     readonly namespace: string,
     private readonly initialReplicas: number,
+    /** Tolerations of unreachable/not-ready nodes for this long; undefined: the API's defaults. */
+    private readonly tolerationSeconds?: number,
   ) {
     this.client = new ApiClient({ addresses: apiGrpc, callTimeoutMs: 2_000, fieldManager: 'k8ts-chaos' });
   }
@@ -30,6 +32,7 @@ export class DeploymentWorkload {
   /** Creates the namespace, the Deployment and the Service; resolves to the Service's node port, cluster IP and port. */
   async create(): Promise<{ nodePort: number; clusterIp: string; port: number }> {
     const labels = { ...WORKLOAD_LABELS };
+    const tolerationSeconds = this.tolerationSeconds;
     await this.ignoreExisting(this.client.resource<Namespace & KubeObject>('', 'v1', 'namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } }));
     const deployment: Deployment = {
       apiVersion: 'apps/v1',
@@ -41,6 +44,9 @@ export class DeploymentWorkload {
         template: {
           metadata: { labels },
           spec: {
+            ...(tolerationSeconds === undefined
+              ? {}
+              : { tolerations: ['node.kubernetes.io/unreachable', 'node.kubernetes.io/not-ready'].map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds })) }),
             containers: [
               {
                 name: 'echo',

@@ -7,7 +7,7 @@ import { DeploymentWorkload, WORKLOAD_LABELS } from './deployment_workload.js';
 import { checkDeadNodePodsReplaced, checkNoNodeOvercommitted, type NodeLoadSample, type PlacementSample } from './node_checks.js';
 import { RegisterWorkload } from './register_workload.js';
 import { heal, inject } from './faults.js';
-import { faultSchedule, type FaultKind } from './schedule.js';
+import { faultSchedule, type FaultKind, type ScheduleOptions } from './schedule.js';
 import { checkServedByReadyPods, leaderlessIntervals, type Interval, type ServiceAnswer } from './service_checks.js';
 import { ServiceProber, type ProbeResult } from './service_prober.js';
 import type { ChaosTarget } from './target.js';
@@ -30,6 +30,10 @@ export interface ChaosRunOptions {
   /** Progress, one line each (stderr in the command). */
   readonly log: (line: string) => void;
   readonly signal?: AbortSignal;
+  /** The schedule's warm-up, fault lengths and gaps (defaults: faultSchedule's), e.g. a node lost past its grace period. */
+  readonly timings?: Pick<ScheduleOptions, 'warmupMs' | 'healAfterMsMin' | 'healAfterMsMax' | 'gapMsMin' | 'gapMsMax'>;
+  /** The workload's pods tolerate an unreachable or not-ready node this long (default: the API's, 300 s). */
+  readonly podTolerationSeconds?: number;
 }
 
 /** The Deployment alternates between these sizes, one step at each fault's start; every other fault also rolls it. */
@@ -50,10 +54,10 @@ const SCALE_RETRY_MS = 15_000;
 
 export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
   const { target, log } = options;
-  const schedule = faultSchedule({ seed: options.seed, durationMs: options.durationMs, kinds: options.kinds, parts: target.parts() });
+  const schedule = faultSchedule({ seed: options.seed, durationMs: options.durationMs, kinds: options.kinds, parts: target.parts(), ...options.timings });
   log(`chaos: ${target.description}, seed ${options.seed}, ${schedule.length} faults in ${options.durationMs / 1000} s: ${schedule.map((f) => `${(f.atMs / 1000).toFixed(0)}s ${f.kind} ${f.target}`).join(', ')}`);
   const runId = `${options.seed}-${Date.now().toString(36)}`;
-  const workload = new DeploymentWorkload(target.endpoints.apiGrpc, `chaos-${runId}`, REPLICAS[0]);
+  const workload = new DeploymentWorkload(target.endpoints.apiGrpc, `chaos-${runId}`, REPLICAS[0], options.podTolerationSeconds);
   let registers: RegisterWorkload | undefined;
   let observer: ApiObserver | undefined;
   // The run's clock: 0 when the faults start; the pods' and the API's times are converted through the epoch it started at.
