@@ -30,7 +30,7 @@ describe('checkServedByReadyPods', () => {
 
   test('passes answers from pods while ready, and within the allowance after they stopped', () => {
     const verdict = checkServedByReadyPods([answer('web-1', 2_000), answer('web-1', 11_500), answer('web-2', 4_001), answer('web-2', 30_000)], observations, [], 2_000);
-    expect(verdict).toMatchObject({ ok: true, detail: '4 answers from 2 pods, each ready when it answered; the latest came 1.5 s after its pod stopped being ready (web-1 at 10.0 s, answering node-port via node-1 at 11.5 s)' });
+    expect(verdict).toMatchObject({ ok: true, detail: '4 answers from 2 pods, each ready when it answered; the latest came 1.5 s after the news that its pod stopped being ready could reach its node (web-1, not ready at 10.0 s, answering node-port via node-1 at 11.5 s)' });
   });
 
   test('objects to an answer long after the pod stopped being ready, before it was ready, or from a pod never seen', () => {

@@ -112,7 +112,9 @@ export function checkServedByReadyPods(
     }
     const fine = served.find((interval) => interval.fromMs <= answer.doneAtMs && (interval.toMs === undefined || answer.atMs <= dueBy(interval.toMs, answer.node)));
     if (fine !== undefined) {
-      if (fine.toMs !== undefined && answer.atMs - fine.toMs > (latest?.afterMs ?? 0)) latest = { afterMs: answer.atMs - fine.toMs, answer, endMs: fine.toMs };
+      // Counted from when the news could travel (the margin the allowance left).
+      const newsFromMs = fine.toMs === undefined ? undefined : dueBy(fine.toMs, answer.node) - allowanceMs;
+      if (newsFromMs !== undefined && answer.atMs - newsFromMs > (latest?.afterMs ?? 0)) latest = { afterMs: answer.atMs - newsFromMs, answer, endMs: fine.toMs as number };
       continue;
     }
     const before = served.filter((interval) => interval.fromMs <= answer.doneAtMs).at(-1);
@@ -122,7 +124,7 @@ export function checkServedByReadyPods(
     );
   }
   if (problems.length > 0) return { name, ok: false, detail: `${problems.length} of ${checked} answers from pods not ready:\n${problems.slice(0, 10).join('\n')}` };
-  const closest = latest === undefined ? '' : `; the latest came ${seconds(latest.afterMs)} after its pod stopped being ready (${latest.answer.pod} at ${seconds(latest.endMs)}, answering ${latest.answer.via} at ${seconds(latest.answer.atMs)})`;
+  const closest = latest === undefined ? '' : `; the latest came ${seconds(latest.afterMs)} after the news that its pod stopped being ready could reach its node (${latest.answer.pod}, not ready at ${seconds(latest.endMs)}, answering ${latest.answer.via} at ${seconds(latest.answer.atMs)})`;
   return { name, ok: true, detail: `${checked} answers from ${new Set(answers.map((answer) => answer.pod)).size} pods, each ready when it answered${closest}` };
 }
 
