@@ -6,6 +6,7 @@
 #                                 healthy and every node Ready, with progress
 #   down [--volumes]              stops and removes the containers (--volumes: the store's data too)
 #   kubeconfig                    writes a kubeconfig for the published API port and prints its path
+#   compose ARGS...               docker compose (v2) or docker-compose with ARGS, for this project
 # Works with `docker compose` (v2) and `docker-compose` (1.29). Environment: K8TS_NODES,
 # K8TS_API_PORT (6443), K8TS_IMAGE, K8TS_BASE_IMAGE / K8TS_NATS_IMAGE (skip the registry check),
 # COMPOSE_PROJECT_NAME (k8ts), K8TS_COMPOSE_KUBECONFIG (.k8ts/compose/kubeconfig), and the timings docker-compose.yml lists.
@@ -142,5 +143,6 @@ case ${1:-} in
   up) shift; up "$@" ;;
   down) shift; down "$@" ;;
   kubeconfig) write_kubeconfig; echo "$kubeconfig" ;;
-  *) die "usage: deploy/compose.sh up [--nodes N] [--timeout S] | down [--volumes] | kubeconfig" ;;
+  compose) shift; compose "$@" ;;
+  *) die "usage: deploy/compose.sh up [--nodes N] [--timeout S] | down [--volumes] | kubeconfig | compose ARGS..." ;;
 esac

@@ -37,7 +37,7 @@ for shim in "$stage"/services/*/bin/*.js; do
   name=$(basename "$shim" .js)
   ln -s "../${shim#"$stage"/}" "$stage/bin/$name"
 done
-cp "$root/deploy/healthcheck.mjs" "$stage/bin/k8ts-healthcheck"
+cp "$root/deploy/healthcheck.sh" "$stage/bin/k8ts-healthcheck"
 cp "$root/deploy/node-entrypoint.sh" "$stage/bin/k8ts-node-entrypoint"
 chmod +x "$stage"/bin/* "$stage"/services/*/bin/*.js
 cp "$root/deploy/Dockerfile" "$out/Dockerfile"
