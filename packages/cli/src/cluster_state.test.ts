@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { resumedSettings } from './cluster_state.js';
+import { resumedSettings, storeHostsFor } from './cluster_state.js';
 
 describe('resumedSettings', () => {
   const saved = { basePort: 30000, nodes: 2, simulatedNodes: 0 };
@@ -19,5 +19,24 @@ describe('resumedSettings', () => {
       '--base-port 31000: this folder holds a cluster made with --base-port 30000 (k8ts down --purge to start afresh)',
     );
     expect(() => resumedSettings(saved, { ...defaults, nodes: 3 }, new Set(['nodes']))).toThrow('--nodes 3: this folder holds a cluster made with --nodes 2');
+  });
+});
+
+describe('storeHostsFor', () => {
+  const saved = { basePort: 30000, nodes: 2, simulatedNodes: 0 };
+
+  test('a new cluster puts its store members in hosts when its nodes have them', () => {
+    expect(storeHostsFor(undefined, true)).toBe(true);
+    expect(storeHostsFor(undefined, false)).toBe(false);
+  });
+
+  test('a resumed cluster keeps where its members were made: older folders (no record) on loopback', () => {
+    expect(storeHostsFor({ ...saved, storeHosts: true }, true)).toBe(true);
+    expect(storeHostsFor({ ...saved, storeHosts: false }, true)).toBe(false);
+    expect(storeHostsFor(saved, true)).toBe(false);
+  });
+
+  test('members made in hosts cannot resume without them (their peer URLs name the hosts)', () => {
+    expect(() => storeHostsFor({ ...saved, storeHosts: true }, false)).toThrow(/store members run in network namespaces of their own: resume it as root/);
   });
 });

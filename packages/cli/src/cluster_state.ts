@@ -96,3 +96,14 @@ export function resumedSettings(saved: ClusterSettings | undefined, asked: Clust
   }
   return resumed;
 }
+
+/**
+ * Whether the store members run in hosts of their own: a new cluster's when its nodes do (as root);
+ * a resumed one (`saved`: the settings of a folder with data) keeps what it was made with — a
+ * member's id derives from its peer URL, so its address — older folders' members are on loopback.
+ */
+export function storeHostsFor(saved: SavedSettings | undefined, hosted: boolean): boolean {
+  if (saved === undefined) return hosted;
+  if (saved.storeHosts === true && !hosted) throw new Error('this cluster\'s store members run in network namespaces of their own: resume it as root (or k8ts down --purge to start afresh)');
+  return saved.storeHosts ?? false;
+}

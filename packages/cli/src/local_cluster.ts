@@ -6,7 +6,7 @@ import { NodeHostNetwork, kubeconfigFor, launchProcess, pidAlive, stopPids, tear
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { MAX_PROCESS_NODES, loopbackNodeIp, nodeNetworkName, nodeSubnet, onPath, planAgents, processNodeName, simulatedNodeNames, waitNodesReady, type NodePlacement } from './cluster_nodes.js';
 import { logs } from './cluster_logs.js';
-import { readSettings, readState, resumedSettings, stateFile, writeSettings, writeState, type ClusterProcess, type ClusterSettings, type ClusterState, type SavedSettings } from './cluster_state.js';
+import { readSettings, readState, resumedSettings, stateFile, storeHostsFor, writeSettings, writeState, type ClusterProcess, type ClusterSettings, type ClusterState } from './cluster_state.js';
 import { status } from './cluster_status.js';
 import { planCluster, type LaunchPlan, type PartPlan } from './launch_plan.js';
 import { checkTools } from './required_tools.js';
@@ -94,17 +94,6 @@ async function checkMachine(nodes: number): Promise<{ natsServer: string; hosted
   for (const warning of tools.warnings) console.error(`k8ts: ${warning}`);
   if (tools.missing.length > 0) throw new Error(tools.missing.join('\nk8ts: '));
   return { natsServer: onPath('nats-server') ?? 'nats-server', hosted: nodes > 0 && support.ok };
-}
-
-/**
- * Whether the store members run in hosts of their own: a new cluster's when its nodes do (as root);
- * a resumed one (`saved`: the settings of a folder with data) keeps what it was made with — a
- * member's id derives from its peer URL, so its address — older folders' members are on loopback.
- */
-function storeHostsFor(saved: SavedSettings | undefined, hosted: boolean): boolean {
-  if (saved === undefined) return hosted;
-  if (saved.storeHosts === true && !hosted) throw new Error('this cluster\'s store members run in network namespaces of their own: resume it as root (or k8ts down --purge to start afresh)');
-  return saved.storeHosts ?? false;
 }
 
 /**
