@@ -51,6 +51,7 @@ const MONITOR_INTERVAL_MS = 500;
 const SETTLE_TIMEOUT_MS = 120_000;
 const RESOLVE_TIMEOUT_MS = 10_000;
 const SCALE_RETRY_MS = 15_000;
+const SETUP_RETRY_MS = 60_000;
 
 export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
   const { target, log } = options;
@@ -65,9 +66,10 @@ export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
   let epochAtStartMs = Date.now();
   const now = (): number => performance.now() - startedAt;
   try {
-    const { nodePort, clusterIp, port } = await workload.create();
+    // Set-up calls are retried for a while: a busy cluster may time a call out (creates meet their own first attempt as AlreadyExists).
+    const { nodePort, clusterIp, port } = await retried(() => workload.create(), 'creating the workload', log);
     const inPod = new ClusterIpProber({ client: workload.client, namespace: workload.namespace, nodes: target.endpoints.nodeAddresses, epochAtStartMs: () => epochAtStartMs, now, log });
-    await inPod.create(clusterIp, port);
+    await retried(() => inPod.create(clusterIp, port), 'creating the ClusterIP probers', log);
     await settle(workload, log);
     await inPod.ready(SETTLE_TIMEOUT_MS);
     log(`chaos: Deployment ${workload.namespace}/echo ${REPLICAS[0]}/${REPLICAS[0]} ready, Service on node port ${nodePort} and ${clusterIp}:${port} (probed from a pod on each node); faults start`);
@@ -195,6 +197,20 @@ async function withRetry(change: () => Promise<void>, what: string, now: () => n
       }
     }
     await new Promise((done) => setTimeout(done, 500));
+  }
+}
+
+/** Runs `step` until it succeeds, for up to SETUP_RETRY_MS; then rejects with its last error. */
+async function retried<T>(step: () => Promise<T>, what: string, log: (line: string) => void): Promise<T> {
+  const deadline = Date.now() + SETUP_RETRY_MS;
+  for (;;) {
+    try {
+      return await step();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      log(`chaos: ${what}: ${(error as Error).message}; trying again`);
+    }
+    await new Promise((done) => setTimeout(done, 1_000));
   }
 }
 
