@@ -23,8 +23,8 @@ const READ_INTERVAL_MS = 2_000;
 const READ_TIMEOUT_MS = 1_500;
 const FINAL_READ_TIMEOUT_MS = 15_000;
 
-/** The prober's program, run by the `node` image (`node -e`): probes, keeps and serves its records. */
-const PROBER_SCRIPT = `
+/** The prober's program, run by the `node` image (`node -e`): probes, keeps and serves its records (on $PORT, default PROBER_PORT). */
+export const PROBER_SCRIPT = `
 const http = require('node:http');
 const [host, port] = process.env.TARGET.split(':');
 const boot = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
@@ -62,7 +62,7 @@ http.createServer((request, response) => {
   const after = url.searchParams.get('boot') === boot ? Number(url.searchParams.get('after') || 0) : 0;
   response.writeHead(200, { 'content-type': 'application/json' });
   response.end(JSON.stringify({ boot, node: process.env.NODE_NAME, results: results.filter((result) => result.seq > after) }));
-}).listen(${PROBER_PORT});
+}).listen(Number(process.env.PORT || ${PROBER_PORT}));
 process.on('SIGTERM', () => process.exit(0));
 `;
 
@@ -84,6 +84,8 @@ export interface ClusterIpProberOptions {
   readonly epochAtStartMs: () => number;
   readonly now: () => number;
   readonly log: (line: string) => void;
+  /** Where the records are read on each node; default: the readers' Service's node port, known once created. */
+  readonly readerPort?: number;
 }
 
 export class ClusterIpProber {
@@ -94,7 +96,9 @@ export class ClusterIpProber {
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<void> = Promise.resolve();
 
-  constructor(private readonly options: ClusterIpProberOptions) {}
+  constructor(private readonly options: ClusterIpProberOptions) {
+    this.nodePort = options.readerPort;
+  }
 
   /** Creates the probers (requesting `clusterIp:port`) and their readers' Service. */
   async create(clusterIp: string, port: number): Promise<void> {

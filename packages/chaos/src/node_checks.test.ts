@@ -33,7 +33,7 @@ describe('checkDeadNodePodsReplaced', () => {
   const live = (name: string) => ({ name, ready: true });
   const tainted = (name: string, sinceMs: number) => ({ name, ready: false, noExecuteSinceMs: sinceMs, noExecuteKey: 'node.kubernetes.io/unreachable' });
   const pod = (name: string, node: string, ready: boolean, toleratesMs?: number) => ({ name, node, ready, deleting: false, ...(toleratesMs === undefined ? {} : { toleratesMs }) });
-  const lost = (atMs: number, pods: PlacementSample['pods'], node2 = tainted('node-2', 10_000)): PlacementSample => ({ atMs, desired: 2, nodes: [live('node-1'), node2], pods });
+  const lost = (atMs: number, pods: PlacementSample['pods'], node2: PlacementSample['nodes'][number] = tainted('node-2', 10_000)): PlacementSample => ({ atMs, desired: 2, nodes: [live('node-1'), node2], pods });
 
   test('passes when no node was tainted, or one came back before its pods were due out, or its pods tolerate it forever', () => {
     expect(checkDeadNodePodsReplaced([lost(1_000, [pod('a', 'node-1', true)], live('node-2'))], 60_000)).toMatchObject({ ok: true, detail: expect.stringMatching(/no Node was lost long enough/) });
