@@ -25,7 +25,7 @@ export interface InspectedContainer {
   readonly NetworkSettings: { readonly Networks?: Readonly<Record<string, { readonly IPAddress?: string }>> };
 }
 
-const REQUEST_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /** The engine's socket: DOCKER_HOST when it names a unix socket, else Docker's default. */
 export function dockerSocket(env: NodeJS.ProcessEnv = process.env): string {
