@@ -16,6 +16,7 @@ export {
   type ReplicaSample,
 } from './checks.js';
 export { chaosCommand } from './command.js';
+export { clearLinkFaults, heal, inject } from './faults.js';
 export { LocalTarget } from './local_target.js';
 export { buildReport, formatText, type ChaosReport } from './report.js';
 export { renderHtml, timelineSvg } from './report_html.js';

@@ -6,7 +6,7 @@ import { ClusterIpProber } from './cluster_ip_prober.js';
 import { DeploymentWorkload, WORKLOAD_LABELS } from './deployment_workload.js';
 import { checkDeadNodePodsReplaced, checkNoNodeOvercommitted, type NodeLoadSample, type PlacementSample } from './node_checks.js';
 import { RegisterWorkload } from './register_workload.js';
-import { heal, inject } from './faults.js';
+import { clearLinkFaults, heal, inject } from './faults.js';
 import { faultSchedule, type FaultKind, type ScheduleOptions } from './schedule.js';
 import { checkServedByReadyPods, leaderlessIntervals, type Interval, type ServiceAnswer } from './service_checks.js';
 import { ServiceProber, type ProbeResult } from './service_prober.js';
@@ -66,6 +66,9 @@ export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
   let epochAtStartMs = Date.now();
   const now = (): number => performance.now() - startedAt;
   try {
+    // Rules a crashed run left in a part's namespace would be a fault nobody scheduled.
+    const unreached = await clearLinkFaults(target);
+    if (unreached.length > 0) log(`chaos: link faults not cleared on ${unreached.join(', ')} (down?)`);
     // Set-up calls are retried for a while: a busy cluster may time a call out (creates meet their own first attempt as AlreadyExists).
     const { nodePort, clusterIp, port } = await retried(() => workload.create(), 'creating the workload', log);
     const inPod = new ClusterIpProber({ client: workload.client, namespace: workload.namespace, nodes: target.endpoints.nodeAddresses, epochAtStartMs: () => epochAtStartMs, now, log });
@@ -104,7 +107,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<RunRecord> {
       const fault: FaultRecord = { kind: planned.kind, target: planned.target, part, injectedAtMs: now() };
       faults.push(fault);
       try {
-        await inject(target, planned.kind, part);
+        await inject(target, planned.kind, part, planned);
         log(`chaos: ${(fault.injectedAtMs / 1000).toFixed(1)} s ${planned.kind} ${part}`);
       } catch (error) {
         fault.error = (error as Error).message;
