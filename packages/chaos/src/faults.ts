@@ -17,6 +17,7 @@ export async function inject(target: ChaosTarget, kind: FaultKind, part: string,
     case 'pause':
       return target.pause(part);
     case 'cut-node':
+    case 'lose-node':
       return target.cut(part);
     // The leader (or the member drawn) loses its peers both ways; clients still reach it.
     case 'isolate-store-leader':
@@ -34,7 +35,7 @@ export async function inject(target: ChaosTarget, kind: FaultKind, part: string,
 /** Undoes `inject`'s fault of `kind` on `part`. */
 export async function heal(target: ChaosTarget, kind: FaultKind, part: string): Promise<void> {
   if (kind === 'pause') await target.resume(part);
-  else if (kind === 'cut-node') await target.heal(part);
+  else if (kind === 'cut-node' || kind === 'lose-node') await target.heal(part);
   else if (LINK_KINDS.has(kind)) await removeLinkFaults(linkEnd(target, part));
   else await target.restart(part);
 }

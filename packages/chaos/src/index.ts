@@ -21,6 +21,6 @@ export { LocalTarget } from './local_target.js';
 export { buildReport, formatText, type ChaosReport } from './report.js';
 export { renderHtml, timelineSvg } from './report_html.js';
 export { runChaos, type ChaosRunOptions } from './run.js';
-export { FAULT_KINDS, LEADER_ROLES, applicableKinds, faultSchedule, parseDuration, parseFaultKinds, type FaultKind, type ScheduledFault, type ScheduleOptions, type ScheduleParts } from './schedule.js';
+export { DEFAULT_FAULT_KINDS, FAULT_KINDS, LEADER_ROLES, NODE_LOSS_MS, applicableKinds, faultSchedule, parseDuration, parseFaultKinds, type FaultKind, type ScheduledFault, type ScheduleOptions, type ScheduleParts } from './schedule.js';
 export type { ChaosTarget, TargetEndpoints } from './target.js';
 export type { FaultRecord, HealthSample, RunRecord } from './timeline.js';

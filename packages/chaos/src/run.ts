@@ -31,7 +31,7 @@ export interface ChaosRunOptions {
   readonly log: (line: string) => void;
   readonly signal?: AbortSignal;
   /** The schedule's warm-up, fault lengths and gaps (defaults: faultSchedule's), e.g. a node lost past its grace period. */
-  readonly timings?: Pick<ScheduleOptions, 'warmupMs' | 'healAfterMsMin' | 'healAfterMsMax' | 'gapMsMin' | 'gapMsMax'>;
+  readonly timings?: Pick<ScheduleOptions, 'warmupMs' | 'healAfterMsMin' | 'healAfterMsMax' | 'gapMsMin' | 'gapMsMax' | 'nodeLossMs'>;
   /** The workload's pods tolerate an unreachable or not-ready node this long (default: the API's, 300 s). */
   readonly podTolerationSeconds?: number;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { FAULT_KINDS, LOSS_PERCENT, SLOW_RATE_KBIT, applicableKinds, faultSchedule, parseDuration, parseFaultKinds, type FaultKind, type ScheduleParts } from './schedule.js';
+import { DEFAULT_FAULT_KINDS, FAULT_KINDS, LOSS_PERCENT, NODE_LOSS_MS, SLOW_RATE_KBIT, applicableKinds, faultSchedule, parseDuration, parseFaultKinds, type FaultKind, type ScheduleParts } from './schedule.js';
 
 const parts: ScheduleParts = {
   stores: ['store-1', 'store-2', 'store-3'],
@@ -21,7 +21,7 @@ describe('faultSchedule', () => {
   });
 
   test('faults come one at a time, each healed before the next and before the duration ends', () => {
-    const faults = faultSchedule({ seed: 3, durationMs: 120_000, kinds: FAULT_KINDS, parts });
+    const faults = faultSchedule({ seed: 3, durationMs: 120_000, kinds: DEFAULT_FAULT_KINDS, parts });
     expect(faults.length).toBeGreaterThan(3);
     faults.forEach((fault, index) => {
       expect(fault.atMs + fault.healAfterMs).toBeLessThanOrEqual(120_000);
@@ -31,8 +31,8 @@ describe('faultSchedule', () => {
   });
 
   test('a short run still covers different kinds, and every target fits its kind', () => {
-    const faults = faultSchedule({ seed: 1, durationMs: 300_000, kinds: FAULT_KINDS, parts });
-    expect(new Set(faults.slice(0, FAULT_KINDS.length).map((fault) => fault.kind)).size).toBe(FAULT_KINDS.length);
+    const faults = faultSchedule({ seed: 1, durationMs: 300_000, kinds: DEFAULT_FAULT_KINDS, parts });
+    expect(new Set(faults.slice(0, DEFAULT_FAULT_KINDS.length).map((fault) => fault.kind)).size).toBe(DEFAULT_FAULT_KINDS.length);
     for (const fault of faults) {
       if (fault.kind === 'kill-store') expect(parts.stores).toContain(fault.target);
       if (fault.kind === 'kill-store-leader') expect(fault.target).toBe('store-leader');
@@ -41,6 +41,19 @@ describe('faultSchedule', () => {
       if (fault.kind === 'kill-node' || fault.kind === 'cut-node') expect(parts.nodes).toContain(fault.target);
       if (fault.kind === 'kill-apiserver') expect(parts.apiservers).toContain(fault.target);
     }
+  });
+
+  test('lose-node is asked for by name and lasts the node loss asked (past grace period and tolerations)', () => {
+    expect(DEFAULT_FAULT_KINDS).not.toContain('lose-node');
+    const faults = faultSchedule({ seed: 2, durationMs: 200_000, kinds: ['lose-node', 'kill-apiserver'], parts });
+    const losses = faults.filter((fault) => fault.kind === 'lose-node');
+    expect(losses.length).toBeGreaterThan(0);
+    for (const fault of losses) {
+      expect(fault.healAfterMs).toBe(NODE_LOSS_MS);
+      expect(parts.nodeHosts).toContain(fault.target);
+    }
+    const shorter = faultSchedule({ seed: 2, durationMs: 200_000, kinds: ['lose-node'], parts, nodeLossMs: 40_000 });
+    expect(shorter.map((fault) => fault.healAfterMs)).toEqual(shorter.map(() => 40_000));
   });
 
   test('kinds without a target are left out: no cut-node without node hosts', () => {

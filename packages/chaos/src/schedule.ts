@@ -17,6 +17,7 @@ export const FAULT_KINDS = [
   'kill-node',
   'pause',
   'cut-node',
+  'lose-node',
   'isolate-store-leader',
   'partition-store',
   'link-loss',
@@ -24,6 +25,12 @@ export const FAULT_KINDS = [
 ] as const;
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** What a run draws from unless told (`--faults`): `lose-node` is asked for by name, since it needs a run that long. */
+export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS.filter((kind) => kind !== 'lose-node');
+
+/** A `lose-node` fault's length unless a run says otherwise (ScheduleOptions.nodeLossMs). */
+export const NODE_LOSS_MS = 75_000;
 
 /** Targets of the leader kinds: resolved to a part when the fault starts (leaders move). */
 export const LEADER_ROLES = {
@@ -78,6 +85,12 @@ export interface ScheduleOptions {
   /** Each fault lasts between these. Default 2..6 s. */
   readonly healAfterMsMin?: number;
   readonly healAfterMsMax?: number;
+  /**
+   * How long a `lose-node` cut lasts: past the node monitor's grace period and the pods'
+   * NoExecute toleration, so that the node's pods are evicted and replaced elsewhere. Default 75 s
+   * (upstream's 50 s grace, then the compose cluster's 15 s default toleration, with room to act).
+   */
+  readonly nodeLossMs?: number;
   /** Between a heal and the next fault. Default 6..10 s. */
   readonly gapMsMin?: number;
   readonly gapMsMax?: number;
@@ -114,6 +127,7 @@ function candidates(kind: FaultKind, parts: ScheduleParts): readonly string[] {
     case 'pause':
       return [...parts.stores, ...parts.apiservers, ...parts.schedulers, ...parts.controllerManagers, ...parts.nodes];
     case 'cut-node':
+    case 'lose-node':
       return parts.nodeHosts;
     // The store's own links: every member needs a namespace (the faulted one for the rules, its peers for their addresses).
     case 'isolate-store-leader':
@@ -150,7 +164,7 @@ export function faultSchedule(options: ScheduleOptions): ScheduledFault[] {
   let atMs = warmupMs;
   for (let index = 0; ; index++) {
     const kind = order[index % order.length] as FaultKind;
-    const healAfterMs = between(heal[0], heal[1]);
+    const healAfterMs = kind === 'lose-node' ? (options.nodeLossMs ?? NODE_LOSS_MS) : between(heal[0], heal[1]);
     if (atMs + healAfterMs > options.durationMs) break;
     const target = pick(candidates(kind, options.parts));
     // Drawn only for their kinds, so that schedules of the other kinds stay as they were.
