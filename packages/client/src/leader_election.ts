@@ -15,6 +15,9 @@ import type { ResourceClient } from './resource_client.js';
  *   unchanged, for leaseDurationSeconds by its own clock (so clocks need not agree, only run at
  *   about the same rate). Every write is conditional on the resourceVersion read: of two candidates
  *   that try at once, one wins and the other gets a Conflict and stays a follower.
+ * - A leader whose Lease is still valid by its own clock renews with one write conditional on the
+ *   Lease it last wrote, without reading it first (client-go's fast path); any failure of that write
+ *   falls back to the read-then-write above.
  * - A leader that cannot renew within renewDeadline stops leading: `onStoppedLeading` is called
  *   and the signal given to `onStartedLeading` aborts. renewDeadline < leaseDuration, so a leader cut
  *   off from the API stops before anyone else may take over (given rates that agree within
@@ -61,6 +64,8 @@ export class LeaderElector {
   private readonly retryPeriodMs: number;
   private observed: LeaseSpec | undefined;
   private observedTimeMs = 0;
+  /** The Lease as we last wrote it (its resourceVersion conditions the fast-path renewal). */
+  private written: Lease | undefined;
   private leading: AbortController | undefined;
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
@@ -131,6 +136,7 @@ export class LeaderElector {
   /** One read and, when allowed, one conditional write of the Lease. True when we hold it now. */
   private async tryAcquireOrRenew(): Promise<boolean> {
     const nowMs = this.clock.now();
+    if (this.isLeader() && this.observedTimeMs + this.leaseDurationSeconds * 1000 > nowMs && (await this.renewOptimistically(nowMs))) return true;
     let lease: Lease;
     try {
       lease = await this.leases.get(this.options.name);
@@ -153,10 +159,32 @@ export class LeaderElector {
     };
     try {
       const updated = await this.leases.update({ ...lease, spec: next });
+      this.written = updated;
       this.observe(updated.spec ?? next, nowMs);
       return true;
     } catch (error) {
       return this.failed('update', error);
+    }
+  }
+
+  /**
+   * client-go's fast path for a leader: the renewal written over the Lease as we last wrote it, so
+   * an idle leader costs the store one write per retryPeriod rather than a quorum read and a write.
+   * A Conflict (someone else wrote it since) or any other failure: false, and the caller reads.
+   */
+  private async renewOptimistically(nowMs: number): Promise<boolean> {
+    const last = this.written;
+    if (last?.spec?.holderIdentity !== this.options.identity) return false;
+    const next: LeaseSpec = { ...last.spec, leaseDurationSeconds: this.leaseDurationSeconds, renewTime: formatMicroTime(nowMs) };
+    try {
+      const updated = await this.leases.update({ ...last, spec: next });
+      this.written = updated;
+      this.observe(updated.spec ?? next, nowMs);
+      return true;
+    } catch (error) {
+      this.written = undefined;
+      this.failed('optimistic renewal', error);
+      return false;
     }
   }
 
@@ -170,6 +198,7 @@ export class LeaderElector {
     };
     try {
       const created = await this.leases.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.options.name, namespace: this.options.namespace }, spec });
+      this.written = created;
       this.observe(created.spec ?? spec, nowMs);
       return true;
     } catch (error) {
