@@ -99,10 +99,18 @@ up() {
     pnpm build
   fi
   step=$(now)
-  bash deploy/stage.sh
+  # A context of this run's own: another compose:up staging at the same time must not empty it.
+  # (Under .k8ts, which git ignores, on the workspace's filesystem, where pnpm's store links from.)
+  local context
+  mkdir -p "$root/.k8ts/compose"
+  context=$(mktemp -d "$root/.k8ts/compose/context.XXXXXX")
+  # shellcheck disable=SC2064 # the path now: the variable is local
+  trap "rm -rf '$context'" EXIT
+  bash deploy/stage.sh "$context"
   bases
   say "building $K8TS_IMAGE on $K8TS_BASE_IMAGE"
-  docker build -q -t "$K8TS_IMAGE" --build-arg "BASE=$K8TS_BASE_IMAGE" --build-arg "NATS_IMAGE=$K8TS_NATS_IMAGE" deploy/.context >/dev/null
+  docker build -q -t "$K8TS_IMAGE" --build-arg "BASE=$K8TS_BASE_IMAGE" --build-arg "NATS_IMAGE=$K8TS_NATS_IMAGE" "$context" >/dev/null
+  rm -rf "$context"
   say "image $K8TS_IMAGE built in $(since "$step") ($(docker image inspect -f '{{.Size}}' "$K8TS_IMAGE" | awk '{ printf "%d MB", $1 / 1e6 }'))"
   step=$(now)
   compose up -d --no-build --scale "node=$nodes"

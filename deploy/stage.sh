@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Stages the image's build context in deploy/.context: the built workspace's runtime files (each
+# Stages the image's build context in deploy/.context (or the folder given: compose:up stages into a
+# folder of its own, so that runs side by side do not remove each other's): the built workspace's runtime files (each
 # package's package.json, dist without tests and type declarations, bin shims, the proto files, the
 # kubelet's images, the generated schemas) and node_modules of production dependencies only,
 # installed by pnpm from its store (offline, from the lockfile). Run `pnpm build` first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-out="$root/deploy/.context"
+out=${1:-"$root/deploy/.context"}
 stage="$out/k8ts"
 
 if [[ ! -f "$root/services/store/dist/main.js" ]]; then

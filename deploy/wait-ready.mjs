@@ -49,8 +49,10 @@ for (;;) {
   const nodes = all.filter((c) => c.service === 'node').map((c) => c.hostname);
   const up = (c) => c.health === 'healthy' || (c.health === 'none' && c.state === 'running');
   const waiting = all.filter((c) => !up(c)).map((c) => `${c.name} (${c.state}${c.health === 'none' ? '' : `, ${c.health}`})`);
-  let notReady = nodes;
+  // Node readiness is asked (and reported) once every container is up.
+  let notReady = [];
   if (waiting.length === 0) {
+    notReady = nodes;
     try {
       const ready = await nodeReadiness();
       notReady = nodes.filter((name) => ready.get(name) !== 'True');
