@@ -6,7 +6,6 @@ import { ApiServer, NatsNodeLogs, NatsNodeStreams, PodStreamHandler, listenGrpcA
 import { listen, numberFlag, onShutdown, parseFlagsOrExit, portFlag, runMain, splitList } from '@k8ts/service';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
-import { generate } from 'selfsigned';
 
 interface Flags {
   etcdServers: string;
@@ -60,6 +59,9 @@ async function servingCertificate(flags: Flags): Promise<{ cert: string; key: st
   try {
     return { cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8') };
   } catch {
+    // Loaded only here: selfsigned and its X.509/ASN.1 stack are about a third of the process's
+    // module loading, and a cluster that serves plain HTTP (k8ts up, compose) never needs them.
+    const { generate } = await import('selfsigned');
     const pems = await generate([{ name: 'commonName', value: 'k8ts-apiserver' }], {
       keyType: 'ec',
       algorithm: 'sha256',
