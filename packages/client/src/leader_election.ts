@@ -157,14 +157,7 @@ export class LeaderElector {
       renewTime: formatMicroTime(nowMs),
       leaseTransitions: renewing ? (spec.leaseTransitions ?? 0) : (spec.leaseTransitions ?? 0) + 1,
     };
-    try {
-      const updated = await this.leases.update({ ...lease, spec: next });
-      this.written = updated;
-      this.observe(updated.spec ?? next, nowMs);
-      return true;
-    } catch (error) {
-      return this.failed('update', error);
-    }
+    return this.update(lease, next, nowMs, 'update');
   }
 
   /**
@@ -176,15 +169,19 @@ export class LeaderElector {
     const last = this.written;
     if (last?.spec?.holderIdentity !== this.options.identity) return false;
     const next: LeaseSpec = { ...last.spec, leaseDurationSeconds: this.leaseDurationSeconds, renewTime: formatMicroTime(nowMs) };
+    return this.update(last, next, nowMs, 'optimistic renewal');
+  }
+
+  /** Writes `spec` over `lease` (conditional on its resourceVersion); true when it took. */
+  private async update(lease: Lease, spec: LeaseSpec, nowMs: number, what: string): Promise<boolean> {
     try {
-      const updated = await this.leases.update({ ...last, spec: next });
+      const updated = await this.leases.update({ ...lease, spec });
       this.written = updated;
-      this.observe(updated.spec ?? next, nowMs);
+      this.observe(updated.spec ?? spec, nowMs);
       return true;
     } catch (error) {
       this.written = undefined;
-      this.failed('optimistic renewal', error);
-      return false;
+      return this.failed(what, error);
     }
   }
 
