@@ -6,6 +6,8 @@ const plan = planCluster({ dir: '/tmp/c', basePort: 30000, controlIp: '127.0.0.1
 describe('planCluster', () => {
   test('stages in start order, the store members with their client URLs, the kubeconfig on the API load balancer', () => {
     expect(plan.stages.map((stage) => stage.title)).toEqual(['nats', 'store', 'apiservers', 'api-lb', 'components', 'nodes']);
+    // Only the API servers wait for what comes before them (NATS and the store); everything after waits for them alone.
+    expect(plan.stages.map((stage) => stage.withPrevious === true)).toEqual([false, true, false, false, true, true]);
     expect(planParts(plan).map((part) => part.name)).toEqual([
       'nats-server', 'store-1', 'store-2', 'store-3', 'apiserver-1', 'apiserver-2', 'api-lb',
       'scheduler-1', 'scheduler-2', 'controller-manager-1', 'controller-manager-2',

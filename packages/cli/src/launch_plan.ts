@@ -1,6 +1,8 @@
 /**
  * What `k8ts up` starts, in order: stages of parts; every part of a stage starts at once and the
- * next stage starts when all of them answer on their health URLs. Pure (no processes): `up` runs
+ * next stage starts when all of them answer on their health URLs — or with it, when it needs
+ * nothing of it (`withPrevious`: NATS and the store; after the API servers, the load balancer, the
+ * components and the nodes, which need only the API servers and NATS). Pure (no processes): `up` runs
  * the plan. A new kind of part joins with `addStage`.
  */
 import { join, resolve } from 'node:path';
@@ -29,6 +31,8 @@ export interface Stage {
   /** What the progress line calls the stage (also how addStage finds one). */
   readonly title: string;
   readonly parts: readonly PartPlan[];
+  /** Starts with the stage before it rather than once that one answers (it needs nothing of it). */
+  readonly withPrevious?: boolean;
 }
 
 export interface LaunchPlan {
@@ -78,6 +82,7 @@ export function planCluster(options: PlanOptions): LaunchPlan {
   });
   stages.push({
     title: 'store',
+    withPrevious: true,
     parts: members.map((m) => ({
       name: m.name,
       binary: workspaceBin('k8ts-store'),
@@ -126,6 +131,7 @@ export function planCluster(options: PlanOptions): LaunchPlan {
   ];
   stages.push({
     title: 'components',
+    withPrevious: true,
     parts: components.flatMap((component) =>
       [1, 2].map((i): PartPlan => {
         const port = base + component.portOffset + i;
@@ -139,6 +145,7 @@ export function planCluster(options: PlanOptions): LaunchPlan {
   // The nodes: each agent answers /healthz once its Node is registered.
   stages.push({
     title: 'nodes',
+    withPrevious: true,
     parts: options.agents({ grpcApis, natsUrl }).map((agent) => ({
       name: agent.name,
       binary: workspaceBin('k8ts-node-agent'),

@@ -182,15 +182,16 @@ async function up(options: UpOptions, given: ReadonlySet<keyof ClusterSettings>)
   printUsage(plan, settings, launch.state, dir, performance.now() - startedMs);
 }
 
-/** Starts each stage's parts together; the next stage once they all answer. */
+/** Starts each stage's parts together; the next stage once they all answer (or with them: `withPrevious`). */
 async function runPlan(plan: LaunchPlan, launch: Launch): Promise<void> {
   for (const stage of plan.stages) {
+    if (stage.withPrevious !== true) await launch.healthy();
     for (const part of stage.parts) {
       if (part.rootDir !== undefined) mkdirSync(part.rootDir, { recursive: true });
       launch.start(part);
     }
-    await launch.healthy();
   }
+  await launch.healthy();
 }
 
 function printUsage(plan: LaunchPlan, settings: ClusterSettings, state: ClusterState, dir: string, elapsedMs: number): void {
