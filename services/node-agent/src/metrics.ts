@@ -59,7 +59,8 @@ export class NodeAgentMetrics {
   private runtime: Runtime | undefined;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    // Event-loop delay sampled once a second, not prom-client's every 10 ms (100 wake-ups a second idle).
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
     const registers = [this.registry];
     const metrics = this; // the collectors below read the runtime set later
     this.operations = new Counter({ name: 'kubelet_runtime_operations_total', help: 'Cumulative number of runtime operations by operation type.', labelNames: ['operation_type'], registers });
