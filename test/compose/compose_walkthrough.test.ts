@@ -46,7 +46,7 @@ function nodeAddress(node: string): string {
 describe.skipIf(!engineAnswers())('the compose cluster, as a user drives it', () => {
   beforeAll(async () => {
     const [port] = await freePorts(1);
-    env.K8TS_API_PORT = String(port);
+    env['K8TS_API_PORT'] = String(port);
     const up = await compose(['up', '--nodes', '2', '--timeout', '240'], 330_000);
     if (up.code !== 0) throw new Error(`compose:up failed: ${up.stdout}\n${up.stderr}`);
   }, 360_000);

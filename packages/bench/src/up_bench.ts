@@ -46,6 +46,11 @@ export interface UpRun {
     /** Mean of the per-second samples of the total, and the highest. */
     readonly rssMiB: number;
     readonly peakRssMiB: number;
+    /**
+     * The total's proportional set size at the end of the window: memory shared between the
+     * processes (the node binary's pages, mapped by each of them) counted once, split among them.
+     */
+    readonly pssMiB: number;
     /** By kind of part (store, apiserver, …, node, pods) at the end of the window. */
     readonly byPart: Readonly<Record<string, PartUsage>>;
   };
@@ -161,8 +166,19 @@ async function measureIdle(dir: string, seconds: number): Promise<NonNullable<Up
     cpuPercent: percent(cpuMs),
     rssMiB: mib(totals.reduce((sum, value) => sum + value, 0) / Math.max(1, totals.length)),
     peakRssMiB: mib(Math.max(0, ...totals)),
+    pssMiB: mib([...latest.keys()].reduce((sum, pid) => sum + (processPssBytes(pid) ?? 0), 0)),
     byPart: Object.fromEntries(Object.entries(byPart).map(([kind, part]) => [kind, { processes: part.processes, rssMiB: mib(part.rssBytes), cpuPercent: percent(part.cpuMs) }])),
   };
+}
+
+/** Pss from /proc/<pid>/smaps_rollup (Linux 4.14+); undefined once the process is gone. */
+function processPssBytes(pid: number): number | undefined {
+  try {
+    const match = /^Pss:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match === null ? undefined : Number(match[1]) * 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 async function oneRun(options: UpBenchOptions, run: number, logger: Logger): Promise<UpRun> {
@@ -232,14 +248,14 @@ export function renderUpReport(report: UpBenchReport): string {
     '',
     ...table(
       [
-        ['run', 'up (s)', 'processes', 'idle RSS (MiB)', 'peak RSS (MiB)', 'idle CPU (% of a core)'],
+        ['run', 'up (s)', 'processes', 'idle RSS (MiB)', 'peak RSS (MiB)', 'idle PSS (MiB)', 'idle CPU (% of a core)'],
         ...report.runs.map((run, i) =>
           run.idle === undefined || run.upSeconds === undefined
-            ? [String(i + 1), 'failed', '-', '-', '-', '-']
-            : [String(i + 1), formatNumber(run.upSeconds), String(run.idle.processes), formatNumber(run.idle.rssMiB), formatNumber(run.idle.peakRssMiB), formatNumber(run.idle.cpuPercent)],
+            ? [String(i + 1), 'failed', '-', '-', '-', '-', '-']
+            : [String(i + 1), formatNumber(run.upSeconds), String(run.idle.processes), formatNumber(run.idle.rssMiB), formatNumber(run.idle.peakRssMiB), formatNumber(run.idle.pssMiB), formatNumber(run.idle.cpuPercent)],
         ),
       ],
-      [false, true, true, true, true, true],
+      [false, true, true, true, true, true, true],
     ).map((line) => `  ${line}`),
   ];
   const last = [...report.runs].reverse().find((run) => run.idle !== undefined)?.idle;
