@@ -5,8 +5,8 @@ import { ComposeTarget, composeProjectName } from './compose_target.js';
 import { LocalTarget } from './local_target.js';
 import { buildReport, formatText } from './report.js';
 import { renderHtml } from './report_html.js';
-import { runChaos } from './run.js';
-import { FAULT_KINDS, parseDuration, parseFaultKinds, type FaultKind } from './schedule.js';
+import { runChaos, type ChaosRunOptions } from './run.js';
+import { DEFAULT_FAULT_KINDS, FAULT_KINDS, NODE_LOSS_MS, parseDuration, parseFaultKinds, type FaultKind } from './schedule.js';
 import type { ChaosTarget } from './target.js';
 
 interface ChaosOptions {
@@ -17,6 +17,9 @@ interface ChaosOptions {
   duration: number;
   faults: FaultKind[];
   recoveryBound: number;
+  nodeLoss?: number;
+  gap?: number;
+  podTolerationSeconds?: number;
   json: boolean;
   html?: string;
 }
@@ -39,6 +42,19 @@ const parseSeed = (text: string): number => {
 
 /** The compose cluster `pnpm compose:up` starts is the project `k8ts` (deploy/compose.sh's default). */
 const COMPOSE_SH_PROJECT = 'k8ts';
+
+const parseToleration = (text: string): number => {
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 0) throw new Error('a toleration is a whole number of seconds, 0 or more');
+  return seconds;
+};
+
+function runTimings(options: ChaosOptions): NonNullable<ChaosRunOptions['timings']> {
+  return {
+    ...(options.nodeLoss === undefined ? {} : { nodeLossMs: options.nodeLoss }),
+    ...(options.gap === undefined ? {} : { gapMsMin: options.gap, gapMsMax: options.gap }),
+  };
+}
 
 async function openTarget(options: ChaosOptions): Promise<ChaosTarget> {
   if (options.target === 'local') return LocalTarget.open(options.dir);
@@ -73,7 +89,10 @@ export function chaosCommand(): Command {
     .addOption(new Option('--project <name>', "--target compose: the compose project (default: this folder's name as compose gives it, else k8ts, pnpm compose:up's)").env('COMPOSE_PROJECT_NAME'))
     .addOption(new Option('--seed <n>', 'replays the same fault schedule').argParser(asArgument(parseSeed)).default(Date.now() % 100_000, 'a new one, printed'))
     .addOption(new Option('--duration <d>', 'how long faults are scheduled for (60s, 2m)').argParser(asArgument(parseDuration)).default(60_000, '60s'))
-    .addOption(new Option('--faults <list>', `fault kinds, comma-separated: ${FAULT_KINDS.join(', ')}`).argParser(asArgument(parseFaultKinds)).default([...FAULT_KINDS], 'all'))
+    .addOption(new Option('--faults <list>', `fault kinds, comma-separated: ${FAULT_KINDS.join(', ')}`).argParser(asArgument(parseFaultKinds)).default([...DEFAULT_FAULT_KINDS], 'all but lose-node'))
+    .addOption(new Option('--node-loss <d>', `how long a lose-node fault cuts its node off (past the node monitor's grace period and the pods' toleration; default ${NODE_LOSS_MS / 1000}s)`).argParser(asArgument(parseDuration)))
+    .addOption(new Option('--gap <d>', 'the pause between a heal and the next fault (default 6-10 s, drawn): longer shows recoveries slower than that, such as a leader Lease running out').argParser(asArgument(parseDuration)))
+    .addOption(new Option('--pod-toleration-seconds <n>', "the workload's pods tolerate a not-ready or unreachable node this long (default: the cluster's, 300 s upstream)").argParser(asArgument(parseToleration)))
     .addOption(new Option('--recovery-bound <d>', 'the Deployment must be back to its ready replicas this soon after the last heal').argParser(asArgument(parseDuration)).default(60_000, '60s'))
     .option('--json', 'print the report as JSON', false)
     .option('--html <file>', 'where to write the HTML report (default DIR/chaos/report-seed<S>.html; compose: DIR/compose/chaos/report-<project>-seed<S>.html)')
@@ -87,7 +106,7 @@ export function chaosCommand(): Command {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        const run = await runChaos({ target, seed: options.seed, durationMs: options.duration, kinds: options.faults, recoveryBoundMs: options.recoveryBound, log: (line) => console.error(line), signal: abort.signal });
+        const run = await runChaos({ target, seed: options.seed, durationMs: options.duration, kinds: options.faults, recoveryBoundMs: options.recoveryBound, timings: runTimings(options), ...(options.podTolerationSeconds === undefined ? {} : { podTolerationSeconds: options.podTolerationSeconds }), log: (line) => console.error(line), signal: abort.signal });
         const report = buildReport(run);
         const html = resolve(options.html ?? defaultHtml(options, target));
         mkdirSync(dirname(html), { recursive: true });
