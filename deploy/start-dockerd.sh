@@ -20,7 +20,9 @@ if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   echo "start-dockerd: dockerd (pid $(cat "$pidfile")) is starting; waiting" >&2
 else
   read -r -a args <<<"${K8TS_DOCKERD_ARGS:---iptables=false}"
-  nohup dockerd "${args[@]}" >>"$log" 2>&1 </dev/null &
+  # A session of its own: killing the process group (or terminal) of whoever ran this must not take
+  # the engine, and every cluster on it, down too.
+  setsid nohup dockerd "${args[@]}" >>"$log" 2>&1 </dev/null &
   echo "start-dockerd: started dockerd (pid $!), log $log" >&2
 fi
 for _ in $(seq 1 120); do
