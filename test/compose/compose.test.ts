@@ -206,19 +206,22 @@ describe.skipIf(!engineAnswers())('docker compose cluster', () => {
     }
   }, 400_000);
 
-  // Not asserted yet: the pods that ran before the restart. Their sandboxes' namespaces went with the
-  // node containers' processes, and the node agent adopts them as ready (setting their network up
-  // again fails before it knows its podCIDR), so their containers fail to start (nsenter: EINVAL).
-  test('docker compose restart: every part back, the store keeps its data, and new pods run', async () => {
+  test('docker compose restart: every part back, the store keeps its data, a pod that ran before runs again in a new sandbox, and new pods run', async () => {
+    const node = (await nodeContainers())[0]?.hostname ?? '';
+    const before = await kubectl(kubeconfig, ['apply', '-f', '-'], { input: echoPod('before-restart', node) });
+    expect(before.code, before.stderr).toBe(0);
+    await until(() => runningAndReady('before-restart'), 120_000, 'a pod to be Running and Ready before the restart');
     const restart = await compose(['compose', 'restart'], 300_000);
     expect(restart.code, restart.stderr).toBe(0);
     await waitReady(300);
     expect(await get(['configmap', 'marker', '-o', 'jsonpath={.data.kept}'])).toBe('yes');
-    const node = (await nodeContainers())[0]?.hostname ?? '';
+    // Its sandbox's namespaces died with the node container: the agent reports it not ready and the
+    // kubelet makes a new one (as upstream after a reboot), so the pod runs again.
+    await until(() => runningAndReady('before-restart'), 180_000, 'the pod from before the restart to run again');
     const create = await kubectl(kubeconfig, ['apply', '-f', '-'], { input: echoPod('after-restart', node) });
     expect(create.code, create.stderr).toBe(0);
     await until(() => runningAndReady('after-restart'), 120_000, 'a pod created after the restart to be Running and Ready');
-  }, 500_000);
+  }, 600_000);
 
   test('compose:down then up: the store keeps its data, new node containers are new nodes', async () => {
     const down = await compose(['down'], 180_000);

@@ -8,6 +8,7 @@ const FORGETFUL_NETWORK: PodNetwork = {
   mode: 'host',
   setUp: async () => ({ ips: [], enter: [] }),
   tearDown: async () => {},
+  intact: async () => true,
   reconcile: async () => [],
 };
 

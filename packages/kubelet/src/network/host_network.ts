@@ -11,6 +11,7 @@ export function hostNetwork(nodeIP: string): PodNetwork {
     mode: 'host',
     setUp: () => Promise.resolve(attachment),
     tearDown: () => Promise.resolve(),
+    intact: () => Promise.resolve(true),
     reconcile: () => Promise.resolve([]),
   };
 }

@@ -111,6 +111,15 @@ class NamespacedNetwork implements PodNetwork {
     return this.locked(sandboxId, () => this.tearDownLocked(sandboxId));
   }
 
+  intact(sandboxId: string, config: PodSandboxConfig): Promise<boolean> {
+    if (config.hostNetwork) return this.host.intact(sandboxId, config);
+    if (!SANDBOX_ID.test(sandboxId)) return Promise.resolve(false);
+    return this.locked(sandboxId, async () => {
+      const saved = await this.readRecord(sandboxId);
+      return saved !== undefined && (await this.built(saved));
+    });
+  }
+
   async reconcile(liveSandboxIds: Iterable<string>): Promise<string[]> {
     const live = new Set(liveSandboxIds);
     const known = new Set<string>([

@@ -26,6 +26,11 @@ export interface PodNetwork {
   readonly mode: 'namespaced' | 'host';
   setUp(sandboxId: string, config: PodSandboxConfig): Promise<PodNetworkAttachment>;
   tearDown(sandboxId: string): Promise<void>;
+  /**
+   * Whether a sandbox set up before still has what `setUp` made (its namespaces): false once the
+   * node itself restarted (a node container's restart, a reboot), when they died with it.
+   */
+  intact(sandboxId: string, config: PodSandboxConfig): Promise<boolean>;
   /** Tears down every sandbox not in `liveSandboxIds`; resolves to the ids it freed. */
   reconcile(liveSandboxIds: Iterable<string>): Promise<string[]>;
 }

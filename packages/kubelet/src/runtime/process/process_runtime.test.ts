@@ -453,6 +453,26 @@ describe('ProcessRuntime adoption', () => {
     expect(pidAlive(pid)).toBe(false);
   });
 
+  it('a sandbox whose namespaces died with the node (a node container restarted) is not ready, its network freed', async () => {
+    const root = tempDir();
+    const first = runtimeAt(root);
+    const { id, sandboxId } = await runContainer(first, root, { name: 'gone', image: 'k8ts/pause' });
+    const pid = Number(readFileSync(join(root, 'runtime', 'containers', id, 'pid'), 'utf8'));
+    await first.stopContainer(id, 0); // the node's restart took its processes
+    await first.close();
+    expect(pidAlive(pid)).toBe(false);
+
+    const freed: string[][] = [];
+    const restarted = { ...hostNetworkStandIn, intact: async () => false, reconcile: async (live: Iterable<string>) => (freed.push([...live]), []) };
+    const second = runtimeAt(root, { network: restarted });
+    expect(await second.podSandboxStatus(sandboxId)).toMatchObject({ state: 'notready' });
+    expect(freed).toEqual([[]]); // nothing left live: the network frees what it held for the sandbox
+    // Remembered: a third runtime over the same root dir finds it not ready without asking.
+    await second.close();
+    const third = runtimeAt(root);
+    expect(await third.podSandboxStatus(sandboxId)).toMatchObject({ state: 'notready' });
+  });
+
   it('reports the exit code and output of a container that ended while no runtime followed it', async () => {
     const root = tempDir();
     const first = runtimeAt(root);
@@ -480,7 +500,7 @@ describe('ProcessRuntime adoption', () => {
     const script = `
       const { ProcessRuntime } = await import(${JSON.stringify(dist)});
       const { pino } = await import('pino');
-      const network = { mode: 'host', setUp: async () => ({ ips: ['127.0.0.1'], enter: [] }), tearDown: async () => {}, reconcile: async () => [] };
+      const network = { mode: 'host', setUp: async () => ({ ips: ['127.0.0.1'], enter: [] }), tearDown: async () => {}, intact: async () => true, reconcile: async () => [] };
       const runtime = new ProcessRuntime({ rootDir: process.argv[1], network, logMaxSizeBytes: 1 << 20, logMaxFiles: 2, logger: pino({ level: 'silent' }) });
       const sandbox = await runtime.runPodSandbox({ uid: 'u', name: 'agent-pod', namespace: 'default', attempt: 0, hostname: 'agent-pod', hostNetwork: false, logDirectory: process.argv[1] + '/pods/p', portMappings: [], labels: {}, annotations: {} });
       const id = await runtime.createContainer(sandbox, { name: 'c', image: 'busybox', attempt: 0, command: ['sh', '-c', 'echo started; until [ -e ' + process.argv[1] + '/go ]; do sleep 0.1; done; echo while-away; touch ' + process.argv[1] + '/wrote; while :; do sleep 0.1; done'], args: [], env: [], mounts: [], logPath: process.argv[1] + '/pods/p/c/0.log', resources: {}, stdin: false, stdinOnce: false, tty: false, labels: {}, annotations: {} });

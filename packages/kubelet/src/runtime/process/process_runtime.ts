@@ -681,6 +681,13 @@ export class ProcessRuntime implements Runtime {
     const onError = (path: string, error: unknown): void => this.logger.error({ err: error, path }, 'unreadable runtime record skipped');
     for (const sandbox of await readRecords<SandboxRecord>(join(this.options.rootDir, 'runtime', 'sandboxes'), 'sandbox.json', onError)) {
       this.sandboxes.set(sandbox.id, sandbox);
+      if (sandbox.state === 'ready' && !(await this.options.network.intact(sandbox.id, sandbox.config).catch(() => false))) {
+        // The node restarted (its container did, or the machine): the namespaces died with it, as the
+        // processes did. Not ready, so the kubelet makes the pod a new sandbox, as upstream after a reboot.
+        sandbox.state = 'notready';
+        await writeRecord(this.sandboxFile(sandbox.id), sandbox);
+        this.logger.warn({ sandboxId: sandbox.id }, 'sandbox not adopted: its namespaces are gone (the node restarted); reported not ready');
+      }
       if (sandbox.state === 'ready') {
         // The network's setUp is idempotent: it learns again about the sandbox it made before.
         await this.options.network.setUp(sandbox.id, sandbox.config).catch((error: unknown) =>
