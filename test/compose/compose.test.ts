@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePorts, kubectl, runCommand, type CommandResult } from '@k8ts/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
+import { engineAnswers } from './engine.js';
 
 /**
  * The compose cluster as a user starts it, and what kind and k3d users report breaking theirs, on
@@ -25,15 +25,6 @@ const NETWORK = `${PROJECT}_k8ts`;
 const IMAGE = process.env['K8TS_IMAGE'] ?? 'k8ts/k8ts:local';
 /** A container that takes a stopped node container's address. */
 const HOLDER = `${PROJECT}-address-holder`;
-
-function engineAnswers(): boolean {
-  try {
-    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 20_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'k8ts-compose-'));
 const kubeconfig = join(dir, 'kubeconfig');

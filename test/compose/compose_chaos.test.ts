@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,6 +5,7 @@ import { freePorts, kubectl, runCommand, type CommandResult } from '@k8ts/testki
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ComposeTarget } from '../../packages/chaos/src/compose_target.js';
 import { eventually } from '../client/harness.js';
+import { engineAnswers } from './engine.js';
 
 /**
  * `k8ts chaos --target compose` as a user runs it against `pnpm compose:up --nodes 2` (a project and
@@ -22,15 +22,6 @@ const COMPOSE = join(root, 'deploy', 'compose.sh');
 const K8TS = join(root, 'node_modules', '.bin', 'k8ts');
 const PROJECT = 'k8ts-chaos-test';
 const FAULTS = ['kill-store-leader', 'kill-apiserver', 'kill-scheduler-leader', 'kill-controller-manager-leader', 'kill-node', 'cut-node'];
-
-function engineAnswers(): boolean {
-  try {
-    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 20_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'k8ts-compose-chaos-'));
 const kubeconfig = join(dir, 'kubeconfig');

@@ -11,19 +11,11 @@ import { join, resolve } from 'node:path';
 import { freePorts, runCommand, type CommandResult } from '@k8ts/testkit';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { walkthroughTests } from '../cli/walkthrough_steps.js';
+import { engineAnswers } from './engine.js';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
 const COMPOSE = join(root, 'deploy', 'compose.sh');
 const PROJECT = 'k8ts-walk';
-
-function engineAnswers(): boolean {
-  try {
-    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 20_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'k8ts-compose-walk-'));
 const kubeconfig = join(dir, 'kubeconfig');

@@ -17,6 +17,7 @@ export {
 } from './checks.js';
 export { chaosCommand } from './command.js';
 export { clearLinkFaults, heal, inject } from './faults.js';
+export { ComposeTarget } from './compose_target.js';
 export { LocalTarget } from './local_target.js';
 export { buildReport, formatText, type ChaosReport } from './report.js';
 export { renderHtml, timelineSvg } from './report_html.js';
