@@ -1,15 +1,16 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Etcd3 } from 'etcd3';
 import { DockerEngine, type InspectedContainer, type ListedContainer } from './docker_engine.js';
 import { reportsLeading } from './leader_metric.js';
+import { readNodePods } from './node_pods.js';
 import { flagValue, role } from './local_target.js';
 import type { ScheduleParts } from './schedule.js';
 import { memberClient } from './store_client.js';
-import type { ChaosTarget, TargetEndpoints } from './target.js';
+import { resolveRole, type ChaosTarget, type TargetEndpoints } from './target.js';
 
 /**
  * A docker compose project (docker-compose.yml's cluster) as a chaos target. Its containers are
@@ -128,11 +129,8 @@ export class ComposeTarget implements ChaosTarget {
     };
   }
 
-  async resolve(target: string): Promise<string> {
-    if (!target.endsWith('-leader')) return target;
-    const leader = (await this.leaders())[target];
-    if (leader === undefined) throw new Error(`no ${target} found`);
-    return leader;
+  resolve(target: string): Promise<string> {
+    return resolveRole(target, () => this.leaders());
   }
 
   async kill(part: string): Promise<void> {
@@ -358,36 +356,8 @@ export function composeProjectName(folder: string): string {
  * pids are the container's own, so a process is alive when the container's /proc still has it
  * (and it is not a zombie).
  */
-export async function readContainerPods(root: string, rootDir: string): Promise<string[]> {
-  const runtime = join(root, rootDir, 'runtime');
-  const containers = await records<{ sandboxId?: string; state?: string; pid?: { pid?: number } }>(join(runtime, 'containers'), 'container.json');
-  const sandboxes = await records<{ config?: { name?: string; namespace?: string } }>(join(runtime, 'sandboxes'), 'sandbox.json');
-  const pods = new Set<string>();
-  for (const container of containers.values()) {
-    const pid = container.pid?.pid;
-    if (container.state !== 'running' || pid === undefined || container.sandboxId === undefined || !(await aliveIn(root, pid))) continue;
-    const config = sandboxes.get(container.sandboxId)?.config;
-    if (config?.name !== undefined && config.namespace !== undefined) pods.add(`${config.namespace}/${config.name}`);
-  }
-  return [...pods];
-}
-
-async function records<T>(folder: string, file: string): Promise<Map<string, T>> {
-  const found = new Map<string, T>();
-  let ids: string[];
-  try {
-    ids = await readdir(folder);
-  } catch {
-    return found; // no runtime yet, or the container is gone
-  }
-  for (const id of ids) {
-    try {
-      found.set(id, JSON.parse(await readFile(join(folder, id, file), 'utf8')) as T);
-    } catch {
-      // removed or being renamed into place meanwhile
-    }
-  }
-  return found;
+export function readContainerPods(root: string, rootDir: string): Promise<string[]> {
+  return readNodePods(join(root, rootDir), (pid) => aliveIn(root, pid));
 }
 
 async function aliveIn(root: string, pid: number): Promise<boolean> {

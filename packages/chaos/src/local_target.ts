@@ -6,7 +6,7 @@ import { reportsLeading } from './leader_metric.js';
 import { readNodePods } from './node_pods.js';
 import type { ScheduleParts } from './schedule.js';
 import { memberClient } from './store_client.js';
-import type { ChaosTarget, TargetEndpoints } from './target.js';
+import { resolveRole, type ChaosTarget, type TargetEndpoints } from './target.js';
 
 /**
  * The cluster `k8ts up` started in DIR, as a chaos target: its processes from `DIR/cluster.json`.
@@ -108,11 +108,8 @@ export class LocalTarget implements ChaosTarget {
     };
   }
 
-  async resolve(target: string): Promise<string> {
-    if (!target.endsWith('-leader')) return target;
-    const leader = (await this.leaders())[target];
-    if (leader === undefined) throw new Error(`no ${target} found`);
-    return leader;
+  resolve(target: string): Promise<string> {
+    return resolveRole(target, () => this.leaders());
   }
 
   async kill(name: string): Promise<void> {

@@ -37,14 +37,18 @@ async function records<T>(folder: string, file: string): Promise<Map<string, T>>
   return found;
 }
 
-/** `namespace/name` of each pod with a live container process on the node (each pod once). */
-export async function readNodePods(rootDir: string): Promise<string[]> {
+/**
+ * `namespace/name` of each pod with a live container process on the node (each pod once). `alive`
+ * says whether a record's pid runs: this machine's by default; a container's pids are its own
+ * (ComposeTarget passes a look into its /proc).
+ */
+export async function readNodePods(rootDir: string, alive: (pid: number) => boolean | Promise<boolean> = pidAlive): Promise<string[]> {
   const containers = await records<ContainerRecordSeen>(join(rootDir, 'runtime', 'containers'), 'container.json');
   const sandboxes = await records<SandboxRecordSeen>(join(rootDir, 'runtime', 'sandboxes'), 'sandbox.json');
   const pods = new Set<string>();
   for (const container of containers.values()) {
     const pid = container.pid?.pid;
-    if (container.state !== 'running' || pid === undefined || !pidAlive(pid) || container.sandboxId === undefined) continue;
+    if (container.state !== 'running' || pid === undefined || container.sandboxId === undefined || !(await alive(pid))) continue;
     const config = sandboxes.get(container.sandboxId)?.config;
     if (config?.name !== undefined && config.namespace !== undefined) pods.add(`${config.namespace}/${config.name}`);
   }

@@ -49,3 +49,11 @@ export interface TargetEndpoints {
   /** Each node's address (NodePorts are reached there), by node name. */
   readonly nodeAddresses: ReadonlyMap<string, string>;
 }
+
+/** A part's own name unchanged; a leader role (`store-leader`, …) to the part that holds it now, per `leaders`. */
+export async function resolveRole(target: string, leaders: () => Promise<Readonly<Record<string, string | undefined>>>): Promise<string> {
+  if (!target.endsWith('-leader')) return target;
+  const leader = (await leaders())[target];
+  if (leader === undefined) throw new Error(`no ${target} found`);
+  return leader;
+}
