@@ -117,7 +117,8 @@ up() {
   node deploy/wait-ready.mjs "$COMPOSE_PROJECT_NAME" "$api_url" "$timeout"
   write_kubeconfig
   # The images this tag named before (untagged now, and no longer used once the containers are recreated) go.
-  docker image prune -f --filter label=org.k8ts.image=k8ts >/dev/null
+  # Best effort: the engine runs one prune at a time ("a prune operation is already running").
+  docker image prune -f --filter label=org.k8ts.image=k8ts >/dev/null 2>&1 || say "old images not pruned now (another prune running?)"
   say "cluster up in $(since "$step") after the build ($(since "$start") in all)"
   echo
   echo "  export KUBECONFIG=$kubeconfig"
