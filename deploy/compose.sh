@@ -34,6 +34,10 @@ engine() {
 }
 
 compose() {
+  # docker-compose 1.29 refuses every command while the file's build context is missing; `up`
+  # builds from a folder of its own, so on a fresh clone only `docker compose build` needs this one
+  # staged (deploy/stage.sh).
+  mkdir -p "$root/deploy/.context"
   if docker compose version >/dev/null 2>&1; then
     docker compose "$@"
   elif command -v docker-compose >/dev/null; then
