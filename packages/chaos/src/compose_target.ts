@@ -3,13 +3,12 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Etcd3 } from 'etcd3';
 import { DockerEngine, type InspectedContainer, type ListedContainer } from './docker_engine.js';
 import { reportsLeading } from './leader_metric.js';
 import { readNodePods } from './node_pods.js';
 import { flagValue, role } from './local_target.js';
 import type { ScheduleParts } from './schedule.js';
-import { memberClient } from './store_client.js';
+import { StoreLeaderProbe } from './store_client.js';
 import { resolveRole, type ChaosTarget, type TargetEndpoints } from './target.js';
 
 /**
@@ -70,8 +69,8 @@ export class ComposeTarget implements ChaosTarget {
   readonly endpoints: TargetEndpoints;
   private readonly byPart = new Map<string, ComposeContainer>();
   private readonly byId = new Map<string, ComposeContainer>();
-  /** One status client per store member URL, kept for the run (the monitor asks twice a second). */
-  private readonly statusClients = new Map<string, Etcd3>();
+  /** Which store member leads, asked over one status client per member. */
+  private readonly storeLeaders = new StoreLeaderProbe(STATUS_TIMEOUT_MS);
 
   private constructor(
     readonly project: string,
@@ -234,24 +233,12 @@ export class ComposeTarget implements ChaosTarget {
   }
 
   close(): void {
-    for (const client of this.statusClients.values()) client.close();
-    this.statusClients.clear();
+    this.storeLeaders.close();
   }
 
   /** The member answers its own id as the leader it follows. */
-  private async leadsStore(c: ComposeContainer): Promise<boolean> {
-    const url = `http://${c.ip}:${STORE_CLIENT_PORT}`;
-    let client = this.statusClients.get(url);
-    if (client === undefined) {
-      client = memberClient(url, STATUS_TIMEOUT_MS);
-      this.statusClients.set(url, client);
-    }
-    try {
-      const status = await client.maintenance.status({});
-      return String(status.header.member_id) === String(status.leader);
-    } catch {
-      return false;
-    }
+  private leadsStore(c: ComposeContainer): Promise<boolean> {
+    return this.storeLeaders.leads(`http://${c.ip}:${STORE_CLIENT_PORT}`);
   }
 
   /** Each container's state (running, paused, exited, restarting, …) by id, in one request; addresses refreshed. */

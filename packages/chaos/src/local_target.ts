@@ -1,11 +1,10 @@
 import { existsSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NodeHostNetwork, launchProcess, pidAlive } from '@k8ts/testkit';
-import type { Etcd3 } from 'etcd3';
 import { reportsLeading } from './leader_metric.js';
 import { readNodePods } from './node_pods.js';
 import type { ScheduleParts } from './schedule.js';
-import { memberClient } from './store_client.js';
+import { StoreLeaderProbe } from './store_client.js';
 import { resolveRole, type ChaosTarget, type TargetEndpoints } from './target.js';
 
 /**
@@ -60,8 +59,8 @@ export class LocalTarget implements ChaosTarget {
   readonly description: string;
   readonly endpoints: TargetEndpoints;
   private readonly byName = new Map<string, Part>();
-  /** One status client per store member, kept for the run (the monitor asks twice a second). */
-  private readonly statusClients = new Map<string, Etcd3>();
+  /** Which store member leads, asked over one status client per member. */
+  private readonly storeLeaders = new StoreLeaderProbe(STATUS_TIMEOUT_MS);
 
   private constructor(
     private readonly dir: string,
@@ -188,25 +187,14 @@ export class LocalTarget implements ChaosTarget {
     const answers = await Promise.all(
       [...this.endpoints.stores].map(async ([name, url]) => {
         if (!pidAlive(this.part(name).pid)) return undefined;
-        let client = this.statusClients.get(name);
-        if (client === undefined) {
-          client = memberClient(url, STATUS_TIMEOUT_MS);
-          this.statusClients.set(name, client);
-        }
-        try {
-          const status = await client.maintenance.status({});
-          return String(status.header.member_id) === String(status.leader) ? name : undefined;
-        } catch {
-          return undefined;
-        }
+        return (await this.storeLeaders.leads(url)) ? name : undefined;
       }),
     );
     return answers.find((name) => name !== undefined);
   }
 
   close(): void {
-    for (const client of this.statusClients.values()) client.close();
-    this.statusClients.clear();
+    this.storeLeaders.close();
   }
 
   private part(name: string): Part {

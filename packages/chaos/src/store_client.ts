@@ -24,6 +24,36 @@ export function memberClient(clientUrl: string, requestTimeoutMs: number): Etcd3
   });
 }
 
+/**
+ * Asks store members whether each leads (it answers its own id as the leader it follows), over one
+ * status client per member kept for the run: a target's monitor asks twice a second.
+ */
+export class StoreLeaderProbe {
+  private readonly clients = new Map<string, Etcd3>();
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** False when the member does not lead or does not answer in time. */
+  async leads(clientUrl: string): Promise<boolean> {
+    let client = this.clients.get(clientUrl);
+    if (client === undefined) {
+      client = memberClient(clientUrl, this.timeoutMs);
+      this.clients.set(clientUrl, client);
+    }
+    try {
+      const status = await client.maintenance.status({});
+      return String(status.header.member_id) === String(status.leader);
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+}
+
 export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
