@@ -9,5 +9,6 @@ export default defineConfig({
       'test/**/*.test.ts',
     ],
     testTimeout: 60_000,
+    globalSetup: ['test/global_setup.ts'],
   },
 });

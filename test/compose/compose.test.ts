@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePorts, kubectl, runCommand, type CommandResult } from '@k8ts/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
-import { engineAnswers } from './engine.js';
+import { clearProject, engineAnswers, TEST_PROJECTS } from './engine.js';
 
 /**
  * The compose cluster as a user starts it, and what kind and k3d users report breaking theirs, on
@@ -20,7 +20,7 @@ import { engineAnswers } from './engine.js';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
 const COMPOSE = join(root, 'deploy', 'compose.sh');
-const PROJECT = 'k8ts-test';
+const PROJECT = TEST_PROJECTS.cluster;
 const NETWORK = `${PROJECT}_k8ts`;
 const IMAGE = process.env['K8TS_IMAGE'] ?? 'k8ts/k8ts:local';
 /** A container that takes a stopped node container's address. */
@@ -108,7 +108,10 @@ describe.skipIf(!engineAnswers())('docker compose cluster', () => {
   afterAll(async () => {
     await runCommand('docker', ['rm', '-f', HOLDER], { timeoutMs: 60_000 });
     const result = await compose(['down', '--volumes'], 180_000);
-    if (result.code !== 0) console.error(`compose down: ${result.stderr}`);
+    if (result.code !== 0) {
+      console.error(`compose down: ${result.stderr}`);
+      clearProject(PROJECT); // so that no later file shares the machine with this cluster
+    }
     rmSync(dir, { recursive: true, force: true });
   }, 240_000);
 

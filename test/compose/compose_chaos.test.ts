@@ -5,7 +5,7 @@ import { freePorts, kubectl, runCommand, type CommandResult } from '@k8ts/testki
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ComposeTarget } from '../../packages/chaos/src/compose_target.js';
 import { eventually } from '../client/harness.js';
-import { engineAnswers } from './engine.js';
+import { clearProject, engineAnswers, TEST_PROJECTS } from './engine.js';
 
 /**
  * `k8ts chaos --target compose` as a user runs it against `pnpm compose:up --nodes 2` (a project and
@@ -20,7 +20,7 @@ import { engineAnswers } from './engine.js';
 const root = resolve(new URL('../..', import.meta.url).pathname);
 const COMPOSE = join(root, 'deploy', 'compose.sh');
 const K8TS = join(root, 'node_modules', '.bin', 'k8ts');
-const PROJECT = 'k8ts-chaos-test';
+const PROJECT = TEST_PROJECTS.chaos;
 const FAULTS = ['kill-store-leader', 'kill-apiserver', 'kill-scheduler-leader', 'kill-controller-manager-leader', 'kill-node', 'cut-node'];
 
 const dir = mkdtempSync(join(tmpdir(), 'k8ts-compose-chaos-'));
@@ -68,7 +68,10 @@ describe.skipIf(!engineAnswers())('k8ts chaos --target compose', () => {
 
   afterAll(async () => {
     const result = await compose(['down', '--volumes'], 180_000);
-    if (result.code !== 0) console.error(`compose down: ${result.stderr}`);
+    if (result.code !== 0) {
+      console.error(`compose down: ${result.stderr}`);
+      clearProject(PROJECT); // so that no later file shares the machine with this cluster
+    }
     rmSync(dir, { recursive: true, force: true });
   }, 200_000);
 

@@ -11,11 +11,11 @@ import { join, resolve } from 'node:path';
 import { freePorts, runCommand, type CommandResult } from '@k8ts/testkit';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { walkthroughTests } from '../cli/walkthrough_steps.js';
-import { engineAnswers } from './engine.js';
+import { clearProject, engineAnswers, TEST_PROJECTS } from './engine.js';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
 const COMPOSE = join(root, 'deploy', 'compose.sh');
-const PROJECT = 'k8ts-walk';
+const PROJECT = TEST_PROJECTS.walkthrough;
 
 const dir = mkdtempSync(join(tmpdir(), 'k8ts-compose-walk-'));
 const kubeconfig = join(dir, 'kubeconfig');
@@ -45,7 +45,10 @@ describe.skipIf(!engineAnswers())('the compose cluster, as a user drives it', ()
 
   afterAll(async () => {
     const result = await compose(['down', '--volumes'], 120_000);
-    if (result.code !== 0) console.error(`compose down: ${result.stderr}`);
+    if (result.code !== 0) {
+      console.error(`compose down: ${result.stderr}`);
+      clearProject(PROJECT); // so that no later file shares the machine with this cluster
+    }
     rmSync(dir, { recursive: true, force: true });
   }, 150_000);
 
