@@ -89,6 +89,11 @@ class PeerConnection {
     socket.write(frame(encodePeerMessage(message, 4), true));
   }
 
+  /** Whether our raft stream to the peer is connected; asking dials it when it is not. */
+  active(): boolean {
+    return this.stream()?.readyState === 'open';
+  }
+
   close(): void {
     this.socket?.destroy();
     this.socket = undefined;
@@ -151,6 +156,14 @@ export class PeerTransport implements PeerSender {
   send(messages: readonly Message[]): void {
     const clusterId = this.options.clusterId();
     for (const message of messages) this.connection(message.to)?.send(toPeerMessage(message, clusterId));
+  }
+
+  /**
+   * How many of `peers` we hold a connected raft stream to (etcd's rafthttp ActivePeers); asking
+   * dials those not connected yet.
+   */
+  activePeers(peers: readonly NodeId[]): number {
+    return peers.filter((id) => id !== this.options.selfId && this.connection(id)?.active() === true).length;
   }
 
   /** Forwards our clients' proposals to the leader (one message per call; see ProposalForwarder). */

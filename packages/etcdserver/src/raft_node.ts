@@ -104,6 +104,11 @@ export class RaftNode {
     await this.loopDone;
   }
 
+  /** Runs `ticks` ticks now, as if that much time had passed (etcd's raftNode.advanceTicks). */
+  advanceTicks(ticks: number): void {
+    for (let i = 0; i < ticks; i++) this.enqueue(() => this.raft.tick(), true);
+  }
+
   /** The status as of the last loop iteration (cheap; safe from any callback). */
   status(): RaftStatus {
     return this.lastStatus;

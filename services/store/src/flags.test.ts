@@ -15,7 +15,20 @@ describe('k8ts-store flags (etcd’s names and defaults)', () => {
       electionTimeoutMs: 1000,
       snapshotCount: 100_000,
       maxRequestBytes: 1_572_864,
+      initialElectionTickAdvance: true,
     });
+  });
+
+  test('--initial-election-tick-advance is a Go boolean: bare, =false, or from its variable', () => {
+    expect(parseStoreFlags(['--initial-election-tick-advance']).initialElectionTickAdvance).toBe(true);
+    expect(parseStoreFlags(['--initial-election-tick-advance=false']).initialElectionTickAdvance).toBe(false);
+    expect(() => parseStoreFlags(['--initial-election-tick-advance=maybe'])).toThrow('--initial-election-tick-advance takes true or false');
+    process.env['ETCD_INITIAL_ELECTION_TICK_ADVANCE'] = 'false';
+    try {
+      expect(parseStoreFlags([]).initialElectionTickAdvance).toBe(false);
+    } finally {
+      delete process.env['ETCD_INITIAL_ELECTION_TICK_ADVANCE'];
+    }
   });
 
   test('both --flag value and --flag=value, lists split on commas', () => {

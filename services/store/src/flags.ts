@@ -14,6 +14,7 @@ export interface StoreConfig {
   initialClusterToken: string;
   heartbeatIntervalMs: number;
   electionTimeoutMs: number;
+  initialElectionTickAdvance: boolean;
   snapshotCount: number;
   quotaBackendBytes: number;
   maxRequestBytes: number;
@@ -39,6 +40,13 @@ const positiveInt = (flag: string) => (value: string): number => {
   return parsed;
 };
 
+/** A Go-style boolean flag: bare (true), or =true/=false (also 1/0, as Go's strconv.ParseBool). */
+const boolean = (flag: string) => (value: string): boolean => {
+  if (['true', '1', 't', 'TRUE', 'True', 'T'].includes(value)) return true;
+  if (['false', '0', 'f', 'FALSE', 'False', 'F'].includes(value)) return false;
+  throw new InvalidArgumentError(`${flag} takes true or false`);
+};
+
 /**
  * etcd's member flags with etcd's names, defaults and meanings, so that a script starting etcd
  * starts k8ts-store unchanged. Each also reads its ETCD_* variable, as etcd does.
@@ -59,6 +67,7 @@ export function storeCommand(): Command {
     .addOption(option('--initial-cluster-token <token>', 'initial cluster token for bootstrapping', 'ETCD_INITIAL_CLUSTER_TOKEN').default('etcd-cluster'))
     .addOption(option('--heartbeat-interval <ms>', 'time (in milliseconds) of a heartbeat interval', 'ETCD_HEARTBEAT_INTERVAL').default(100).argParser(positiveInt('--heartbeat-interval')))
     .addOption(option('--election-timeout <ms>', 'time (in milliseconds) for an election to timeout', 'ETCD_ELECTION_TIMEOUT').default(1000).argParser(positiveInt('--election-timeout')))
+    .addOption(option('--initial-election-tick-advance [bool]', 'whether to fast-forward initial election ticks on boot for faster election', 'ETCD_INITIAL_ELECTION_TICK_ADVANCE').default(true).argParser(boolean('--initial-election-tick-advance')))
     .addOption(option('--snapshot-count <count>', 'number of committed transactions to trigger a snapshot to disk', 'ETCD_SNAPSHOT_COUNT').default(100_000).argParser(positiveInt('--snapshot-count')))
     .addOption(option('--quota-backend-bytes <bytes>', 'raise alarms when backend size exceeds the given quota (0 = default 2 GiB)', 'ETCD_QUOTA_BACKEND_BYTES').default(0).argParser((value) => (value === '0' ? 0 : positiveInt('--quota-backend-bytes')(value))))
     .addOption(option('--max-request-bytes <bytes>', 'maximum client request size in bytes the server will accept', 'ETCD_MAX_REQUEST_BYTES').default(1_572_864).argParser(positiveInt('--max-request-bytes')))
@@ -92,6 +101,7 @@ export function storeConfig(options: Record<string, unknown>): StoreConfig {
     initialClusterToken: String(options['initialClusterToken']),
     heartbeatIntervalMs,
     electionTimeoutMs,
+    initialElectionTickAdvance: options['initialElectionTickAdvance'] !== false,
     snapshotCount: Number(options['snapshotCount']),
     quotaBackendBytes: Number(options['quotaBackendBytes']) || 2 * 1024 * 1024 * 1024,
     maxRequestBytes: Number(options['maxRequestBytes']),

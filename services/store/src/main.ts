@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     clientURLs: config.advertiseClientUrls,
     tickMs: config.heartbeatIntervalMs,
     electionTicks,
+    initialElectionTickAdvance: config.initialElectionTickAdvance,
     snapshotCount: config.snapshotCount,
     maxRequestBytes: config.maxRequestBytes,
     quotaBackendBytes: config.quotaBackendBytes,
