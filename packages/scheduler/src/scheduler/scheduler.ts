@@ -65,6 +65,8 @@ export interface SchedulerOptions {
   readonly registry?: Registry;
   /** Binding cycles in flight at most; the scheduling loop waits for a slot beyond. */
   readonly bindConcurrency?: number;
+  /** The cache of nodes and bound and assumed pods; a new one on `clock` by default (mutation tests give a broken one). */
+  readonly cache?: SchedulerCache;
 }
 
 const DEFAULT_BIND_CONCURRENCY = 256;
@@ -120,7 +122,7 @@ export class Scheduler {
       podInitialBackoffMs: configuration.podInitialBackoffMs,
       podMaxBackoffMs: configuration.podMaxBackoffMs,
     });
-    this.cache = new SchedulerCache({ clock: this.clock });
+    this.cache = options.cache ?? new SchedulerCache({ clock: this.clock });
   }
 
   // --- informer events ---
