@@ -6,12 +6,14 @@
  *
  * The API rules that matter to a scheduler:
  * - pods/binding refuses a pod that already has a node, is being deleted (409 Conflict) or is gone
- *   (404 NotFound), so two schedulers can never bind one pod twice;
+ *   (404 NotFound), so no pod ever gets a second node, whoever asks;
  * - eviction marks the victim (DisruptionTarget) and deletes it: a bound pod turns terminating and is
  *   gone a little later (the kubelet stopping it), an unbound one is gone at once;
  * - status writes that change nothing write nothing.
- * Every write answers after a random latency. The history keeps every binding, refused binding and
- * eviction, for the invariant checkers (invariants.ts).
+ * Every write answers after a random latency. The history keeps every binding attempt with the API's
+ * answer (accepted or refused alike: the refusal protects the cluster, but a scheduler that tries to
+ * bind a pod it knows is bound has a bug the checkers must still see), and every eviction, for the
+ * invariant checkers (invariants.ts).
  */
 import type { Namespace, Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import { apiErrors, type ApiError } from '@k8ts/apimachinery';
@@ -64,6 +66,15 @@ export interface RefusedBinding extends BindingRecord {
   message: string;
 }
 
+/** Why pods/binding refused a binding, as the API's rule that refused it. */
+export type BindingRefusal = 'AlreadyAssigned' | 'BeingDeleted' | 'NotFound';
+
+/** A binding a writer sent, as it reached the API, and the API's answer. */
+export interface BindingAttempt extends BindingRecord {
+  /** 'Bound' (201 Created) or the rule that refused it (409 Conflict, 404 NotFound). */
+  answer: 'Bound' | BindingRefusal;
+}
+
 export interface EvictionRecord {
   pod: string;
   node: string;
@@ -73,7 +84,11 @@ export interface EvictionRecord {
 }
 
 export interface SimHistory {
+  /** Every binding sent, in the order it reached the API, accepted or not. */
+  attempts: BindingAttempt[];
+  /** The accepted ones. */
   bindings: BindingRecord[];
+  /** The refused ones, with the API's reason and message. */
   refused: RefusedBinding[];
   evictions: EvictionRecord[];
 }
@@ -193,7 +208,7 @@ export class Subscription {
 }
 
 export class SimCluster {
-  readonly history: SimHistory = { bindings: [], refused: [], evictions: [] };
+  readonly history: SimHistory = { attempts: [], bindings: [], refused: [], evictions: [] };
   readonly events: RecordedEvent[] = [];
   /** Errors thrown by subscribers' handlers: a correct scheduler throws none. */
   readonly deliveryErrors: Error[] = [];
@@ -358,18 +373,20 @@ export class SimCluster {
     const key = podKey(pod);
     const name = pod.metadata?.name ?? '';
     const record: BindingRecord = { pod: key, uid: pod.metadata?.uid ?? '', node: nodeName, writer, time: this.clock.now() };
-    const refuse = (error: ApiError): never => {
+    const refuse = (answer: BindingRefusal, error: ApiError): never => {
+      this.history.attempts.push({ ...record, answer });
       this.history.refused.push({ ...record, reason: error.reason, message: error.message });
       throw error;
     };
     const current = this.podsByKey.get(key);
-    if (current === undefined || (record.uid !== '' && current.metadata?.uid !== record.uid)) return refuse(apiErrors.notFound(PODS, name));
-    if (current.spec?.nodeName) refuse(apiErrors.conflict(BINDINGS, name, `pod ${name} is already assigned to node "${current.spec.nodeName}"`));
-    if (current.metadata?.deletionTimestamp) refuse(apiErrors.conflict(BINDINGS, name, `pod ${name} is being deleted, cannot be assigned to a host`));
+    if (current === undefined || (record.uid !== '' && current.metadata?.uid !== record.uid)) return refuse('NotFound', apiErrors.notFound(PODS, name));
+    if (current.spec?.nodeName) refuse('AlreadyAssigned', apiErrors.conflict(BINDINGS, name, `pod ${name} is already assigned to node "${current.spec.nodeName}"`));
+    if (current.metadata?.deletionTimestamp) refuse('BeingDeleted', apiErrors.conflict(BINDINGS, name, `pod ${name} is being deleted, cannot be assigned to a host`));
     this.replacePod(current, (next) => {
       next.spec!.nodeName = nodeName;
       setCondition(next, { type: 'PodScheduled', status: 'True', lastTransitionTime: new Date(this.clock.now()).toISOString() });
     });
+    this.history.attempts.push({ ...record, answer: 'Bound' });
     this.history.bindings.push(record);
   }
 
