@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePorts, kubectl, runCommand, type CommandResult } from '@k8ts/testkit';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { clearProject, engineAnswers, TEST_PROJECTS } from './engine.js';
 
 /**
@@ -105,6 +105,8 @@ async function askFromEchoPod(ip: string): Promise<string> {
 }
 
 describe.skipIf(!engineAnswers())('docker compose cluster', () => {
+  beforeAll(() => clearProject(PROJECT)); // what an interrupted run of this file left
+
   afterAll(async () => {
     await runCommand('docker', ['rm', '-f', HOLDER], { timeoutMs: 60_000 });
     const result = await compose(['down', '--volumes'], 180_000);

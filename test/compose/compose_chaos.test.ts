@@ -60,6 +60,7 @@ interface ReportSeen {
 
 describe.skipIf(!engineAnswers())('k8ts chaos --target compose', () => {
   beforeAll(async () => {
+    clearProject(PROJECT); // what an interrupted run of this file left
     const [port] = await freePorts(1);
     env['K8TS_API_PORT'] = String(port);
     const up = await compose(['up', '--nodes', '2', '--timeout', '240'], 330_000);

@@ -37,6 +37,7 @@ function nodeAddress(node: string): string {
 
 describe.skipIf(!engineAnswers())('the compose cluster, as a user drives it', () => {
   beforeAll(async () => {
+    clearProject(PROJECT); // what an interrupted run of this file left
     const [port] = await freePorts(1);
     env['K8TS_API_PORT'] = String(port);
     const up = await compose(['up', '--nodes', '2', '--timeout', '240'], 330_000);
