@@ -73,14 +73,14 @@ describe('PeerTransport raft streams', () => {
     return { port: (listener.address() as AddressInfo).port, stepped, forwarded };
   }
 
-  function sender(port: number, onRemoved: () => void = () => undefined): PeerTransport {
+  function sender(port: number, onRemoved: () => void = () => undefined, logger = pino({ level: 'silent' })): PeerTransport {
     const transport = new PeerTransport({
       selfId: 1,
       clusterId: () => 7,
       directory: { peerAddress: () => `127.0.0.1:${port}` },
       isRemoved: () => false,
       onRemovedByPeer: onRemoved,
-      logger: pino({ level: 'silent' }),
+      logger,
     });
     cleanups.push(() => transport.close());
     return transport;
@@ -100,8 +100,13 @@ describe('PeerTransport raft streams', () => {
     rejectHintTerm: 0,
   });
 
-  async function until(check: () => boolean): Promise<void> {
-    for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  /** Polls until `check` holds; the deadline only stops the wait on a stuck run. */
+  async function until(check: () => boolean, what = 'the condition'): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   it('delivers messages and forwarded proposals in order', async () => {
@@ -126,7 +131,9 @@ describe('PeerTransport raft streams', () => {
 
   it('a message from another cluster or malformed bytes end the stream; nothing is stepped', async () => {
     const foreign = await receiver({ clusterId: 8 });
-    sender(foreign.port).send([append(1)]);
+    // The sender logs the receiver's refusal: once it has, the receiver has judged the message.
+    const senderLog: string[] = [];
+    sender(foreign.port, undefined, pino({ level: 'debug' }, { write: (line: string) => void senderLog.push(line) })).send([append(1)]);
     const garbage = await receiver();
     const socket = connect(garbage.port, '127.0.0.1');
     cleanups.push(() => socket.destroy());
@@ -135,7 +142,7 @@ describe('PeerTransport raft streams', () => {
     const [reply] = replies.push((await once(socket, 'data'))[0] as Buffer);
     expect(JSON.parse(String(reply))).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: 'unknown raft message type 99' });
     await once(socket, 'end');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await until(() => senderLog.some((line) => line.includes('peer refused our raft stream') && line.includes('message from cluster 7')), 'the foreign receiver refusing the stream');
     expect(foreign.stepped).toEqual([]);
     expect(garbage.stepped).toEqual([]);
   });
