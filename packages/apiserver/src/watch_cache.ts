@@ -32,6 +32,17 @@ export interface CacheWatcher {
 /** Events kept for watchers resuming from a recent revision. */
 const HISTORY_EVENTS = 10_000;
 
+/** How long to wait before trying a failed store list or watch again: doubling from first to max. */
+export interface RetryBackoff {
+  readonly firstMs: number;
+  readonly maxMs: number;
+}
+
+/** kube's reflector backs off from 800 ms to 30 s; the cache retries sooner so it is back quickly. */
+const DEFAULT_BACKOFF: RetryBackoff = { firstMs: 200, maxMs: 5_000 };
+
+type Watcher = { options: WatchOptions; deliver: (event: CachedEvent) => void; end: (error?: ApiError) => void };
+
 /**
  * One resource's objects, kept current by one etcd watch: every API watch on the resource is served
  * from here (kube-apiserver's cacher), so N watchers cost one store watch. It holds the current
@@ -43,10 +54,15 @@ export class ResourceWatchCache {
   /** Revision of the oldest state the history can replay from (the last list). */
   private oldestRevision = 0;
   private revision = 0;
-  private readonly watchers = new Set<{ options: WatchOptions; deliver: (event: CachedEvent) => void; end: (error?: ApiError) => void }>();
+  private readonly watchers = new Set<Watcher>();
   private ready: Promise<void> | undefined;
   /** Whether a list has filled `objects` (from then on it follows the store). */
   private synced = false;
+  /** A relist after falling behind compaction is under way: `objects` are stale until it ends. */
+  private relisting = false;
+  /** The wait before the next retry of a failed list or watch; back to the first after a success. */
+  private retryMs: number;
+  private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private stream: ReturnType<EtcdClient['watchStream']> | undefined;
   /** Ends the current store watch without resuming it (its handlers go quiet). */
@@ -58,19 +74,25 @@ export class ResourceWatchCache {
     readonly type: ResourceType,
     private readonly etcd: EtcdClient,
     private readonly logger: Logger,
-  ) {}
+    private readonly backoff: RetryBackoff = DEFAULT_BACKOFF,
+  ) {
+    this.retryMs = backoff.firstMs;
+  }
 
-  /** Lists the resource, then follows it from the list's revision. */
+  /**
+   * Lists the resource, then follows it from the list's revision. A failed list is tried again with
+   * back-off until the store answers (kube's cacher does the same), so this never rejects.
+   */
   start(): Promise<void> {
-    this.ready ??= this.relist();
+    this.ready ??= new Promise((resolve) => this.relistUntilDone(resolve));
     return this.ready;
   }
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.retryTimer);
     this.stream?.cancel();
-    for (const watcher of this.watchers) watcher.end();
-    this.watchers.clear();
+    this.endAll();
   }
 
   /** The cached object, if the cache has it (it may trail the store by a moment). */
@@ -83,7 +105,7 @@ export class ResourceWatchCache {
    * has filled the cache: an empty cache then would say "none" where the store may hold some.
    */
   list(): KubeObject[] | undefined {
-    return this.synced ? [...this.objects.values()] : undefined;
+    return this.synced && !this.relisting ? [...this.objects.values()] : undefined;
   }
 
   /**
@@ -103,10 +125,12 @@ export class ResourceWatchCache {
 
   /**
    * Registers a watcher. Throws 410 Expired (kube's "too old resource version") when the history
-   * no longer reaches `fromRevision`.
+   * no longer reaches `fromRevision`, and 429 while the cache relists (kube's cacher rejects
+   * watches rather than hang them while it is not ready: KEP-4568).
    */
   async watch(options: WatchOptions, deliver: (event: CachedEvent) => void, end: (error?: ApiError) => void): Promise<CacheWatcher> {
     await this.start();
+    if (this.relisting) throw apiErrors.tooManyRequests('storage is (re)initializing', 1);
     const from = options.fromRevision;
     if (from !== undefined && from < this.oldestRevision && from < this.revision) {
       throw apiErrors.expired(`too old resource version: ${from} (${this.oldestRevision})`);
@@ -151,7 +175,12 @@ export class ResourceWatchCache {
   private async relist(): Promise<void> {
     const prefix = Buffer.from(collectionPrefix(this.type));
     const response = await this.etcd.range({ key: prefix, range_end: prefixEnd(prefix) });
-    this.objects = new Map(response.kvs.map((kv) => [kv.key.toString('utf8'), decodeObject(kv)]));
+    const objects = new Map<string, KubeObject>();
+    for (const kv of response.kvs) {
+      const object = this.decode(kv);
+      if (object !== undefined) objects.set(kv.key.toString('utf8'), object);
+    }
+    this.objects = objects;
     this.revision = Number(response.header?.revision ?? 0);
     this.oldestRevision = this.revision;
     this.history = [];
@@ -159,14 +188,71 @@ export class ResourceWatchCache {
     this.follow(this.revision + 1);
   }
 
-  /** Relists after falling behind compaction, trying again every 200 ms while the store fails. */
-  private relistUntilDone(): void {
+  /**
+   * Lists (first, or again after falling behind compaction), trying again with back-off while the
+   * store fails; `done` runs once a list succeeded.
+   */
+  private relistUntilDone(done?: () => void): void {
     if (this.stopped) return;
-    this.relist().catch((error: unknown) => {
-      this.logger.warn({ resource: this.type.resource, err: (error as Error).message }, 'relist failed; trying again');
-      this.etcd.rotate();
-      setTimeout(() => this.relistUntilDone(), 200);
-    });
+    this.relist().then(
+      () => {
+        this.relisting = false;
+        this.retryMs = this.backoff.firstMs;
+        done?.();
+      },
+      (error: unknown) => {
+        this.logger.warn({ resource: this.type.resource, err: error instanceof Error ? error.message : String(error), retryMs: this.retryMs }, 'list failed; trying again');
+        this.etcd.rotate();
+        this.retryLater(() => this.relistUntilDone(done));
+      },
+    );
+  }
+
+  private retryLater(action: () => void): void {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(action, this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, this.backoff.maxMs);
+  }
+
+  /** The stored object, or undefined (logged) when its value is not an object this server can read. */
+  private decode(kv: NonNullable<WatchResponse['events'][number]['kv']>): KubeObject | undefined {
+    try {
+      return decodeObject(kv);
+    } catch (error) {
+      this.logger.error({ resource: this.type.resource, key: kv.key.toString('utf8'), revision: String(kv.mod_revision), err: String(error) }, 'stored value cannot be decoded; left out of the watch cache');
+      return undefined;
+    }
+  }
+
+  /** Ends every watcher (with `error`: an ERROR event first); one failing to end does not stop the rest. */
+  private endAll(error?: ApiError): void {
+    const watchers = [...this.watchers];
+    this.watchers.clear();
+    for (const watcher of watchers) {
+      try {
+        watcher.end(error);
+      } catch (failure) {
+        this.logger.warn({ resource: this.type.resource, err: String(failure) }, 'ending a watcher failed');
+      }
+    }
+  }
+
+  /** Hands an event to every watcher; a watcher whose delivery throws is ended, the others go on. */
+  private deliverAll(event: CachedEvent): void {
+    for (const watcher of [...this.watchers]) {
+      try {
+        watcher.deliver(event);
+      } catch (error) {
+        this.watchers.delete(watcher);
+        this.logger.warn({ resource: this.type.resource, err: String(error) }, 'delivering a watch event failed; ending that watch');
+        try {
+          watcher.end(apiErrors.internal(`watch event could not be delivered: ${String(error)}`));
+        } catch {
+          // Its connection is already gone.
+        }
+      }
+    }
   }
 
   private follow(startRevision: number): void {
@@ -181,9 +267,9 @@ export class ResourceWatchCache {
       failed = true;
       stream.cancel();
       this.stream = undefined;
-      this.logger.warn({ resource: this.type.resource, why }, 'store watch ended; resuming');
+      this.logger.warn({ resource: this.type.resource, why, retryMs: this.retryMs }, 'store watch ended; resuming');
       this.etcd.rotate();
-      setTimeout(() => this.follow(this.revision + 1), 200);
+      this.retryLater(() => this.follow(this.revision + 1));
     };
     this.retire = () => {
       failed = true;
@@ -193,15 +279,19 @@ export class ResourceWatchCache {
       if (failed) return;
       if (response.canceled) {
         if (Number(response.compact_revision) > 0) {
-          // Fell behind compaction: start over from a fresh list; watchers must re-list too.
+          // Fell behind compaction: start over from a fresh list; watchers must re-list too (410,
+          // which client-go's reflector answers with a relist).
           failed = true;
           stream.cancel();
-          for (const watcher of this.watchers) watcher.end(apiErrors.expired(`too old resource version: ${this.revision} (${response.compact_revision})`));
-          this.watchers.clear();
+          this.stream = undefined;
+          this.relisting = true;
+          this.endAll(apiErrors.expired(`too old resource version: ${this.revision} (${response.compact_revision})`));
           this.relistUntilDone();
         } else fail(response.cancel_reason || 'canceled');
         return;
       }
+      // The store answers again: the next failure starts its back-off from the beginning.
+      this.retryMs = this.backoff.firstMs;
       for (const raw of response.events) this.apply(raw);
     });
     stream.on('error', (error: Error) => fail(error.message));
@@ -238,7 +328,13 @@ export class ResourceWatchCache {
       this.objects.delete(key);
       event = { type: 'DELETED', object, revision };
     } else {
-      const object = decodeObject(kv);
+      const object = this.decode(kv);
+      if (object === undefined) {
+        // Not readable: the cache no longer claims to know this key's object.
+        this.objects.delete(key);
+        this.revision = Math.max(this.revision, revision);
+        return;
+      }
       this.objects.set(key, object);
       event = previous === undefined ? { type: 'ADDED', object, revision } : { type: 'MODIFIED', object, revision, previous };
     }
@@ -248,6 +344,6 @@ export class ResourceWatchCache {
       const dropped = this.history.splice(0, this.history.length - HISTORY_EVENTS);
       this.oldestRevision = (dropped.at(-1) as CachedEvent).revision;
     }
-    for (const watcher of this.watchers) watcher.deliver(event);
+    this.deliverAll(event);
   }
 }

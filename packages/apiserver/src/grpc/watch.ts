@@ -1,9 +1,10 @@
 import type * as grpc from '@grpc/grpc-js';
-import { apiErrors, apiVersionOf, type ApiError } from '@k8ts/apimachinery';
+import { apiErrors, apiVersionOf } from '@k8ts/apimachinery';
 import type { ApiWatchEvent, ApiWatchRequest } from '@k8ts/proto';
 import { selectorFilter } from '../rules.js';
 import type { CachedEvent, ResourceWatchCache } from '../watch_cache.js';
 import { resolveRef } from './requests.js';
+import { statusOf } from '../rest/http_io.js';
 import { toServiceError } from './status.js';
 
 /** Events a slow watcher may have waiting before its watch is ended (it resumes from its last version). */
@@ -19,9 +20,22 @@ type WatchCall = grpc.ServerWritableStream<ApiWatchRequest, ApiWatchEvent>;
 /**
  * Serves one Watch call from the resource's watch cache, as REST's watch: events in revision order,
  * an ERROR event with the Status (410 Expired for a version the cache no longer holds) before the
- * end, periodic BOOKMARKs when asked, and the end at timeout_seconds.
+ * end, periodic BOOKMARKs when asked, and the end at timeout_seconds. Never rejects: whatever
+ * fails (the store, a write on a closed call) ends the call with a Status, not the process.
  */
 export async function serveWatch(call: WatchCall, options: WatchServeOptions): Promise<void> {
+  try {
+    await serve(call, options);
+  } catch (error) {
+    try {
+      call.emit('error', toServiceError(error));
+    } catch {
+      // The call is already over.
+    }
+  }
+}
+
+async function serve(call: WatchCall, options: WatchServeOptions): Promise<void> {
   let request;
   try {
     request = parseWatch(call.request);
@@ -35,17 +49,27 @@ export async function serveWatch(call: WatchCall, options: WatchServeOptions): P
   let closed = false;
   let watcher: { close(): void } | undefined;
   const timers: NodeJS.Timeout[] = [];
-  const finish = (error?: ApiError): void => {
+  // Any error, an ApiError or not (a store failure), ends the watch with its Status as kube does.
+  const finish = (error?: unknown): void => {
     if (closed) return;
-    if (error) call.write({ type: 'ERROR', object: Buffer.from(JSON.stringify(error.status)) });
     closed = true;
-    for (const timer of timers) clearTimeout(timer);
+    for (const timer of timers) clearTimeout(timer), clearInterval(timer);
     watcher?.close();
-    call.end();
+    try {
+      if (error !== undefined) call.write({ type: 'ERROR', object: Buffer.from(JSON.stringify(statusOf(error))) });
+      call.end();
+    } catch {
+      // The client is gone: nothing left to tell it.
+    }
   };
   const send = (event: ApiWatchEvent): void => {
     if (closed) return;
-    call.write(event);
+    try {
+      call.write(event);
+    } catch (error) {
+      finish(error);
+      return;
+    }
     if (call.writableLength > MAX_PENDING_EVENTS) finish();
   };
   call.on('cancelled', () => finish());
@@ -56,7 +80,7 @@ export async function serveWatch(call: WatchCall, options: WatchServeOptions): P
   try {
     watcher = await cache.watch({ ...(namespace === undefined ? {} : { namespace }), ...(fromRevision === undefined ? {} : { fromRevision }), filter }, deliver, finish);
   } catch (error) {
-    finish(error as ApiError);
+    finish(error);
     return;
   }
   if (closed) return void watcher.close();

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { apiVersionOf, type ApiError, type ResourceType } from '@k8ts/apimachinery';
+import { apiVersionOf, type ResourceType } from '@k8ts/apimachinery';
+import { statusOf } from './http_io.js';
 import type { CachedEvent, ResourceWatchCache, WatchOptions } from '../watch_cache.js';
 import type { KubeObject } from '../object_store.js';
 
@@ -17,7 +18,8 @@ export interface HttpWatchOptions extends WatchOptions {
 /**
  * Serves a watch as kube-apiserver does: HTTP 200 with a chunked stream of JSON lines
  * `{"type":"ADDED","object":{...}}`, ending at timeoutSeconds. A watch from a revision the cache no
- * longer holds gets one ERROR event carrying the 410 Expired Status, as client-go expects.
+ * longer holds gets one ERROR event carrying the 410 Expired Status, as client-go expects. Never
+ * rejects once the 200 is sent (a Status could no longer be sent): any failure is an ERROR event.
  */
 export async function serveWatch(
   request: IncomingMessage,
@@ -31,9 +33,10 @@ export async function serveWatch(
   let closed = false;
   const timers: NodeJS.Timeout[] = [];
   let watcher: { close(): void } | undefined;
-  const finish = (error?: ApiError): void => {
+  // Any error, an ApiError or not (a store failure), ends the watch with its Status as kube does.
+  const finish = (error?: unknown): void => {
     if (closed) return;
-    if (error) write({ type: 'ERROR', object: error.status });
+    if (error !== undefined) write({ type: 'ERROR', object: statusOf(error) });
     closed = true;
     for (const timer of timers) clearTimeout(timer), clearInterval(timer);
     watcher?.close();
@@ -45,11 +48,13 @@ export async function serveWatch(
     if (response.writableLength > MAX_PENDING_BYTES) finish();
   };
   request.on('close', () => finish());
+  // A broken connection must end this watch, never the process.
+  response.on('error', () => finish());
   const deliver = (event: CachedEvent): void => write({ type: event.type, object: options.render(event.object) });
   try {
     watcher = await cache.watch(options, deliver, (error) => finish(error));
   } catch (error) {
-    finish(error as ApiError);
+    finish(error);
     return;
   }
   if (closed) {
