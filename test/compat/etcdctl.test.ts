@@ -26,24 +26,32 @@ interface GetJson {
 const text = (base64: string | undefined): string => Buffer.from(base64 ?? '', 'base64').toString();
 const keys = (result: GetJson): string[] => (result.kvs ?? []).map((kv) => text(kv.key));
 
-/** Runs `etcdctl watch …` for a while and returns what it printed. */
-function watchFor(endpoints: string[], args: string[], whileRunning: () => Promise<void>, settleMs = 1500): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('etcdctl', ['--endpoints', endpoints.join(','), 'watch', ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    // etcdctl prints nothing once its watch is set up: give it ample time before writing.
-    setTimeout(() => {
-      whileRunning()
-        .then(() => new Promise((done) => setTimeout(done, settleMs)))
-        .then(() => {
-          child.kill('SIGTERM');
-          resolve(output);
-        }, reject);
-    }, 2000);
-  });
+/** Polls `check` until it holds; the deadline only stops a stuck wait. */
+async function until(check: () => boolean, what: () => string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+
+/**
+ * Runs `etcdctl watch …`, then `whileRunning` (given what it printed so far), and returns what it
+ * printed once `finished` holds for that.
+ */
+async function watchFor(endpoints: string[], args: string[], finished: (output: string) => boolean, whileRunning: (output: () => string) => Promise<void> = async () => undefined): Promise<string> {
+  const child = spawn('etcdctl', ['--endpoints', endpoints.join(','), 'watch', ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.on('error', (error) => (output += `(etcdctl could not run: ${error.message})`));
+  try {
+    await whileRunning(() => output);
+    await until(() => finished(output), () => `etcdctl watch ${args.join(' ')} to finish; it printed ${JSON.stringify(output)}`);
+    return output;
+  } finally {
+    child.kill('SIGTERM');
+  }
 }
 
 describe.each(KINDS)('etcdctl 3.4 against three %s members', (kind) => {
@@ -145,14 +153,26 @@ describe.each(KINDS)('etcdctl 3.4 against three %s members', (kind) => {
 
   test('watch: live events, history from a revision, and --prev-kv', async () => {
     const start = await revision();
-    const live = await watchFor(endpoints, ['w', '--prefix'], async () => {
+    // The last put ("end") marks the end of what each watch should print.
+    const ended = (output: string): boolean => output.includes('w/1\nend\n');
+    const live = await watchFor(endpoints, ['w', '--prefix'], ended, async (output) => {
+      // etcdctl prints nothing once its watch is set up: put a marker under the prefix until it shows.
+      const ready = (): boolean => output().includes('PUT\nw/ready\n');
+      for (let n = 0; !ready(); n++) {
+        if (n === 60) throw new Error(`etcdctl watch never showed the marker; it printed ${JSON.stringify(output())}`);
+        await ctl('put', 'w/ready', String(n));
+        await until(ready, () => 'the marker', 500).catch(() => undefined);
+      }
       await ctl('put', 'w/1', 'a');
       await ctl('put', 'w/1', 'b');
       await ctl('del', 'w/1');
+      await ctl('put', 'w/1', 'end');
     });
-    expect(live).toBe('PUT\nw/1\na\nPUT\nw/1\nb\nDELETE\nw/1\n\n');
-    const history = await watchFor(endpoints, ['w/1', '--rev', String(start + 1), '--prev-kv'], async () => undefined, 500);
-    expect(history).toBe('PUT\nw/1\na\nPUT\nw/1\na\nw/1\nb\nDELETE\nw/1\nb\nw/1\n\n');
+    // What follows the last marker put seen (its event is three lines: PUT, key, value).
+    const afterMarker = live.slice(live.lastIndexOf('PUT\nw/ready\n')).split('\n').slice(3).join('\n');
+    expect(afterMarker).toBe('PUT\nw/1\na\nPUT\nw/1\nb\nDELETE\nw/1\n\nPUT\nw/1\nend\n');
+    const history = await watchFor(endpoints, ['w/1', '--rev', String(start + 1), '--prev-kv'], ended);
+    expect(history).toBe('PUT\nw/1\na\nPUT\nw/1\na\nw/1\nb\nDELETE\nw/1\nb\nw/1\n\nPUT\nw/1\nend\n');
   });
 
   test('lease: grant, attach, time-to-live, keep-alive, list, revoke', async () => {
@@ -195,7 +215,7 @@ describe.each(KINDS)('etcdctl 3.4 against three %s members', (kind) => {
     expect(await fails(['get', 'k', '--rev', String(old)])).toContain('etcdserver: mvcc: required revision has been compacted');
     expect(await ctl('get', 'k', '--rev', String(now), '--print-value-only')).toBe('v2\n');
     expect(await fails(['compaction', String(old)])).toContain('etcdserver: mvcc: required revision has been compacted');
-    const watched = await watchFor(endpoints, ['k', '--rev', String(old)], async () => undefined, 500);
+    const watched = await watchFor(endpoints, ['k', '--rev', String(old)], (output) => output.includes('required revision has been compacted'));
     expect(watched).toContain('required revision has been compacted');
   });
 
