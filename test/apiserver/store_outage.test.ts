@@ -1,0 +1,215 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { ApiServerProcess, TestCluster, isRunning, waitForLeader } from '@k8ts/testkit';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+
+/**
+ * The apiserver outlives its store: every store member is killed (kill -9) for 30 s and then started
+ * again on its data. Throughout, kubectl and raw HTTP clients list, create and watch. During the
+ * outage each request gets a well-formed Status (never a hang, never a crash); once the store is
+ * back the apiserver serves lists and writes again, and a watch opened before the outage either
+ * goes on delivering or ended with an ERROR event that a relist recovers from.
+ */
+const OUTAGE_MS = 30_000;
+/** A request during the outage must be answered within this (a client's patience, not a target). */
+const CLIENT_TIMEOUT_MS = 45_000;
+
+let store: TestCluster;
+let api: ApiServerProcess;
+let apiProcess: ChildProcess;
+const apiExits: string[] = [];
+
+beforeAll(async () => {
+  store = await TestCluster.start('k8ts');
+  await waitForLeader(store.endpoints);
+  api = await ApiServerProcess.start(store.endpoints);
+  // ApiServerProcess keeps its child private; the test needs it only to see whether it ever exits.
+  apiProcess = (api as unknown as { process: ChildProcess }).process;
+  apiProcess.on('exit', (code, signal) => apiExits.push(`code ${String(code)} signal ${String(signal)}`));
+}, 60_000);
+
+afterAll(async () => {
+  await api?.stop();
+  await store?.stop();
+}, 30_000);
+
+const configMap = (name: string): string => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: '1' } });
+
+interface Answer {
+  /** HTTP status, or 0 when the client gave up (a hang) or could not connect. */
+  readonly code: number;
+  readonly body: string;
+}
+
+/** One plain HTTP request to the apiserver, bounded by `timeoutMs`. */
+function call(method: string, path: string, body?: string, timeoutMs = CLIENT_TIMEOUT_MS): Promise<Answer> {
+  return new Promise((resolve) => {
+    const url = new URL(path, api.url);
+    const req = httpRequest(url, { method, headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, body: text }));
+      res.on('error', (error) => resolve({ code: 0, body: `response failed: ${error.message}` }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (error) => resolve({ code: 0, body: error.message }));
+    req.end(body);
+  });
+}
+
+const CONFIGMAPS = '/api/v1/namespaces/default/configmaps';
+
+/** A raw watch: every event line it received, and whether the server ended it. */
+function rawWatch(resourceVersion: string): { events: { type: string; object: { metadata?: { name?: string }; code?: number; reason?: string } }[]; ended(): boolean; stop(): void } {
+  const events: { type: string; object: { metadata?: { name?: string }; code?: number; reason?: string } }[] = [];
+  let ended = false;
+  let buffered = '';
+  const req = httpRequest(new URL(`${CONFIGMAPS}?watch=1&resourceVersion=${resourceVersion}`, api.url), (res: IncomingMessage) => {
+    res.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) if (line.trim() !== '') events.push(JSON.parse(line) as (typeof events)[number]);
+    });
+    res.on('end', () => (ended = true));
+    res.on('error', () => (ended = true));
+  });
+  req.on('error', () => (ended = true));
+  req.end();
+  return { events, ended: () => ended, stop: () => req.destroy() };
+}
+
+/** `kubectl get configmaps -w`: one "TYPE name" line per event. */
+function kubectlWatch(): { lines(): string[]; exited(): boolean; stop(): void } {
+  const child = spawn('kubectl', ['--kubeconfig', api.kubeconfig, 'get', 'configmaps', '-w', '--output-watch-events', '-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}']);
+  let output = '';
+  let exited = false;
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += `stderr: ${chunk.toString()}`));
+  child.on('exit', () => (exited = true));
+  return { lines: () => output.split('\n').filter((line) => line !== ''), exited: () => exited, stop: () => child.kill('SIGTERM') };
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** "504 Timeout" for a Status body; throws (failing the test) for anything that is not a Status. */
+function statusOf(answer: Answer, what: string): string {
+  let status: { kind?: string; status?: string; code?: number; reason?: string; message?: string };
+  try {
+    status = JSON.parse(answer.body) as typeof status;
+  } catch {
+    throw new Error(`${what}: HTTP ${answer.code} without a Status: ${answer.body.slice(0, 300)}`);
+  }
+  expect(status, `${what}: ${answer.body}`).toMatchObject({ kind: 'Status', status: 'Failure', code: answer.code });
+  expect(typeof status.reason, what).toBe('string');
+  expect(status.message, what).toBeTruthy();
+  return `${answer.code} ${status.reason}`;
+}
+
+/**
+ * kubectl's answer during the outage as "kubectl <HTTP code>" from its -v=6 request log (kubectl
+ * prints a Status's message in several shapes); fails when kubectl hung or got no HTTP answer.
+ */
+function kubectlAnswer(result: { code: number; stdout: string; stderr: string }, what: string): string {
+  expect(result.code, `${what} hung (killed at the client timeout): ${result.stderr}`).not.toBe(-1);
+  expect(result.code, `${what} succeeded during the outage: ${result.stdout}`).not.toBe(0);
+  const codes = [...result.stderr.matchAll(/ (?:GET|POST) http\S+ (\d{3}) /g)].map((match) => match[1]);
+  expect(codes.length, `${what}: kubectl got no HTTP answer: ${result.stderr.slice(-600)}`).toBeGreaterThan(0);
+  const last = codes.at(-1) ?? '';
+  expect(Number(last), `${what}: ${result.stderr.slice(-600)}`).toBeGreaterThanOrEqual(429);
+  return `kubectl ${last}`;
+}
+
+test('30 s without any store member: Status answers during the outage, service again after it', async () => {
+  // Before: the apiserver serves, and two watches (raw and kubectl's) are open.
+  expect((await call('POST', CONFIGMAPS, configMap('before'))).code).toBe(201);
+  const listed = await call('GET', CONFIGMAPS);
+  expect(listed.code).toBe(200);
+  const listRevision = (JSON.parse(listed.body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+  const raw = rawWatch(listRevision);
+  const kubectl = kubectlWatch();
+  await until(() => kubectl.lines().includes('ADDED before'), "kubectl's watch to list", 30_000);
+  expect((await call('POST', CONFIGMAPS, configMap('before-2'))).code).toBe(201);
+  await until(() => raw.events.some((event) => event.object.metadata?.name === 'before-2'), 'the raw watch to see before-2', 30_000);
+  await until(() => kubectl.lines().includes('ADDED before-2'), "kubectl's watch to see before-2", 30_000);
+
+  try {
+    // The outage: every member killed at once.
+    await Promise.all(store.members.map((member) => store.kill(member, 'SIGKILL')));
+    const seen = new Map<string, number>();
+    const record = (what: string, outcome: string): void => void seen.set(`${what}: ${outcome}`, (seen.get(`${what}: ${outcome}`) ?? 0) + 1);
+    const outageEnds = Date.now() + OUTAGE_MS;
+    for (let round = 0; Date.now() < outageEnds; round++) {
+      const [list, get, create, ready] = await Promise.all([
+        call('GET', CONFIGMAPS),
+        call('GET', `${CONFIGMAPS}/before`),
+        call('POST', CONFIGMAPS, configMap(`during-${round}`)),
+        call('GET', '/readyz'),
+      ]);
+      record('list', statusOf(list, 'list'));
+      // A get may be answered from the watch cache (kube's cacher serves a get at resourceVersion
+      // "" from etcd, but this server's reads of one object may use its cache): a 200 is fine too.
+      record('get', get.code === 200 ? '200 (cached)' : statusOf(get, 'get'));
+      record('create', statusOf(create, 'create'));
+      record('readyz', String(ready.code));
+      const [kubectlList, kubectlCreate] = await Promise.all([
+        api.kubectl(['get', 'configmaps', '--request-timeout=40s', '-v=6'], { timeoutMs: CLIENT_TIMEOUT_MS }),
+        api.kubectl(['create', 'configmap', `during-kubectl-${round}`, '--request-timeout=40s', '-v=6'], { timeoutMs: CLIENT_TIMEOUT_MS }),
+      ]);
+      record('kubectl get', kubectlAnswer(kubectlList, 'kubectl get'));
+      record('kubectl create', kubectlAnswer(kubectlCreate, 'kubectl create'));
+      expect(isRunning(apiProcess), `the apiserver exited during the outage: ${apiExits.join(', ')}\n${api.log}`).toBe(true);
+    }
+    console.log(`answers during the ${OUTAGE_MS / 1000} s store outage:\n${[...seen].map(([what, count]) => `  ${what} x${count}`).join('\n')}`);
+    expect(ready(seen)).toBe(true);
+
+    // The store comes back on its data.
+    for (const member of store.members) store.restart(member);
+    await waitForLeader(store.endpoints, 60_000);
+    await until(async () => (await call('GET', CONFIGMAPS, undefined, 10_000)).code === 200, 'lists to be served again', 60_000);
+    await until(async () => [201, 409].includes((await call('POST', CONFIGMAPS, configMap('after'), 10_000)).code), 'writes to be served again', 60_000);
+    expect((await api.kubectl(['create', 'configmap', 'after-kubectl'])).stderr).toBe('');
+    const names = (JSON.parse((await call('GET', CONFIGMAPS)).body) as { items: { metadata: { name: string } }[] }).items.map((item) => item.metadata.name);
+    expect(names).toEqual(expect.arrayContaining(['before', 'before-2', 'after', 'after-kubectl']));
+
+    // The raw watch: it goes on delivering, or it ended with an ERROR event and a relist recovers.
+    await until(() => raw.ended() || raw.events.some((event) => event.object.metadata?.name === 'after'), 'the raw watch to see "after" or end', 60_000);
+    if (raw.events.some((event) => event.object.metadata?.name === 'after')) {
+      expect(raw.events.filter((event) => event.type === 'ERROR')).toEqual([]);
+      console.log('the raw watch opened before the outage delivered through it');
+    } else {
+      const error = raw.events.at(-1);
+      expect(error?.type, `the watch ended without an ERROR event: ${JSON.stringify(raw.events)}`).toBe('ERROR');
+      console.log(`the raw watch ended with ERROR ${String(error?.object.code)} ${String(error?.object.reason)}; relisting`);
+      const relisted = await call('GET', CONFIGMAPS);
+      expect(relisted.code).toBe(200);
+      const again = rawWatch((JSON.parse(relisted.body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion);
+      try {
+        expect((await call('POST', CONFIGMAPS, configMap('after-relist'))).code).toBe(201);
+        await until(() => again.events.some((event) => event.object.metadata?.name === 'after-relist'), 'the new watch to deliver', 30_000);
+      } finally {
+        again.stop();
+      }
+    }
+    // kubectl's watch: it goes on delivering, or kubectl ended it on the server's ERROR event.
+    await until(() => kubectl.exited() || kubectl.lines().includes('ADDED after'), "kubectl's watch to see \"after\" or end", 60_000);
+    console.log(`kubectl get -w after the outage: ${kubectl.exited() ? `ended: ${kubectl.lines().slice(-2).join(' | ')}` : 'still delivering'}`);
+    expect(isRunning(apiProcess), `the apiserver exited: ${apiExits.join(', ')}\n${api.log}`).toBe(true);
+    expect(apiExits).toEqual([]);
+  } finally {
+    raw.stop();
+    kubectl.stop();
+  }
+}, 300_000);
+
+/** The outage saw at least one answer of every kind of request it made. */
+function ready(seen: Map<string, number>): boolean {
+  const kinds = new Set([...seen.keys()].map((key) => key.split(':')[0]));
+  return ['list', 'get', 'create', 'readyz', 'kubectl get', 'kubectl create'].every((kind) => kinds.has(kind));
+}
