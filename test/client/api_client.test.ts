@@ -1,5 +1,5 @@
 import { ApiError } from '@k8ts/apimachinery';
-import { ApiClient, isAlreadyExists, isConflict, isNotFound, type KubeObject, type ResourceClient } from '@k8ts/client';
+import { ApiClient, isAlreadyExists, isConflict, isNotFound, type KubeObject, type ResourceClient, type WatchEvent } from '@k8ts/client';
 import { TestCluster, waitForLeader } from '@k8ts/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GrpcApiServer, collect } from './harness.js';
@@ -153,23 +153,29 @@ describe('ApiClient against a real store and apiserver', () => {
     await cms.update({ ...a, data: { v: '2' } });
     await cms.create(configMap('watch', 'b'));
     await cms.delete('a');
-    const all = await collect(cms.watch({ resourceVersion: start }), 600);
-    expect(all.map((event) => `${event.type} ${event.object.metadata?.name}`)).toEqual(['ADDED a', 'MODIFIED a', 'ADDED b', 'DELETED a']);
+    // A last write marks the end: what a watch delivers before it is all it delivers of the above.
+    await cms.create(configMap('watch', 'end'));
+    const names = (events: WatchEvent<ConfigMap>[]): string[] => events.map((event) => `${event.type} ${event.object.metadata?.name}`);
+    const upTo = (marker: string) => (events: WatchEvent<ConfigMap>[]) => names(events).includes(`ADDED ${marker}`);
+    // The window only stops a stuck wait; each collect ends at its marker.
+    const all = await collect(cms.watch({ resourceVersion: start }), 30_000, upTo('end'));
+    expect(names(all)).toEqual(['ADDED a', 'MODIFIED a', 'ADDED b', 'DELETED a', 'ADDED end']);
     const versions = all.map((event) => Number(event.object.metadata?.resourceVersion));
     expect([...versions].sort((x, y) => x - y)).toEqual(versions);
 
-    // Resumed after the first event: the three after it, nothing twice.
-    const resumed = await collect(cms.watch({ resourceVersion: all[0]?.object.metadata?.resourceVersion ?? '' }), 600);
-    expect(resumed.map((event) => `${event.type} ${event.object.metadata?.name}`)).toEqual(['MODIFIED a', 'ADDED b', 'DELETED a']);
+    // Resumed after the first event: the ones after it, nothing twice.
+    const resumed = await collect(cms.watch({ resourceVersion: all[0]?.object.metadata?.resourceVersion ?? '' }), 30_000, upTo('end'));
+    expect(names(resumed)).toEqual(['MODIFIED a', 'ADDED b', 'DELETED a', 'ADDED end']);
 
-    // "" starts with the current objects as ADDED.
-    const fresh = await collect(cms.watch(), 400);
-    expect(fresh.map((event) => `${event.type} ${event.object.metadata?.name}`)).toEqual(['ADDED b']);
+    // "" starts with the current objects as ADDED; a write made once it is open comes after them
+    // (or, written before the watch took its start, among them: named to sort last either way).
+    const [fresh] = await Promise.all([collect(cms.watch(), 30_000, upTo('later')), cms.create(configMap('watch', 'later'))]);
+    expect(names(fresh)).toEqual(['ADDED b', 'ADDED end', 'ADDED later']);
   });
 
   test('bookmarks arrive when asked, carrying a resourceVersion to resume from', async () => {
     const watch = configMaps.namespace('watch').watch({ resourceVersion: (await configMaps.list()).resourceVersion, allowBookmarks: true });
-    const events = await collect(watch, 2000, (seen) => seen.some((event) => event.type === 'BOOKMARK'));
+    const events = await collect(watch, 30_000, (seen) => seen.some((event) => event.type === 'BOOKMARK'));
     const bookmark = events.find((event) => event.type === 'BOOKMARK');
     expect(bookmark?.object.kind).toBe('ConfigMap');
     expect(Number(bookmark?.object.metadata?.resourceVersion)).toBeGreaterThan(0);
@@ -182,7 +188,7 @@ describe('ApiClient against a real store and apiserver', () => {
     const late = await GrpcApiServer.start(store.endpoints);
     const lateClient = new ApiClient({ addresses: [late.address] });
     try {
-      const error = await rejection(collect(lateClient.resource<ConfigMap>('', 'v1', 'configmaps').watch({ resourceVersion: old }), 3000));
+      const error = await rejection(collect(lateClient.resource<ConfigMap>('', 'v1', 'configmaps').watch({ resourceVersion: old }), 30_000));
       expect([error.reason, error.code]).toEqual(['Expired', 410]);
       expect(error.message).toContain('too old resource version');
     } finally {
