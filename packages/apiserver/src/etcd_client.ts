@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { apiErrors, type Status } from '@k8ts/apimachinery';
 import {
   loadEtcdApi,
   type Compare,
@@ -45,6 +46,26 @@ export class EtcdError extends Error {
   get compacted(): boolean {
     return this.message.includes('required revision has been compacted');
   }
+}
+
+/**
+ * A store error as the Status kube-apiserver answers it with (undefined when `message` is not a
+ * store error), following k8s.io/apiserver's storage error interpretation:
+ * - "etcdserver: request is too large" (and gRPC's own refusal of an oversized message) can never
+ *   succeed on retry: 413 RequestEntityTooLarge, as the apiserver's own body limit answers it;
+ * - a compacted revision: 410 Expired, the resourceVersion is too old;
+ * - the store unreachable or slow ("request timed out", "leader changed", unavailable, deadline):
+ *   504 Timeout, the write may still land;
+ * - any other store error ("mvcc: database space exceeded", ...): 500 InternalError with its text.
+ */
+export function storeErrorStatus(message: string): Status | undefined {
+  if (/etcdserver: request is too large|RESOURCE_EXHAUSTED|larger than max/i.test(message)) return apiErrors.tooLarge().status;
+  if (message.includes('required revision has been compacted')) return apiErrors.expired('The resourceVersion for the provided list is too old.').status;
+  if (/request timed out|leader changed|UNAVAILABLE|DEADLINE_EXCEEDED|no response|no leader|timed out/i.test(message)) {
+    return apiErrors.timeout(`the server was unable to return a response in the time allotted, but may still be processing the request (store: ${message})`).status;
+  }
+  if (message.includes('etcdserver')) return apiErrors.internal(message).status;
+  return undefined;
 }
 
 /** The end of the range of every key with `prefix` (etcd's "prefix" range_end). */

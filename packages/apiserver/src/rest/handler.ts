@@ -6,8 +6,9 @@ import { apiErrors, apiVersionOf, strictDecodingMessage, successStatus, unknownF
 import { applyPatch, openApiDocument, openApiIndex, patchTypeOf, selectorFilter, toTable, unknownFields } from '../rules.js';
 import type { ResourceWatchCache } from '../watch_cache.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
-import { decodeBody, mediaType, readBody, sendJson, sendStatus, statusOf, wantsTable } from './http_io.js';
-import { parseRequestPath } from './request_info.js';
+import { decodeBody, decodeObjectBody, mediaType, PATCH_MEDIA_TYPES, readBody, sendJson, sendStatus, statusOf, unsupportedMediaType, wantsTable } from './http_io.js';
+import { int64Param, resourceVersionParam } from './query_options.js';
+import { MalformedRequestTarget, parseRequestPath } from './request_info.js';
 import type { LogRequest, NodeLogs } from '../pod_logs.js';
 import type { ApiServerMetrics } from '../metrics.js';
 import { serveWatch } from './watch_stream.js';
@@ -36,6 +37,7 @@ export class RestHandler {
 
   handle = (request: IncomingMessage, response: ServerResponse): void => {
     this.route(request, response).catch((error: unknown) => {
+      if (error instanceof MalformedRequestTarget) return refuseMalformedTarget(response);
       const status = statusOf(error);
       if (status.code >= 500) this.options.logger.warn({ method: request.method, url: request.url, err: String(error) }, 'request failed');
       sendStatus(response, status);
@@ -79,7 +81,7 @@ export class RestHandler {
       return this.sendObject(request, response, type, 200, updated, query);
     }
     if (method === 'PATCH') {
-      const patchType = patchTypeOf(mediaType(request));
+      const patchType = patchTypeOf(patchMediaType(request));
       const raw = await readBody(request);
       const body = decodeBody(raw, patchType === 'apply' ? 'yaml' : 'json');
       const patched = await this.options.service.patch(type, namespace, name, patchType, body, statusOnly, {
@@ -119,7 +121,7 @@ export class RestHandler {
 
   private async list(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string | undefined, query: Query): Promise<void> {
     const filter = selectorFilter(type, query.get('labelSelector') ?? undefined, query.get('fieldSelector') ?? undefined);
-    const limit = Number(query.get('limit') ?? 0);
+    const { limit } = listOptions(query);
     const selecting = query.get('labelSelector') || query.get('fieldSelector');
     const result = await this.options.service.list(type, namespace, {
       ...(limit > 0 ? { limit } : {}),
@@ -142,12 +144,18 @@ export class RestHandler {
     const cache = this.options.caches.get(type);
     if (cache === undefined) throw apiErrors.methodNotSupported(type, 'watch');
     const filter = selectorFilter(type, query.get('labelSelector') ?? undefined, query.get('fieldSelector') ?? undefined);
-    const rv = query.get('resourceVersion');
+    const { resourceVersion, timeoutSeconds } = listOptions(query);
     const table = wantsTable(request);
-    const timeout = Number(query.get('timeoutSeconds') ?? 0);
+    if (timeoutSeconds !== undefined && timeoutSeconds < 0) {
+      // kube's watch timer fires at once on a negative timeout: 200 and an empty stream.
+      response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+      response.end();
+      return;
+    }
+    const timeout = timeoutSeconds ?? 0;
     await serveWatch(request, response, type, cache, {
       ...(namespace === undefined ? {} : { namespace }),
-      ...(rv && rv !== '0' ? { fromRevision: Number(rv) } : {}),
+      ...(resourceVersion === undefined ? {} : { fromRevision: resourceVersion }),
       filter,
       ...(timeout > 0 ? { timeoutSeconds: timeout } : {}),
       bookmarks: isTrue(query.get('allowWatchBookmarks')),
@@ -163,6 +171,7 @@ export class RestHandler {
   }
 
   private async deleteCollection(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string | undefined, query: Query): Promise<void> {
+    listOptions(query);
     const filter = selectorFilter(type, query.get('labelSelector') ?? undefined, query.get('fieldSelector') ?? undefined);
     const deleted = await this.options.service.deleteCollection(type, namespace, filter, await deleteOptions(request, query));
     sendJson(response, 200, { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: {}, items: deleted });
@@ -182,10 +191,10 @@ export class RestHandler {
     });
     if (method === 'GET') return sendJson(response, 200, toScale(await this.options.service.get(type, namespace, name)));
     let replicas: unknown;
-    if (method === 'PUT') replicas = (decodeBody(await readBody(request), mediaType(request)) as { spec?: { replicas?: unknown } } | undefined)?.spec?.replicas;
+    if (method === 'PUT') replicas = (decodeObjectBody(await readBody(request), mediaType(request)) as { spec?: { replicas?: unknown } } | undefined)?.spec?.replicas;
     else if (method === 'PATCH') {
       const current = toScale(await this.options.service.get(type, namespace, name));
-      const patched = applyPatch(type, current as KubeObject, patchTypeOf(mediaType(request)), decodeBody(await readBody(request), 'json'), {
+      const patched = applyPatch(type, current as KubeObject, patchTypeOf(patchMediaType(request)), decodeBody(await readBody(request), 'json'), {
         manager: 'unknown',
         force: false,
         now: new Date().toISOString(),
@@ -215,7 +224,7 @@ export class RestHandler {
     }
     if (!spec.nodeName) throw apiErrors.badRequest(`pod ${name} does not have a host assigned`);
     if (this.options.podLogs === undefined) throw apiErrors.serviceUnavailable('pod logs come from the nodes over NATS: this apiserver runs without --nats-url');
-    const number = (key: string): number | undefined => (query.get(key) === null ? undefined : Number(query.get(key)));
+    const number = (key: string): number | undefined => int64Param(query, key);
     const logRequest: LogRequest = {
       namespace,
       pod: name,
@@ -245,7 +254,7 @@ export class RestHandler {
   /** pods/eviction: a delete that respects PodDisruptionBudgets (see eviction.ts). */
   private async evict(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string, name: string, method: string, query: Query): Promise<void> {
     if (method !== 'POST') throw apiErrors.methodNotSupported(type, method.toLowerCase());
-    const body = decodeBody(await readBody(request), mediaType(request));
+    const body = decodeObjectBody(await readBody(request), mediaType(request));
     const answer = await evictPod(this.options.service, namespace, name, body, query.getAll('dryRun').includes('All'));
     sendJson(response, answer.code, answer.status);
   }
@@ -253,7 +262,7 @@ export class RestHandler {
   /** pods/binding: assign a pod to a node, once (the scheduler's write). */
   private async bind(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string | undefined, name: string, method: string): Promise<void> {
     if (method !== 'POST') throw apiErrors.methodNotSupported(type, method.toLowerCase());
-    const binding = decodeBody(await readBody(request), mediaType(request)) as { target?: { name?: string } } | undefined;
+    const binding = decodeObjectBody(await readBody(request), mediaType(request)) as { target?: { name?: string } } | undefined;
     const node = binding?.target?.name;
     if (!node) throw apiErrors.invalid({ group: '', kind: 'Binding' }, name, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]);
     await this.options.service.bind(namespace as string, name, node);
@@ -261,7 +270,7 @@ export class RestHandler {
   }
 
   private async body(request: IncomingMessage, type: ResourceType, query: Query, response: ServerResponse): Promise<unknown> {
-    const body = decodeBody(await readBody(request), mediaType(request));
+    const body = decodeObjectBody(await readBody(request), mediaType(request));
     const validation = query.get('fieldValidation') ?? 'Warn';
     if (validation !== 'Ignore') {
       const unknown = unknownFields(type, body);
@@ -295,16 +304,23 @@ function writeOptions(query: Query): WriteOptions {
 
 async function deleteOptions(request: IncomingMessage, query: Query): Promise<DeleteOptions> {
   const body = (decodeBody(await readBody(request), 'json') ?? {}) as {
-    gracePeriodSeconds?: number;
+    gracePeriodSeconds?: unknown;
     propagationPolicy?: DeleteOptions['propagationPolicy'];
     preconditions?: DeleteOptions['preconditions'];
     dryRun?: string[];
   };
-  const grace = query.get('gracePeriodSeconds') ?? (body.gracePeriodSeconds === undefined ? undefined : String(body.gracePeriodSeconds));
+  const queryGrace = int64Param(query, 'gracePeriodSeconds');
+  const bodyGrace = body.gracePeriodSeconds ?? undefined;
+  if (bodyGrace !== undefined && !Number.isSafeInteger(bodyGrace)) {
+    throw apiErrors.badRequest(`json: cannot unmarshal ${goJsonType(bodyGrace)} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`);
+  }
+  // rest.BeforeDelete: "Negative values will be treated as the value `1s` on the delete path."
+  const given = queryGrace ?? (bodyGrace as number | undefined);
+  const grace = given !== undefined && given < 0 ? 1 : given;
   const policy = (query.get('propagationPolicy') ?? body.propagationPolicy) as DeleteOptions['propagationPolicy'] | undefined;
   return {
     dryRun: query.getAll('dryRun').includes('All') || (body.dryRun ?? []).includes('All'),
-    ...(grace !== undefined ? { gracePeriodSeconds: Number(grace) } : {}),
+    ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
     ...(policy ? { propagationPolicy: policy } : {}),
     ...(body.preconditions ? { preconditions: body.preconditions } : {}),
   };
@@ -314,4 +330,34 @@ function selectorText(labels: Record<string, string> | undefined): string {
   return Object.entries(labels ?? {})
     .map(([key, value]) => `${key}=${value}`)
     .join(',');
+}
+
+/** The ListOptions kube decodes from every list, watch and deletecollection query (400 on a bad one). */
+function listOptions(query: Query): { limit: number; timeoutSeconds: number | undefined; resourceVersion: number | undefined } {
+  const limit = int64Param(query, 'limit') ?? 0;
+  const timeoutSeconds = int64Param(query, 'timeoutSeconds');
+  // A negative limit is no limit, as kube's storage reads it (only Limit > 0 pages).
+  return { limit: Math.max(limit, 0), timeoutSeconds, resourceVersion: resourceVersionParam(query) };
+}
+
+/** A PATCH's media type, refused with kube's 415 unless it is one of the patch types. */
+function patchMediaType(request: IncomingMessage): string {
+  const type = mediaType(request);
+  if (!(PATCH_MEDIA_TYPES as readonly string[]).includes(type) && type !== 'application/apply-patch+cbor') throw unsupportedMediaType(PATCH_MEDIA_TYPES);
+  return type;
+}
+
+/** Go's net/http answer to a request target it cannot parse: plain text, connection closed. */
+function refuseMalformedTarget(response: ServerResponse): void {
+  if (response.headersSent) return void response.end();
+  response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+  response.end('400 Bad Request');
+}
+
+/** The JSON type name Go's encoding/json reports for a value it cannot unmarshal into an int64. */
+function goJsonType(value: unknown): string {
+  if (typeof value === 'number') return `number ${value}`;
+  if (Array.isArray(value)) return 'array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'object' : typeof value === 'boolean' ? 'bool' : 'string';
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, apiErrors, decodeKubernetesProtobuf, KUBERNETES_PROTOBUF_CONTENT_TYPE, protobufMessageFor, type Status } from '@k8ts/apimachinery';
-import { parse as parseYaml } from 'yaml';
+import { storeErrorStatus } from '../etcd_client.js';
+import { parseDocument as parseYamlDocument } from 'yaml';
 
 /** kube-apiserver's default limit on a request body (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -21,20 +22,51 @@ export function mediaType(request: IncomingMessage): string {
   return (request.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? 'application/json';
 }
 
+/** What create and update (and the object subresources) decode, as kube-apiserver lists them in a 415. */
+export const OBJECT_MEDIA_TYPES = ['application/json', 'application/yaml', KUBERNETES_PROTOBUF_CONTENT_TYPE] as const;
+/** The patch types kube-apiserver accepts for built-in resources, as it lists them in a 415. */
+export const PATCH_MEDIA_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'] as const;
+
+/** negotiation.NewUnsupportedMediaTypeError: 415 naming the media types the endpoint accepts. */
+export function unsupportedMediaType(accepted: readonly string[]): ApiError {
+  return new ApiError({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
+    reason: 'UnsupportedMediaType',
+    code: 415,
+  });
+}
+
 /**
- * A JSON, YAML or Kubernetes protobuf body as a value; kube's 400 BadRequest when it does not
- * parse. (kubectl's typed clients send built-in objects as protobuf, with no JSON fallback.)
+ * A create or update body in one of OBJECT_MEDIA_TYPES, as a value; kube's 415 for any other media
+ * type. (kubectl's typed clients send built-in objects as protobuf, with no JSON fallback.)
  */
-export function decodeBody(body: Buffer, type: string): unknown {
+export function decodeObjectBody(body: Buffer, type: string): unknown {
+  if (!(OBJECT_MEDIA_TYPES as readonly string[]).includes(type)) throw unsupportedMediaType(OBJECT_MEDIA_TYPES);
   if (type === KUBERNETES_PROTOBUF_CONTENT_TYPE) return decodeProtobuf(body);
-  if (type !== 'json' && type !== 'yaml' && !type.includes('json') && !type.includes('yaml')) throw apiErrors.unsupportedMediaType(type);
+  return decodeBody(body, type === 'application/yaml' ? 'yaml' : 'json');
+}
+
+/**
+ * A JSON or YAML body as a value (undefined when empty); kube's 400 BadRequest when it does not
+ * parse, in the shape of the handlers' transformDecodeError: "the object provided is unrecognized
+ * (decoding <first 30 bytes>): <the decoder's error>".
+ */
+export function decodeBody(body: Buffer, syntax: 'json' | 'yaml'): unknown {
   const text = body.toString('utf8');
   if (text.trim() === '') return undefined;
+  if (syntax === 'yaml') {
+    const document = parseYamlDocument(text);
+    if (document.errors.length > 0) throw unrecognized(body, `error converting YAML to JSON: yaml: ${firstLine(document.errors[0]?.message ?? '')}`);
+    return document.toJS() as unknown;
+  }
   try {
-    if (type.includes('yaml')) return parseYaml(text) as unknown;
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw apiErrors.badRequest(`the object provided is unrecognized or could not be decoded: ${error instanceof Error ? error.message : String(error)}`);
+    throw unrecognized(body, `couldn't get version/kind; json parse error: ${goJsonError(error, text)}`);
   }
 }
 
@@ -43,10 +75,43 @@ function decodeProtobuf(body: Buffer): unknown {
   try {
     decoded = decodeKubernetesProtobuf(body);
   } catch (error) {
-    throw apiErrors.badRequest(`the object provided is unrecognized or could not be decoded: ${error instanceof Error ? error.message : String(error)}`);
+    throw unrecognized(body, protobufError(body, error));
   }
-  if (protobufMessageFor(decoded.apiVersion, decoded.kind) === undefined) throw apiErrors.unsupportedMediaType(KUBERNETES_PROTOBUF_CONTENT_TYPE);
+  if (protobufMessageFor(decoded.apiVersion, decoded.kind) === undefined) throw unsupportedMediaType(OBJECT_MEDIA_TYPES);
   return decoded.object;
+}
+
+function unrecognized(body: Buffer, detail: string): ApiError {
+  return apiErrors.badRequest(`the object provided is unrecognized (decoding ${summarize(body)}): ${detail}`);
+}
+
+/** kube's summarizeData: a JSON object's first 30 characters, anything else's first 30 bytes in hex. */
+function summarize(body: Buffer): string {
+  if (body.length === 0) return '<empty>';
+  const more = body.length > 30 ? ' ...' : '';
+  const head = body.subarray(0, 30);
+  return body[0] === 0x7b ? `${head.toString('utf8')}${more}` : `${head.toString('hex')}${more}`;
+}
+
+/** V8's JSON.parse error in Go's encoding/json words where they have a counterpart. */
+function goJsonError(error: unknown, text: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const position = /at position (\d+)/.exec(message)?.[1];
+  const atEnd = position !== undefined && Number(position) >= text.trimEnd().length;
+  if (atEnd || /Unexpected end of JSON input|Unterminated string/i.test(message)) return 'unexpected end of JSON input';
+  return message.charAt(0).toLowerCase() + message.slice(1);
+}
+
+/** Go's protobuf decoder: a missing magic is named, a body cut short is "unexpected EOF". */
+function protobufError(body: Buffer, error: unknown): string {
+  if (body.length < 4 || body.subarray(0, 4).toString('latin1') !== 'k8s\0') return 'provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]';
+  const message = error instanceof Error ? error.message : String(error);
+  if (/range|EOF|index out of|premature|truncat|invalid wire/i.test(message)) return 'unexpected EOF';
+  return message;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? '';
 }
 
 export function sendJson(response: ServerResponse, code: number, value: unknown, headers: Record<string, string> = {}): void {
@@ -67,10 +132,7 @@ export function sendStatus(response: ServerResponse, status: Status): void {
 export function statusOf(error: unknown): Status {
   if (error instanceof ApiError) return error.status;
   const message = error instanceof Error ? error.message : String(error);
-  if (/etcdserver|UNAVAILABLE|DEADLINE_EXCEEDED|no response/i.test(message)) {
-    return apiErrors.timeout(`the server was unable to return a response in the time allotted, but may still be processing the request (store: ${message})`).status;
-  }
-  return apiErrors.internal(message).status;
+  return storeErrorStatus(message) ?? apiErrors.internal(message).status;
 }
 
 /** What the client accepts: a Table (kubectl get), or plain JSON. */

@@ -19,7 +19,9 @@ export type RequestTarget =
  * resources get kube's 404 NotFound Status.
  */
 export function parseRequestPath(pathname: string): RequestTarget {
-  const parts = pathname.split('/').filter((part) => part !== '').map(decodeURIComponent);
+  // Decode first, then split, as Go's URL.Path and RequestInfoFactory do: an encoded slash (%2F)
+  // separates segments like a plain one, so a name can never carry a '/' into a store key.
+  const parts = decodePath(pathname).split('/').filter((part) => part !== '');
   let group: string;
   let rest: string[];
   if (parts[0] === 'api') {
@@ -52,4 +54,32 @@ export function parseRequestPath(pathname: string): RequestTarget {
   if (!type.namespaced && namespace !== undefined) throw apiErrors.notFoundPath(pathname);
   if (type.namespaced && namespace === undefined && name !== undefined) throw apiErrors.notFoundPath(pathname);
   return { kind: 'resource', type, namespace, name, subresource: subresource as SubresourceName | undefined };
+}
+
+/**
+ * A request target Go's net/http refuses before any handler runs (url.ParseRequestURI fails on a
+ * malformed escape such as "%zz"): kube-apiserver never sees it, and the client gets Go's plain-text
+ * "400 Bad Request" with the connection closed.
+ */
+export class MalformedRequestTarget extends Error {
+  constructor(readonly target: string) {
+    super(`invalid URL escape in ${JSON.stringify(target)}`);
+    this.name = 'MalformedRequestTarget';
+  }
+}
+
+/** Percent-decodes a path as Go's url.PathUnescape does: bytes, whatever UTF-8 they form. */
+function decodePath(pathname: string): string {
+  if (/%(?![0-9a-fA-F]{2})/.test(pathname)) throw new MalformedRequestTarget(pathname);
+  if (!pathname.includes('%')) return pathname;
+  const bytes: number[] = [];
+  for (let i = 0; i < pathname.length; i++) {
+    if (pathname[i] === '%') {
+      bytes.push(parseInt(pathname.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(pathname[i] as string, 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
