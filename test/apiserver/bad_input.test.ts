@@ -85,6 +85,7 @@ describe('bad input', () => {
     expect(status(await send('GET', `${configMaps}?watch=true&resourceVersion=abc`))).toEqual(
       badRequest('invalid resource version: strconv.ParseUint: parsing "abc": invalid syntax'),
     );
+    expect(status(await send('GET', `${configMaps}/existing?resourceVersion=1e3`))).toEqual(badRequest('invalid resource version: strconv.ParseUint: parsing "1e3": invalid syntax'));
     expect(status(await send('GET', `${configMaps}?watch=true&resourceVersion=-1`))).toEqual(badRequest('invalid resource version: strconv.ParseUint: parsing "-1": invalid syntax'));
 
     // Malformed percent-encoding: Go's net/http refuses the request target in plain text.

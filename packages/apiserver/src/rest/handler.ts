@@ -74,7 +74,10 @@ export class RestHandler {
       throw apiErrors.methodNotSupported(type, method.toLowerCase());
     }
     const statusOnly = subresource === 'status' || subresource === 'finalize' ? subresource : undefined;
-    if (method === 'GET') return this.sendObject(request, response, type, 200, await this.options.service.get(type, namespace, name), query);
+    if (method === 'GET') {
+      resourceVersionParam(query); // GetOptions: the same 400 as a list for a resourceVersion that is not one
+      return this.sendObject(request, response, type, 200, await this.options.service.get(type, namespace, name), query);
+    }
     if (method === 'PUT') {
       const body = await this.body(request, type, query, response);
       const updated = await this.options.service.update(type, namespace, name, body, statusOnly, writeOptions(query));
