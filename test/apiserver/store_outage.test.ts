@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { ApiServerProcess, TestCluster, isRunning, waitForLeader } from '@k8ts/testkit';
+import { ApiServerProcess, LinkProxy, TestCluster, etcdctlOk, freePorts, isRunning, waitForLeader } from '@k8ts/testkit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 /**
@@ -42,9 +42,9 @@ interface Answer {
 }
 
 /** One plain HTTP request to the apiserver, bounded by `timeoutMs`. */
-function call(method: string, path: string, body?: string, timeoutMs = CLIENT_TIMEOUT_MS): Promise<Answer> {
+function call(method: string, path: string, body?: string, timeoutMs = CLIENT_TIMEOUT_MS, server = api.url): Promise<Answer> {
   return new Promise((resolve) => {
-    const url = new URL(path, api.url);
+    const url = new URL(path, server);
     const req = httpRequest(url, { method, headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, timeout: timeoutMs }, (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -60,11 +60,11 @@ function call(method: string, path: string, body?: string, timeoutMs = CLIENT_TI
 const CONFIGMAPS = '/api/v1/namespaces/default/configmaps';
 
 /** A raw watch: every event line it received, and whether the server ended it. */
-function rawWatch(resourceVersion: string): { events: { type: string; object: { metadata?: { name?: string }; code?: number; reason?: string } }[]; ended(): boolean; stop(): void } {
+function rawWatch(resourceVersion: string, server = api.url): { events: { type: string; object: { metadata?: { name?: string }; code?: number; reason?: string } }[]; ended(): boolean; stop(): void } {
   const events: { type: string; object: { metadata?: { name?: string }; code?: number; reason?: string } }[] = [];
   let ended = false;
   let buffered = '';
-  const req = httpRequest(new URL(`${CONFIGMAPS}?watch=1&resourceVersion=${resourceVersion}`, api.url), (res: IncomingMessage) => {
+  const req = httpRequest(new URL(`${CONFIGMAPS}?watch=1&resourceVersion=${resourceVersion}`, server), (res: IncomingMessage) => {
     res.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       const lines = buffered.split('\n');
@@ -213,3 +213,93 @@ function ready(seen: Map<string, number>): boolean {
   const kinds = new Set([...seen.keys()].map((key) => key.split(':')[0]));
   return ['list', 'get', 'create', 'readyz', 'kubectl get', 'kubectl create'].every((kind) => kinds.has(kind));
 }
+
+const revisionOf = (answer: Answer): string => (JSON.parse(answer.body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+const namesIn = (answer: Answer): string[] => (JSON.parse(answer.body) as { items: { metadata: { name: string } }[] }).items.map((item) => item.metadata.name);
+
+test('a value the apiserver cannot decode, written behind its back, is left out of its watch cache and the process goes on', async () => {
+  const key = '/registry/configmaps/undecodable/broken';
+  const listed = await call('GET', CONFIGMAPS);
+  expect(listed.code).toBe(200);
+  const watch = rawWatch(revisionOf(listed));
+  try {
+    await etcdctlOk(store.endpoints, ['put', key, '{not json']);
+    expect((await call('POST', CONFIGMAPS, configMap('after-undecodable'))).code).toBe(201);
+    await until(() => watch.events.some((event) => event.object.metadata?.name === 'after-undecodable'), 'the watch to deliver past the undecodable value', 30_000);
+    expect(isRunning(apiProcess), `the apiserver exited: ${apiExits.join(', ')}\n${api.log}`).toBe(true);
+    expect(apiExits).toEqual([]);
+  } finally {
+    watch.stop();
+    await etcdctlOk(store.endpoints, ['del', key]);
+  }
+}, 120_000);
+
+test('the store compacted while the apiserver was cut off from it: its watches end with 410 Expired, and a relist recovers', async () => {
+  // A second apiserver reaches the store through proxies the test can cut (the members stay up).
+  const ports = await freePorts(store.members.length);
+  const proxies = store.members.map((member, i) => new LinkProxy(ports[i] as number, Number(member.endpoint.split(':').at(-1))));
+  await Promise.all(proxies.map((proxy) => proxy.start()));
+  let cutOff: ApiServerProcess | undefined;
+  try {
+    cutOff = await ApiServerProcess.start(ports.map((port) => `127.0.0.1:${port}`));
+    const cutOffProcess = (cutOff as unknown as { process: ChildProcess }).process;
+    const exits: string[] = [];
+    cutOffProcess.on('exit', (code, signal) => exits.push(`code ${String(code)} signal ${String(signal)}`));
+    const server = cutOff.url;
+    const listed = await call('GET', CONFIGMAPS, undefined, CLIENT_TIMEOUT_MS, server);
+    expect(listed.code).toBe(200);
+    const watch = rawWatch(revisionOf(listed), server);
+    try {
+      expect((await call('POST', CONFIGMAPS, configMap('seen-before-cut'), CLIENT_TIMEOUT_MS, server)).code).toBe(201);
+      await until(() => watch.events.some((event) => event.object.metadata?.name === 'seen-before-cut'), 'the watch to deliver before the cut', 30_000);
+
+      for (const proxy of proxies) proxy.partition();
+      const during = await call('GET', CONFIGMAPS, undefined, CLIENT_TIMEOUT_MS, server);
+      console.log(`a list while cut off from the store: ${statusOf(during, 'list while cut off')}`);
+      // Meanwhile the store moves on (through the first apiserver) and compacts its history away.
+      // Two writes, so that the compaction passes the revision the cut-off cache resumes from.
+      expect((await call('POST', CONFIGMAPS, configMap('while-cut-1'))).code).toBe(201);
+      expect((await call('POST', CONFIGMAPS, configMap('while-cut'))).code).toBe(201);
+      const head = await call('GET', CONFIGMAPS);
+      await etcdctlOk(store.endpoints, ['compact', revisionOf(head)]);
+      for (const proxy of proxies) proxy.heal();
+
+      await until(() => watch.ended(), 'the watch to end once the store is reachable again', 60_000).catch((error: unknown) => {
+        throw new Error(`${String(error)}\nevents: ${JSON.stringify(watch.events)}\napiserver log:\n${cutOff?.log ?? ''}`);
+      });
+      const last = watch.events.at(-1);
+      expect(last, JSON.stringify(watch.events)).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+
+      // The reflector's answer to 410: list again and watch from the list's version. While the cache
+      // relists, a watch is refused (429, as kube's cacher does) or its version is already behind the
+      // fresh cache (410): the client lists and watches again, as client-go's reflector does.
+      await until(async () => {
+        const relisted = await call('GET', CONFIGMAPS, undefined, 10_000, server);
+        return relisted.code === 200 && namesIn(relisted).includes('while-cut');
+      }, 'a list that includes what the store did while cut off', 60_000);
+      let delivered = false;
+      for (let attempt = 0; !delivered; attempt++) {
+        expect(attempt, 'a watch from a fresh list never delivered').toBeLessThan(20);
+        const relisted = await call('GET', CONFIGMAPS, undefined, 10_000, server);
+        if (relisted.code !== 200) continue;
+        const again = rawWatch(revisionOf(relisted), server);
+        try {
+          const name = `after-compaction-${attempt}`;
+          expect((await call('POST', CONFIGMAPS, configMap(name), CLIENT_TIMEOUT_MS, server)).code).toBe(201);
+          await until(() => again.ended() || again.events.some((event) => event.object.metadata?.name === name), `the new watch to deliver ${name} or end`, 30_000);
+          delivered = again.events.some((event) => event.object.metadata?.name === name);
+          if (!delivered) console.log(`a watch from a fresh list ended: ${JSON.stringify(again.events.at(-1))}`);
+        } finally {
+          again.stop();
+        }
+      }
+      expect(isRunning(cutOffProcess), `the apiserver exited: ${exits.join(', ')}\n${cutOff.log}`).toBe(true);
+      expect(exits).toEqual([]);
+    } finally {
+      watch.stop();
+    }
+  } finally {
+    await cutOff?.stop();
+    await Promise.all(proxies.map((proxy) => proxy.stop()));
+  }
+}, 180_000);
