@@ -145,7 +145,13 @@ describe('bad input', () => {
       badRequest('the object provided is unrecognized (decoding 6b3873000a0a0a027631): unexpected EOF'),
     );
     expect(status(await send('POST', configMaps, '{"data":', 'application/merge-patch+json'))).toMatchObject({ code: 415 });
-    expect(status(await send('PATCH', `${configMaps}/existing`, '{"data":', 'application/merge-patch+json'))).toMatchObject({ code: 400, reason: 'BadRequest' });
+    // Truncated patches: the patch handler's own 400s.
+    expect(status(await send('PATCH', `${configMaps}/existing`, '{"data":', 'application/merge-patch+json'))).toEqual(badRequest('Invalid JSON Patch'));
+    expect(status(await send('PATCH', `${configMaps}/existing`, '{"data":', 'application/strategic-merge-patch+json'))).toEqual(badRequest('unexpected end of JSON input'));
+    expect(status(await send('PATCH', `${configMaps}/existing`, '[{"op":"add","path":"/data/x"', 'application/json-patch+json'))).toEqual(badRequest('unexpected end of JSON input'));
+    const apply = status(await send('PATCH', `${configMaps}/existing?fieldManager=test`, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "exis', 'application/apply-patch+yaml'));
+    expect(apply).toMatchObject({ code: 400, reason: 'BadRequest' });
+    expect(apply.message).toMatch(/^error decoding YAML: error converting YAML to JSON: yaml: /);
 
     // Too large for the store (1.5 MiB by default) but under the apiserver's 3 MiB body limit: 413, not a retryable 504.
     // (Labels, as upstream's TestObjectSizeResponses does: a ConfigMap's data is capped at 1 MiB by validation.)

@@ -6,7 +6,7 @@ import { apiErrors, apiVersionOf, strictDecodingMessage, successStatus, unknownF
 import { applyPatch, openApiDocument, openApiIndex, patchTypeOf, selectorFilter, toTable, unknownFields } from '../rules.js';
 import type { ResourceWatchCache } from '../watch_cache.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
-import { decodeBody, decodeObjectBody, mediaType, PATCH_MEDIA_TYPES, readBody, sendJson, sendStatus, statusOf, unsupportedMediaType, wantsTable } from './http_io.js';
+import { decodeBody, decodeObjectBody, decodePatchBody, mediaType, PATCH_MEDIA_TYPES, readBody, sendJson, sendStatus, statusOf, unsupportedMediaType, wantsTable } from './http_io.js';
 import { int64Param, resourceVersionParam } from './query_options.js';
 import { MalformedRequestTarget, parseRequestPath } from './request_info.js';
 import type { LogRequest, NodeLogs } from '../pod_logs.js';
@@ -86,7 +86,7 @@ export class RestHandler {
     if (method === 'PATCH') {
       const patchType = patchTypeOf(patchMediaType(request));
       const raw = await readBody(request);
-      const body = decodeBody(raw, patchType === 'apply' ? 'yaml' : 'json');
+      const body = decodePatchBody(raw, patchType);
       const patched = await this.options.service.patch(type, namespace, name, patchType, body, statusOnly, {
         ...writeOptions(query),
         force: isTrue(query.get('force')),
@@ -197,7 +197,8 @@ export class RestHandler {
     if (method === 'PUT') replicas = (decodeObjectBody(await readBody(request), mediaType(request)) as { spec?: { replicas?: unknown } } | undefined)?.spec?.replicas;
     else if (method === 'PATCH') {
       const current = toScale(await this.options.service.get(type, namespace, name));
-      const patched = applyPatch(type, current as KubeObject, patchTypeOf(patchMediaType(request)), decodeBody(await readBody(request), 'json'), {
+      const patchType = patchTypeOf(patchMediaType(request));
+      const patched = applyPatch(type, current as KubeObject, patchType, decodePatchBody(await readBody(request), patchType), {
         manager: 'unknown',
         force: false,
         now: new Date().toISOString(),

@@ -1,7 +1,7 @@
 import { ApiError, KUBERNETES_PROTOBUF_CONTENT_TYPE } from '@k8ts/apimachinery';
 import { describe, expect, it } from 'vitest';
 import { EtcdError } from '../etcd_client.js';
-import { decodeBody, decodeObjectBody, statusOf } from './http_io.js';
+import { decodeBody, decodeObjectBody, decodePatchBody, statusOf } from './http_io.js';
 
 function refusal(run: () => unknown): { code: number; reason: string | undefined; message: string } {
   try {
@@ -46,6 +46,15 @@ describe('request bodies', () => {
     expect(refusal(() => decodeObjectBody(Buffer.from('{}'), KUBERNETES_PROTOBUF_CONTENT_TYPE)).message).toBe(
       'the object provided is unrecognized (decoding {}): provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]',
     );
+  });
+
+  it('refuses a patch that does not parse as the patch handler does', () => {
+    const cut = Buffer.from('{"data":');
+    expect(refusal(() => decodePatchBody(cut, 'merge'))).toEqual({ code: 400, reason: 'BadRequest', message: 'Invalid JSON Patch' });
+    expect(refusal(() => decodePatchBody(cut, 'strategic'))).toEqual({ code: 400, reason: 'BadRequest', message: 'unexpected end of JSON input' });
+    expect(refusal(() => decodePatchBody(cut, 'json')).message).toBe('unexpected end of JSON input');
+    expect(refusal(() => decodePatchBody(Buffer.from('a: "b'), 'apply')).message).toMatch(/^error decoding YAML: error converting YAML to JSON: yaml: /);
+    expect(decodePatchBody(Buffer.from('{"data":{"k":"v"}}'), 'merge')).toEqual({ data: { k: 'v' } });
   });
 
   it('reads an empty body as no value', () => {

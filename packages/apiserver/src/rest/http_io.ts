@@ -70,6 +70,26 @@ export function decodeBody(body: Buffer, syntax: 'json' | 'yaml'): unknown {
   }
 }
 
+/**
+ * A patch body as a value, refused as kube's patch handler refuses it: a JSON patch or strategic
+ * merge patch that does not parse gets encoding/json's error, a merge patch jsonpatch's "Invalid
+ * JSON Patch", an apply patch "error decoding YAML: ...". All 400 BadRequest.
+ */
+export function decodePatchBody(body: Buffer, patchType: 'json' | 'merge' | 'strategic' | 'apply'): unknown {
+  const text = body.toString('utf8');
+  if (patchType === 'apply') {
+    if (text.trim() === '') return undefined;
+    const document = parseYamlDocument(text);
+    if (document.errors.length > 0) throw apiErrors.badRequest(`error decoding YAML: error converting YAML to JSON: yaml: ${firstLine(document.errors[0]?.message ?? '')}`);
+    return document.toJS() as unknown;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw apiErrors.badRequest(patchType === 'merge' ? 'Invalid JSON Patch' : goJsonError(error, text));
+  }
+}
+
 function decodeProtobuf(body: Buffer): unknown {
   let decoded;
   try {
