@@ -61,7 +61,9 @@ export class EtcdError extends Error {
 export function storeErrorStatus(message: string): Status | undefined {
   if (/etcdserver: request is too large|RESOURCE_EXHAUSTED|larger than max/i.test(message)) return apiErrors.tooLarge().status;
   if (message.includes('required revision has been compacted')) return apiErrors.expired('The resourceVersion for the provided list is too old.').status;
-  if (/request timed out|leader changed|UNAVAILABLE|DEADLINE_EXCEEDED|no response|no leader|timed out/i.test(message)) {
+  // A store no member of which answers (killed, cut off: the connection itself fails) is a timeout
+  // too: kube-apiserver's etcd client retries such a request until its deadline, then answers 504.
+  if (/request timed out|leader changed|UNAVAILABLE|DEADLINE_EXCEEDED|no response|no leader|timed out|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|pending stream has been canceled/i.test(message)) {
     return apiErrors.timeout(`the server was unable to return a response in the time allotted, but may still be processing the request (store: ${message})`).status;
   }
   if (message.includes('etcdserver')) return apiErrors.internal(message).status;

@@ -77,6 +77,9 @@ describe('store errors as Status', () => {
       expect(statusOf(new EtcdError(14, message))).toMatchObject({ code: 504, reason: 'Timeout' });
     }
     expect(statusOf(new Error('14 UNAVAILABLE: No connection established'))).toMatchObject({ code: 504, reason: 'Timeout' });
+    // Every member down: the HTTP/2 connection to the store cannot be made.
+    expect(statusOf(new Error('The pending stream has been canceled (caused by: connect ECONNREFUSED 127.0.0.1:2379)'))).toMatchObject({ code: 504, reason: 'Timeout' });
+    expect(statusOf(new Error('read ECONNRESET'))).toMatchObject({ code: 504, reason: 'Timeout' });
   });
 
   it('answers a compacted revision with 410 Expired and any other store error with 500', () => {
