@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { CompactionResponse, DeleteRangeResponse, PutResponse, TxnResponse } from '@k8ts/mvcc';
 import type { EtcdServer } from './server.js';
-import { deleteRangeFromWire, kvToWire, putFromWire, rangeFromWire, txnFromWire, txnResponseToWire, unary } from './wire.js';
+import { deleteRangeFromWire, int64FromWire, kvToWire, putFromWire, rangeFromWire, txnFromWire, txnResponseToWire, unary } from './wire.js';
 
 type Wire = Record<string, unknown>;
 
@@ -27,7 +27,7 @@ export function kvService(server: EtcdServer): grpc.UntypedServiceImplementation
       return txnResponseToWire(response, server.header(response.revision));
     }),
     Compact: unary(async (wire: Wire) => {
-      const request = { revision: Number(wire['revision'] ?? 0), physical: wire['physical'] === true };
+      const request = { revision: int64FromWire(wire['revision']), physical: wire['physical'] === true };
       const response = (await server.write({ kind: 'compact', request })) as CompactionResponse;
       return { header: server.header(response.revision) };
     }),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { LeaseGrantResponse } from '@k8ts/mvcc';
 import type { EtcdServer } from './server.js';
-import { toStatus, unary } from './wire.js';
+import { int64FromWire, toStatus, unary } from './wire.js';
 
 type Wire = Record<string, unknown>;
 
@@ -17,7 +17,7 @@ export function leaseService(server: EtcdServer): grpc.UntypedServiceImplementat
     LeaseGrant: unary(async (wire: Wire) => {
       const requested = String(wire['ID'] ?? '0');
       const id = requested === '0' ? newLeaseId() : requested;
-      const response = (await server.write({ kind: 'leaseGrant', id, ttl: Number(wire['TTL'] ?? 0) })) as LeaseGrantResponse;
+      const response = (await server.write({ kind: 'leaseGrant', id, ttl: int64FromWire(wire['TTL']) })) as LeaseGrantResponse;
       return { header: server.header(), ID: response.id, TTL: response.ttl, error: '' };
     }),
     LeaseRevoke: unary(async (wire: Wire) => {

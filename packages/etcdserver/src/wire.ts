@@ -25,7 +25,20 @@ import type { ResponseHeader } from './server.js';
 type Wire = Record<string, unknown>;
 
 const bytes = (value: unknown): Uint8Array => (value instanceof Uint8Array ? value : new Uint8Array());
-const num = (value: unknown): number => (value === undefined || value === null || value === '' ? 0 : Number(value));
+const num = (value: unknown): number => int64FromWire(value);
+
+/**
+ * An int64 field (a decimal string) as a number mvcc accepts: beyond ±2^53 it is clamped, which
+ * keeps every comparison etcd makes with it (a revision, TTL or limit that large is refused, or
+ * means "no limit", either way). Unclamped, Number() gives a float mvcc throws on while applying,
+ * and an entry that throws while applying stops the member (found by the store fuzzer).
+ */
+export function int64FromWire(value: unknown): number {
+  if (value === undefined || value === null || value === '') return 0;
+  const parsed = Number(value);
+  if (Number.isNaN(parsed)) return 0;
+  return Math.min(Math.max(Math.trunc(parsed), Number.MIN_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
+}
 const bool = (value: unknown): boolean => value === true;
 const leaseId = (value: unknown): string => (value === undefined || value === null || value === '' ? '0' : BigInt(String(value)).toString());
 const child = (value: unknown): Wire => (typeof value === 'object' && value !== null ? (value as Wire) : {});
