@@ -1,0 +1,12 @@
+/**
+ * @k8ts/fuzz: seeded fuzzing of the project's network APIs. One seed replays a whole run.
+ *
+ * - `fuzzSeed`/`fuzzSeeds`: the transport-neutral runner and its oracle (a well-formed answer to
+ *   every request, the process up afterwards, nothing half-written by a failed request).
+ * - `EtcdSubject`: a store member's etcd v3 gRPC API, attacked through raw gRPC framing.
+ * - `RawGrpcClient`: a gRPC client that sends bytes as given.
+ */
+export { formatFailures, fuzzSeed, fuzzSeeds, parseSeeds, type FuzzAnswer, type FuzzFailure, type FuzzSubject, type SeedRun } from './fuzz_run.js';
+export { EtcdCaseGenerator, FUZZ_PREFIX, type EtcdCase } from './etcd_cases.js';
+export { EtcdSubject, judge, type EtcdSubjectOptions } from './etcd_subject.js';
+export { RawGrpcClient, type RawOutcome } from './raw_grpc.js';

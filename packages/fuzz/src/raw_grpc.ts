@@ -1,0 +1,67 @@
+import * as grpc from '@grpc/grpc-js';
+
+/** The status a gRPC call ended with, and how many messages came back before it. */
+export interface RawOutcome {
+  readonly code: grpc.status;
+  readonly details: string;
+  readonly responses: number;
+}
+
+const asIs = (bytes: Buffer): Buffer => bytes;
+
+/**
+ * A gRPC client that sends payloads as given, bytes and all: serialization is the identity, so a
+ * truncated or garbled message reaches the server's decoder instead of being refused by ours.
+ */
+export class RawGrpcClient {
+  private readonly client: grpc.Client;
+
+  /** `address` as host:port, or a member's client URL (http://host:port). */
+  constructor(address: string) {
+    this.client = new grpc.Client(address.replace(/^https?:\/\//, ''), grpc.credentials.createInsecure());
+  }
+
+  /** A unary call to `path` ('/etcdserverpb.KV/Range'); ends with a status within `deadlineMs`. */
+  unary(path: string, payload: Buffer, deadlineMs: number): Promise<RawOutcome> {
+    return new Promise((resolve) => {
+      this.client.makeUnaryRequest(path, asIs, asIs, payload, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (error) => {
+        if (error === null) resolve({ code: grpc.status.OK, details: '', responses: 1 });
+        else resolve({ code: error.code, details: error.details, responses: 0 });
+      });
+    });
+  }
+
+  /** A unary call that must succeed: its response bytes. */
+  unaryResponse(path: string, payload: Buffer, deadlineMs: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest(path, asIs, asIs, payload, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (error, response) => {
+        if (error !== null) reject(new Error(`${path}: ${grpc.status[error.code]} ${error.details}`));
+        else if (response === undefined) reject(new Error(`${path}: no response`));
+        else resolve(response);
+      });
+    });
+  }
+
+  /**
+   * A bidirectional stream: writes every payload, half-closes, and waits for its status. A stream
+   * the server keeps open (a watch) ends at `deadlineMs` with DEADLINE_EXCEEDED.
+   */
+  bidi(path: string, payloads: readonly Buffer[], deadlineMs: number): Promise<RawOutcome> {
+    return new Promise((resolve) => {
+      let responses = 0;
+      const call = this.client.makeBidiStreamRequest(path, asIs, asIs, new grpc.Metadata(), { deadline: Date.now() + deadlineMs });
+      call.on('data', () => void responses++);
+      // The status event always follows; 'error' is listened to so an error status is not thrown.
+      call.on('error', () => undefined);
+      call.on('status', (status: grpc.StatusObject) => resolve({ code: status.code, details: status.details, responses }));
+      for (const payload of payloads) call.write(payload);
+      call.end();
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+export { grpc };
