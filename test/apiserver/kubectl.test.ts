@@ -42,23 +42,30 @@ spec:
     targetPort: 80
 `;
 
-/** Runs `kubectl get -w` until `whileRunning` is done and the output settles; returns the output. */
-function watchOutput(server: ApiServerProcess, args: string[], whileRunning: () => Promise<void>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', ['--kubeconfig', server.kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    setTimeout(() => {
-      whileRunning()
-        .then(() => new Promise((done) => setTimeout(done, 1000)))
-        .then(() => {
-          child.kill('SIGTERM');
-          resolve(output);
-        }, reject);
-    }, 1500);
-  });
+/**
+ * Runs `kubectl get -w` (its output one "TYPE name" line per event): once `readyLine` (an object
+ * made before it started, so in its list) shows it watching, runs `whileRunning`, then stops it
+ * once `lastLine` is out; returns the output.
+ */
+async function watchOutput(server: ApiServerProcess, args: string[], readyLine: string, whileRunning: () => Promise<void>, lastLine: string): Promise<string> {
+  const child = spawn('kubectl', ['--kubeconfig', server.kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const outputHas = async (line: string): Promise<void> => {
+    for (const deadline = Date.now() + 30_000; !output.includes(`${line}\n`); ) {
+      if (Date.now() > deadline) throw new Error(`kubectl ${args.join(' ')}: no "${line}" within 30 s; output: ${output}`);
+      await new Promise((done) => setTimeout(done, 50));
+    }
+  };
+  try {
+    await outputHas(readyLine);
+    await whileRunning();
+    await outputHas(lastLine);
+    return output;
+  } finally {
+    child.kill('SIGTERM');
+  }
 }
 
 const configMap = (name: string, namespace = 'default'): string =>
@@ -133,11 +140,19 @@ describe.each(KINDS)('kubectl against two apiservers over %s', (kind) => {
   });
 
   test('get -w through one apiserver sees ADDED, MODIFIED and DELETED written through the other', async () => {
-    const output = await watchOutput(one, ['get', 'configmaps', '-w', '--output-watch-events', '-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}'], async () => {
-      await ok(two, ['create', '-f', '-'], configMap('watched'));
-      await ok(two, ['label', 'configmap', 'watched', 'tier=backend']);
-      await ok(two, ['delete', 'configmap', 'watched']);
-    });
+    await ok(two, ['create', '-f', '-'], configMap('watch-ready'));
+    const watchArgs = ['get', 'configmaps', '-w', '--output-watch-events', '-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}'];
+    const output = await watchOutput(
+      one,
+      watchArgs,
+      'ADDED watch-ready',
+      async () => {
+        await ok(two, ['create', '-f', '-'], configMap('watched'));
+        await ok(two, ['label', 'configmap', 'watched', 'tier=backend']);
+        await ok(two, ['delete', 'configmap', 'watched']);
+      },
+      'DELETED watched',
+    );
     const lines = output.split('\n').filter((line) => line.endsWith(' watched'));
     expect(lines).toEqual(['ADDED watched', 'MODIFIED watched', 'DELETED watched']);
   });

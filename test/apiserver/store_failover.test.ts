@@ -24,13 +24,27 @@ afterAll(async () => {
 
 const configMap = (name: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  a: "1"\n`;
 
-/** `kubectl get configmaps -w`, one "TYPE name" line per event, given time to set up before use. */
+let watches = 0;
+
+/**
+ * `kubectl get configmaps -w`, one "TYPE name" line per event, once it watches: a marker ConfigMap
+ * made before it starts is in its list, and a watch from the list's resourceVersion misses nothing
+ * after it. The marker's lines are left out of `lines()`.
+ */
 async function watchConfigMaps(): Promise<{ lines(): string[]; until(line: string, timeoutMs: number): Promise<void>; stop(): void }> {
+  const marker = `watch-ready-${++watches}`;
+  expect((await api.kubectl(['create', '-f', '-'], { input: configMap(marker) })).stderr).toBe('');
   const child = spawn('kubectl', ['--kubeconfig', api.kubeconfig, 'get', 'configmaps', '-w', '--output-watch-events', '-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}']);
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await new Promise((done) => setTimeout(done, 1500));
-  const lines = (): string[] => output.split('\n').filter((line) => line !== '');
+  for (const deadline = Date.now() + 30_000; !output.includes(`ADDED ${marker}\n`); ) {
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`kubectl get -w did not list ${marker} within 30 s`);
+    }
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  const lines = (): string[] => output.split('\n').filter((line) => line !== '' && !line.includes(' watch-ready-'));
   return {
     lines,
     until: async (line, timeoutMs) => {
