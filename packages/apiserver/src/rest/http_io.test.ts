@@ -1,17 +1,8 @@
-import { ApiError, KUBERNETES_PROTOBUF_CONTENT_TYPE } from '@k8ts/apimachinery';
+import { KUBERNETES_PROTOBUF_CONTENT_TYPE } from '@k8ts/apimachinery';
 import { describe, expect, it } from 'vitest';
+import { refusal } from '../testing/refusal.js';
 import { EtcdError } from '../etcd_client.js';
 import { decodeBody, decodeObjectBody, decodePatchBody, statusOf } from './http_io.js';
-
-function refusal(run: () => unknown): { code: number; reason: string | undefined; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ApiError) return { code: error.status.code, reason: error.status.reason, message: error.status.message };
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('request bodies', () => {
   it('refuses a media type create and update do not decode with 415 and the accepted list', () => {

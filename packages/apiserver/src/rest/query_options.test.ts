@@ -1,16 +1,6 @@
-import { ApiError } from '@k8ts/apimachinery';
 import { describe, expect, it } from 'vitest';
+import { refusal } from '../testing/refusal.js';
 import { int64Param, parseInt64, resourceVersionParam } from './query_options.js';
-
-function refusal(run: () => unknown): { code: number; reason: string | undefined; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ApiError) return { code: error.status.code, reason: error.status.reason, message: error.status.message };
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('integer query parameters (strconv.ParseInt)', () => {
   it('accepts what Go accepts', () => {
