@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { ApiServerProcess, TestCluster, freePorts, waitForLeader } from '@k8ts/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { eventually } from '../client/harness.js';
 
 /**
  * `kubectl logs` through the apiserver, which asks the pod's node over a real NATS server. No node
@@ -64,15 +65,6 @@ beforeAll(async () => {
   expect(created.stderr).toBe('');
 }, 60_000);
 
-/** Polls `check` every 50 ms until it holds; the 30 s deadline only stops a stuck wait. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within 30 s`);
-    await new Promise((done) => setTimeout(done, 50));
-  }
-}
-
 afterAll(async () => {
   await node?.close();
   await api?.stop();
@@ -106,13 +98,13 @@ describe('kubectl logs over NATS', () => {
     follow.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise((done) => follow.on('exit', done));
     try {
-      await until(() => /more 1\n/.test(output), 'two lines the node wrote after the request');
+      await eventually(() => /more 1\n/.test(output), 30_000, 'two lines the node wrote after the request');
       expect(output).toMatch(/^one\ntwo\nthree\nmore 0\nmore 1\n/);
     } finally {
       follow.kill('SIGTERM');
       await exited;
     }
-    await until(() => followsCancelled > 0, "the apiserver's cancel of the follow on the node");
+    await eventually(() => followsCancelled > 0, 30_000, "the apiserver's cancel of the follow on the node");
     expect(followsCancelled).toBe(1);
   });
 
