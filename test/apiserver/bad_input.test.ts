@@ -132,6 +132,26 @@ describe('bad input', () => {
         'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml',
     });
 
+    // A DELETE's body is DeleteOptions: the same 415 for a media type no decoder takes.
+    expect(status(await send('DELETE', `${configMaps}/existing`, '{}', 'text/plain'))).toMatchObject({ code: 415, reason: 'UnsupportedMediaType' });
+    expect(status(await send('DELETE', `${configMaps}?labelSelector=none`, '{}', 'text/plain'))).toMatchObject({ code: 415, reason: 'UnsupportedMediaType' });
+
+    // PodLogOptions are validated before the pod is looked up: 422 Invalid.
+    const logs = '/api/v1/namespaces/default/pods/absent/log';
+    expect(status(await send('GET', `${logs}?tailLines=-1`))).toEqual({
+      code: 422,
+      reason: 'Invalid',
+      message: 'PodLogOptions "absent" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0',
+    });
+    expect(status(await send('GET', `${logs}?limitBytes=0&sinceSeconds=0`))).toEqual({
+      code: 422,
+      reason: 'Invalid',
+      message: 'PodLogOptions "absent" is invalid: [limitBytes: Invalid value: 0: must be greater than 0, sinceSeconds: Invalid value: 0: must be greater than 0]',
+    });
+    expect(status(await send('GET', `${logs}?sinceSeconds=5&sinceTime=2026-01-01T00:00:00Z`)).message).toBe(
+      'PodLogOptions "absent" is invalid: : Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified',
+    );
+
     // Truncated bodies: 400 in the shape of kube's transformDecodeError.
     const full = configMap('truncated');
     expect(status(await send('POST', configMaps, full.slice(0, full.length - 10), 'application/json'))).toEqual(

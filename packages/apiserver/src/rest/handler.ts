@@ -2,11 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../object_store.js';
 import type { DeleteOptions, ResourceService, WriteOptions } from '../resource_service.js';
-import { apiErrors, apiVersionOf, strictDecodingMessage, successStatus, unknownFieldWarning, type ResourceType } from '@k8ts/apimachinery';
+import { apiErrors, apiVersionOf, fieldErrors, strictDecodingMessage, successStatus, unknownFieldWarning, type FieldError, type ResourceType } from '@k8ts/apimachinery';
 import { applyPatch, openApiDocument, openApiIndex, patchTypeOf, selectorFilter, toTable, unknownFields } from '../rules.js';
 import type { ResourceWatchCache } from '../watch_cache.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
-import { decodeBody, decodeObjectBody, decodePatchBody, mediaType, PATCH_MEDIA_TYPES, readBody, sendJson, sendStatus, statusOf, unsupportedMediaType, wantsTable } from './http_io.js';
+import { decodeObjectBody, decodePatchBody, mediaType, PATCH_MEDIA_TYPES, readBody, sendJson, sendStatus, statusOf, unsupportedMediaType, wantsTable } from './http_io.js';
 import { int64Param, resourceVersionParam } from './query_options.js';
 import { MalformedRequestTarget, parseRequestPath } from './request_info.js';
 import type { LogRequest, NodeLogs } from '../pod_logs.js';
@@ -215,6 +215,8 @@ export class RestHandler {
   /** pods/log: the container's log, streamed from the pod's node (kubectl logs, -f, --tail, --previous). */
   private async logs(response: ServerResponse, type: ResourceType, namespace: string, name: string, method: string, query: Query): Promise<void> {
     if (method !== 'GET') throw apiErrors.methodNotSupported(type, method.toLowerCase());
+    const number = (key: string): number | undefined => int64Param(query, key);
+    validateLogOptions(name, number('tailLines'), number('limitBytes'), number('sinceSeconds'), query.get('sinceTime') ?? undefined);
     const pod = await this.options.service.get(type, namespace, name);
     const spec = (pod['spec'] ?? {}) as { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[] };
     const names = (spec.containers ?? []).map((c) => c.name);
@@ -228,7 +230,6 @@ export class RestHandler {
     }
     if (!spec.nodeName) throw apiErrors.badRequest(`pod ${name} does not have a host assigned`);
     if (this.options.podLogs === undefined) throw apiErrors.serviceUnavailable('pod logs come from the nodes over NATS: this apiserver runs without --nats-url');
-    const number = (key: string): number | undefined => int64Param(query, key);
     const logRequest: LogRequest = {
       namespace,
       pod: name,
@@ -306,8 +307,23 @@ function writeOptions(query: Query): WriteOptions {
   return { dryRun: query.getAll('dryRun').includes('All'), ...(manager ? { fieldManager: manager } : {}) };
 }
 
+/**
+ * ValidatePodLogOptions, checked before the pod is looked up (as the pods/log storage does): 422
+ * Invalid on kind PodLogOptions.
+ */
+function validateLogOptions(name: string, tailLines: number | undefined, limitBytes: number | undefined, sinceSeconds: number | undefined, sinceTime: string | undefined): void {
+  const errors: FieldError[] = [];
+  if (tailLines !== undefined && tailLines < 0) errors.push(fieldErrors.invalid('tailLines', tailLines, 'must be greater than or equal to 0'));
+  if (limitBytes !== undefined && limitBytes < 1) errors.push(fieldErrors.invalid('limitBytes', limitBytes, 'must be greater than 0'));
+  if (sinceSeconds !== undefined && sinceTime !== undefined) errors.push(fieldErrors.forbidden('', 'at most one of `sinceTime` or `sinceSeconds` may be specified'));
+  else if (sinceSeconds !== undefined && sinceSeconds < 1) errors.push(fieldErrors.invalid('sinceSeconds', sinceSeconds, 'must be greater than 0'));
+  if (errors.length > 0) throw apiErrors.invalid({ group: '', kind: 'PodLogOptions' }, name, errors);
+}
+
 async function deleteOptions(request: IncomingMessage, query: Query): Promise<DeleteOptions> {
-  const body = (decodeBody(await readBody(request), 'json') ?? {}) as {
+  // A body is DeleteOptions in any media type a create accepts (415 otherwise); none means query only.
+  const raw = await readBody(request);
+  const body = ((raw.length > 0 ? decodeObjectBody(raw, mediaType(request)) : undefined) ?? {}) as {
     gracePeriodSeconds?: unknown;
     propagationPolicy?: DeleteOptions['propagationPolicy'];
     preconditions?: DeleteOptions['preconditions'];
