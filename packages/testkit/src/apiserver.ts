@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePorts } from './cluster.js';
-import { launchProcess, signalAndWait, waitHealthy } from './launcher.js';
+import { describeExit, isRunning, launchProcess, signalAndWait, waitHealthy } from './launcher.js';
 import { runCommand, type CommandResult } from './run.js';
 
 const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
@@ -67,6 +67,16 @@ export class ApiServerProcess {
 
   launch(): void {
     this.process = launchProcess(APISERVER_BINARY, this.args, { output: { into: this, limitChars: 20_000 } });
+  }
+
+  /** Whether the process launched last is still running; false once it exited, crashed or was killed. */
+  get running(): boolean {
+    return isRunning(this.process);
+  }
+
+  /** How the process launched last ended ("exited with code 1"); undefined while it runs or before a launch. */
+  get exitReason(): string | undefined {
+    return this.process === undefined || isRunning(this.process) ? undefined : describeExit(this.process);
   }
 
   waitReady(timeoutMs = 20_000): Promise<void> {

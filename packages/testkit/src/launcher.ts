@@ -51,7 +51,8 @@ export function isRunning(child: ChildProcess | undefined): child is ChildProces
   return child !== undefined && child.exitCode === null && child.signalCode === null && child.pid !== undefined;
 }
 
-function describeExit(child: ChildProcess): string {
+/** How a child ended, in words ("exited with code 1", "was killed by SIGABRT"). */
+export function describeExit(child: ChildProcess): string {
   if (child.pid === undefined) return 'did not start';
   return child.signalCode !== null ? `was killed by ${child.signalCode}` : `exited with code ${String(child.exitCode)}`;
 }
