@@ -19,4 +19,6 @@ export type * from './etcd_types.js';
 export type * from './raft_types.js';
 export { loadLeaderForwarding, type LeaderForwardingApi } from './leader_forwarding.js';
 export * from './api_service.js';
+export { MalformedRequest, isMalformedRequest } from './strict_requests.js';
+export { checkMessage, messageRules, goFieldName, type MessageRule, type FieldRule } from './strict_decode.js';
 export * from './node_streams.js';

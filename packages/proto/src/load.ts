@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { findProtoRoot } from './paths.js';
+import { makeRequestsStrict } from './strict_requests.js';
 
 /**
  * How every message is decoded (and what the exported message types describe): field names as
@@ -41,6 +42,7 @@ export interface RaftTransportApi {
 /**
  * The etcd v3 API. Each service is a client constructor (`new KV(address, credentials)`) whose
  * `.service` is the definition a server registers (`server.addService(KV.service, handlers)`).
+ * A server's handlers receive a `MalformedRequest` for bytes etcd would refuse to unmarshal.
  */
 export function loadEtcdApi(options: LoadOptions = {}): EtcdApi {
   const root = options.protoRoot ?? findProtoRoot();
@@ -49,6 +51,8 @@ export function loadEtcdApi(options: LoadOptions = {}): EtcdApi {
     ...PROTO_LOADER_OPTIONS,
     includeDirs: [join(root, 'etcd')],
   });
+  // etcd refuses what its gogo/protobuf code cannot unmarshal; protobufjs alone would take it.
+  makeRequestsStrict(packageDefinition, 'etcdserverpb');
   const pkg = namespace(grpc.loadPackageDefinition(packageDefinition), 'etcdserverpb');
   return {
     KV: service(pkg, 'etcdserverpb', 'KV'),
