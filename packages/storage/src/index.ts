@@ -1,5 +1,6 @@
 export { RaftStorage, DEFAULT_RETAINED_SNAPSHOT_FILES, DEFAULT_SEGMENT_SIZE_BYTES } from './raft_storage.js';
 export type { RaftStorageOptions, StorageUpdate } from './raft_storage.js';
+export { nodeFs, type StorageFile, type StorageFs } from './storage_fs.js';
 export { RecoveryError, StorageError, StorageInvariantError, WalCorruptionError } from './errors.js';
 export type { WalStats } from './wal/wal_writer.js';
 export { segmentFileName, parseSegmentFileName, type SegmentId } from './wal/segment_name.js';

@@ -1,11 +1,11 @@
 import type { Entry, HardState, PersistedState, Snapshot } from '@k8ts/raft';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { removeTemporaryFiles } from './durable_fs.js';
+import { makeDirectoryDurably, removeTemporaryFiles } from './durable_fs.js';
 import { RecoveryError, StorageError, invariant } from './errors.js';
 import { recoverState } from './recovery.js';
 import { SnapshotDirectory } from './snapshot/snapshot_directory.js';
+import { nodeFs, type StorageFs } from './storage_fs.js';
 import { readWal } from './wal/read_wal.js';
 import { WalRecordType, type WalRecord } from './wal/records.js';
 import { WalWriter, type WalAppend, type WalStats } from './wal/wal_writer.js';
@@ -23,6 +23,8 @@ export interface RaftStorageOptions {
   readonly logger?: Logger;
   /** Called after every fdatasync of the WAL: its duration and how many records it made durable. */
   readonly onSync?: (durationMs: number, records: number) => void;
+  /** The file system (default node:fs); tests pass a twin that can lose power (testing/power_loss_fs.ts). */
+  readonly fs?: StorageFs;
 }
 
 /** What one Raft `Ready` asks to persist, in the order it must be applied. */
@@ -92,17 +94,18 @@ export class RaftStorage {
     const logger = (options.logger ?? pino()).child({ component: 'storage', dir });
     const walDir = join(dir, 'wal');
     const snapDir = join(dir, 'snap');
-    await mkdir(walDir, { recursive: true });
-    await mkdir(snapDir, { recursive: true });
+    const fs = options.fs ?? nodeFs;
+    await makeDirectoryDurably(fs, walDir);
+    await makeDirectoryDurably(fs, snapDir);
 
-    const wal = await readWal(walDir, logger);
-    const snapshots = new SnapshotDirectory(snapDir);
-    await removeTemporaryFiles(snapDir);
+    const wal = await readWal(walDir, logger, fs);
+    const snapshots = new SnapshotDirectory(snapDir, fs);
+    await removeTemporaryFiles(fs, snapDir);
     if (wal.segments.length === 0 && (await snapshots.list()).length > 0) {
       throw new RecoveryError(`${snapDir} holds snapshots but ${walDir} holds no WAL: the log is gone`);
     }
     const { state, lastIndex } = await recoverState(wal.replayed, snapshots, logger);
-    const writerOptions = { segmentSizeBytes, logger, onSync: options.onSync };
+    const writerOptions = { segmentSizeBytes, logger, fs, onSync: options.onSync };
     const writer =
       wal.segments.length === 0
         ? await WalWriter.create(walDir, lastIndex, state.hardState, writerOptions)

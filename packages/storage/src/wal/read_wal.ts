@@ -1,8 +1,8 @@
-import { open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { removeTemporaryFiles } from '../durable_fs.js';
 import { WalCorruptionError } from '../errors.js';
+import { nodeFs, type StorageFs } from '../storage_fs.js';
 import { LogReplay, type ReplayedLog } from './log_replay.js';
 import { scanSegment } from './segment_scan.js';
 import { parseSegmentFileName, segmentFileName, type SegmentId } from './segment_name.js';
@@ -20,10 +20,10 @@ export interface ReadWal {
  * anything is changed on disk; a torn tail is cut off (with a warning) only once all segments have
  * been read, so a failed recovery leaves the directory as it found it, temporary files aside.
  */
-export async function readWal(dir: string, logger: Logger): Promise<ReadWal> {
-  const leftovers = await removeTemporaryFiles(dir);
+export async function readWal(dir: string, logger: Logger, fs: StorageFs = nodeFs): Promise<ReadWal> {
+  const leftovers = await removeTemporaryFiles(fs, dir);
   if (leftovers.length > 0) logger.warn({ files: leftovers }, 'removed unfinished WAL files left by a crash');
-  const segments = (await readdir(dir))
+  const segments = (await fs.readdir(dir))
     .flatMap((name) => parseSegmentFileName(name) ?? [])
     .sort((a, b) => a.sequence - b.sequence);
   checkContiguous(segments);
@@ -33,7 +33,7 @@ export async function readWal(dir: string, logger: Logger): Promise<ReadWal> {
   let torn: { file: string; offset: number; reason: string; droppedBytes: number } | undefined;
   for (const [position, id] of segments.entries()) {
     const file = segmentFileName(id);
-    const bytes = await readFile(join(dir, file));
+    const bytes = await fs.readFile(join(dir, file));
     const isNewest = position === segments.length - 1;
     const scan = scanSegment(file, bytes, id, isNewest);
     for (const { record, offset } of scan.records) replay.apply(record, file, offset);
@@ -46,7 +46,7 @@ export async function readWal(dir: string, logger: Logger): Promise<ReadWal> {
   }
   if (torn !== undefined) {
     logger.warn(torn, 'truncating a torn write at the end of the WAL');
-    await truncateDurably(join(dir, torn.file), newestValidBytes);
+    await truncateDurably(fs, join(dir, torn.file), newestValidBytes);
   }
   return { segments, replayed: replay.result(), newestValidBytes };
 }
@@ -65,8 +65,8 @@ function checkContiguous(segments: readonly SegmentId[]): void {
   });
 }
 
-async function truncateDurably(path: string, sizeBytes: number): Promise<void> {
-  const handle = await open(path, 'r+');
+async function truncateDurably(fs: StorageFs, path: string, sizeBytes: number): Promise<void> {
+  const handle = await fs.open(path, 'r+');
   try {
     await handle.truncate(sizeBytes);
     await handle.sync();

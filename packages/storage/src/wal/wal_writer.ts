@@ -1,10 +1,10 @@
 import type { HardState } from '@k8ts/raft';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { TEMP_SUFFIX, fsyncDirectory, writeFully, writeFullySync } from '../durable_fs.js';
+import { TEMP_SUFFIX, writeFully, writeFullySync } from '../durable_fs.js';
 import { StorageError, invariant } from '../errors.js';
+import type { StorageFile, StorageFs } from '../storage_fs.js';
 import { WAL_FORMAT_VERSION, WalRecordType, encodeRecord, type WalRecord } from './records.js';
 import { segmentFileName, type SegmentId } from './segment_name.js';
 
@@ -12,6 +12,7 @@ export interface WalWriterOptions {
   /** A segment is cut once it holds this many bytes; one append never straddles two segments. */
   readonly segmentSizeBytes: number;
   readonly logger: Logger;
+  readonly fs: StorageFs;
   /** Called after every fdatasync with its duration and how many records it made durable. */
   readonly onSync?: ((durationMs: number, records: number) => void) | undefined;
 }
@@ -73,7 +74,7 @@ export class WalWriter {
   private constructor(
     private readonly dir: string,
     private segments: SegmentId[],
-    private handle: FileHandle,
+    private handle: StorageFile,
     private sizeBytes: number,
     private lastIndex: number,
     private hardState: HardState,
@@ -85,7 +86,7 @@ export class WalWriter {
   /** Starts a WAL in an empty directory with its first segment. */
   static async create(dir: string, lastIndex: number, hardState: HardState, options: WalWriterOptions): Promise<WalWriter> {
     const id = { sequence: 0, firstIndex: lastIndex + 1 };
-    const { handle, sizeBytes } = await createSegment(dir, id, hardState);
+    const { handle, sizeBytes } = await createSegment(options.fs, dir, id, hardState);
     return new WalWriter(dir, [id], handle, sizeBytes, lastIndex, hardState, options);
   }
 
@@ -100,7 +101,7 @@ export class WalWriter {
   ): Promise<WalWriter> {
     const newest = segments[segments.length - 1];
     invariant(newest !== undefined, 'resuming a WAL without segments');
-    const handle = await open(join(dir, segmentFileName(newest)), 'r+');
+    const handle = await options.fs.open(join(dir, segmentFileName(newest)), 'r+');
     return new WalWriter(dir, [...segments], handle, sizeBytes, lastIndex, hardState, options);
   }
 
@@ -148,8 +149,8 @@ export class WalWriter {
     if (keepFrom <= 0) return [];
     const released = this.segments.slice(0, keepFrom);
     this.segments = this.segments.slice(keepFrom);
-    for (const id of released) await rm(join(this.dir, segmentFileName(id)), { force: true });
-    await fsyncDirectory(this.dir);
+    for (const id of released) await this.options.fs.rm(join(this.dir, segmentFileName(id)));
+    await this.options.fs.fsyncDirectory(this.dir);
     this.options.logger.info(
       { released: released.map(segmentFileName), snapshotIndex },
       'released WAL segments covered by a snapshot',
@@ -237,7 +238,7 @@ export class WalWriter {
     const previous = this.segments[this.segments.length - 1];
     invariant(previous !== undefined, 'cutting a WAL without segments');
     const id = { sequence: previous.sequence + 1, firstIndex: this.lastIndex + 1 };
-    const { handle, sizeBytes } = await createSegment(this.dir, id, this.hardState);
+    const { handle, sizeBytes } = await createSegment(this.options.fs, this.dir, id, this.hardState);
     await this.handle.close();
     this.handle = handle;
     this.sizeBytes = sizeBytes;
@@ -259,22 +260,23 @@ export class WalWriter {
  * then renamed into place (and the directory synced): a segment with a real name always has a header.
  */
 async function createSegment(
+  fs: StorageFs,
   dir: string,
   id: SegmentId,
   hardState: HardState,
-): Promise<{ handle: FileHandle; sizeBytes: number }> {
+): Promise<{ handle: StorageFile; sizeBytes: number }> {
   const name = segmentFileName(id);
   const temporary = join(dir, name + TEMP_SUFFIX);
   const head = Buffer.concat([
     encodeRecord({ type: WalRecordType.SegmentHeader, header: { version: WAL_FORMAT_VERSION, ...id } }),
     encodeRecord({ type: WalRecordType.HardState, hardState }),
   ]);
-  const handle = await open(temporary, 'wx');
+  const handle = await fs.open(temporary, 'wx');
   try {
     await writeFully(handle, head, 0);
     await handle.sync();
-    await rename(temporary, join(dir, name));
-    await fsyncDirectory(dir);
+    await fs.rename(temporary, join(dir, name));
+    await fs.fsyncDirectory(dir);
   } catch (error) {
     await handle.close();
     throw error;
