@@ -48,7 +48,9 @@ export function clusterService(server: EtcdServer, clusterToken: string): grpc.U
       await server.changeMembership({ type: 'promoteLearner', node: member.id }, {});
       return { header: server.header(), members: members() };
     }),
-    MemberUpdate: unary(async () => {
+    MemberUpdate: unary(async (wire: Wire) => {
+      // etcd validates the change against the member list: an unknown id is NOT_FOUND.
+      existing(wire);
       throw new ServerError(grpc.status.UNIMPLEMENTED, 'k8ts-store: MemberUpdate is not supported; remove and re-add the member');
     }),
   };

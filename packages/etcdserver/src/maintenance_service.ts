@@ -1,9 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
+import { EtcdError, ERR_COMPACTED, ERR_FUTURE_REV } from '@k8ts/mvcc';
+import { isMalformedRequest } from '@k8ts/proto';
 import { Role } from '@k8ts/raft';
 import { ServerError } from './errors.js';
 import { idFromWire, idToWire } from './members.js';
 import type { EtcdServer } from './server.js';
-import { unary } from './wire.js';
+import { endWithStatus, int64FromWire, unary } from './wire.js';
 
 type Wire = Record<string, unknown>;
 
@@ -38,8 +40,12 @@ export function maintenanceService(server: EtcdServer): grpc.UntypedServiceImple
     Alarm: unary(async () => ({ header: server.header(), alarms: [] })),
     Defragment: unary(async () => ({ header: server.header() })),
     Hash: unary(async () => ({ header: server.header(), hash: hashOf(server.stateMachine.store().snapshot()) })),
-    HashKV: unary(async () => {
+    HashKV: unary(async (wire: Wire) => {
       const store = server.stateMachine.store();
+      // etcd's HashByRev: a revision at or below the compacted one, or past the current one, is refused.
+      const revision = int64FromWire(wire['revision']);
+      if (revision > 0 && revision <= store.compactRevision()) throw new EtcdError(ERR_COMPACTED);
+      if (revision > 0 && revision > store.currentRevision()) throw new EtcdError(ERR_FUTURE_REV);
       return { header: server.header(), hash: hashOf(store.snapshot()), compact_revision: store.compactRevision() };
     }),
     MoveLeader: unary(async (wire: Wire) => {
@@ -49,6 +55,11 @@ export function maintenanceService(server: EtcdServer): grpc.UntypedServiceImple
       return { header: server.header() };
     }),
     Snapshot: (call: grpc.ServerWritableStream<Wire, Wire>) => {
+      const request: unknown = call.request;
+      if (isMalformedRequest(request)) {
+        endWithStatus(call, request);
+        return;
+      }
       call.destroy(
         Object.assign(new Error("k8ts-store: Snapshot streams etcd's bbolt file format, which k8ts-store does not use"), {
           code: grpc.status.UNIMPLEMENTED,

@@ -124,3 +124,44 @@ describe('watchService: a consumer that does not read', () => {
     expect(watcher.revisions()).toEqual([4, 5]);
   });
 });
+
+describe('watchService: the stream itself, as etcd 3.4 handles it', () => {
+  test('a client that half-closes keeps its stream and its watches (etcd: recvLoop returns nil on EOF)', async () => {
+    const { hub, client, write } = await watchServer(1 * MiB);
+    const watcher = await watch(client, { key: bytes('k') });
+    let status: grpc.StatusObject | undefined;
+    watcher.call.on('status', (ended: grpc.StatusObject) => (status = ended));
+    watcher.call.end();
+    write('k', 'after half-close');
+    await eventually(() => (watcher.revisions().length === 1 ? true : undefined));
+    expect(watcher.revisions()).toEqual([1]);
+    expect(status).toBeUndefined();
+    expect(hub.size()).toBe(1);
+    // Cancelling from the client ends it, and its watch with it.
+    watcher.call.cancel();
+    await eventually(() => (hub.size() === 0 ? true : undefined));
+  });
+
+  test('a malformed message ends the stream with etcd\'s INTERNAL status, and its watches with it', async () => {
+    const { hub, client } = await watchServer(1 * MiB);
+    const watcher = await watch(client, { key: bytes('k') });
+    const raw = new grpc.Client(client.getChannel().getTarget().replace(/^dns:|^ipv4:/, ''), grpc.credentials.createInsecure());
+    cleanups.push(() => raw.close());
+    const asIs = (b: Buffer): Buffer => b;
+    const call = raw.makeBidiStreamRequest('/etcdserverpb.Watch/Watch', asIs, asIs);
+    call.on('data', () => undefined);
+    call.on('error', () => undefined);
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.write(Buffer.from('0a03 0a0172'.replace(/ /g, ''), 'hex')); // create_request { key: 'r' }
+    await eventually(() => (hub.size() === 2 ? true : undefined));
+    // A create request (field 1) whose nested message has field number 0.
+    call.write(Buffer.from('0a02 0001'.replace(/ /g, ''), 'hex'));
+    const ended = await status;
+    expect(ended.code).toBe(grpc.status.INTERNAL);
+    expect(ended.details).toBe('grpc: error unmarshalling request: proto: WatchCreateRequest: illegal tag 0 (wire type 0)');
+    // Its watch is gone; the other client's stream and watch are untouched.
+    await eventually(() => (hub.size() === 1 ? true : undefined));
+    expect(watcher.call.readable).toBe(true);
+    watcher.call.cancel();
+  });
+});

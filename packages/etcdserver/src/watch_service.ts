@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
+import { isMalformedRequest } from '@k8ts/proto';
 import type { WatchSpec } from './watch_hub.js';
 import { WatchStream, type WatchBackend } from './watch_stream.js';
+import { endWithStatus } from './wire.js';
 
 type Wire = Record<string, unknown>;
 
@@ -26,7 +28,16 @@ export function watchService(backend: WatchBackend, options: WatchServiceOptions
     Watch: (call: grpc.ServerDuplexStream<Wire, Wire>) => {
       const stream = new WatchStream(backend, (response, sent) => call.write(response, sent), maxUnsentBytes);
       const progress = setInterval(() => stream.notifyProgress(), progressIntervalMs);
+      let ended = false;
       call.on('data', (request: Wire) => {
+        if (ended) return;
+        if (isMalformedRequest(request)) {
+          // etcd's recvLoop returns the Recv error: the stream ends with its status.
+          ended = true;
+          close();
+          endWithStatus(call, request);
+          return;
+        }
         switch (request['request_union']) {
           case 'create_request': {
             const create = (request['create_request'] ?? {}) as Wire;
@@ -47,10 +58,8 @@ export function watchService(backend: WatchBackend, options: WatchServiceOptions
         clearInterval(progress);
         stream.close();
       };
-      call.on('end', () => {
-        close();
-        call.end();
-      });
+      // A client that half-closes still gets its watches' events, as from etcd (its recvLoop
+      // returns nil on EOF, and the stream lives until the client cancels or goes away).
       call.on('cancelled', close);
       call.on('error', close);
       call.on('close', close);

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { isMalformedRequest } from '@k8ts/proto';
 import {
   EtcdError,
   type Compare,
@@ -158,12 +159,28 @@ export function toStatus(error: unknown): Partial<grpc.StatusObject> {
   return { code: grpc.status.UNKNOWN, details: error instanceof Error ? error.message : String(error) };
 }
 
-/** Adapts a promise-returning handler to grpc-js's callback style, mapping errors to statuses. */
+/**
+ * Adapts a promise-returning handler to grpc-js's callback style, mapping errors to statuses. A
+ * request etcd would not unmarshal is refused with etcd's status before the handler runs.
+ */
 export function unary<Req, Res>(handler: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    const request: unknown = call.request;
+    if (isMalformedRequest(request)) {
+      callback({ code: request.code, details: request.details } as grpc.ServiceError);
+      return;
+    }
     handler(call.request).then(
       (response) => callback(null, response),
       (error: unknown) => callback(toStatus(error) as grpc.ServiceError),
     );
   };
+}
+
+/**
+ * Ends a server stream with `status` (grpc-js sends the status its 'error' event carries once the
+ * writes queued before it are flushed).
+ */
+export function endWithStatus(call: grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, status: { code: grpc.status; details: string }): void {
+  call.emit('error', Object.assign(new Error(status.details), status));
 }
