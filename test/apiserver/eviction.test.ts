@@ -1,4 +1,4 @@
-import { ApiServerProcess, TestCluster, waitForLeader } from '@k8ts/testkit';
+import { type ApiServerProcess, startApiOverStore, type TestCluster } from '@k8ts/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 /**
@@ -11,9 +11,7 @@ let store: TestCluster;
 let api: ApiServerProcess;
 
 beforeAll(async () => {
-  store = await TestCluster.start('k8ts', { size: 1 });
-  await waitForLeader(store.endpoints);
-  api = await ApiServerProcess.start(store.endpoints);
+  ({ store, api } = await startApiOverStore());
 }, 60_000);
 
 afterAll(async () => {

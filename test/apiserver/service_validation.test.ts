@@ -1,4 +1,4 @@
-import { ApiServerProcess, TestCluster, waitForLeader } from '@k8ts/testkit';
+import { type ApiServerProcess, startApiOverStore, type TestCluster } from '@k8ts/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 /**
@@ -10,9 +10,7 @@ let store: TestCluster;
 let server: ApiServerProcess;
 
 beforeAll(async () => {
-  store = await TestCluster.start('k8ts', { size: 1 });
-  await waitForLeader(store.endpoints);
-  server = await ApiServerProcess.start(store.endpoints);
+  ({ store, api: server } = await startApiOverStore());
 }, 60_000);
 
 afterAll(async () => {

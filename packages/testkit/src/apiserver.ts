@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePorts } from './cluster.js';
+import { freePorts, TestCluster, type ClusterOptions, type StoreKind } from './cluster.js';
+import { waitForLeader } from './etcdctl.js';
 import { describeExit, isRunning, launchProcess, signalAndWait, waitHealthy } from './launcher.js';
 import { runCommand, type CommandResult } from './run.js';
 
@@ -126,4 +127,22 @@ export function kubeconfigFor(server: string): string {
 /** The real kubectl (1.32 on these machines) with a given kubeconfig. */
 export function kubectl(kubeconfig: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
   return runCommand('kubectl', ['--kubeconfig', kubeconfig, ...args], { ...options, env: { KUBECACHEDIR: join(tmpdir(), 'k8ts-kubectl-cache') } });
+}
+
+/**
+ * The set-up most API tests share: a store (one k8ts-store member unless `store` says otherwise)
+ * with a leader, and one apiserver over it. If the apiserver does not come up, the store is stopped.
+ */
+export async function startApiOverStore(
+  api: ApiServerProcessOptions = {},
+  store: ClusterOptions & { readonly kind?: StoreKind } = { size: 1 },
+): Promise<{ store: TestCluster; api: ApiServerProcess }> {
+  const cluster = await TestCluster.start(store.kind ?? 'k8ts', store);
+  try {
+    await waitForLeader(cluster.endpoints);
+    return { store: cluster, api: await ApiServerProcess.start(cluster.endpoints, api) };
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
 }
