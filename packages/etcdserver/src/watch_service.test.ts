@@ -158,7 +158,7 @@ describe('watchService: the stream itself, as etcd 3.4 handles it', () => {
     call.write(Buffer.from('0a02 0001'.replace(/ /g, ''), 'hex'));
     const ended = await status;
     expect(ended.code).toBe(grpc.status.INTERNAL);
-    expect(ended.details).toBe('grpc: error unmarshalling request: proto: WatchCreateRequest: illegal tag 0 (wire type 0)');
+    expect(ended.details).toBe('grpc: failed to unmarshal the received message proto: WatchCreateRequest: illegal tag 0 (wire type 0)');
     // Its watch is gone; the other client's stream and watch are untouched.
     await eventually(() => (hub.size() === 1 ? true : undefined));
     expect(watcher.call.readable).toBe(true);

@@ -9,6 +9,17 @@ export interface RawOutcome {
 
 const asIs = (bytes: Buffer): Buffer => bytes;
 
+/** A stream opened with openBidi. */
+export interface OpenStream {
+  /** Every response so far, as bytes. */
+  readonly responses: readonly Buffer[];
+  /** Resolves with the status the stream ends with. */
+  readonly ended: Promise<RawOutcome>;
+  /** The status, once it ended. */
+  status(): RawOutcome | undefined;
+  cancel(): void;
+}
+
 /**
  * A gRPC client that sends payloads as given, bytes and all: serialization is the identity, so a
  * truncated or garbled message reaches the server's decoder instead of being refused by ours.
@@ -57,6 +68,27 @@ export class RawGrpcClient {
       for (const payload of payloads) call.write(payload);
       call.end();
     });
+  }
+
+  /**
+   * A bidirectional stream left open: writes every payload, half-closes when asked, and collects
+   * responses until it ends (with `ended`) or the caller cancels it.
+   */
+  openBidi(path: string, payloads: readonly Buffer[], options: { readonly halfClose: boolean }): OpenStream {
+    const responses: Buffer[] = [];
+    let status: RawOutcome | undefined;
+    const call = this.client.makeBidiStreamRequest(path, asIs, asIs, new grpc.Metadata());
+    call.on('data', (response: Buffer) => void responses.push(response));
+    call.on('error', () => undefined); // the status event follows
+    const ended = new Promise<RawOutcome>((resolve) =>
+      call.on('status', (ending: grpc.StatusObject) => {
+        status = { code: ending.code, details: ending.details, responses: responses.length };
+        resolve(status);
+      }),
+    );
+    for (const payload of payloads) call.write(payload);
+    if (options.halfClose) call.end();
+    return { responses, ended, status: () => status, cancel: () => call.cancel() };
   }
 
   close(): void {

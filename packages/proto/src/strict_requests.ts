@@ -4,8 +4,10 @@ import { checkMessage, messageRules, type MessageRule } from './strict_decode.js
 
 /**
  * What a server handler receives instead of a request whose bytes etcd would not unmarshal: the
- * status etcd (grpc-go) answers with, INTERNAL "grpc: error unmarshalling request: <gogo's error>".
- * Handlers refuse it before doing anything (see @k8ts/etcdserver's `unary` and Watch).
+ * status etcd (grpc-go) answers with, INTERNAL "grpc: error unmarshalling request: <gogo's error>"
+ * for a unary method, "grpc: failed to unmarshal the received message <gogo's error>" for a
+ * streaming one (grpc-go's RecvMsg). Handlers refuse it before doing anything (see
+ * @k8ts/etcdserver's `unary` and Watch).
  *
  * Why a value and not a throw: grpc-js answers a throwing deserializer with its own fixed text
  * ("Error deserializing request"), and etcd's clients and our differential tests compare etcd's.
@@ -13,8 +15,11 @@ import { checkMessage, messageRules, type MessageRule } from './strict_decode.js
 export class MalformedRequest {
   readonly code = 13; // grpc.status.INTERNAL
   readonly details: string;
-  constructor(readonly reason: string) {
-    this.details = `grpc: error unmarshalling request: ${reason}`;
+  constructor(
+    readonly reason: string,
+    streaming: boolean,
+  ) {
+    this.details = streaming ? `grpc: failed to unmarshal the received message ${reason}` : `grpc: error unmarshalling request: ${reason}`;
   }
 }
 
@@ -34,9 +39,10 @@ export function makeRequestsStrict(definition: protoLoader.PackageDefinition, pa
     for (const method of Object.values(service) as protoLoader.MethodDefinition<object, object>[]) {
       const rule = requestRule(rules, packageName, method);
       const lenient = method.requestDeserialize;
+      const streaming = method.requestStream || method.responseStream;
       (method as { requestDeserialize: (bytes: Buffer) => object }).requestDeserialize = (bytes: Buffer): object => {
         const refusal = checkMessage(rule, bytes);
-        return refusal === undefined ? lenient(bytes) : new MalformedRequest(refusal);
+        return refusal === undefined ? lenient(bytes) : new MalformedRequest(refusal, streaming);
       };
     }
   }
