@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { ApiServerProcess, TestCluster, waitForLeader, type StoreKind } from '@k8ts/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { eventually } from '../client/harness.js';
 
 /**
  * The real kubectl 1.32 against two k8ts-apiserver replicas (on different ports) over one store:
@@ -52,12 +53,7 @@ async function watchOutput(server: ApiServerProcess, args: string[], readyLine: 
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const outputHas = async (line: string): Promise<void> => {
-    for (const deadline = Date.now() + 30_000; !output.includes(`${line}\n`); ) {
-      if (Date.now() > deadline) throw new Error(`kubectl ${args.join(' ')}: no "${line}" within 30 s; output: ${output}`);
-      await new Promise((done) => setTimeout(done, 50));
-    }
-  };
+  const outputHas = (line: string): Promise<void> => eventually(() => output.includes(`${line}\n`), 30_000, `kubectl ${args.join(' ')} printing "${line}"`);
   try {
     await outputHas(readyLine);
     await whileRunning();

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { ApiServerProcess, TestCluster, etcdctlOk, waitForLeader } from '@k8ts/testkit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { eventually } from '../client/harness.js';
 
 /**
  * The apiserver rides through the loss of the store's leader: kill -9 it, and kubectl's writes
@@ -37,20 +38,17 @@ async function watchConfigMaps(): Promise<{ lines(): string[]; until(line: strin
   const child = spawn('kubectl', ['--kubeconfig', api.kubeconfig, 'get', 'configmaps', '-w', '--output-watch-events', '-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}']);
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  for (const deadline = Date.now() + 30_000; !output.includes(`ADDED ${marker}\n`); ) {
-    if (Date.now() > deadline) {
-      child.kill('SIGTERM');
-      throw new Error(`kubectl get -w did not list ${marker} within 30 s`);
-    }
-    await new Promise((done) => setTimeout(done, 50));
+  try {
+    await eventually(() => output.includes(`ADDED ${marker}\n`), 30_000, `kubectl get -w listing ${marker}`);
+  } catch (error) {
+    child.kill('SIGTERM');
+    throw error;
   }
   const lines = (): string[] => output.split('\n').filter((line) => line !== '' && !line.includes(' watch-ready-'));
   return {
     lines,
-    until: async (line, timeoutMs) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!lines().includes(line) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
-    },
+    // Gives up quietly: the caller's assertion on lines() then shows what did arrive.
+    until: (line, timeoutMs) => eventually(() => lines().includes(line), timeoutMs).catch(() => undefined),
     stop: () => child.kill('SIGTERM'),
   };
 }
