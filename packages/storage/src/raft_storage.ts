@@ -252,7 +252,7 @@ export class RaftStorage {
   private async afterSnapshotDurable(snapshot: Snapshot): Promise<void> {
     const { index, term } = snapshot.meta;
     await this.wal.releaseTo(index);
-    const removed = await this.snapshots.retainNewest(this.snapshotRetention);
+    const removed = await this.snapshots.retainNewest(this.snapshotRetention, index);
     this.logger.info(
       { index, term, removedSnapshots: removed.map((id) => this.snapshots.fileName(id)) },
       'snapshot is durable',

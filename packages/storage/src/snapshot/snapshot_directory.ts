@@ -53,10 +53,14 @@ export class SnapshotDirectory {
     await this.fs.fsyncDirectory(this.dir);
   }
 
-  /** Removes all but the `count` newest snapshot files; returns what it removed. */
-  async retainNewest(count: number): Promise<SnapshotId[]> {
+  /**
+   * Removes all but the `count` newest snapshot files at or below `durableIndex` (the snapshot just
+   * made durable); returns what it removed. Newer files belong to snapshots still being saved: counting
+   * them could remove the durable one before they are acknowledged.
+   */
+  async retainNewest(count: number, durableIndex: number): Promise<SnapshotId[]> {
     invariant(Number.isInteger(count) && count >= 1, () => `must keep at least one snapshot, not ${count}`);
-    const stale = (await this.list()).slice(count);
+    const stale = (await this.list()).filter((id) => id.index <= durableIndex).slice(count);
     await this.remove(stale);
     return stale;
   }

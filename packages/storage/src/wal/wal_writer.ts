@@ -67,6 +67,8 @@ export class WalWriter {
   private queue: PendingAppend[] = [];
   private flushing: Promise<void> | undefined;
   private lastAppend: Promise<void> = Promise.resolve();
+  /** Releases run one at a time: two interleaved ones could leave a gap in the segment sequence. */
+  private releasing: Promise<unknown> = Promise.resolve();
   private failure: Error | undefined;
   private closed = false;
   private readonly counters = { appends: 0, records: 0, syncs: 0, bytes: 0 };
@@ -141,7 +143,13 @@ export class WalWriter {
    * already been truncated away, and any below it is inside the snapshot. The hard state survives too,
    * since every segment starts by repeating it. Oldest first, so a crash leaves a contiguous suffix.
    */
-  async releaseTo(snapshotIndex: number): Promise<SegmentId[]> {
+  releaseTo(snapshotIndex: number): Promise<SegmentId[]> {
+    const released = this.releasing.then(() => this.releaseNow(snapshotIndex));
+    this.releasing = released.catch(() => undefined);
+    return released;
+  }
+
+  private async releaseNow(snapshotIndex: number): Promise<SegmentId[]> {
     let keepFrom = -1;
     this.segments.forEach((id, position) => {
       if (id.firstIndex <= snapshotIndex) keepFrom = position;
