@@ -209,8 +209,9 @@ export class PowerLossFs implements StorageFs {
     if (this.isStale()) throw new FsError('EIO', syscall, path);
   }
 
-  syncFile(node: FileNode, content: Buffer): void {
-    if (!this.disk.lying) node.durable = content;
+  /** What a sync called now makes durable once it completes: nothing on a lying disk. */
+  contentToSync(node: FileNode): Buffer | undefined {
+    return this.disk.lying ? undefined : Buffer.from(node.current);
   }
 
   private parts(path: string): string[] {
@@ -278,9 +279,9 @@ class PowerLossFile implements StorageFile {
 
   async datasync(): Promise<void> {
     this.usable('fdatasync');
-    const content = Buffer.from(this.node.current);
+    const content = this.fs.contentToSync(this.node);
     await this.fs.turn('fdatasync', this.path);
-    this.fs.syncFile(this.node, content);
+    if (content !== undefined) this.node.durable = content;
   }
 
   sync(): Promise<void> {
