@@ -1,33 +1,9 @@
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import * as grpc from '@grpc/grpc-js';
-import {
-  EtcdServer,
-  listenClientUrl,
-  RAFT_STREAM_PREFACE,
-  MvccKeyValueStore,
-  clusterIdOf,
-  clusterService,
-  createStoreMetrics,
-  kvService,
-  leaseService,
-  maintenanceService,
-  formatId,
-  memberIdOf,
-  parseInitialCluster,
-  parseRetention,
-  watchService,
-  type Member,
-} from '@k8ts/etcdserver';
-import { loadEtcdApi } from '@k8ts/proto';
-import { bootstrapState, joiningState, type PersistedState } from '@k8ts/raft';
-import { exitWithUsageError, listen, onShutdown, parseFlagsOrExit, runMain, writeMetrics, type MetricsSource } from '@k8ts/service';
-import { RaftStorage } from '@k8ts/storage';
-import { pino, type Logger } from 'pino';
+import { parseRetention } from '@k8ts/etcdserver';
+import { exitWithUsageError, onShutdown, parseFlagsOrExit, runMain } from '@k8ts/service';
+import { pino } from 'pino';
 
 import { storeCommand, storeConfig, type StoreConfig } from './flags.js';
-
-/** etcd accepts a request this much over --max-request-bytes at the gRPC layer, then checks it. */
-const GRPC_OVERHEAD_BYTES = 512 * 1024;
+import { startStoreMember } from './member.js';
 
 async function main(): Promise<void> {
   const options = parseFlagsOrExit<Record<string, unknown>>(storeCommand(), process.argv.slice(2));
@@ -40,134 +16,16 @@ async function main(): Promise<void> {
     exitWithUsageError('k8ts-store', error);
   }
   const logger = pino({ level: config.logLevel === 'panic' ? 'fatal' : config.logLevel, base: { component: 'store', member: config.name } });
-  const member = describeMembers(config);
-  const metrics = createStoreMetrics(() => server);
-  const storage = await RaftStorage.open(config.dataDir, {
-    logger: logger.child({ component: 'storage' }),
-    onSync: (durationMs) => metrics.walFsyncSeconds.observe(durationMs / 1000),
-  });
-  const persisted = await initialState(storage, config, member.members, logger);
-  const electionTicks = Math.max(2, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs));
-  // etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds.
-  const minLeaseTtlSeconds = Math.ceil((1.5 * electionTicks * config.heartbeatIntervalMs) / 1000);
-  const snapshot = persisted.snapshot;
-  const server: EtcdServer = new EtcdServer({
-    memberId: member.self.id,
-    clusterId: member.clusterId,
-    name: config.name,
-    clientURLs: config.advertiseClientUrls,
-    tickMs: config.heartbeatIntervalMs,
-    electionTicks,
-    initialElectionTickAdvance: config.initialElectionTickAdvance,
-    snapshotCount: config.snapshotCount,
-    maxRequestBytes: config.maxRequestBytes,
-    quotaBackendBytes: config.quotaBackendBytes,
-    storage,
-    persisted,
-    kv: MvccKeyValueStore.create(minLeaseTtlSeconds),
-    restoreKv: (bytes) => MvccKeyValueStore.restore(bytes, minLeaseTtlSeconds),
-    initialPeers: new Map(member.members.map((m) => [m.id, m.peerURLs[0] ?? ''])),
-    metrics,
+  const member = await startStoreMember(config, {
+    retention,
     logger,
-    autoCompaction: { mode: config.autoCompactionMode, retention },
     onRemoved: () => setTimeout(() => process.kill(process.pid, 'SIGTERM'), 100),
     onFatal: (error) => {
       logger.fatal({ err: error instanceof Error ? error.stack : String(error) }, 'raft node failed; stopping');
       process.exit(1);
     },
   });
-  if (snapshot) server.stateMachine.restore(snapshot);
-
-  const peerServer = new grpc.Server({
-    'grpc.max_receive_message_length': 1024 * 1024 * 1024,
-  });
-  server.start(peerServer);
-  // Peer ports answer gRPC and Raft streams; the same listener turns Nagle off for them.
-  const peerListeners = await Promise.all(
-    config.listenPeerUrls.map((url) =>
-      listenClientUrl(url, peerServer, (_request, response) => response.writeHead(404).end(), {
-        preface: RAFT_STREAM_PREFACE,
-        accept: (socket) => server.acceptPeerStream(socket),
-      }),
-    ),
-  );
-
-  const clientServer = new grpc.Server({ 'grpc.max_receive_message_length': config.maxRequestBytes + GRPC_OVERHEAD_BYTES });
-  const http = httpHandler(server, metrics.registry, logger);
-  const api = loadEtcdApi();
-  clientServer.addService(api.KV.service, kvService(server));
-  clientServer.addService(api.Watch.service, watchService(server));
-  clientServer.addService(api.Lease.service, leaseService(server));
-  clientServer.addService(api.Cluster.service, clusterService(server, config.initialClusterToken));
-  clientServer.addService(api.Maintenance.service, maintenanceService(server));
-  // Client URLs serve gRPC and, like etcd's, /health and /metrics on the same port.
-  const clientListeners = await Promise.all(config.listenClientUrls.map((url) => listenClientUrl(url, clientServer, http)));
-  const httpServers = await Promise.all(config.listenMetricsUrls.map((url) => serveHttp(url, http)));
-  logger.info({ id: formatId(member.self.id), cluster: formatId(member.clusterId), client: config.listenClientUrls, peer: config.listenPeerUrls }, 'store member serving');
-
-  onShutdown(logger, async () => {
-    for (const listener of clientListeners) listener.close();
-    clientServer.forceShutdown();
-    await server.stop();
-    for (const listener of peerListeners) listener.close();
-    peerServer.forceShutdown();
-    for (const http of httpServers) http.close();
-    await storage.close();
-  });
-}
-
-/** The members --initial-cluster names, with ids derived as every member derives them. */
-function describeMembers(config: StoreConfig): { self: Member; members: Member[]; clusterId: number } {
-  const members = parseInitialCluster(config.initialCluster).map(
-    (initial): Member => ({ id: memberIdOf(initial.peerURLs, config.initialClusterToken), name: initial.name, peerURLs: initial.peerURLs, clientURLs: [], isLearner: false }),
-  );
-  const self = members.find((m) => m.name === config.name);
-  if (self === undefined) throw new Error(`couldn't find local name "${config.name}" in the initial cluster configuration`);
-  const advertised = [...config.initialAdvertisePeerUrls].sort().join(',');
-  if ([...self.peerURLs].sort().join(',') !== advertised) {
-    throw new Error(`--initial-cluster has ${config.name}=${self.peerURLs.join(',')} but --initial-advertise-peer-urls is ${advertised}`);
-  }
-  return { self, members, clusterId: clusterIdOf([], config.initialClusterToken) };
-}
-
-/** The persisted Raft state; on a fresh data dir, the bootstrap (new cluster) or an empty log (joining). */
-async function initialState(storage: RaftStorage, config: StoreConfig, members: Member[], logger: Logger): Promise<PersistedState> {
-  const loaded = storage.load();
-  const fresh = loaded.hardState.term === 0 && loaded.entries.length === 0 && loaded.snapshot === undefined;
-  if (!fresh) {
-    logger.info({ term: loaded.hardState.term, commit: loaded.hardState.commit, entries: loaded.entries.length, snapshot: loaded.snapshot?.meta.index ?? 0 }, 'restarting from the data dir');
-    return loaded;
-  }
-  if (config.initialClusterState === 'existing') return joiningState();
-  const state = bootstrapState(
-    members.map((m) => m.id),
-    JSON.stringify({ members }),
-  );
-  await storage.save({ hardState: state.hardState, entries: state.entries });
-  return state;
-}
-
-/** /health (etcd's JSON) and /metrics (Prometheus). */
-function httpHandler(server: EtcdServer, registry: MetricsSource, logger: Logger): (request: IncomingMessage, response: ServerResponse) => void {
-  return (request, response) => {
-    if (request.url === '/health' || request.url?.startsWith('/health?')) {
-      const healthy = server.leader() !== 0;
-      response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ health: String(healthy), reason: healthy ? '' : 'RAFT NO LEADER' }));
-    } else if (request.url === '/metrics') {
-      writeMetrics(response, registry, logger);
-    } else {
-      response.writeHead(404).end();
-    }
-  };
-}
-
-/** An extra HTTP listener for --listen-metrics-urls. */
-async function serveHttp(url: string, handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<HttpServer> {
-  const { hostname, port } = new URL(url);
-  const http = createServer(handler);
-  await listen(http, Number(port), hostname);
-  return http;
+  onShutdown(logger, () => member.stop());
 }
 
 // etcd prints a fatal error's message alone.
