@@ -38,7 +38,7 @@ export function storeBenchCommand(): Command {
     .option('--vs-etcd', 'start k8ts-store members, run, stop; then the same with real etcd 3.4; print both and the ratio', false)
     .addOption(numeric('--members <n>', 'cluster size for --vs-etcd', 3))
     .option('--json', 'print the report as JSON (logs go to stderr either way)', false)
-    .addOption(new Option('--tests <list>', `tests to run (${TEST_NAMES.join(',')})`).default([...d.tests], 'all').argParser(testList))
+    .addOption(new Option('--tests <list>', `tests to run (${TEST_NAMES.join(',')})`).default([...d.tests], 'all but watch-knee').argParser(testList))
     .addOption(new Option('--target <where>', "'all' spreads connections over every endpoint; 'leader' puts them on the leader").choices(['all', 'leader']).default(d.target))
     .addOption(numeric('--sequential-total <n>', 'puts in put-sequential (1 client, 1 conn)', d.sequentialTotal))
     .addOption(numeric('--total <n>', 'puts in put-concurrent', d.total))
@@ -52,7 +52,9 @@ export function storeBenchCommand(): Command {
     .addOption(numeric('--watchers <n>', 'watchers on the watch prefix', d.watchers))
     .addOption(numeric('--watch-streams <n>', 'gRPC watch streams the watchers share', d.watchStreams))
     .addOption(numeric('--watch-puts <n>', 'puts under the watched prefix', d.watchPuts))
-    .addOption(numeric('--watch-put-rate <n>', 'puts per second in the watch test (0: back to back)', d.watchPutRate))
+    .addOption(numeric('--watch-put-rate <n>', 'puts per second in the watch test (0: back to back); watch-knee starts there', d.watchPutRate))
+    .addOption(numeric('--watch-knee-seconds <n>', 'watch-knee: seconds of puts at each rate', d.watchKneeSeconds))
+    .addOption(numeric('--watch-knee-max-rate <n>', 'watch-knee: the highest put rate tried (rates double up to it)', d.watchKneeMaxRate))
     .addOption(numeric('--warmup <n>', 'unmeasured puts before the tests', d.warmupPuts))
     .addOption(numeric('--max-seconds <n>', 'time limit per test', d.maxSecondsPerTest))
     .addOption(numeric('--request-timeout <ms>', 'deadline of each request', d.requestTimeoutMs))
@@ -100,6 +102,8 @@ export function optionsFrom(flags: Record<string, unknown>): StoreBenchOptions {
     watchStreams: count('watchStreams'),
     watchPuts: count('watchPuts'),
     watchPutRate: count('watchPutRate'),
+    watchKneeSeconds: count('watchKneeSeconds'),
+    watchKneeMaxRate: count('watchKneeMaxRate'),
     maxSecondsPerTest: count('maxSeconds'),
     requestTimeoutMs: count('requestTimeout'),
     maxErrors: count('maxErrors'),

@@ -5,8 +5,10 @@ import { checkKeySpace } from './keys.js';
  * k8ts-store, then on etcd) finishes in a few minutes on a 2-core machine; every count is a flag.
  */
 
-export const TEST_NAMES = ['put-sequential', 'put-concurrent', 'range-linearizable', 'range-serializable', 'watch'] as const;
+export const TEST_NAMES = ['put-sequential', 'put-concurrent', 'range-linearizable', 'range-serializable', 'watch', 'watch-knee'] as const;
 export type TestName = (typeof TEST_NAMES)[number];
+/** What runs without --tests: the watch knee takes minutes, so it runs only when named. */
+export const DEFAULT_TESTS: readonly TestName[] = TEST_NAMES.filter((name) => name !== 'watch-knee');
 
 export interface StoreBenchOptions {
   readonly tests: readonly TestName[];
@@ -27,8 +29,11 @@ export interface StoreBenchOptions {
   readonly watchers: number;
   readonly watchStreams: number;
   readonly watchPuts: number;
-  /** Puts per second in the watch test; 0 sends them back to back from one client. */
+  /** Puts per second in the watch test (0 sends them back to back from one client); watch-knee's first rate. */
   readonly watchPutRate: number;
+  /** watch-knee: each step puts for this long at its rate; rates double up to the maximum. */
+  readonly watchKneeSeconds: number;
+  readonly watchKneeMaxRate: number;
   /** Bounds each test: it stops at its count or after this long, whichever comes first. */
   readonly maxSecondsPerTest: number;
   readonly requestTimeoutMs: number;
@@ -40,7 +45,7 @@ export interface StoreBenchOptions {
 }
 
 export const DEFAULT_OPTIONS: StoreBenchOptions = {
-  tests: TEST_NAMES,
+  tests: DEFAULT_TESTS,
   warmupPuts: 100,
   sequentialTotal: 1000,
   total: 10_000,
@@ -55,6 +60,8 @@ export const DEFAULT_OPTIONS: StoreBenchOptions = {
   watchStreams: 10,
   watchPuts: 500,
   watchPutRate: 100,
+  watchKneeSeconds: 5,
+  watchKneeMaxRate: 12_800,
   maxSecondsPerTest: 60,
   requestTimeoutMs: 10_000,
   maxErrors: 100,
@@ -81,6 +88,8 @@ export function checkOptions(options: StoreBenchOptions): void {
     ['--watch-streams', options.watchStreams, 1],
     ['--watch-puts', options.watchPuts, 0],
     ['--watch-put-rate', options.watchPutRate, 0],
+    ['--watch-knee-seconds', options.watchKneeSeconds, 1],
+    ['--watch-knee-max-rate', options.watchKneeMaxRate, 1],
     ['--max-seconds', options.maxSecondsPerTest, 1],
     ['--request-timeout', options.requestTimeoutMs, 1],
     ['--max-errors', options.maxErrors, 1],

@@ -1,3 +1,4 @@
+import type { KneeResult } from './watch_knee.js';
 import type { Conditions, StoreBenchReport, SuiteReport, TestRatios, TestResult } from './results.js';
 import type { LatencySummary } from './stats.js';
 
@@ -89,6 +90,7 @@ function renderDetails(test: TestResult): string[] {
       lines.push(`    puts fell behind the asked ${watch.putRatePerSecond}/s: the event latency includes the puts' queueing`);
     }
   }
+  if (test.knee) lines.push(...renderKnee(test.knee));
   if (test.cpu) {
     const members = test.cpu.membersPercent === undefined ? '' : `, the members together ${formatNumber(test.cpu.membersPercent)}%`;
     const othersLabel = test.cpu.membersPercent === undefined ? 'the rest of the machine (members included)' : 'other processes';
@@ -101,6 +103,25 @@ function renderDetails(test: TestResult): string[] {
     lines.push(...test.anomalies.samples.map((sample) => `      ${sample}`));
   }
   return lines;
+}
+
+/** Each step of a knee search, and the verdict. */
+export function renderKnee(knee: KneeResult): string[] {
+  const verdict =
+    knee.knee === undefined
+      ? `    knee: not even ${knee.steps[0]?.putRate ?? 0} puts/s kept up (${knee.limitedBy ?? '?'} fell behind)`
+      : `    knee: delivery keeps up to ${knee.knee.putRate} puts/s × ${knee.knee.watchers} watchers = ${formatNumber(knee.knee.eventsPerSecond)} events/s` +
+        (knee.limitedBy === undefined ? ' (the highest rate tried: raise --watch-knee-max-rate)' : `; past it the ${knee.limitedBy === 'puts' ? 'puts (the write path)' : knee.limitedBy === 'delivery' ? 'event delivery' : 'requests (errors)'} fell behind`);
+  return [
+    verdict,
+    ...knee.steps.map(
+      (step) =>
+        `      ${step.putRate} puts/s asked: ${formatNumber(step.putsPerSecond)} puts/s, ${formatNumber(step.eventsPerSecond)} events/s, ` +
+        `put→event p50 ${formatNumber(step.latency.p50Ms)} ms p99 ${formatNumber(step.latency.p99Ms)} ms` +
+        (step.eventsMissing > 0 ? `, ${step.eventsMissing} events late or missing` : '') +
+        (step.fellBehind === undefined ? ', kept up' : `, ${step.fellBehind} fell behind`),
+    ),
+  ];
 }
 
 function renderProblems(run: SuiteReport): string[] {

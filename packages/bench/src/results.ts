@@ -2,6 +2,7 @@ import type { StopReason } from './closed_loop.js';
 import type { CpuUse } from './cpu.js';
 import type { TestName } from './options.js';
 import type { LatencySummary } from './stats.js';
+import type { KneeResult } from './watch_knee.js';
 
 /** One test's figures. `perSecond` counts `unit`s: writes, reads, or watch events delivered. */
 export interface TestResult {
@@ -26,6 +27,8 @@ export interface TestResult {
   /** Range tests: reads that found their key. */
   readonly readsFound?: number;
   readonly watch?: WatchDetails;
+  /** watch-knee: every step, and the highest put rate delivery kept up with. */
+  readonly knee?: KneeResult;
   /** CPU used during the test by this load generator and (when this run started them) the members. */
   readonly cpu?: CpuUse;
 }

@@ -6,7 +6,7 @@ import { KeyChooser, makeValue, seededRandom } from './keys.js';
 import { runPutTest, runRangeTest, WrittenState, type KvTestContext } from './kv_tests.js';
 import type { StoreBenchOptions, TestName } from './options.js';
 import type { SuiteReport, TargetDescription, TestResult, WarmupReport } from './results.js';
-import { runWatchTest } from './watch_test.js';
+import { runWatchKneeTest, runWatchTest } from './watch_test.js';
 
 export interface SuiteTarget {
   readonly kind: TargetDescription['kind'];
@@ -22,7 +22,7 @@ const STATUS_TIMEOUT_MS = 5_000;
 
 /**
  * Runs the selected tests, in a fixed order, against etcd-compatible endpoints: warm-up puts, then
- * put-sequential, put-concurrent, range-linearizable, range-serializable, watch. The range tests
+ * put-sequential, put-concurrent, range-linearizable, range-serializable, watch, watch-knee. The range tests
  * read the key space the put tests wrote. A failed request is counted, never retried.
  */
 export async function runSuite(target: SuiteTarget, options: StoreBenchOptions, logger: Logger): Promise<SuiteReport> {
@@ -67,6 +67,7 @@ export async function runSuite(target: SuiteTarget, options: StoreBenchOptions, 
     await run('range-serializable', () => runRangeTest(context, 'range-serializable', true));
     const runId = `${Date.now().toString(36)}-${Math.floor(random() * 1e9).toString(36)}`;
     await run('watch', () => runWatchTest(pool, options, context.value, runId));
+    await run('watch-knee', () => runWatchKneeTest(pool, options, context.value, `${runId}-knee`));
     return { target: description, warmup, tests, problems: [] };
   } finally {
     single.close();
