@@ -5,7 +5,7 @@ import { EntryType, MessageType, type Message, type NodeId } from '@k8ts/raft';
 import type { Logger } from 'pino';
 import { decodePeerMessage, encodePeerMessage, type PeerMessage } from './raft_codec.js';
 import { FrameReader, RAFT_STREAM_PREFACE, frame, splitAddress, type StreamRefusal } from './raft_stream.js';
-import type { PeerSender } from './raft_node.js';
+import type { PeerSender } from '@k8ts/raft';
 
 /** Where each peer listens for Raft traffic ("host:port"), as the membership knows it now. */
 export interface PeerDirectory {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { PeerTransport } from './peer_transport.js';
 import { listenClientUrl } from './port_listener.js';
 import { RAFT_STREAM_PREFACE } from './raft_stream.js';
-import { RaftNode, type DurableRaftLog } from './raft_node.js';
+import { RaftNode, type DurableRaftLog } from '@k8ts/raft';
 import { eventually } from './test_support.js';
 
 const logger = pino({ level: 'silent' });

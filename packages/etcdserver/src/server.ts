@@ -11,7 +11,7 @@ import { LeaseExpiry } from './lease_expiry.js';
 import { formatId, idToWire, type Member } from './members.js';
 import { PEER_CHANNEL_OPTIONS, PeerTransport } from './peer_transport.js';
 import { ProposalForwarder } from './proposal_forwarder.js';
-import { RaftNode, type DurableRaftLog } from './raft_node.js';
+import { RaftNode, type DurableRaftLog } from '@k8ts/raft';
 import { ReadBatcher } from './read_batcher.js';
 import { StoreStateMachine, type Command, type Envelope, type KeyValueStore, type MembershipContext } from './state_machine.js';
 import { WatchHub } from './watch_hub.js';

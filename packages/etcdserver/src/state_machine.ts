@@ -19,7 +19,7 @@ import {
 import { EntryType, decodeMembership, decodeMembershipContext, type Entry, type Snapshot } from '@k8ts/raft';
 import { decodeBinaryJson, encodeBinaryJson } from './command_codec.js';
 import type { Member } from './members.js';
-import type { StateMachineSink } from './raft_node.js';
+import type { StateMachineSink } from '@k8ts/raft';
 import { AppliedIndexWaiters, ApplyWaiters } from './wait.js';
 import type { WatchHistory } from './watch_hub.js';
 

@@ -85,8 +85,12 @@ export class SafetyChecker {
     }
   }
 
-  onSnapshotInstalled(id: NodeId, snapshot: Snapshot): void {
+  /** `appliedIndex`: what the node's state machine had applied before; a snapshot may not take it back. */
+  onSnapshotInstalled(id: NodeId, snapshot: Snapshot, appliedIndex = 0): void {
     const { index, term } = snapshot.meta;
+    if (index < appliedIndex) {
+      throw new SafetyViolation('State Machine Safety', `node ${id} installed snapshot ${index}@${term} after applying ${appliedIndex}: its state went back`);
+    }
     const applied = this.applied.get(index);
     if (applied !== undefined && applied.term !== term) {
       throw new SafetyViolation('State Machine Safety', `node ${id} installed snapshot ${index}@${term}, but ${index}@${applied.term} was applied`);

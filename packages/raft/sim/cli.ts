@@ -30,7 +30,7 @@ export async function simulateCommand(argv: readonly string[]): Promise<number> 
   const mutation = parseMutation(values.mutation);
   if (values.seed !== undefined) {
     const seed = parseSeedRange(values.seed).first;
-    const result = runSeed(seed, mutation, values.trace ? (line) => console.log(line) : undefined);
+    const result = await runSeed(seed, mutation, values.trace ? (line) => console.log(line) : undefined);
     console.log(result.ok ? `seed ${seed} passed` : `seed ${seed} FAILED: ${result.failure ?? '?'}`);
     if (!result.ok && !values.trace) console.log(`  replay with a trace: ${replayCommand(seed, mutation)}`);
     console.log(`stats ${JSON.stringify(result.stats)}`);

@@ -24,6 +24,11 @@ export class EventQueue {
     return top;
   }
 
+  /** The time of the next event, if any. */
+  nextTimeMs(): number | undefined {
+    return this.heap[0]?.timeMs;
+  }
+
   size(): number {
     return this.heap.length;
   }

@@ -1,12 +1,24 @@
 import type { SeededRandom } from './random.js';
 
 /** Rules deliberately broken to prove the checkers notice (see checker.test.ts). */
-export type Mutation = 'voteWithoutLogCheck' | 'commitEntriesOfEarlierTerms' | 'ackBeforePersist' | 'readIndexWithoutQuorum';
+export type Mutation =
+  | 'voteWithoutLogCheck'
+  | 'commitEntriesOfEarlierTerms'
+  | 'ackBeforePersist'
+  | 'readIndexWithoutQuorum'
+  | 'appendWithoutPrevCheck'
+  | 'twoVotesPerTerm'
+  | 'installStaleSnapshot'
+  | 'noCheckQuorum';
 export const MUTATIONS: readonly Mutation[] = [
   'voteWithoutLogCheck',
   'commitEntriesOfEarlierTerms',
   'ackBeforePersist',
   'readIndexWithoutQuorum',
+  'appendWithoutPrevCheck',
+  'twoVotesPerTerm',
+  'installStaleSnapshot',
+  'noCheckQuorum',
 ];
 
 /** One seed's fault profile and cluster shape, drawn from the seed so every run differs. */

@@ -21,16 +21,20 @@ export function runSeed(
   mutation?: Mutation,
   trace?: (line: string) => void,
   params?: Partial<SimulationParams>,
-): SimulationResult {
+): Promise<SimulationResult> {
   return new Simulation({ seed, ...(mutation ? { mutation } : {}), ...(trace ? { trace } : {}), ...(params ? { params } : {}) }).run();
 }
 
 /** Runs seeds until `maxFailures` fail; returns the failing results. */
-export function runSeeds(range: SeedRange, mutation?: Mutation, maxFailures = Infinity): { passed: number; failed: SimulationResult[] } {
+export async function runSeeds(
+  range: SeedRange,
+  mutation?: Mutation,
+  maxFailures = Infinity,
+): Promise<{ passed: number; failed: SimulationResult[] }> {
   const failed: SimulationResult[] = [];
   let passed = 0;
   for (let seed = range.first; seed <= range.last && failed.length < maxFailures; seed++) {
-    const result = runSeed(seed, mutation);
+    const result = await runSeed(seed, mutation);
     if (result.ok) passed++;
     else failed.push(result);
   }

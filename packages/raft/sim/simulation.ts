@@ -1,6 +1,5 @@
 import {
   EntryType,
-  Raft,
   Role,
   bootstrapState,
   decodeMembership,
@@ -12,15 +11,18 @@ import {
   type Message,
   type NodeId,
   type PersistedState,
-  type Ready,
+  type Snapshot,
+  type SoftState,
 } from '../src/index.js';
-import { InvariantError } from '@k8ts/base';
-import { SafetyChecker, SafetyViolation, viewOf } from './checker.js';
-import { diskOf, persistReady, persistSnapshot, persistedStateOf, type Disk } from './disk.js';
+import { InvariantError, type Clock } from '@k8ts/base';
+import { RaftNode } from '../driver/raft_node.js';
+import { SafetyChecker, SafetyViolation, type LogView } from './checker.js';
+import { SimulatedLog, diskOf, diskView, persistedStateOf, type Disk } from './disk.js';
 import { EventQueue } from './event_queue.js';
 import { drawParams, type Mutation, type SimulationParams } from './params.js';
 import { SeededRandom } from './random.js';
 import { EMPTY_MACHINE, applyToMachine, decodeMachine, encodeMachine, type MachineState } from './state_machine.js';
+import { settle } from './settle.js';
 import { describeMessage } from './trace.js';
 
 export interface SimulationOptions {
@@ -57,19 +59,21 @@ interface SimNode {
   status: 'up' | 'down' | 'decommissioned';
   /** Bumped on every crash and restart, so events of a dead incarnation are ignored. */
   incarnation: number;
-  raft: Raft | undefined;
+  /** The member's real driver (the store's), over the simulated clock, disk and network. */
+  raft: RaftNode | undefined;
+  /** This incarnation's storage: writes in flight die with it. */
+  log: SimulatedLog | undefined;
   disk: Disk;
-  /** Writes the "ackBeforePersist" mutation has not yet put on disk. */
-  pendingWrites: (() => void)[];
   machine: MachineState;
-  readyScheduled: boolean;
-  /** Between ready() and advance(): input waits here, as in the real driver. */
-  readyInFlight: boolean;
-  pendingInputs: ((raft: Raft) => void)[];
+  /** The applied index whose compaction was last asked for. */
+  compactionRequested: number;
   leaderTermSeen: number;
+  /** While it leads: its voters, and since when (virtual ms) they have been its voters. */
+  voters: { ids: string; sinceMs: number } | undefined;
   proposals: Map<number, { term: number; value: string }>;
-  readFloors: Map<string, number>;
-  waitingReads: { context: string; index: number }[];
+  waitingReads: { context: string; index: number; floor: number }[];
+  /** The simulator's own record of what this node received: from whom, when, in which term. */
+  heardFrom: Map<NodeId, { atMs: number; term: number }>;
 }
 
 class LivenessViolation extends Error {
@@ -82,6 +86,13 @@ const CONVERGENCE_CAP_MS = 60_000;
 const LIVENESS_PROPOSALS = 5;
 const MAX_NODES = 7;
 const MAX_EVENTS = 3_000_000;
+const READ_TIMEOUT_MS = 500;
+/**
+ * CheckQuorum as the simulator sees it: a leader that received nothing from a quorum of voters for
+ * this many election timeouts must have stepped down (the core's rule fires within two).
+ */
+const CHECK_QUORUM_TIMEOUTS = 3;
+const CHECK_QUORUM_EVERY_MS = 20;
 
 /**
  * A deterministic Raft cluster: N nodes, a virtual clock, and one seeded PRNG behind every delay,
@@ -100,6 +111,10 @@ export class Simulation {
   private sequence = 0;
   private healed = false;
   private finished = false;
+  /** The first error a node's driver or a client callback hit (they run outside the event loop). */
+  private fatal: unknown;
+  /** Whether the event just run may have left asynchronous work in a node's driver. */
+  private nodesTouched = false;
   private lossRate: number;
   private duplicateRate: number;
   private appliedMembershipIndex = 0;
@@ -124,10 +139,11 @@ export class Simulation {
     this.duplicateRate = this.params.duplicateRate;
   }
 
-  run(): SimulationResult {
+  async run(): Promise<SimulationResult> {
     let failure: string | undefined;
     try {
       this.start();
+      await this.settleNodes();
       while (!this.finished) {
         const event = this.queue.pop();
         if (event === undefined) throw new LivenessViolation('the simulation ran out of events');
@@ -135,6 +151,8 @@ export class Simulation {
         this.stats.events++;
         if (this.stats.events > MAX_EVENTS) throw new LivenessViolation(`more than ${MAX_EVENTS} events`);
         event.run();
+        // Events due at one virtual instant run together, then the drivers catch up once.
+        if (this.queue.nextTimeMs() !== this.nowMs) await this.settleNodes();
       }
     } catch (error) {
       if (!(error instanceof SafetyViolation || error instanceof LivenessViolation || error instanceof InvariantError)) {
@@ -153,6 +171,22 @@ export class Simulation {
     };
   }
 
+  /**
+   * The drivers are async (they await storage and the state machine): before the next event, let
+   * them run as far as they can. Their errors surface here, in the event that caused them.
+   */
+  private async settleNodes(): Promise<void> {
+    if (this.nodesTouched) {
+      this.nodesTouched = false;
+      await settle();
+    }
+    if (this.fatal !== undefined) throw this.fatal;
+  }
+
+  private readonly fail = (error: unknown): void => {
+    this.fatal ??= error;
+  };
+
   // ─── Set-up and the fault schedule ────────────────────────────────────────────────────────────
 
   private start(): void {
@@ -166,6 +200,7 @@ export class Simulation {
     if (this.params.membershipChanges) this.every(() => 300, () => this.changeMembership());
     if (this.params.transferIntervalMs > 0) this.every(() => this.params.transferIntervalMs, () => this.transferLeadership());
     this.at(this.params.chaosMs, () => this.heal());
+    if (this.params.checkQuorum) this.at(CHECK_QUORUM_EVERY_MS, () => this.checkQuorumHolds());
   }
 
   private at(timeMs: number, run: () => void): void {
@@ -191,16 +226,15 @@ export class Simulation {
       status: 'down',
       incarnation: 0,
       raft: undefined,
+      log: undefined,
       disk: diskOf(state),
-      pendingWrites: [],
       machine: EMPTY_MACHINE,
-      readyScheduled: false,
-      readyInFlight: false,
-      pendingInputs: [],
+      compactionRequested: 0,
       leaderTermSeen: 0,
+      voters: undefined,
       proposals: new Map(),
-      readFloors: new Map(),
       waitingReads: [],
+      heardFrom: new Map(),
     };
     this.nodes.set(id, node);
     this.startNode(node);
@@ -209,9 +243,29 @@ export class Simulation {
   private startNode(node: SimNode): void {
     const { disk } = node;
     node.status = 'up';
-    node.incarnation++;
-    node.raft = new Raft(
-      {
+    const incarnation = ++node.incarnation;
+    const alive = (): boolean => node.incarnation === incarnation;
+    const log = new SimulatedLog(disk, {
+      now: () => this.nowMs,
+      at: (timeMs, run) =>
+        this.at(timeMs, () => {
+          this.nodesTouched = true;
+          run();
+        }),
+      latencyMs: () =>
+        this.options.mutation === 'ackBeforePersist' ? this.random.between(5, 40) : this.random.between(0, this.params.persistLatencyMaxMs),
+      lying: this.options.mutation === 'ackBeforePersist',
+      landed: (batch, onDisk) => this.checker.onAppend(node.id, batch.entries, diskView(onDisk)),
+    });
+    node.log = log;
+    node.machine = disk.snapshot ? decodeMachine(disk.snapshot.data) : EMPTY_MACHINE;
+    node.compactionRequested = node.machine.appliedIndex;
+    node.leaderTermSeen = 0;
+    node.heardFrom.clear();
+    this.trace(`n${node.id} starts: term ${disk.hardState.term}, commit ${disk.hardState.commit}, ${disk.entries.length} entries, snapshot ${disk.snapshot?.meta.index ?? 0}`);
+    const mutation = this.options.mutation;
+    node.raft = new RaftNode({
+      raft: {
         id: node.id,
         electionTimeoutTicks: this.params.electionTimeoutTicks,
         heartbeatTimeoutTicks: this.params.heartbeatTimeoutTicks,
@@ -221,36 +275,73 @@ export class Simulation {
         maxSizePerMessageBytes: this.params.maxSizePerMessageBytes,
         maxInflightMessages: this.params.maxInflightMessages,
         unsafe: {
-          voteWithoutLogCheck: this.options.mutation === 'voteWithoutLogCheck',
-          commitEntriesOfEarlierTerms: this.options.mutation === 'commitEntriesOfEarlierTerms',
-          readIndexWithoutQuorum: this.options.mutation === 'readIndexWithoutQuorum',
+          voteWithoutLogCheck: mutation === 'voteWithoutLogCheck',
+          commitEntriesOfEarlierTerms: mutation === 'commitEntriesOfEarlierTerms',
+          readIndexWithoutQuorum: mutation === 'readIndexWithoutQuorum',
+          appendWithoutPrevCheck: mutation === 'appendWithoutPrevCheck',
+          twoVotesPerTerm: mutation === 'twoVotesPerTerm',
+          installStaleSnapshot: mutation === 'installStaleSnapshot',
+          noCheckQuorum: mutation === 'noCheckQuorum',
         },
       },
-      persistedStateOf(disk),
-    );
-    node.machine = disk.snapshot ? decodeMachine(disk.snapshot.data) : EMPTY_MACHINE;
-    node.leaderTermSeen = 0;
-    this.trace(`n${node.id} starts: term ${disk.hardState.term}, commit ${disk.hardState.commit}, ${disk.entries.length} entries, snapshot ${disk.snapshot?.meta.index ?? 0}`);
-    const incarnation = node.incarnation;
-    const tick = (): void => {
-      if (node.incarnation !== incarnation || node.raft === undefined) return;
-      this.input(node, (raft) => raft.tick());
-      this.at(this.nowMs + this.params.tickMs, tick);
+      persisted: persistedStateOf(disk),
+      log,
+      peers: {
+        send: (messages) => {
+          if (alive()) for (const message of messages) this.send(message);
+        },
+      },
+      stateMachine: {
+        restore: (snapshot) => {
+          if (alive()) this.restore(node, snapshot);
+        },
+        apply: (entries) => {
+          if (!alive()) return;
+          this.applyEntries(node, entries);
+          this.serveReads(node);
+          this.maybeCompact(node);
+        },
+        softStateChanged: (state, term) => {
+          if (alive()) this.softStateChanged(node, state, term);
+        },
+      },
+      tickMs: this.params.tickMs,
+      clock: this.clockFor(alive),
+      onFatal: this.fail,
+    });
+    node.raft.start();
+    this.nodesTouched = true;
+  }
+
+  /** Virtual time for one incarnation: its timers die with it. */
+  private clockFor(alive: () => boolean): Clock {
+    return {
+      now: () => this.nowMs,
+      schedule: (delayMs, callback) => {
+        let cancelled = false;
+        this.at(this.nowMs + Math.max(0, delayMs), () => {
+          if (cancelled || !alive()) return;
+          this.nodesTouched = true;
+          callback();
+        });
+        return { cancel: () => void (cancelled = true) };
+      },
     };
-    this.at(this.nowMs + this.random.between(1, this.params.tickMs), tick);
+  }
+
+  /** The process dies: its driver stops where it is, and writes not yet on disk are gone. */
+  private stopNode(node: SimNode, status: 'down' | 'decommissioned'): void {
+    node.status = status;
+    node.incarnation++;
+    node.raft = undefined;
+    node.log?.crash();
+    node.log = undefined;
+    node.proposals.clear();
+    node.waitingReads = [];
   }
 
   private crash(node: SimNode): void {
-    node.status = 'down';
-    node.incarnation++;
-    node.raft = undefined;
-    node.pendingWrites = []; // whatever was not on disk is gone
-    node.readyScheduled = false;
-    node.readyInFlight = false;
-    node.pendingInputs = [];
-    node.proposals.clear();
-    node.readFloors.clear();
-    node.waitingReads = [];
+    this.stopNode(node, 'down');
     this.stats.crashes++;
     this.trace(`n${node.id} CRASHES`);
   }
@@ -330,8 +421,9 @@ export class Simulation {
 
   private changeMembership(): void {
     const leader = this.currentLeader();
-    if (leader?.raft === undefined) return;
-    const membership = leader.raft.status().membership;
+    const raft = leader?.raft;
+    if (leader === undefined || raft === undefined) return;
+    const membership = raft.status().membership;
     const live = [...this.nodes.values()].filter((node) => node.status !== 'decommissioned').length;
     const roll = this.random.float();
     let change: MembershipChange | undefined;
@@ -345,25 +437,41 @@ export class Simulation {
     }
     if (change === undefined) return;
     const proposed = change;
-    this.input(leader, (raft) => {
-      const result = raft.proposeMembershipChange(proposed);
-      this.trace(`n${leader.id} proposes ${proposed.type} n${proposed.node}: ${result.ok ? `index ${result.index}` : result.reason}`);
-      if (result.ok && (proposed.type === 'addLearner' || proposed.type === 'addVoter')) {
-        this.addNode(this.nextNodeId++, joiningState());
-      }
-    });
+    const alive = this.aliveCheck(leader);
+    this.nodesTouched = true;
+    raft
+      .proposeMembershipChange(proposed)
+      .then((result) => {
+        if (!alive()) return;
+        this.trace(`n${leader.id} proposes ${proposed.type} n${proposed.node}: ${result.ok ? `index ${result.index}` : result.reason}`);
+        if (result.ok && (proposed.type === 'addLearner' || proposed.type === 'addVoter')) {
+          this.addNode(this.nextNodeId++, joiningState());
+        }
+      })
+      .catch(this.fail);
   }
 
   private transferLeadership(): void {
     const leader = this.currentLeader();
-    if (leader?.raft === undefined) return;
-    const voters = leader.raft.status().membership.voters.filter((id) => id !== leader.id);
+    const raft = leader?.raft;
+    if (leader === undefined || raft === undefined) return;
+    const voters = raft.status().membership.voters.filter((id) => id !== leader.id);
     if (voters.length === 0) return;
     const target = this.random.pick(voters);
-    this.input(leader, (raft) => {
-      const result = raft.transferLeadership(target);
-      this.trace(`n${leader.id} transfers leadership to n${target}: ${result.ok ? 'started' : result.reason}`);
-    });
+    const alive = this.aliveCheck(leader);
+    this.nodesTouched = true;
+    raft
+      .transferLeadership(target)
+      .then((result) => {
+        if (alive()) this.trace(`n${leader.id} transfers leadership to n${target}: ${result.ok ? 'started' : result.reason}`);
+      })
+      .catch(this.fail);
+  }
+
+  /** True while `node` runs the incarnation it runs now. */
+  private aliveCheck(node: SimNode): () => boolean {
+    const incarnation = node.incarnation;
+    return () => node.incarnation === incarnation;
   }
 
   // ─── Clients ──────────────────────────────────────────────────────────────────────────────────
@@ -372,125 +480,64 @@ export class Simulation {
     const up = this.upNodes();
     if (up.length === 0) return;
     const node = target ?? (this.random.chance(0.8) ? this.currentLeader() : undefined) ?? this.random.pick(up);
-    this.input(node, (raft) => {
-      const result = raft.propose(new TextEncoder().encode(value));
-      if (result.ok) {
+    const raft = node.raft;
+    if (raft === undefined) return;
+    const alive = this.aliveCheck(node);
+    this.nodesTouched = true;
+    raft
+      .propose(new TextEncoder().encode(value))
+      .then((result) => {
+        if (!result.ok || !alive()) return;
         node.proposals.set(result.index, { term: result.term, value });
         this.trace(`client → n${node.id}: propose ${value} → ${result.index}@${result.term}`);
-      }
-    });
+      })
+      .catch(this.fail);
   }
 
   private clientRead(): void {
     const up = this.upNodes();
     if (up.length === 0) return;
     const node = this.random.pick(up);
+    const raft = node.raft;
+    if (raft === undefined) return;
     const context = `r${this.sequence++}`;
     const floor = this.checker.readFloor();
-    this.input(node, (raft) => {
-      if (raft.readIndex(context).ok) {
-        node.readFloors.set(context, floor);
-        this.trace(`client → n${node.id}: read ${context} (must reach ${floor})`);
-      }
-    });
+    const alive = this.aliveCheck(node);
+    this.nodesTouched = true;
+    raft
+      .readIndex(context, READ_TIMEOUT_MS)
+      .then(
+        (index) => {
+          if (!alive()) return;
+          this.trace(`client → n${node.id}: read ${context} at index ${index} (must reach ${floor})`);
+          node.waitingReads.push({ context, index, floor });
+          this.serveReads(node);
+        },
+        () => undefined, // no leader, or no answer in time: the client gives up
+      )
+      .catch(this.fail);
   }
 
-  // ─── The driver: one Ready at a time ──────────────────────────────────────────────────────────
+  // ─── What the driver hands the application ────────────────────────────────────────────────────
 
-  private afterInput(node: SimNode): void {
+  private softStateChanged(node: SimNode, state: SoftState, term: number): void {
     const raft = node.raft;
-    if (raft === undefined) return;
-    if (raft.role === Role.Leader && node.leaderTermSeen !== raft.term) {
-      node.leaderTermSeen = raft.term;
-      this.stats.leadersElected++;
-      this.trace(`n${node.id} becomes LEADER of term ${raft.term}`);
-      this.checker.onLeader(node.id, raft.term, viewOf(raft));
-      if (!this.healed && this.random.chance(this.params.disruptNewLeaderChance)) this.disruptNewLeader(node);
-    }
-    if (node.readyScheduled || node.readyInFlight || !raft.hasReady()) return;
-    node.readyScheduled = true;
-    const incarnation = node.incarnation;
-    this.at(this.nowMs + this.random.between(0, this.params.persistLatencyMaxMs), () => {
-      if (node.incarnation === incarnation) this.handleReady(node);
-    });
+    if (raft === undefined || state.role !== Role.Leader || node.leaderTermSeen === term) return;
+    node.leaderTermSeen = term;
+    node.voters = undefined;
+    this.stats.leadersElected++;
+    this.trace(`n${node.id} becomes LEADER of term ${term}`);
+    this.checker.onLeader(node.id, term, liveView(raft));
+    if (!this.healed && this.random.chance(this.params.disruptNewLeaderChance)) this.disruptNewLeader(node);
   }
 
-  /** Steps input into a node's Raft now, or after the Ready in flight is done. */
-  private input(node: SimNode, action: (raft: Raft) => void): void {
-    const raft = node.raft;
-    if (raft === undefined) return;
-    if (node.readyInFlight) {
-      node.pendingInputs.push(action);
-      return;
-    }
-    action(raft);
-    this.afterInput(node);
-  }
-
-  /**
-   * One Ready in two events, as a real driver runs it: messages that promise nothing go out at once;
-   * the write takes a while (a crash meanwhile loses it); then the other messages, apply, advance.
-   */
-  private handleReady(node: SimNode): void {
-    const raft = node.raft;
-    if (raft === undefined) return;
-    node.readyScheduled = false;
-    node.readyInFlight = true;
-    const ready = raft.ready();
-    for (const message of ready.messagesBeforePersist) this.send(message);
-    // Committed entries are durable on a quorum: without a snapshot, apply while the write runs.
-    const applyEarly = ready.snapshot === undefined;
-    if (applyEarly) this.applyEntries(node, ready.committedEntries);
-    const brokenDriver = this.options.mutation === 'ackBeforePersist';
-    if (brokenDriver) {
-      // The broken driver: acknowledges now, writes to disk later (and loses it if it crashes first).
-      for (const message of ready.messages) this.send(message);
-    }
-    const incarnation = node.incarnation;
-    const finish = (): void => {
-      if (node.incarnation !== incarnation) return;
-      // Log Matching is about logs that exist: a leader's entries count from when they are written
-      // (a leader that crashed before that, in a term never durable, may lead that term again).
-      this.checker.onAppend(node.id, ready.entries, viewOf(raft));
-      if (brokenDriver) this.deferWrite(node, () => persistReady(node.disk, ready));
-      else persistReady(node.disk, ready);
-      if (!brokenDriver) for (const message of ready.messages) this.send(message);
-      if (applyEarly) this.takeReadStates(node, ready);
-      else this.apply(node, ready);
-      raft.advance();
-      node.readyInFlight = false;
-      this.serveReads(node);
-      this.maybeCompact(node);
-      for (const action of node.pendingInputs.splice(0)) action(raft);
-      this.afterInput(node);
-    };
-    const persistMs = this.random.between(0, this.params.persistLatencyMaxMs);
-    if (persistMs === 0) finish();
-    else this.at(this.nowMs + persistMs, finish);
-  }
-
-  private deferWrite(node: SimNode, write: () => void): void {
-    node.pendingWrites.push(write);
-    const incarnation = node.incarnation;
-    this.at(this.nowMs + this.random.between(5, 40), () => {
-      if (node.incarnation !== incarnation) return;
-      for (const pending of node.pendingWrites.splice(0)) pending();
-    });
-  }
-
-  private apply(node: SimNode, ready: Ready): void {
-    if (ready.snapshot !== undefined) {
-      this.checker.onSnapshotInstalled(node.id, ready.snapshot);
-      node.machine = decodeMachine(ready.snapshot.data);
-      this.stats.snapshotsInstalled++;
-      this.trace(`n${node.id} installs snapshot ${ready.snapshot.meta.index}@${ready.snapshot.meta.term}`);
-    }
-    this.applyEntries(node, ready.committedEntries);
-    this.takeReadStates(node, ready);
-  }
-
-  private takeReadStates(node: SimNode, ready: Ready): void {
-    for (const read of ready.readStates) node.waitingReads.push(read);
+  private restore(node: SimNode, snapshot: Snapshot): void {
+    this.checker.onSnapshotInstalled(node.id, snapshot, node.machine.appliedIndex);
+    node.machine = decodeMachine(snapshot.data);
+    node.compactionRequested = Math.max(node.compactionRequested, node.machine.appliedIndex);
+    this.stats.snapshotsInstalled++;
+    this.trace(`n${node.id} installs snapshot ${snapshot.meta.index}@${snapshot.meta.term}`);
+    this.serveReads(node);
   }
 
   private applyEntries(node: SimNode, entries: readonly Entry[]): void {
@@ -516,27 +563,21 @@ export class Simulation {
   private serveReads(node: SimNode): void {
     node.waitingReads = node.waitingReads.filter((read) => {
       if (read.index > node.machine.appliedIndex) return true;
-      const floor = node.readFloors.get(read.context);
-      if (floor !== undefined) {
-        node.readFloors.delete(read.context);
-        this.checker.onReadServed(node.id, read.context, read.index, floor);
-        this.stats.readsServed++;
-        this.trace(`n${node.id} serves read ${read.context} at index ${read.index}`);
-      }
+      this.checker.onReadServed(node.id, read.context, read.index, read.floor);
+      this.stats.readsServed++;
+      this.trace(`n${node.id} serves read ${read.context} at index ${read.index}`);
       return false;
     });
   }
 
+  /** The application snapshots its state every so many entries; the driver compacts the log to it. */
   private maybeCompact(node: SimNode): void {
     const raft = node.raft;
     if (raft === undefined) return;
     const applied = node.machine.appliedIndex;
-    if (applied - raft.log.snapshot.meta.index < this.params.compactEveryEntries) return;
+    if (applied - Math.max(raft.snapshotIndex(), node.compactionRequested) < this.params.compactEveryEntries) return;
+    node.compactionRequested = applied;
     raft.compact(applied, encodeMachine(node.machine));
-    const snapshot = raft.log.snapshot;
-    const write = (): void => persistSnapshot(node.disk, snapshot);
-    if (this.options.mutation === 'ackBeforePersist') node.pendingWrites.push(write);
-    else write();
   }
 
   /** A removed member shuts down once its removal is committed, as an etcd member does. */
@@ -548,9 +589,7 @@ export class Simulation {
     for (const id of this.committedMembers) {
       const node = this.nodes.get(id);
       if (node === undefined || node.status === 'decommissioned' || isMember(membership, id)) continue;
-      node.status = 'decommissioned';
-      node.incarnation++;
-      node.raft = undefined;
+      this.stopNode(node, 'decommissioned');
       this.trace(`n${id} decommissioned`);
     }
     for (const id of [...membership.voters, ...membership.learners]) this.committedMembers.add(id);
@@ -560,11 +599,11 @@ export class Simulation {
 
   private send(message: Message): void {
     if (this.blocked.has(`${message.from}>${message.to}`)) {
-      this.trace(`drop (partition) ${describeMessage(message)}`);
+      this.trace(() => `drop (partition) ${describeMessage(message)}`);
       return;
     }
     if (this.random.chance(this.lossRate)) {
-      this.trace(`drop (loss) ${describeMessage(message)}`);
+      this.trace(() => `drop (loss) ${describeMessage(message)}`);
       return;
     }
     const copies = this.random.chance(this.duplicateRate) ? 2 : 1;
@@ -576,8 +615,41 @@ export class Simulation {
   private deliver(message: Message): void {
     const node = this.nodes.get(message.to);
     if (node?.raft === undefined) return;
-    this.trace(describeMessage(message));
-    this.input(node, (raft) => raft.step(message));
+    this.trace(() => describeMessage(message));
+    node.heardFrom.set(message.from, { atMs: this.nowMs, term: message.term });
+    this.nodesTouched = true;
+    node.raft.step(message);
+  }
+
+  /**
+   * CheckQuorum, judged from the simulator's own record of delivered messages (not the core's
+   * bookkeeping): a leader that has received nothing in its term from a quorum of its voters for
+   * CHECK_QUORUM_TIMEOUTS election timeouts must no longer be leader.
+   */
+  private checkQuorumHolds(): void {
+    const windowMs = CHECK_QUORUM_TIMEOUTS * this.params.electionTimeoutTicks * this.params.tickMs;
+    for (const node of this.upNodes()) {
+      const status = node.raft?.status();
+      if (status?.role !== Role.Leader) continue;
+      const { voters } = status.membership;
+      // A new leader, or a new set of voters, starts with a clean slate (as the core's tally does).
+      const ids = voters.join(',');
+      if (node.voters?.ids !== ids) node.voters = { ids, sinceMs: this.nowMs };
+      const since = node.voters.sinceMs;
+      const heard = voters.filter((id) => {
+        if (id === node.id) return true;
+        const last = node.heardFrom.get(id);
+        const heardAt = Math.max(since, last !== undefined && last.term >= status.term ? last.atMs : -Infinity);
+        return this.nowMs - heardAt <= windowMs;
+      });
+      if (heard.length <= voters.length / 2) {
+        throw new SafetyViolation(
+          'CheckQuorum',
+          `n${node.id} still leads term ${status.term} though only ${heard.length} of ${voters.length} voters (${heard.join(',')}) reached it in ${windowMs}ms`,
+        );
+      }
+    }
+    this.at(this.nowMs + CHECK_QUORUM_EVERY_MS, () => this.checkQuorumHolds());
   }
 
   // ─── Healing and liveness ─────────────────────────────────────────────────────────────────────
@@ -622,11 +694,12 @@ export class Simulation {
         lastProposedAt = this.nowMs;
         for (const value of missing) this.clientPropose(value, leader);
       }
-      const members = leader?.raft ? this.membersOf(leader.raft.status().membership) : [];
-      const commit = leader?.raft?.status().commit ?? -1;
+      const status = leader?.raft?.status();
+      const members = status ? this.membersOf(status.membership) : [];
+      const commit = status?.commit ?? -1;
       // A new leader's commit index may lag what its predecessor committed until it commits an
       // entry of its own term; only then is its commit index the cluster's.
-      const leaderCommittedOwnTerm = leader?.raft !== undefined && leader.raft.log.term(commit) === leader.raft.term;
+      const leaderCommittedOwnTerm = status !== undefined && leader?.raft?.logTerm(commit) === status.term;
       const converged =
         missing.length === 0 &&
         leaderCommittedOwnTerm &&
@@ -639,7 +712,7 @@ export class Simulation {
         this.finished = true;
         return;
       }
-      const matches = leader?.raft?.status().followers.map((follower) => `n${follower.id}~${follower.match}`).join(' ');
+      const matches = status?.followers.map((follower) => `n${follower.id}~${follower.match}`).join(' ');
       const where = `${members.map((node) => `n${node.id}@${node.machine.appliedIndex}`).join(' ')} (leader sees ${matches ?? '-'})`;
       watchdog(`leader n${leader?.id ?? '-'} commit ${commit}: ${where}; not yet acknowledged: ${missing.join(' ') || 'none'}`);
       this.at(this.nowMs + 20, check);
@@ -671,9 +744,12 @@ export class Simulation {
   /** The up leader with the highest term, as a client that follows redirects would find it. */
   private currentLeader(): SimNode | undefined {
     let best: SimNode | undefined;
+    let bestTerm = -1;
     for (const node of this.upNodes()) {
-      if (node.raft?.role !== Role.Leader) continue;
-      if (best?.raft === undefined || node.raft.term > best.raft.term) best = node;
+      const status = node.raft?.status();
+      if (status?.role !== Role.Leader || status.term <= bestTerm) continue;
+      best = node;
+      bestTerm = status.term;
     }
     return best;
   }
@@ -681,12 +757,10 @@ export class Simulation {
   /** A leader that every voter of its membership is up and follows. */
   private stableLeader(): SimNode | undefined {
     const leader = this.currentLeader();
-    const raft = leader?.raft;
-    if (leader === undefined || raft === undefined) return undefined;
-    const voters = this.membersOf(raft.status().membership).filter((node) =>
-      raft.status().membership.voters.includes(node.id),
-    );
-    const followed = voters.every((node) => node.raft?.leader === leader.id && node.raft.term === raft.term);
+    const status = leader?.raft?.status();
+    if (leader === undefined || status === undefined) return undefined;
+    const voters = this.membersOf(status.membership).filter((node) => status.membership.voters.includes(node.id));
+    const followed = voters.every((node) => node.raft?.status().leader === leader.id && node.raft.status().term === status.term);
     return followed ? leader : undefined;
   }
 
@@ -696,11 +770,18 @@ export class Simulation {
       .filter((node): node is SimNode => node !== undefined);
   }
 
-  private trace(line: string): void {
-    this.options.trace?.(`${String(this.nowMs).padStart(6)}ms ${line}`);
+  /** A line, or a function making one (for lines too costly to build when nobody traces). */
+  private trace(line: string | (() => string)): void {
+    if (this.options.trace === undefined) return;
+    this.options.trace(`${String(this.nowMs).padStart(6)}ms ${typeof line === 'string' ? line : line()}`);
   }
 }
 
+
+/** The driver's log as it is now, for Leader Completeness. */
+function liveView(raft: RaftNode): LogView {
+  return { snapshotIndex: () => raft.snapshotIndex(), term: (index) => raft.logTerm(index) };
+}
 
 /** Spreads neighbouring seeds apart so seed 1 and seed 2 draw unrelated runs. */
 function mixSeed(seed: number): number {

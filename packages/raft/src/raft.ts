@@ -56,6 +56,14 @@ export interface UnsafeRules {
   readonly commitEntriesOfEarlierTerms?: boolean;
   /** Answer ReadIndex without confirming leadership with a heartbeat quorum (a deposed leader reads stale). */
   readonly readIndexWithoutQuorum?: boolean;
+  /** Accept an append whose previous entry we hold in another term, skipping §5.3's consistency check. */
+  readonly appendWithoutPrevCheck?: boolean;
+  /** Grant a second vote in a term already voted in (while no leader is known). */
+  readonly twoVotesPerTerm?: boolean;
+  /** Install a snapshot at or below the commit index, rolling the state machine back. */
+  readonly installStaleSnapshot?: boolean;
+  /** A leader never steps down for lack of a quorum, and the leader lease is off, though checkQuorum is set. */
+  readonly noCheckQuorum?: boolean;
 }
 
 export type ProposalResult =
@@ -422,7 +430,7 @@ export class Raft {
     this.electionElapsed++;
     if (this.electionElapsed >= this.config.electionTimeoutTicks) {
       this.electionElapsed = 0;
-      if (this.config.checkQuorum && !this.quorumRecentlyActive()) {
+      if (this.checkQuorum() && !this.quorumRecentlyActive()) {
         this.becomeFollower(this.term, NONE);
         return;
       }
@@ -432,6 +440,10 @@ export class Raft {
       this.heartbeatElapsed = 0;
       this.broadcastHeartbeat(undefined);
     }
+  }
+
+  private checkQuorum(): boolean {
+    return this.config.checkQuorum && this.config.unsafe.noCheckQuorum !== true;
   }
 
   private quorumRecentlyActive(): boolean {
@@ -501,7 +513,8 @@ export class Raft {
     const canVote =
       this.vote === message.from ||
       (this.vote === NONE && this.leader === NONE) ||
-      (preVote && message.term > this.term);
+      (preVote && message.term > this.term) ||
+      (!preVote && this.config.unsafe.twoVotesPerTerm === true && this.leader === NONE);
     const upToDate = this.config.unsafe.voteWithoutLogCheck || this.log.isUpToDate(message.index, message.logTerm);
     if (canVote && upToDate) {
       // A pre-vote answers in the term it was asked about; a vote is recorded (and persisted first).
@@ -524,7 +537,7 @@ export class Raft {
       if (isVoteRequest) {
         // Leader lease: while we hear from a leader, a disruptive candidate is ignored.
         const inLease =
-          this.config.checkQuorum && this.leader !== NONE && this.electionElapsed < this.config.electionTimeoutTicks;
+          this.checkQuorum() && this.leader !== NONE && this.electionElapsed < this.config.electionTimeoutTicks;
         if (inLease && message.force !== true) return false;
       }
       const keepsTerm =
@@ -648,7 +661,9 @@ export class Raft {
       this.send({ ...response, index: this.log.committed });
       return;
     }
-    const lastNew = this.log.maybeAppend(message.index, message.logTerm, message.commit, message.entries);
+    const heldPrevTerm = this.log.term(message.index);
+    const prevTerm = this.config.unsafe.appendWithoutPrevCheck === true && heldPrevTerm !== undefined ? heldPrevTerm : message.logTerm;
+    const lastNew = this.log.maybeAppend(message.index, prevTerm, message.commit, message.entries);
     if (lastNew !== undefined) {
       this.send({ ...response, index: lastNew });
       return;
@@ -671,6 +686,8 @@ export class Raft {
     const response = this.blank(MessageType.AppendResponse, message.from);
     const { index, term } = snapshot.meta;
     if (index <= this.log.committed) {
+      // Broken on purpose: hand the stale snapshot to the application to restore anyway.
+      if (this.config.unsafe.installStaleSnapshot === true) this.log.pendingSnapshot = snapshot;
       this.send({ ...response, index: this.log.committed });
     } else if (this.log.matchTerm(index, term)) {
       // Our log already holds the snapshot's last entry: just learn that it is committed.

@@ -1,3 +1,4 @@
+import { every, realClock, type Clock } from '@k8ts/base';
 import {
   Raft,
   type Entry,
@@ -12,7 +13,7 @@ import {
   type RequestResult,
   type Snapshot,
   type SoftState,
-} from '@k8ts/raft';
+} from '../src/index.js';
 
 /** Where the node's Raft state becomes durable (packages/storage's RaftStorage fits). */
 export interface DurableRaftLog {
@@ -52,6 +53,8 @@ export interface RaftNodeOptions {
   /** A peer message was dropped because the input queue was full (etcd: a peer receive failure). */
   readonly onPeerMessageDropped?: (message: Message) => void;
   readonly onFatal: (error: unknown) => void;
+  /** Time for ticks and read timeouts (default the real clock; the simulator passes its virtual one). */
+  readonly clock?: Clock;
 }
 
 type Input = () => void;
@@ -66,7 +69,8 @@ export class RaftNode {
   private readonly raft: Raft;
   private queue: Input[] = [];
   private wake: (() => void) | undefined;
-  private ticker: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private stopTicker: (() => void) | undefined;
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private readonly readWaiters = new Map<string, (index: number) => void>();
@@ -77,6 +81,7 @@ export class RaftNode {
   private durableVote: number;
 
   constructor(private readonly options: RaftNodeOptions) {
+    this.clock = options.clock ?? realClock;
     this.raft = new Raft(options.raft, options.persisted);
     this.lastStatus = this.raft.status();
     this.durableTerm = options.persisted.hardState.term;
@@ -90,7 +95,7 @@ export class RaftNode {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.ticker = setInterval(() => this.enqueue(() => this.raft.tick(), true), this.options.tickMs);
+    this.stopTicker = every(this.clock, this.options.tickMs, () => this.enqueue(() => this.raft.tick(), true));
     this.loopDone = this.loop().catch((error: unknown) => {
       this.running = false;
       this.options.onFatal(error);
@@ -99,7 +104,7 @@ export class RaftNode {
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.ticker) clearInterval(this.ticker);
+    this.stopTicker?.();
     this.wake?.();
     await this.loopDone;
   }
@@ -112,6 +117,16 @@ export class RaftNode {
   /** The status as of the last loop iteration (cheap; safe from any callback). */
   status(): RaftStatus {
     return this.lastStatus;
+  }
+
+  /** The term of the entry at `index` in the core's log now (undefined when compacted or absent). */
+  logTerm(index: number): number | undefined {
+    return this.raft.log.term(index);
+  }
+
+  /** The index the core's log is compacted to now. */
+  snapshotIndex(): number {
+    return this.raft.log.snapshot.meta.index;
   }
 
   /** Input waiting for the loop (ticks may take it past the bound; nothing else does). */
@@ -153,18 +168,18 @@ export class RaftNode {
    */
   readIndex(context: string, timeoutMs: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.schedule(timeoutMs, () => {
         this.readWaiters.delete(context);
         reject(new Error('read index timed out'));
-      }, timeoutMs);
+      });
       this.readWaiters.set(context, (index) => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve(index);
       });
       this.enqueue(() => {
         const result = this.raft.readIndex(context);
         if (!result.ok) {
-          clearTimeout(timer);
+          timer.cancel();
           this.readWaiters.delete(context);
           reject(new Error(result.reason));
         }
