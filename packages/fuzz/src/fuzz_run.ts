@@ -14,8 +14,11 @@ export interface FuzzSubject<Case> {
   send(fuzzCase: Case): Promise<FuzzAnswer>;
   /** Whether the case could change state: then a failed answer must leave `snapshot` unchanged. */
   mayWrite(fuzzCase: Case): boolean;
-  /** The whole observable state (a list of everything), as a comparable string. */
-  snapshot(): Promise<string>;
+  /**
+   * The observable state the case could change (a list of everything, or of what the case
+   * addresses), as a comparable string. Taken before and after the same case.
+   */
+  snapshot(fuzzCase: Case): Promise<string>;
   /** undefined while the process is up and answers a health request; otherwise why not. */
   health(): Promise<string | undefined>;
 }
@@ -67,7 +70,7 @@ export async function fuzzSeed<Case>(subject: FuzzSubject<Case>, seed: number, c
     const fuzzCase = subject.generate(random);
     const description = subject.describe(fuzzCase);
     const fail = (problem: string): void => void failures.push({ seed, caseIndex, description, problem });
-    const before = subject.mayWrite(fuzzCase) ? await readState(subject) : undefined;
+    const before = subject.mayWrite(fuzzCase) ? await readState(subject, fuzzCase) : undefined;
     if (before instanceof Error) {
       fail(`the state could not be read before this case: ${before.message}`);
       await stopIfDown('before the case');
@@ -77,7 +80,7 @@ export async function fuzzSeed<Case>(subject: FuzzSubject<Case>, seed: number, c
     answers.push(answer);
     if (answer.problem !== undefined) fail(answer.problem);
     if (before !== undefined && !answer.succeeded && answer.problem === undefined) {
-      const after = await readState(subject);
+      const after = await readState(subject, fuzzCase);
       if (after instanceof Error) fail(`the state could not be read after this case: ${after.message}`);
       else if (after !== before) fail(`failed with code ${answer.code} (${answer.details}) yet changed the state:\nbefore ${clip(before)}\nafter  ${clip(after)}`);
     }
@@ -123,9 +126,9 @@ export function parseSeeds(text: string): number[] {
   return seeds;
 }
 
-async function readState<Case>(subject: FuzzSubject<Case>): Promise<string | Error> {
+async function readState<Case>(subject: FuzzSubject<Case>, fuzzCase: Case): Promise<string | Error> {
   try {
-    return await subject.snapshot();
+    return await subject.snapshot(fuzzCase);
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }
