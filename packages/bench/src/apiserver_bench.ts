@@ -5,7 +5,7 @@ import { checkApiOptions, type ApiServerBenchOptions, type ApiTestName } from '.
 import { captureApiConditions, checkTargets } from './apiserver_report.js';
 import { configMapsPath, requestBodyBytes, runRequestTest, runWarmup, CreatedObjects, type RequestTestContext } from './apiserver_requests.js';
 import type { ApiCpuUse, ApiServerBenchReport, ApiTargetDescription, ApiTestResult } from './apiserver_results.js';
-import { runWatchFanOut } from './apiserver_watch.js';
+import { runWatchFanOut, runWatchKnee } from './apiserver_watch.js';
 import { withApiServerOverStore } from './apiserver_over_store.js';
 import { measureCpu } from './cpu.js';
 import { makeValue, seededRandom } from './keys.js';
@@ -84,6 +84,7 @@ async function runTests(
     await run('get', () => runRequestTest(context, 'get'));
     await run('update', () => runRequestTest(context, 'update'));
     await run('watch', () => runWatchFanOut(client, options, watchNamespace, value));
+    await run('watch-knee', () => runWatchKnee(client, options, watchNamespace, value));
     const ready = await client.request('GET', '/readyz').catch((error: unknown) => ({ status: 0, body: String(error) }));
     if (ready.status !== 200) problems.push(`the apiserver is not ready after the run: ${ready.status} ${ready.body.slice(0, 200)}`);
   } catch (error) {

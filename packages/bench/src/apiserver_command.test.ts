@@ -58,6 +58,7 @@ const watchFigures = (watchers: number): WatchFigures => ({
   watchersOpened: watchers,
   writes: 1,
   writesAcknowledged: 1,
+  writesPerSecond: 1,
   writeLatency: summarizeLatencies([1]),
   eventsExpected: watchers,
   eventsReceived: watchers,

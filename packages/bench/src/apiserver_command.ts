@@ -39,7 +39,7 @@ export function apiserverBenchCommand(): Command {
     .addOption(numeric('--members <n>', 'store members to start (without --server)', 3))
     .addOption(new Option('--store <kind>', 'the store to start under the apiserver (without --server): k8ts-store, or a real etcd 3.4 to compare').choices(['k8ts', 'etcd']).default('k8ts'))
     .option('--json', 'print the report as JSON (logs go to stderr either way)', false)
-    .addOption(new Option('--tests <list>', `tests to run (${API_TEST_NAMES.join(',')})`).default([...d.tests], 'all').argParser(testList))
+    .addOption(new Option('--tests <list>', `tests to run (${API_TEST_NAMES.join(',')})`).default([...d.tests], 'all but watch-knee').argParser(testList))
     .addOption(numeric('--rate <n>', 'requests per second of each of create, get, update', d.ratePerSecond))
     .addOption(numeric('--duration <seconds>', 'seconds each of create, get, update runs', d.durationSeconds))
     .addOption(numeric('--value-size <bytes>', "bytes of each ConfigMap's data value", d.valueSizeBytes))
@@ -50,6 +50,8 @@ export function apiserverBenchCommand(): Command {
     .addOption(numeric('--watch-writes <n>', 'ConfigMaps created in the watched namespace', d.watchWrites))
     .addOption(numeric('--watch-rate <n>', 'creates per second in the watch test', d.watchRatePerSecond))
     .addOption(numeric('--watch-drain <seconds>', 'how long to wait after the last create for every event', d.watchDrainSeconds))
+    .addOption(numeric('--watch-knee-seconds <n>', 'watch-knee: seconds of creates at each rate (from --watch-rate, doubling)', d.watchKneeSeconds))
+    .addOption(numeric('--watch-knee-max-rate <n>', 'watch-knee: the highest create rate tried', d.watchKneeMaxRate))
     .addOption(numeric('--request-timeout <ms>', 'deadline of each request', d.requestTimeoutMs))
     .addOption(numeric('--max-errors <n>', 'a test stops sending after this many failed requests', d.maxErrors))
     .addOption(numeric('--seed <n>', 'seed of the ConfigMap value', d.seed))
@@ -88,6 +90,8 @@ export function apiOptionsFrom(flags: Record<string, unknown>): ApiServerBenchOp
     watchWrites: count('watchWrites'),
     watchRatePerSecond: count('watchRate'),
     watchDrainSeconds: count('watchDrain'),
+    watchKneeSeconds: count('watchKneeSeconds'),
+    watchKneeMaxRate: count('watchKneeMaxRate'),
     requestTimeoutMs: count('requestTimeout'),
     maxErrors: count('maxErrors'),
     seed: count('seed'),

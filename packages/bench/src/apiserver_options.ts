@@ -4,8 +4,10 @@
  * 1,000 writes made at 200/s. Every count is a flag.
  */
 
-export const API_TEST_NAMES = ['create', 'get', 'update', 'watch'] as const;
+export const API_TEST_NAMES = ['create', 'get', 'update', 'watch', 'watch-knee'] as const;
 export type ApiTestName = (typeof API_TEST_NAMES)[number];
+/** What runs without --tests: the watch knee takes minutes, so it runs only when named. */
+export const DEFAULT_API_TESTS: readonly ApiTestName[] = API_TEST_NAMES.filter((name) => name !== 'watch-knee');
 
 export interface ApiServerBenchOptions {
   readonly tests: readonly ApiTestName[];
@@ -27,6 +29,9 @@ export interface ApiServerBenchOptions {
   readonly watchRatePerSecond: number;
   /** How long the watch test waits, after its last write, for every event to arrive. */
   readonly watchDrainSeconds: number;
+  /** watch-knee: creates for this long at each rate, from --watch-rate doubling up to the maximum. */
+  readonly watchKneeSeconds: number;
+  readonly watchKneeMaxRate: number;
   readonly requestTimeoutMs: number;
   /** A test stops sending after this many failed requests (all are reported). */
   readonly maxErrors: number;
@@ -34,7 +39,7 @@ export interface ApiServerBenchOptions {
 }
 
 export const DEFAULT_API_OPTIONS: ApiServerBenchOptions = {
-  tests: API_TEST_NAMES,
+  tests: DEFAULT_API_TESTS,
   ratePerSecond: 200,
   durationSeconds: 20,
   valueSizeBytes: 1024,
@@ -45,6 +50,8 @@ export const DEFAULT_API_OPTIONS: ApiServerBenchOptions = {
   watchWrites: 1000,
   watchRatePerSecond: 200,
   watchDrainSeconds: 30,
+  watchKneeSeconds: 5,
+  watchKneeMaxRate: 6400,
   requestTimeoutMs: 10_000,
   maxErrors: 1000,
   seed: 1,
@@ -74,6 +81,8 @@ export function checkApiOptions(options: ApiServerBenchOptions): void {
     ['--watch-writes', options.watchWrites, 1],
     ['--watch-rate', options.watchRatePerSecond, 1],
     ['--watch-drain', options.watchDrainSeconds, 1],
+    ['--watch-knee-seconds', options.watchKneeSeconds, 1],
+    ['--watch-knee-max-rate', options.watchKneeMaxRate, 1],
     ['--request-timeout', options.requestTimeoutMs, 1],
     ['--max-errors', options.maxErrors, 1],
   ];

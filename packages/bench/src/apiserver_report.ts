@@ -1,7 +1,7 @@
 import { TARGETS, type ApiServerBenchOptions } from './apiserver_options.js';
 import type { ApiConditions, ApiCpuUse, ApiServerBenchReport, ApiTestResult, TargetCheck } from './apiserver_results.js';
 import { captureMachine } from './conditions.js';
-import { LATENCY_COLUMNS, formatNumber, table } from './report.js';
+import { LATENCY_COLUMNS, formatNumber, renderKnee, table } from './report.js';
 
 export function captureApiConditions(options: ApiServerBenchOptions, startedAt: Date, requestBodyBytes: number): ApiConditions {
   return {
@@ -82,6 +82,7 @@ function renderDetails(test: ApiTestResult): string[] {
       `    generator lag behind the schedule: max ${formatNumber(test.maxSendLagMs)} ms; ${test.inFlightWaits} sends waited for an in-flight slot`,
     );
   }
+  if (test.knee) lines.push(...renderKnee(test.knee, 'creates'));
   lines.push(...renderCpu(test.cpu));
   for (const [message, count] of Object.entries(test.errors)) lines.push(`    ERROR ×${count}: ${message}`);
   return lines;

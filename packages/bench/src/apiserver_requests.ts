@@ -85,14 +85,14 @@ async function update(context: RequestTestContext, n: number): Promise<void> {
   objects.record(name, resourceVersionOf(updated));
 }
 
-const DESCRIPTIONS: Record<Exclude<ApiTestName, 'watch'>, string> = {
+const DESCRIPTIONS: Record<Exclude<ApiTestName, 'watch' | 'watch-knee'>, string> = {
   create: 'POST a new ConfigMap',
   get: 'GET a ConfigMap create made (round robin)',
   update: 'PUT a ConfigMap create made (round robin) with its last resourceVersion',
 };
 
 /** Runs create, get or update as an open loop and reports it. */
-export async function runRequestTest(context: RequestTestContext, name: Exclude<ApiTestName, 'watch'>): Promise<ApiTestResult> {
+export async function runRequestTest(context: RequestTestContext, name: Exclude<ApiTestName, 'watch' | 'watch-knee'>): Promise<ApiTestResult> {
   const { options } = context;
   const operation =
     name === 'create'

@@ -1,3 +1,4 @@
+import type { KneeResult } from './watch_knee.js';
 import type { OpenLoopStop } from './apiserver_open_loop.js';
 import type { ApiTestName } from './apiserver_options.js';
 import type { MachineConditions } from './results.js';
@@ -37,6 +38,8 @@ export interface ApiTestResult {
   readonly inFlightWaits: number;
   readonly stoppedBy: OpenLoopStop | 'time';
   readonly watch?: WatchFigures;
+  /** watch-knee: every step, and the highest create rate delivery kept up with. */
+  readonly knee?: KneeResult;
   readonly cpu?: ApiCpuUse;
 }
 
@@ -46,6 +49,8 @@ export interface WatchFigures {
   readonly watchersOpened: number;
   readonly writes: number;
   readonly writesAcknowledged: number;
+  /** Creates acknowledged per second, first create sent → last one answered. */
+  readonly writesPerSecond: number;
   readonly writeLatency: LatencySummary;
   readonly eventsExpected: number;
   readonly eventsReceived: number;

@@ -1,11 +1,12 @@
 import { resourceVersionOf, type ApiClient, type ConfigMapLike } from './apiserver_http.js';
 import { runOpenLoop } from './apiserver_open_loop.js';
-import type { ApiServerBenchOptions } from './apiserver_options.js';
+import { MAX_WATCH_EVENTS, type ApiServerBenchOptions } from './apiserver_options.js';
 import { configMapBody, configMapsPath, objectName } from './apiserver_requests.js';
 import type { ApiTestResult } from './apiserver_results.js';
 import { openWatch, type OpenWatch, type WatchEvent } from './apiserver_watch_stream.js';
 import { describeError, ErrorCounts } from './closed_loop.js';
 import { LatencyRecorder, ratePerSecond } from './stats.js';
+import { findWatchKnee } from './watch_knee.js';
 
 /**
  * Watch fan-out: `--watchers` HTTP watches (a connection each) on one namespace's ConfigMaps, all
@@ -17,7 +18,6 @@ import { LatencyRecorder, ratePerSecond } from './stats.js';
  */
 
 const POLL_MS = 10;
-const WRITE_PREFIX = 'w';
 
 /** Which watcher saw which write: one byte per pair, so a duplicate or a gap is found exactly. */
 export class DeliveryLedger {
@@ -74,13 +74,14 @@ export class SecondBuckets {
 }
 
 /** The write index of an object this test created (`w-000042` → 42), or undefined. */
-export function writeIndexOf(name: string | undefined, writes: number): number | undefined {
-  if (name === undefined || !name.startsWith(`${WRITE_PREFIX}-`)) return undefined;
-  const index = Number(name.slice(WRITE_PREFIX.length + 1));
+export function writeIndexOf(name: string | undefined, writes: number, prefix = 'w'): number | undefined {
+  if (name === undefined || !name.startsWith(`${prefix}-`)) return undefined;
+  const index = Number(name.slice(prefix.length + 1));
   return Number.isInteger(index) && index >= 0 && index < writes ? index : undefined;
 }
 
-export async function runWatchFanOut(client: ApiClient, options: ApiServerBenchOptions, namespace: string, value: string): Promise<ApiTestResult> {
+/** `prefix` names this run's objects (`<prefix>-000042`), so runs can share a namespace. */
+export async function runWatchFanOut(client: ApiClient, options: ApiServerBenchOptions, namespace: string, value: string, prefix = 'w'): Promise<ApiTestResult> {
   const now = (): number => performance.now();
   const { watchers, watchWrites: writes, watchRatePerSecond: rate } = options;
   const errors = new ErrorCounts();
@@ -96,7 +97,7 @@ export async function runWatchFanOut(client: ApiClient, options: ApiServerBenchO
   const startMs = now();
 
   const onEvent = (watcher: number) => (event: WatchEvent, atMs: number): void => {
-    const write = writeIndexOf(event.name, writes);
+    const write = writeIndexOf(event.name, writes, prefix);
     if (event.type !== 'ADDED' || write === undefined) {
       unexpected += 1;
       if (event.type === 'ERROR' || event.type === 'UNPARSABLE') errors.add(`watch ${event.type}: ${event.message ?? '?'}`);
@@ -117,6 +118,7 @@ export async function runWatchFanOut(client: ApiClient, options: ApiServerBenchO
   const watches: OpenWatch[] = [];
   const opened: number[] = [];
   let firstWriteAtMs = Number.NaN;
+  let writesDoneAtMs = Number.NaN;
   let stoppedBy: ApiTestResult['stoppedBy'] = 'schedule';
   let loop: Awaited<ReturnType<typeof runOpenLoop>> | undefined;
   let setupMs = Number.NaN;
@@ -144,12 +146,13 @@ export async function runWatchFanOut(client: ApiClient, options: ApiServerBenchO
         describeError,
         operation: async (index) => {
           writeSentAtMs[index] = now();
-          const name = objectName(WRITE_PREFIX, index);
+          const name = objectName(prefix, index);
           await client.json<ConfigMapLike>('POST', configMapsPath(namespace), configMapBody(namespace, name, value), [201]);
           writeLatency.record(now() - (writeSentAtMs[index] ?? Number.NaN));
           acknowledged[index] = 1;
         },
       });
+      writesDoneAtMs = now();
       const drainDeadlineMs = now() + options.watchDrainSeconds * 1000;
       while (ledger.missing(opened, acknowledged) > 0) {
         if (now() >= drainDeadlineMs) {
@@ -188,6 +191,7 @@ export async function runWatchFanOut(client: ApiClient, options: ApiServerBenchO
       watchersOpened: opened.length,
       writes,
       writesAcknowledged,
+      writesPerSecond: Number.isFinite(writesDoneAtMs) ? ratePerSecond(writesAcknowledged, writesDoneAtMs - firstWriteAtMs) : 0,
       writeLatency: writeLatency.summary(),
       eventsExpected: opened.length * writesAcknowledged,
       eventsReceived: ledger.received,
@@ -197,6 +201,39 @@ export async function runWatchFanOut(client: ApiClient, options: ApiServerBenchO
       eventsPerSecondSeries: buckets?.series() ?? [],
       setupMs,
     },
+  };
+}
+
+/**
+ * watch-knee: the fan-out at rising create rates (from --watch-rate, doubling, then the midpoint)
+ * with the same number of watchers, until delivery or the creates fall behind (see watch_knee.ts).
+ * Its rate is the events/s delivered at the knee; its latency that step's.
+ */
+export async function runWatchKnee(client: ApiClient, options: ApiServerBenchOptions, namespace: string, value: string): Promise<ApiTestResult> {
+  const results = new Map<number, ApiTestResult>();
+  const knee = await findWatchKnee(options.watchRatePerSecond, options.watchKneeMaxRate, async (rate) => {
+    const writes = Math.min(Math.ceil(rate * options.watchKneeSeconds), Math.floor(MAX_WATCH_EVENTS / options.watchers));
+    const result = await runWatchFanOut(client, { ...options, watchRatePerSecond: rate, watchWrites: writes }, namespace, value, `k${rate}`);
+    results.set(rate, result);
+    return {
+      putRate: rate,
+      putsPerSecond: result.watch?.writesPerSecond ?? 0,
+      eventsPerSecond: result.perSecond,
+      watchers: result.watch?.watchersOpened ?? 0,
+      eventsMissing: result.watch?.eventsMissing ?? 0,
+      failed: result.failed,
+      latency: result.latency,
+    };
+  });
+  const first = knee.steps[0]?.putRate ?? 0;
+  const shown = results.get(knee.knee?.putRate ?? first) as ApiTestResult;
+  return {
+    ...shown,
+    name: 'watch-knee',
+    description: `${options.watchers} HTTP watches on one namespace's ConfigMaps; creates at rising rates from ${first}/s, ${options.watchKneeSeconds} s each`,
+    perSecond: knee.knee === undefined ? 0 : shown.perSecond,
+    failed: [...results.values()].reduce((sum, result) => sum + result.failed, 0),
+    knee,
   };
 }
 

@@ -105,21 +105,22 @@ function renderDetails(test: TestResult): string[] {
   return lines;
 }
 
-/** Each step of a knee search, and the verdict. */
-export function renderKnee(knee: KneeResult): string[] {
+/** Each step of a knee search, and the verdict; `writes` names what the steps wrote ("puts", "creates"). */
+export function renderKnee(knee: KneeResult, writes = 'puts'): string[] {
+  const behind = (limit: KneeResult['limitedBy']): string => (limit === 'puts' ? `the ${writes} (the write path)` : limit === 'delivery' ? 'event delivery' : 'requests (errors)');
   const verdict =
     knee.knee === undefined
-      ? `    knee: not even ${knee.steps[0]?.putRate ?? 0} puts/s kept up (${knee.limitedBy ?? '?'} fell behind)`
-      : `    knee: delivery keeps up to ${knee.knee.putRate} puts/s × ${knee.knee.watchers} watchers = ${formatNumber(knee.knee.eventsPerSecond)} events/s` +
-        (knee.limitedBy === undefined ? ' (the highest rate tried: raise --watch-knee-max-rate)' : `; past it the ${knee.limitedBy === 'puts' ? 'puts (the write path)' : knee.limitedBy === 'delivery' ? 'event delivery' : 'requests (errors)'} fell behind`);
+      ? `    knee: not even ${knee.steps[0]?.putRate ?? 0} ${writes}/s kept up (${behind(knee.limitedBy)} fell behind)`
+      : `    knee: delivery keeps up to ${knee.knee.putRate} ${writes}/s × ${knee.knee.watchers} watchers = ${formatNumber(knee.knee.eventsPerSecond)} events/s` +
+        (knee.limitedBy === undefined ? ' (the highest rate tried: raise --watch-knee-max-rate)' : `; past it ${behind(knee.limitedBy)} fell behind`);
   return [
     verdict,
     ...knee.steps.map(
       (step) =>
-        `      ${step.putRate} puts/s asked: ${formatNumber(step.putsPerSecond)} puts/s, ${formatNumber(step.eventsPerSecond)} events/s, ` +
-        `put→event p50 ${formatNumber(step.latency.p50Ms)} ms p99 ${formatNumber(step.latency.p99Ms)} ms` +
+        `      ${step.putRate} ${writes}/s asked: ${formatNumber(step.putsPerSecond)} ${writes}/s, ${formatNumber(step.eventsPerSecond)} events/s, ` +
+        `write→event p50 ${formatNumber(step.latency.p50Ms)} ms p99 ${formatNumber(step.latency.p99Ms)} ms` +
         (step.eventsMissing > 0 ? `, ${step.eventsMissing} events late or missing` : '') +
-        (step.fellBehind === undefined ? ', kept up' : `, ${step.fellBehind} fell behind`),
+        (step.fellBehind === undefined ? ', kept up' : `, ${behind(step.fellBehind)} fell behind`),
     ),
   ];
 }
