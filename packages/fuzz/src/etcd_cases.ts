@@ -1,4 +1,4 @@
-import { loadEtcdApi, type EtcdApi } from '@k8ts/proto';
+import { checkMessage, loadEtcdApi, messageRules, type EtcdApi, type MessageRule } from '@k8ts/proto';
 
 /**
  * Requests for the etcd v3 API as a store member serves it: well-formed but hostile messages (edge
@@ -19,6 +19,12 @@ export interface EtcdCase {
   readonly shape: string;
   /** A short view of the message for the failure report. */
   readonly summary: string;
+  /**
+   * Why etcd cannot unmarshal the first payload it cannot (gogo/protobuf's error text), when one is
+   * malformed: a corruption may leave a valid message (a flipped bit in a value), so each payload
+   * is classified by gogo's rules (@k8ts/proto's checkMessage; STORE_UNDER_TEST=etcd checks them).
+   */
+  readonly refusal?: string;
 }
 
 type Random = () => number;
@@ -69,12 +75,18 @@ type Serialize = (message: Message) => Buffer;
 /** Draws cases; one instance per process (it loads the .proto files). */
 export class EtcdCaseGenerator {
   private readonly serializers = new Map<string, Serialize>();
+  private readonly rules: Map<string, MessageRule>;
 
-  constructor(private readonly api: EtcdApi = loadEtcdApi()) {}
+  constructor(private readonly api: EtcdApi = loadEtcdApi()) {
+    this.rules = messageRules(api.packageDefinition);
+  }
 
-  /** Whether a success of this case may change the keyspace. */
+  /**
+   * Whether a success of this case may change the keyspace; a malformed case is checked as a write
+   * of any method, since nothing of it may be applied.
+   */
   writes(fuzzCase: EtcdCase): boolean {
-    return METHODS.some((spec) => spec.method === fuzzCase.method && spec.writes);
+    return fuzzCase.refusal !== undefined || METHODS.some((spec) => spec.method === fuzzCase.method && spec.writes);
   }
 
   generate(random: Random): EtcdCase {
@@ -84,6 +96,8 @@ export class EtcdCaseGenerator {
     const encoded = messages.map((message) => serialize(message));
     const malform = random() < 0.4 ? pick(random, MALFORMATIONS) : undefined;
     const payloads = malform === undefined ? encoded : encoded.map((bytes) => malform.apply(random, bytes));
+    const rule = this.requestRule(spec);
+    const refusal = malform === undefined ? undefined : payloads.map((bytes) => checkMessage(rule, bytes)).find((text) => text !== undefined);
     return {
       service: spec.service,
       method: spec.method,
@@ -92,6 +106,7 @@ export class EtcdCaseGenerator {
       payloads,
       shape: malform?.name ?? 'hostile',
       summary: summarize(malform === undefined ? messages : payloads.map((bytes) => bytes.toString('hex'))),
+      ...(refusal === undefined ? {} : { refusal }),
     };
   }
 
@@ -101,6 +116,15 @@ export class EtcdCaseGenerator {
     if (spec === undefined) throw new Error(`no fuzzed method ${service}.${method}`);
     const payload = this.serializer(spec)(message);
     return { service, method, path: `/etcdserverpb.${service}/${method}`, streaming: spec.streaming, payloads: [payload], shape: 'exact', summary: summarize([message]) };
+  }
+
+  private requestRule(spec: MethodSpec): MessageRule {
+    // proto-loader's method definitions also carry the request type's descriptor.
+    const definition = this.api[spec.service].service[spec.method] as { requestType?: { type?: { name?: string } } } | undefined;
+    const name = definition?.requestType?.type?.name;
+    const rule = name === undefined ? undefined : this.rules.get(`etcdserverpb.${name}`);
+    if (rule === undefined) throw new Error(`etcd API has no request type for ${spec.service}.${spec.method}`);
+    return rule;
   }
 
   private serializer(spec: MethodSpec): Serialize {
