@@ -1,9 +1,8 @@
 import { parseRetention } from '@k8ts/etcdserver';
 import { exitWithUsageError, onShutdown, parseFlagsOrExit, runMain } from '@k8ts/service';
-import { pino } from 'pino';
 
 import { storeCommand, storeConfig, type StoreConfig } from './flags.js';
-import { startStoreMember } from './member.js';
+import { startStoreMember, storeLogger } from './member.js';
 
 async function main(): Promise<void> {
   const options = parseFlagsOrExit<Record<string, unknown>>(storeCommand(), process.argv.slice(2));
@@ -15,7 +14,7 @@ async function main(): Promise<void> {
   } catch (error) {
     exitWithUsageError('k8ts-store', error);
   }
-  const logger = pino({ level: config.logLevel === 'panic' ? 'fatal' : config.logLevel, base: { component: 'store', member: config.name } });
+  const logger = storeLogger(config);
   const member = await startStoreMember(config, {
     retention,
     logger,

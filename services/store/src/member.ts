@@ -23,7 +23,7 @@ import { loadEtcdApi } from '@k8ts/proto';
 import { bootstrapState, joiningState, type PersistedState } from '@k8ts/raft';
 import { listen, writeMetrics, type MetricsSource } from '@k8ts/service';
 import { RaftStorage, type StorageFs } from '@k8ts/storage';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 
 import type { StoreConfig } from './flags.js';
 
@@ -33,7 +33,8 @@ const GRPC_OVERHEAD_BYTES = 512 * 1024;
 export interface StoreMemberOptions {
   /** The auto-compaction retention, already parsed from the config (parseRetention). */
   readonly retention: number;
-  readonly logger: Logger;
+  /** Default: storeLogger(config). */
+  readonly logger?: Logger;
   /** This member was removed from the cluster. */
   readonly onRemoved: () => void;
   /** Raft failed (e.g. a write to storage did): the member cannot go on. */
@@ -46,11 +47,21 @@ export interface StoreMember {
   readonly server: EtcdServer;
   /** Closes the client listeners, stops Raft (a leader hands over first), closes the rest and the storage. */
   stop(): Promise<void>;
+  /**
+   * Stops as a power cut would: every listener closed at once, Raft stopped where it stands (no
+   * leader hand-over), the storage left as it is (its file system is gone). For tests that cut power.
+   */
+  halt(): Promise<void>;
+}
+
+/** The member's logger, at --log-level (etcd's panic is pino's fatal), every line naming the member. */
+export function storeLogger(config: StoreConfig): Logger {
+  return pino({ level: config.logLevel === 'panic' ? 'fatal' : config.logLevel, base: { component: 'store', member: config.name } });
 }
 
 /** Opens the data dir, starts Raft and serves the client and peer URLs of `config`. */
 export async function startStoreMember(config: StoreConfig, options: StoreMemberOptions): Promise<StoreMember> {
-  const { logger } = options;
+  const logger = options.logger ?? storeLogger(config);
   const member = describeMembers(config);
   const metrics = createStoreMetrics(() => server);
   const storage = await RaftStorage.open(config.dataDir, {
@@ -124,6 +135,14 @@ export async function startStoreMember(config: StoreConfig, options: StoreMember
       peerServer.forceShutdown();
       for (const http of httpServers) http.close();
       await storage.close();
+    },
+    halt: async () => {
+      for (const listener of [...clientListeners, ...peerListeners]) listener.close();
+      clientServer.forceShutdown();
+      peerServer.forceShutdown();
+      for (const http of httpServers) http.close();
+      await server.node.stop();
+      await server.stop(); // timers and peer links; the node no longer runs, so nothing is handed over
     },
   };
 }

@@ -162,4 +162,15 @@ describe('PowerLossFs', () => {
     expect(await fs.mkdir('/data')).toBeUndefined();
     expect(await fs.mkdir('/data/x/y')).toBe('/data/x');
   });
+
+  test('hasUnsyncedWrites: from a write until a sync completes', async () => {
+    const fs = await durableDirectory();
+    const file = await fs.open('/data/a', 'w');
+    expect(fs.hasUnsyncedWrites()).toBe(false); // nothing written yet
+    file.writeSync(Buffer.from('x'), 0, 1, 0);
+    const syncing = file.datasync();
+    expect(fs.hasUnsyncedWrites()).toBe(true);
+    await syncing;
+    expect(fs.hasUnsyncedWrites()).toBe(false);
+  });
 });

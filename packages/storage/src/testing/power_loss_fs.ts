@@ -32,6 +32,9 @@ interface FileNode {
   current: Buffer;
   /** What survives a power loss for sure: the content as of the last completed sync. */
   durable: Buffer;
+  /** Writes (and truncations) so far; a sync records how many it covered. */
+  writes: number;
+  syncedWrites: number;
 }
 
 interface DirectoryNode {
@@ -105,10 +108,11 @@ export class PowerLossFs implements StorageFs {
     if (node !== undefined && flags === 'wx') throw new FsError('EEXIST', 'open', path);
     if (node === undefined && flags === 'r+') throw new FsError('ENOENT', 'open', path);
     if (node === undefined) {
-      node = { kind: 'file', current: Buffer.alloc(0), durable: Buffer.alloc(0) };
+      node = { kind: 'file', current: Buffer.alloc(0), durable: Buffer.alloc(0), writes: 0, syncedWrites: 0 };
       parent.entries.set(name, node);
     } else if (flags === 'w') {
       node.current = Buffer.alloc(0);
+      node.writes += 1;
     }
     return new PowerLossFile(this, node, path);
   }
@@ -197,6 +201,16 @@ export class PowerLossFs implements StorageFs {
     return { rebooted: new PowerLossFs({}, this.disk), losses };
   }
 
+  /**
+   * Whether some file holds writes no completed sync covered: a power cut now can lose them. Tests use
+   * it to cut in the middle of a save.
+   */
+  hasUnsyncedWrites(): boolean {
+    const unsynced = (directory: DirectoryNode): boolean =>
+      [...directory.entries.values()].some((node) => (node.kind === 'directory' ? unsynced(node) : node.writes !== node.syncedWrites));
+    return unsynced(this.root);
+  }
+
   /** Whether the power went out since this boot: then everything done through it fails. */
   isStale(): boolean {
     return this.epoch !== this.disk.epoch;
@@ -269,6 +283,7 @@ class PowerLossFile implements StorageFile {
       this.node.current = grown;
     }
     this.node.current.set(bytes.subarray(offset, offset + length), position);
+    this.node.writes += 1;
     return length;
   }
 
@@ -280,8 +295,12 @@ class PowerLossFile implements StorageFile {
   async datasync(): Promise<void> {
     this.usable('fdatasync');
     const content = this.fs.contentToSync(this.node);
+    const writes = this.node.writes;
     await this.fs.turn('fdatasync', this.path);
-    if (content !== undefined) this.node.durable = content;
+    if (content !== undefined) {
+      this.node.durable = content;
+      this.node.syncedWrites = Math.max(this.node.syncedWrites, writes);
+    }
   }
 
   sync(): Promise<void> {
@@ -294,6 +313,7 @@ class PowerLossFile implements StorageFile {
     const truncated = Buffer.alloc(length);
     this.node.current.copy(truncated, 0, 0, Math.min(length, this.node.current.length));
     this.node.current = truncated;
+    this.node.writes += 1;
   }
 
   async close(): Promise<void> {
@@ -309,6 +329,7 @@ class PowerLossFile implements StorageFile {
 
 /** A file after the power cut, as the model in PowerLossFs says; undefined when nothing was unsynced. */
 function revertFile(node: FileNode, path: string, random: () => number): FileLoss | undefined {
+  node.syncedWrites = node.writes; // whatever it holds after the cut is on the disk
   const { current, durable } = node;
   const pageCount = Math.ceil(Math.max(current.length, durable.length) / PAGE_BYTES);
   const dirty: number[] = [];
