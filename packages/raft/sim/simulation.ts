@@ -96,8 +96,10 @@ const CHECK_QUORUM_EVERY_MS = 20;
 
 /**
  * A deterministic Raft cluster: N nodes, a virtual clock, and one seeded PRNG behind every delay,
- * loss, duplicate, crash, partition, membership change and client request. Safety is checked after
- * every event; after the faults heal, liveness is checked against virtual deadlines.
+ * loss, duplicate, crash, partition, membership change and client request. Each node is the store
+ * member's own driver (RaftNode) over the simulated clock, disk (SimulatedLog), network and state
+ * machine, so faults and mutations reach the code that ships. Safety is checked as events happen;
+ * after the faults heal, liveness is checked against virtual deadlines.
  */
 export class Simulation {
   private readonly random: SeededRandom;
