@@ -31,7 +31,12 @@ export function persistReady(disk: Disk, batch: SavedBatch): void {
     disk.entries = [];
   }
   const first = batch.entries[0];
-  if (first !== undefined) disk.entries = [...disk.entries.filter((entry) => entry.index < first.index), ...batch.entries];
+  if (first !== undefined) {
+    // In place: the entries on disk are contiguous, so everything from first.index on is replaced.
+    const head = disk.entries[0];
+    disk.entries.length = head === undefined ? 0 : Math.max(0, Math.min(disk.entries.length, first.index - head.index));
+    for (const entry of batch.entries) disk.entries.push(entry);
+  }
   if (batch.hardState !== undefined) disk.hardState = batch.hardState;
 }
 
