@@ -31,9 +31,9 @@ class PowerLossMember {
   constructor(
     readonly name: string,
     private readonly argv: readonly string[],
-    lying: boolean,
+    withoutFdatasync: boolean,
   ) {
-    this.disk = new PowerLossFs({ lying });
+    this.disk = new PowerLossFs(withoutFdatasync ? { lying: 'fdatasync' } : {});
     const clientUrl = argv[argv.indexOf('--listen-client-urls') + 1] ?? '';
     this.handle = { name, clientUrl, endpoint: clientUrl.replace('http://', ''), dataDir: '/data', process: undefined, args: argv, log: '' };
   }
@@ -80,7 +80,8 @@ class PowerLossMember {
 export class PowerLossCluster {
   private constructor(readonly members: readonly PowerLossMember[]) {}
 
-  static async start(options: { readonly lying: boolean }): Promise<PowerLossCluster> {
+  /** `withoutFdatasync`: the variant whose WAL appends are never made durable (the fdatasync removed). */
+  static async start(options: { readonly withoutFdatasync: boolean }): Promise<PowerLossCluster> {
     const ports = await freePorts(6);
     const url = (port: number | undefined) => `http://127.0.0.1:${port ?? 0}`;
     const names = ['m1', 'm2', 'm3'];
@@ -95,7 +96,7 @@ export class PowerLossCluster {
         '--initial-cluster', initialCluster, '--snapshot-count', String(SNAPSHOT_COUNT), '--log-level', 'fatal',
         ...FAST_RAFT_FLAGS,
       ];
-      return new PowerLossMember(name, argv, options.lying);
+      return new PowerLossMember(name, argv, options.withoutFdatasync);
     });
     const cluster = new PowerLossCluster(members);
     await Promise.all(members.map((member) => member.start()));

@@ -141,8 +141,22 @@ describe('PowerLossFs', () => {
     expect(await rebooted.readdir('/data')).toEqual([]);
   });
 
-  test('lying: a sync makes nothing durable', async () => {
-    const fs = new PowerLossFs({ lying: true });
+  test("lying 'fdatasync': fdatasync makes nothing durable, fsync still does", async () => {
+    const fs = new PowerLossFs({ lying: 'fdatasync' });
+    await fs.mkdir('/data');
+    await fs.fsyncDirectory('/');
+    const file = await fs.open('/data/a', 'w');
+    file.writeSync(Buffer.from('fsynced'), 0, 7, 0);
+    await file.sync();
+    file.writeSync(Buffer.from('+fdatasynced'), 0, 12, 7);
+    await file.datasync();
+    await fs.fsyncDirectory('/data');
+    const { rebooted } = fs.powerLoss(draws(0, 0, 0.9));
+    expect((await rebooted.readFile('/data/a')).toString()).toBe('fsynced');
+  });
+
+  test("lying 'every sync': no sync makes anything durable", async () => {
+    const fs = new PowerLossFs({ lying: 'every sync' });
     await fs.mkdir('/data');
     await fs.fsyncDirectory('/');
     await fileWith(fs, '/data/a', Buffer.from('synced?'), true);

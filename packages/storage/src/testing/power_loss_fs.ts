@@ -8,10 +8,11 @@ export const PAGE_BYTES = 4096;
 
 export interface PowerLossFsOptions {
   /**
-   * Syncs of files (fsync, fdatasync) return without making anything durable: the "fdatasync removed"
-   * variant, for proving that a test notices. Directory fsyncs still work.
+   * A disk whose syncs return without making anything durable, for proving that a test notices:
+   * 'fdatasync' — fdatasync only, which is the storage code with its one fdatasync (the WAL append's)
+   * removed; 'every sync' — fsync of files too. Directory fsyncs always work.
    */
-  readonly lying?: boolean;
+  readonly lying?: 'fdatasync' | 'every sync';
 }
 
 /** What `powerLoss` did to one file whose content was not all durable. */
@@ -51,7 +52,7 @@ interface Disk {
   readonly root: DirectoryNode;
   /** Bumped by every power loss: instances and files of an older boot are dead. */
   epoch: number;
-  readonly lying: boolean;
+  readonly lying: 'fdatasync' | 'every sync' | undefined;
 }
 
 class FsError extends Error {
@@ -92,7 +93,7 @@ export class PowerLossFs implements StorageFs {
   private readonly epoch: number;
 
   constructor(options: PowerLossFsOptions = {}, disk?: Disk) {
-    this.disk = disk ?? { root: { kind: 'directory', entries: new Map(), durable: new Map() }, epoch: 0, lying: options.lying === true };
+    this.disk = disk ?? { root: { kind: 'directory', entries: new Map(), durable: new Map() }, epoch: 0, lying: options.lying };
     this.epoch = this.disk.epoch;
   }
 
@@ -224,8 +225,9 @@ export class PowerLossFs implements StorageFs {
   }
 
   /** What a sync called now makes durable once it completes: nothing on a lying disk. */
-  contentToSync(node: FileNode): Buffer | undefined {
-    return this.disk.lying ? undefined : Buffer.from(node.current);
+  contentToSync(node: FileNode, call: 'fsync' | 'fdatasync'): Buffer | undefined {
+    const lies = this.disk.lying === 'every sync' || this.disk.lying === call;
+    return lies ? undefined : Buffer.from(node.current);
   }
 
   private parts(path: string): string[] {
@@ -292,19 +294,23 @@ class PowerLossFile implements StorageFile {
     return this.writeSync(bytes, offset, length, position);
   }
 
-  async datasync(): Promise<void> {
-    this.usable('fdatasync');
-    const content = this.fs.contentToSync(this.node);
+  datasync(): Promise<void> {
+    return this.syncAs('fdatasync');
+  }
+
+  sync(): Promise<void> {
+    return this.syncAs('fsync');
+  }
+
+  private async syncAs(call: 'fsync' | 'fdatasync'): Promise<void> {
+    this.usable(call);
+    const content = this.fs.contentToSync(this.node, call);
     const writes = this.node.writes;
-    await this.fs.turn('fdatasync', this.path);
+    await this.fs.turn(call, this.path);
     if (content !== undefined) {
       this.node.durable = content;
       this.node.syncedWrites = Math.max(this.node.syncedWrites, writes);
     }
-  }
-
-  sync(): Promise<void> {
-    return this.datasync();
   }
 
   async truncate(length: number): Promise<void> {
