@@ -25,7 +25,7 @@ export function watchService(backend: WatchBackend, options: WatchServiceOptions
   const progressIntervalMs = options.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
   const maxUnsentBytes = options.maxUnsentBytes ?? MAX_UNSENT_BYTES;
   return {
-    Watch: (call: grpc.ServerDuplexStream<Wire, Wire>) => {
+    Watch: (call: grpc.ServerDuplexStream<Wire, Wire | Buffer>) => {
       const stream = new WatchStream(backend, (response, sent) => call.write(response, sent), maxUnsentBytes);
       const progress = setInterval(() => stream.notifyProgress(), progressIntervalMs);
       let ended = false;

@@ -2,7 +2,7 @@ import type { Event } from '@k8ts/mvcc';
 import type { ResponseHeader } from './server.js';
 import type { WatchHub, WatchSink, WatchSpec } from './watch_hub.js';
 import { watchResponseBytes } from './watch_response_size.js';
-import { eventToWire } from './wire.js';
+import { encodeWatchEvents } from './watch_encoding.js';
 
 type Wire = Record<string, unknown>;
 
@@ -47,7 +47,7 @@ export class WatchStream {
   constructor(
     private readonly backend: WatchBackend,
     /** Writes a response; `sent` runs once it has left the stream's buffers. */
-    private readonly write: (response: Wire, sent: () => void) => void,
+    private readonly write: (response: Wire | Buffer, sent: () => void) => void,
     private readonly maxUnsentBytes: number,
   ) {}
 
@@ -149,12 +149,13 @@ export class WatchStream {
 
   private sendBatch(watchId: number, watch: StreamWatch, batch: readonly Event[]): void {
     watch.nextRevision = (batch.at(-1) as Event).kv.modRevision + 1;
-    this.send({ header: this.backend.header(), watch_id: watchId, events: batch.map(eventToWire) });
+    this.send(encodeWatchEvents(this.backend.header(), watchId, batch));
   }
 
-  private send(response: Wire): void {
+  /** A response as objects, or (events) already encoded: the Watch method's serializer passes Buffers on. */
+  private send(response: Wire | Buffer): void {
     if (this.closed) return;
-    const bytes = watchResponseBytes(response);
+    const bytes = Buffer.isBuffer(response) ? response.length : watchResponseBytes(response);
     this.unsentBytes += bytes;
     this.write(response, () => this.sent(bytes));
     if (this.unsentBytes > this.maxUnsentBytes) this.fallBehind();

@@ -53,6 +53,7 @@ export function loadEtcdApi(options: LoadOptions = {}): EtcdApi {
   });
   // etcd refuses what its gogo/protobuf code cannot unmarshal; protobufjs alone would take it.
   makeRequestsStrict(packageDefinition, 'etcdserverpb');
+  passEncodedResponses(packageDefinition, 'etcdserverpb.Watch');
   const pkg = namespace(grpc.loadPackageDefinition(packageDefinition), 'etcdserverpb');
   return {
     KV: service(pkg, 'etcdserverpb', 'KV'),
@@ -75,6 +76,19 @@ export function loadRaftTransport(options: LoadOptions = {}): RaftTransportApi {
   const k8ts = namespace(grpc.loadPackageDefinition(packageDefinition), 'k8ts');
   const pkg = namespace(k8ts, 'raftpb');
   return { RaftTransport: service(pkg, 'k8ts.raftpb', 'RaftTransport'), packageDefinition };
+}
+
+/**
+ * Lets a server write responses of `serviceName` already encoded (a Buffer goes out as it is): the
+ * store encodes each watch event once for all its watchers (@k8ts/etcdserver's watch_encoding.ts).
+ */
+function passEncodedResponses(definition: protoLoader.PackageDefinition, serviceName: string): void {
+  const service = definition[serviceName] as grpc.ServiceDefinition | undefined;
+  if (service === undefined) throw new Error(`@k8ts/proto: service ${serviceName} missing from the loaded definitions`);
+  for (const method of Object.values(service) as protoLoader.MethodDefinition<object, object>[]) {
+    const encode = method.responseSerialize;
+    (method as { responseSerialize: (response: object) => Buffer }).responseSerialize = (response) => (Buffer.isBuffer(response) ? response : encode(response));
+  }
 }
 
 function namespace(parent: grpc.GrpcObject, name: string): grpc.GrpcObject {
