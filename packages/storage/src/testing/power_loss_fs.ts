@@ -92,6 +92,7 @@ export class PowerLossFs implements StorageFs {
   private readonly disk: Disk;
   private readonly epoch: number;
 
+  /** A new, empty disk. (`disk` is for `powerLoss`: the next boot of the same disk.) */
   constructor(options: PowerLossFsOptions = {}, disk?: Disk) {
     this.disk = disk ?? { root: { kind: 'directory', entries: new Map(), durable: new Map() }, epoch: 0, lying: options.lying };
     this.epoch = this.disk.epoch;
