@@ -148,6 +148,16 @@ describe('answers that used to differ from etcd 3.4', () => {
     expect(k8ts).toEqual(etcd);
   });
 
+  test('HashKV at or below the compacted revision: OUT_OF_RANGE "etcdserver: mvcc: required revision has been compacted"', async () => {
+    // Both stores have applied the same writes above (revision 6 and up): compact both at 3.
+    const compacted = await sendBoth({ what: 'Compact', path: '/etcdserverpb.KV/Compact', bytes: '0803' });
+    expect(compacted.etcd.code, compacted.etcd.details).toBe(0);
+    expect(compacted.k8ts).toEqual(compacted.etcd);
+    const { etcd, k8ts } = await sendBoth({ what: 'HashKV', path: '/etcdserverpb.Maintenance/HashKV', bytes: '0803' });
+    expect(etcd).toMatchObject({ code: 11, details: 'etcdserver: mvcc: required revision has been compacted' });
+    expect(k8ts).toEqual(etcd);
+  });
+
   test('MemberUpdate of an unknown member id: NOT_FOUND "etcdserver: member not found"', async () => {
     const bytes = `08b960 ${field('12', utf8('http://127.0.0.1:1'))}`; // ID 12345
     const { etcd, k8ts } = await sendBoth({ what: 'MemberUpdate', path: '/etcdserverpb.Cluster/MemberUpdate', bytes });

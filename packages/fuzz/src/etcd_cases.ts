@@ -82,11 +82,13 @@ export class EtcdCaseGenerator {
   }
 
   /**
-   * Whether a success of this case may change the keyspace; a malformed case is checked as a write
-   * of any method, since nothing of it may be applied.
+   * Whether a success of this case may change the keyspace. (A malformed case of a writing method
+   * must be refused, so the runner checks it wrote nothing; one of a reading method has no way to
+   * write, and checking it too would only widen the window in which a lease expiring in the
+   * background changes the keyspace: seed 83 of 1-200 did.)
    */
   writes(fuzzCase: EtcdCase): boolean {
-    return fuzzCase.refusal !== undefined || METHODS.some((spec) => spec.method === fuzzCase.method && spec.writes);
+    return METHODS.some((spec) => spec.method === fuzzCase.method && spec.writes);
   }
 
   generate(random: Random): EtcdCase {

@@ -262,7 +262,7 @@ export function messageRules(definition: protoLoader.PackageDefinition): Map<str
       const rule: FieldRule = {
         goName: goFieldName(field.name),
         wireType,
-        packable: field.label === 'LABEL_REPEATED' && wireType !== WIRE_BYTES && wireType !== WIRE_START_GROUP,
+        packable: field.label === 'LABEL_REPEATED' && wireType === WIRE_VARINT,
         message: undefined,
       };
       fields[field.number] = rule;
