@@ -151,6 +151,18 @@ describe.each(KINDS)('etcdctl 3.4 against three %s members', (kind) => {
     expect(await txn('create("t") = "0"\n\nput t fresh\n\n\n')).toBe('SUCCESS\n\nOK\n');
   });
 
+  test('txn -w json: the member header on the response, only a revision on the responses inside it', async () => {
+    await ctl('put', 'tj', 'v');
+    await ctl('put', 'tj3', 'gone');
+    const out = JSON.parse(await etcdctlOk(endpoints, ['txn', '-w', 'json'], 'value("tj") = "v"\n\nget tj\nput tj2 v2\ndel tj3\n\n\n')) as {
+      header: Record<string, number>;
+      responses: { Response: Record<string, { header: Record<string, number> }> }[];
+    };
+    expect(Object.keys(out.header).sort()).toEqual(['cluster_id', 'member_id', 'raft_term', 'revision']);
+    const nested = out.responses.map((op) => Object.values(op.Response)[0]?.header);
+    expect(nested).toEqual([{ revision: out.header['revision'] - 1 }, { revision: out.header['revision'] }, { revision: out.header['revision'] }]);
+  });
+
   test('watch: live events, history from a revision, and --prev-kv', async () => {
     const start = await revision();
     // The last put ("end") marks the end of what each watch should print.

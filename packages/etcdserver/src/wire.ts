@@ -130,25 +130,29 @@ export function eventToWire(event: Event): Wire {
   return { type: event.type, kv: kvToWire(event.kv), ...(event.prevKv ? { prev_kv: kvToWire(event.prevKv) } : {}) };
 }
 
-export function txnResponseToWire(response: TxnResponse, header: ResponseHeader): Wire {
-  return { header, succeeded: response.succeeded, responses: response.responses.map((op) => responseOpToWire(op, header)) };
+/**
+ * The member's header goes on the outer response only: etcd 3.4 gives the range, put and delete
+ * responses nested in a Txn a header holding just their revision (`etcdctl txn -w json` shows it).
+ */
+export function txnResponseToWire(response: TxnResponse, header: Partial<ResponseHeader>): Wire {
+  return { header, succeeded: response.succeeded, responses: response.responses.map(responseOpToWire) };
 }
 
-function responseOpToWire(op: ResponseOp, header: ResponseHeader): Wire {
-  const inner = { ...header, revision: '0' };
+function responseOpToWire(op: ResponseOp): Wire {
   if (op.responseRange) {
     const r = op.responseRange;
-    return { response_range: { header: { ...inner, revision: String(r.revision) }, kvs: r.kvs.map(kvToWire), more: r.more, count: r.count } };
+    return { response_range: { header: { revision: String(r.revision) }, kvs: r.kvs.map(kvToWire), more: r.more, count: r.count } };
   }
   if (op.responsePut) {
     const r = op.responsePut;
-    return { response_put: { header: { ...inner, revision: String(r.revision) }, ...(r.prevKv ? { prev_kv: kvToWire(r.prevKv) } : {}) } };
+    return { response_put: { header: { revision: String(r.revision) }, ...(r.prevKv ? { prev_kv: kvToWire(r.prevKv) } : {}) } };
   }
   if (op.responseDeleteRange) {
     const r = op.responseDeleteRange;
-    return { response_delete_range: { header: { ...inner, revision: String(r.revision) }, deleted: r.deleted, prev_kvs: r.prevKvs.map(kvToWire) } };
+    return { response_delete_range: { header: { revision: String(r.revision) }, deleted: r.deleted, prev_kvs: r.prevKvs.map(kvToWire) } };
   }
-  if (op.responseTxn) return { response_txn: txnResponseToWire(op.responseTxn, inner) };
+  // A nested Txn's own header stays empty (etcd's newTxnResp).
+  if (op.responseTxn) return { response_txn: txnResponseToWire(op.responseTxn, {}) };
   return {};
 }
 
