@@ -1,5 +1,4 @@
 export { EtcdServer, type EtcdServerConfig, type ResponseHeader } from './server.js';
-export { RaftNode, type DurableRaftLog, type PeerSender, type StateMachineSink } from '@k8ts/raft';
 export { PeerTransport, type PeerDirectory } from './peer_transport.js';
 export { RAFT_STREAM_PREFACE } from './raft_stream.js';
 export { listenClientUrl, type RawProtocol } from './port_listener.js';
