@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { seededRandom } from '../../base/src/random.js';
+import { seededRandom } from '@k8ts/base';
 import { PowerLossFs } from './testing/power_loss_fs.js';
 import { powerLossSeed, type PhaseReport } from './testing/power_loss_workload.js';
 
