@@ -74,6 +74,8 @@ export class RaftNode {
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private readonly readWaiters = new Map<string, (index: number) => void>();
+  /** Calls queued but not yet run: refused when the loop ends. */
+  private readonly abandoned = new Set<() => void>();
   private lastStatus: RaftStatus;
   private pendingCompaction: { index: number; data: Uint8Array } | undefined;
   /** The term and vote known durable: a Ready changing either must be synced before its messages. */
@@ -96,10 +98,15 @@ export class RaftNode {
     if (this.running) return;
     this.running = true;
     this.stopTicker = every(this.clock, this.options.tickMs, () => this.enqueue(() => this.raft.tick(), true));
-    this.loopDone = this.loop().catch((error: unknown) => {
-      this.running = false;
-      this.options.onFatal(error);
-    });
+    this.loopDone = this.loop()
+      .catch((error: unknown) => {
+        this.running = false;
+        this.options.onFatal(error);
+      })
+      .finally(() => {
+        for (const abandon of this.abandoned) abandon();
+        this.abandoned.clear();
+      });
   }
 
   async stop(): Promise<void> {
@@ -141,15 +148,15 @@ export class RaftNode {
   }
 
   propose(data: Uint8Array): Promise<ProposalResult> {
-    return this.call((raft) => raft.propose(data), { ok: false, reason: 'server is overloaded', leader: 0 });
+    return this.call((raft) => raft.propose(data), (reason) => ({ ok: false, reason, leader: 0 }));
   }
 
   proposeMembershipChange(change: MembershipChange): Promise<ProposalResult> {
-    return this.call((raft) => raft.proposeMembershipChange(change), { ok: false, reason: 'server is overloaded', leader: 0 });
+    return this.call((raft) => raft.proposeMembershipChange(change), (reason) => ({ ok: false, reason, leader: 0 }));
   }
 
   transferLeadership(target: number): Promise<RequestResult> {
-    return this.call((raft) => raft.transferLeadership(target), { ok: false, reason: 'server is overloaded', leader: 0 });
+    return this.call((raft) => raft.transferLeadership(target), (reason) => ({ ok: false, reason, leader: 0 }));
   }
 
   /**
@@ -187,9 +194,19 @@ export class RaftNode {
     });
   }
 
-  private call<T>(action: (raft: Raft) => T, whenFull: T): Promise<T> {
+  /**
+   * Runs `action` on the loop. Refused at once when the queue is full; a call still queued when the
+   * loop ends (stop, or a fatal error) is refused then, so no caller waits forever.
+   */
+  private call<T>(action: (raft: Raft) => T, refused: (reason: string) => T): Promise<T> {
     return new Promise((resolve) => {
-      if (!this.enqueue(() => resolve(action(this.raft)), false)) resolve(whenFull);
+      const abandon = (): void => resolve(refused('raft node stopped'));
+      const queued = this.enqueue(() => {
+        this.abandoned.delete(abandon);
+        resolve(action(this.raft));
+      }, false);
+      if (queued) this.abandoned.add(abandon);
+      else resolve(refused(this.running ? 'server is overloaded' : 'raft node stopped'));
     });
   }
 

@@ -99,4 +99,31 @@ describe('the simulator over the real driver', () => {
     expect(traces[0]?.length).toBeGreaterThan(100);
     expect(traces[1]).toEqual(traces[0]);
   });
+  test('a call still queued when the loop dies is refused, not left waiting', async () => {
+    const clock = new FakeClock();
+    let failing = false;
+    let failSave: ((error: Error) => void) | undefined;
+    const fatal: unknown[] = [];
+    const node = new RaftNode({
+      raft: { id: 1, electionTimeoutTicks: 10, heartbeatTimeoutTicks: 1, random: { int: () => 0 } },
+      persisted: bootstrapState([1]),
+      log: { save: () => (failing ? new Promise<void>((_, reject) => (failSave = reject)) : Promise.resolve()), saveSnapshot: async () => undefined },
+      peers: { send: () => undefined },
+      stateMachine: { restore: () => undefined, apply: () => undefined },
+      tickMs: 100,
+      clock,
+      onFatal: (error) => void fatal.push(error),
+    });
+    nodes.push(node);
+    node.start();
+    clock.advance(1000);
+    await until(() => (node.status().role === Role.Leader ? true : undefined));
+    failing = true;
+    expect(await node.propose(new Uint8Array([1]))).toMatchObject({ ok: true });
+    await until(() => failSave);
+    const queued = node.transferLeadership(2); // waits behind the save in flight
+    failSave?.(new Error('disk gone'));
+    expect(await queued).toEqual({ ok: false, reason: 'raft node stopped', leader: 0 });
+    expect(fatal).toEqual([new Error('disk gone')]);
+  });
 });
