@@ -6,7 +6,7 @@ import type { ApiTestResult } from './apiserver_results.js';
 import { openWatch, type OpenWatch, type WatchEvent } from './apiserver_watch_stream.js';
 import { describeError, ErrorCounts } from './closed_loop.js';
 import { LatencyRecorder, ratePerSecond } from './stats.js';
-import { findWatchKnee } from './watch_knee.js';
+import { searchKnee } from './watch_knee.js';
 
 /**
  * Watch fan-out: `--watchers` HTTP watches (a connection each) on one namespace's ConfigMaps, all
@@ -210,12 +210,14 @@ export async function runWatchFanOut(client: ApiClient, options: ApiServerBenchO
  * Its rate is the events/s delivered at the knee; its latency that step's.
  */
 export async function runWatchKnee(client: ApiClient, options: ApiServerBenchOptions, namespace: string, value: string): Promise<ApiTestResult> {
-  const results = new Map<number, ApiTestResult>();
-  const knee = await findWatchKnee(options.watchRatePerSecond, options.watchKneeMaxRate, async (rate) => {
-    const writes = Math.min(Math.ceil(rate * options.watchKneeSeconds), Math.floor(MAX_WATCH_EVENTS / options.watchers));
-    const result = await runWatchFanOut(client, { ...options, watchRatePerSecond: rate, watchWrites: writes }, namespace, value, `k${rate}`);
-    results.set(rate, result);
-    return {
+  const { knee, shown, firstRate, perSecond, failed } = await searchKnee(
+    options.watchRatePerSecond,
+    options.watchKneeMaxRate,
+    (rate) => {
+      const writes = Math.min(Math.ceil(rate * options.watchKneeSeconds), Math.floor(MAX_WATCH_EVENTS / options.watchers));
+      return runWatchFanOut(client, { ...options, watchRatePerSecond: rate, watchWrites: writes }, namespace, value, `k${rate}`);
+    },
+    (rate, result) => ({
       putRate: rate,
       putsPerSecond: result.watch?.writesPerSecond ?? 0,
       eventsPerSecond: result.perSecond,
@@ -223,18 +225,10 @@ export async function runWatchKnee(client: ApiClient, options: ApiServerBenchOpt
       eventsMissing: result.watch?.eventsMissing ?? 0,
       failed: result.failed,
       latency: result.latency,
-    };
-  });
-  const first = knee.steps[0]?.putRate ?? 0;
-  const shown = results.get(knee.knee?.putRate ?? first) as ApiTestResult;
-  return {
-    ...shown,
-    name: 'watch-knee',
-    description: `${options.watchers} HTTP watches on one namespace's ConfigMaps; creates at rising rates from ${first}/s, ${options.watchKneeSeconds} s each`,
-    perSecond: knee.knee === undefined ? 0 : shown.perSecond,
-    failed: [...results.values()].reduce((sum, result) => sum + result.failed, 0),
-    knee,
-  };
+    }),
+  );
+  const description = `${options.watchers} HTTP watches on one namespace's ConfigMaps; creates at rising rates from ${firstRate}/s, ${options.watchKneeSeconds} s each`;
+  return { ...shown, name: 'watch-knee', description, perSecond, failed, knee };
 }
 
 function sleep(ms: number, { unref = false } = {}): Promise<void> {

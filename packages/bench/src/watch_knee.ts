@@ -76,3 +76,26 @@ export async function findWatchKnee(startRate: number, maxRate: number, runStep:
   }
   return { steps, knee: good, limitedBy: bad?.fellBehind };
 }
+
+/**
+ * findWatchKnee over a test that gives one result per rate: `stepOf` reads a step from a result.
+ * Returns the search, the result to show (the knee's step, else the first step's), its rate (0
+ * without a knee) and the failures of every step.
+ */
+export async function searchKnee<R extends { readonly perSecond: number; readonly failed: number }>(
+  startRate: number,
+  maxRate: number,
+  runAt: (rate: number) => Promise<R>,
+  stepOf: (rate: number, result: R) => KneeStep,
+): Promise<{ readonly knee: KneeResult; readonly shown: R; readonly firstRate: number; readonly perSecond: number; readonly failed: number }> {
+  const results = new Map<number, R>();
+  const knee = await findWatchKnee(startRate, maxRate, async (rate) => {
+    const result = await runAt(rate);
+    results.set(rate, result);
+    return stepOf(rate, result);
+  });
+  const firstRate = knee.steps[0]?.putRate ?? startRate;
+  const shown = results.get(knee.knee?.putRate ?? firstRate) as R;
+  const failed = [...results.values()].reduce((sum, result) => sum + result.failed, 0);
+  return { knee, shown, firstRate, perSecond: knee.knee === undefined ? 0 : shown.perSecond, failed };
+}

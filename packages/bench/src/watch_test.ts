@@ -6,7 +6,7 @@ import { plural } from './kv_tests.js';
 import { MAX_WATCH_EVENTS, type StoreBenchOptions } from './options.js';
 import { AnomalyLog, type TestResult } from './results.js';
 import { LatencyRecorder, ratePerSecond } from './stats.js';
-import { findWatchKnee } from './watch_knee.js';
+import { searchKnee } from './watch_knee.js';
 
 /**
  * Watch fan-out: `watchers` watchers on one prefix, spread over `watchStreams` streams (stream s on
@@ -176,14 +176,16 @@ export async function runWatchTest(
  * Its rate is the events/s delivered at the knee; its latency that step's.
  */
 export async function runWatchKneeTest(pool: EtcdClientPool, options: StoreBenchOptions, value: Buffer, runId: string): Promise<TestResult> {
-  const results = new Map<number, TestResult>();
-  const knee = await findWatchKnee(Math.max(1, options.watchPutRate), options.watchKneeMaxRate, async (putRate) => {
-    const puts = Math.min(Math.ceil(putRate * options.watchKneeSeconds), Math.floor(MAX_WATCH_EVENTS / options.watchers));
-    // Time enough to drain a backlog several times the step: what is still missing after it fell behind.
-    const maxSecondsPerTest = Math.max(options.maxSecondsPerTest, 6 * options.watchKneeSeconds + 10);
-    const result = await runWatchTest(pool, { ...options, watchPutRate: putRate, watchPuts: puts, maxSecondsPerTest }, value, `${runId}-${putRate}`);
-    results.set(putRate, result);
-    return {
+  // Time enough to drain a backlog several times the step: what is still missing after it fell behind.
+  const maxSecondsPerTest = Math.max(options.maxSecondsPerTest, 6 * options.watchKneeSeconds + 10);
+  const { knee, shown, firstRate, perSecond, failed } = await searchKnee(
+    Math.max(1, options.watchPutRate),
+    options.watchKneeMaxRate,
+    (putRate) => {
+      const puts = Math.min(Math.ceil(putRate * options.watchKneeSeconds), Math.floor(MAX_WATCH_EVENTS / options.watchers));
+      return runWatchTest(pool, { ...options, watchPutRate: putRate, watchPuts: puts, maxSecondsPerTest }, value, `${runId}-${putRate}`);
+    },
+    (putRate, result) => ({
       putRate,
       putsPerSecond: result.watch?.putsPerSecond ?? 0,
       eventsPerSecond: result.perSecond,
@@ -191,18 +193,10 @@ export async function runWatchKneeTest(pool: EtcdClientPool, options: StoreBench
       eventsMissing: result.watch?.eventsMissing ?? 0,
       failed: result.failed,
       latency: result.latency,
-    };
-  });
-  const first = knee.steps[0]?.putRate ?? 0;
-  const shown = results.get(knee.knee?.putRate ?? first) as TestResult;
-  return {
-    ...shown,
-    name: 'watch-knee',
-    description: `${plural(options.watchers, 'watcher')} on one prefix; puts at rising rates from ${first}/s, ${options.watchKneeSeconds} s each`,
-    perSecond: knee.knee === undefined ? 0 : shown.perSecond,
-    failed: [...results.values()].reduce((sum, result) => sum + result.failed, 0),
-    knee,
-  };
+    }),
+  );
+  const description = `${plural(options.watchers, 'watcher')} on one prefix; puts at rising rates from ${firstRate}/s, ${options.watchKneeSeconds} s each`;
+  return { ...shown, name: 'watch-knee', description, perSecond, failed, knee };
 }
 
 /** Opens the streams and sends every create request; `all` resolves once each is created. */
