@@ -316,8 +316,9 @@ function setBody(random: Random, draft: Draft, object: Json): void {
   }
   if (encoding === 'protobuf' && object['kind'] === 'ConfigMap') {
     draft.contentType = 'application/vnd.kubernetes.protobuf';
-    const metadata = object['metadata'] as { name?: unknown };
-    draft.body = protobufConfigMap(String(metadata.name), { key: 'value' });
+    // The metadata may be a hostile value of another type; the envelope carries names only.
+    const metadata = object['metadata'] as { name?: unknown } | null | undefined;
+    draft.body = protobufConfigMap(String(typeof metadata === 'object' ? metadata?.name : metadata), { key: 'value' });
     return;
   }
   draft.contentType = 'application/json';

@@ -113,7 +113,10 @@ export class ApiServerSubject implements FuzzSubject<ApiCase> {
         request.destroy();
         resolve(outcome);
       };
-      const headers: Record<string, string | number> = { Accept: 'application/json' };
+      // keep-alive, as kubectl's connections are: a server that answers before reading a large body
+      // then drains it (Node's http server does) instead of closing the socket on the unread rest,
+      // which resets the connection and can lose the answer. The socket is ours alone (no agent).
+      const headers: Record<string, string | number> = { Accept: 'application/json', Connection: 'keep-alive' };
       if (contentType !== undefined) headers['Content-Type'] = contentType;
       if (body !== undefined) headers['Content-Length'] = body.length;
       let answered = false;
