@@ -160,7 +160,8 @@ describe.each(KINDS)('etcdctl 3.4 against three %s members', (kind) => {
     };
     expect(Object.keys(out.header).sort()).toEqual(['cluster_id', 'member_id', 'raft_term', 'revision']);
     const nested = out.responses.map((op) => Object.values(op.Response)[0]?.header);
-    expect(nested).toEqual([{ revision: out.header['revision'] - 1 }, { revision: out.header['revision'] }, { revision: out.header['revision'] }]);
+    const revision = out.header['revision'] ?? 0;
+    expect(nested).toEqual([{ revision: revision - 1 }, { revision }, { revision }]);
   });
 
   test('watch: live events, history from a revision, and --prev-kv', async () => {

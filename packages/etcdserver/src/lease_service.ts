@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { LeaseGrantResponse } from '@k8ts/mvcc';
 import type { EtcdServer } from './server.js';
-import { int64FromWire, toStatus, unary } from './wire.js';
+import { isMalformedRequest } from '@k8ts/proto';
+import { endWithStatus, int64FromWire, toStatus, unary } from './wire.js';
 
 type Wire = Record<string, unknown>;
 
@@ -25,7 +26,15 @@ export function leaseService(server: EtcdServer): grpc.UntypedServiceImplementat
       return { header: server.header() };
     }),
     LeaseKeepAlive: (call: grpc.ServerDuplexStream<Wire, Wire>) => {
+      let ended = false;
       call.on('data', (request: Wire) => {
+        if (ended) return;
+        if (isMalformedRequest(request)) {
+          // etcd's recvLoop returns the Recv error: the stream ends with its status.
+          ended = true;
+          endWithStatus(call, request);
+          return;
+        }
         const id = String(request['ID'] ?? '0');
         server.leaseRenew(id).then(
           (ttl) => call.write({ header: server.header(), ID: id, TTL: Math.max(0, ttl) }),

@@ -113,16 +113,9 @@ export function judge(outcome: RawOutcome, streamLeftOpen: boolean): FuzzAnswer 
   return base;
 }
 
-/**
- * Methods whose malformed input is not yet refused as etcd refuses it, so not held to it:
- * LeaseKeepAlive's handler (packages/etcdserver/src/lease_service.ts) does not check for a
- * MalformedRequest yet and answers as for lease 0.
- */
-const MALFORMED_NOT_CHECKED = new Set(['/etcdserverpb.Lease/LeaseKeepAlive']);
-
 /** A malformed case must be refused, with etcd's text when refused as unmarshalling fails. */
 export function judgeMalformed(fuzzCase: EtcdCase, outcome: RawOutcome, answer: FuzzAnswer): FuzzAnswer {
-  if (fuzzCase.refusal === undefined || answer.problem !== undefined || MALFORMED_NOT_CHECKED.has(fuzzCase.path)) return answer;
+  if (fuzzCase.refusal === undefined || answer.problem !== undefined) return answer;
   const name = grpc.status[outcome.code] ?? String(outcome.code);
   if (outcome.code === grpc.status.OK || outcome.code === grpc.status.DEADLINE_EXCEEDED) {
     return { ...answer, problem: `malformed request accepted (${name}); etcd refuses it: ${fuzzCase.refusal}` };

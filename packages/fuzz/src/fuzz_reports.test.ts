@@ -1,4 +1,4 @@
-import { loadEtcdApi } from '@k8ts/proto';
+import { isMalformedRequest, loadEtcdApi } from '@k8ts/proto';
 import { afterEach, describe, expect, test } from 'vitest';
 import { EtcdSubject } from './etcd_subject.js';
 import { formatFailures, fuzzSeeds, parseSeeds } from './fuzz_run.js';
@@ -21,16 +21,20 @@ afterEach(async () => {
 });
 
 async function startFakeStore(putThrows: boolean): Promise<string> {
-  const answer = (_call: unknown, callback: grpc.sendUnaryData<object>): void => callback(null, { header: { revision: '1' } });
+  // Like the store, it refuses bytes etcd cannot unmarshal (the deserializer hands those over as MalformedRequest).
+  const refuse = (request: unknown): grpc.ServiceError | null => (isMalformedRequest(request) ? Object.assign(new Error(request.details), { code: request.code, details: request.details, metadata: new grpc.Metadata() }) : null);
+  const answer = (call: { request: unknown }, callback: grpc.sendUnaryData<object>): void => callback(refuse(call.request), { header: { revision: '1' } });
   const handlers = (definition: grpc.ServiceDefinition, overrides: Record<string, grpc.UntypedHandleCall> = {}): grpc.UntypedServiceImplementation =>
     Object.fromEntries(
       Object.entries(definition).map(([method, spec]) => [
         method,
-        overrides[method] ?? (spec.requestStream ? (call: grpc.ServerDuplexStream<object, object>) => { call.on('data', () => undefined); call.on('end', () => call.end()); } : answer),
+        overrides[method] ?? (spec.requestStream ? (call: grpc.ServerDuplexStream<object, object>) => { call.on('data', (request: unknown) => { const error = refuse(request); if (error !== null) call.emit('error', error); }); call.on('end', () => call.end()); } : answer),
       ]),
     );
   const started = new grpc.Server();
   const put: grpc.handleUnaryCall<{ key: Buffer }, object> = (call, callback) => {
+    const error = refuse(call.request);
+    if (error !== null) return callback(error);
     if (putThrows && call.request.key.length > 0) throw new TypeError("Cannot read properties of undefined (reading 'revision')");
     callback(null, { header: { revision: '1' } });
   };
