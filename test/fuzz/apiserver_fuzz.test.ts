@@ -15,13 +15,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
  * replays it. More seeds outside the suite:
  *   FUZZ_SEEDS=1-300 pnpm exec vitest run test/fuzz/apiserver_fuzz.test.ts
  *
- * The default leaves out seeds 6, 16, 17 and 25, which find apiserver bugs not fixed yet (500s on
- * a body with a field of the wrong type, nesting deeper than ~4,000, a non-Latin-1 unknown field
- * name in the Warning header), and 7 and 10, whose requests include a large body sent to a
- * request target Go's net/http refuses: k8ts closes that connection without reading the body, so
- * the 400 can be lost to a reset, depending on timing. Put them back when those are fixed.
+ * The default leaves out seeds 5, 8, 13, 17, 22, 23 and 27, which find apiserver bugs not fixed
+ * yet (500s on a body with a field of the wrong type, on nesting deeper than ~4,000, on a
+ * non-Latin-1 unknown field name in the Warning header), and 1 and 9, whose requests include a
+ * large body sent to a request target Go's net/http refuses: k8ts closes that connection without
+ * reading the body, so its 400 can be lost to a reset, depending on timing. Put them back when
+ * those are fixed.
  */
-const SEED_LIST = process.env['FUZZ_SEEDS'] ?? '1-5,8,9,11-15,18-24,26';
+const SEED_LIST = process.env['FUZZ_SEEDS'] ?? '2-4,6,7,10-12,14-16,18-21,24-26,28,29';
 const SEEDS = parseSeeds(SEED_LIST);
 const CASES_PER_SEED = 40;
 const rerun = (seed: number): string => `FUZZ_SEEDS=${seed} pnpm exec vitest run test/fuzz/apiserver_fuzz.test.ts`;

@@ -197,7 +197,8 @@ export class ApiCaseGenerator {
         draft.method = 'POST';
         draft.path = collection;
         draft.writes = true;
-        body(hostileObject(random, spec, spec.object(name, scope, random), scope));
+        // A fresh name half the time: the fixture's name would only meet AlreadyExists.
+        body(hostileObject(random, spec, spec.object(chance(random, 0.5) ? `new-${integer(random, 1_000_000)}` : name, scope, random), scope));
         writeQuery(random, draft);
         break;
       case 'update':
