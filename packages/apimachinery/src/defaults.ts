@@ -63,7 +63,7 @@ export function applyDefaults(type: Pick<ResourceType, 'group' | 'resource'>, ob
 function defaultPod(pod: Pod): void {
   const spec = (pod.spec ??= { containers: [] });
   // Pod-only defaults: templates keep these unset, so `kubectl get deploy -o yaml` shows none.
-  for (const container of [...(spec.initContainers ?? []), ...spec.containers]) defaultRequestsToLimits(container);
+  for (const container of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) defaultRequestsToLimits(container);
   spec.enableServiceLinks ??= true;
   if (spec.hostNetwork === true) defaultHostNetworkPorts(spec);
   defaultPodSpec(spec);
@@ -79,7 +79,7 @@ function defaultRequestsToLimits(container: Container): void {
 
 /** With the host's network, a container port is also a host port. */
 function defaultHostNetworkPorts(spec: PodSpec): void {
-  for (const container of [...(spec.initContainers ?? []), ...spec.containers])
+  for (const container of [...(spec.initContainers ?? []), ...(spec.containers ?? [])])
     for (const port of container.ports ?? []) if (port.hostPort === undefined || port.hostPort === 0) port.hostPort = port.containerPort;
 }
 

@@ -1,4 +1,4 @@
-import { apiErrors, findResource, formatTime, type ResourceType } from '@k8ts/apimachinery';
+import { apiErrors, decodeAsTyped, fieldErrors, findResource, formatTime, TypedDecodeError, type ResourceType } from '@k8ts/apimachinery';
 import { carryOverOnUpdate, checkBodyIdentity, initializeMetadata, type WriteSubresource } from './object_meta.js';
 import { encodeContinue, objectKey, type KubeObject, type ListResult, type ObjectStore } from './object_store.js';
 import {
@@ -18,12 +18,17 @@ import {
 } from './admission.js';
 import { applyPatch, defaultObject, recordManager, validate, type PatchType } from './rules.js';
 
+/** 9999-12-31T23:59:59Z: the last time a Kubernetes timestamp (RFC 3339, four-digit year) can hold. */
+const LAST_RFC3339_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+
 export interface WriteOptions {
   /** dryRun=All: everything but the store write. */
   readonly dryRun?: boolean;
   readonly fieldManager?: string;
   /** server-side apply: take fields other managers own. */
   readonly force?: boolean;
+  /** Drop the fields the kind's schema does not declare, as kube-apiserver's decoder does (REST clients' writes). */
+  readonly dropUnknownFields?: boolean;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -115,6 +120,7 @@ export class ResourceService {
   }
 
   async create(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions = {}): Promise<KubeObject> {
+    decodeBodyAsTyped(type, body, options);
     return this.createObject(type, namespace, body, options, false);
   }
 
@@ -146,6 +152,7 @@ export class ResourceService {
 
   /** PUT: a whole object, conditional on its resourceVersion when the client sent one. */
   async update(type: ResourceType, namespace: string | undefined, name: string, body: unknown, subresource: WriteSubresource, options: WriteOptions = {}): Promise<KubeObject> {
+    decodeBodyAsTyped(type, body, options);
     const object = checkBodyIdentity(type, body, namespace);
     if (object.metadata?.name !== undefined && object.metadata.name !== name) {
       throw apiErrors.badRequest(`the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`);
@@ -178,12 +185,14 @@ export class ResourceService {
         if ((error as { reason?: string }).reason !== 'NotFound') throw error;
         // Apply creates what does not exist.
         const created = applyPatch(type, undefined, patchType, body, { manager, force: options.force ?? false, now: formatTime(this.clock()) });
+        decodePatchedAsTyped(type, created, options);
         return this.createObject(type, namespace, { ...created, metadata: { ...created.metadata, name } }, { ...options, fieldManager: manager }, true);
       }
     }
     const admission = await this.updateAdmission(type);
     const result = await this.guaranteedUpdate(type, namespace, name, (current) => {
       const patched = applyPatch(type, current, patchType, body, { manager, force: options.force ?? false, now: formatTime(this.clock()) });
+      decodePatchedAsTyped(type, patched, options);
       const expected = patched.metadata?.resourceVersion;
       if (expected !== undefined && expected !== current.metadata?.resourceVersion) throw apiErrors.staleResourceVersion(type, name);
       const identity = checkBodyIdentity(type, patched, namespace);
@@ -226,7 +235,8 @@ export class ResourceService {
         if (finalizers.length > 0) meta.finalizers = finalizers;
         else delete meta.finalizers;
         if (meta.deletionTimestamp === undefined || grace < (meta.deletionGracePeriodSeconds ?? Infinity)) {
-          meta.deletionTimestamp = formatTime(new Date(now.getTime() + grace * 1000));
+          // A grace period of up to 2^63-1 s is accepted; the timestamp stops at the last one RFC 3339 can write.
+          meta.deletionTimestamp = formatTime(new Date(Math.min(now.getTime() + grace * 1000, LAST_RFC3339_MS)));
           meta.deletionGracePeriodSeconds = grace;
         }
         if (finalizers.length === 0 && grace === 0) return this.finishDelete(options, () => (deleted = true), current);
@@ -380,5 +390,29 @@ class DryRunResult extends Error {
     readonly deleted: boolean,
   ) {
     super('dry run');
+  }
+}
+
+/**
+ * A create or update body read as kube-apiserver decodes it into the kind's Go struct (a value of the
+ * wrong JSON type refused, nulls as zero values, unknown fields dropped when asked): 400 as its
+ * handlers' transformDecodeError answers.
+ */
+function decodeBodyAsTyped(type: ResourceType, body: unknown, options: WriteOptions): void {
+  try {
+    decodeAsTyped(type, body, { dropUnknownFields: options.dropUnknownFields === true });
+  } catch (error) {
+    if (!(error instanceof TypedDecodeError)) throw error;
+    throw apiErrors.badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${error.message}`);
+  }
+}
+
+/** A patch's result decoded the same way: 422 Invalid on "patch", as kube's patch handler answers. */
+function decodePatchedAsTyped(type: ResourceType, patched: KubeObject, options: WriteOptions): void {
+  try {
+    decodeAsTyped(type, patched, { dropUnknownFields: options.dropUnknownFields === true });
+  } catch (error) {
+    if (!(error instanceof TypedDecodeError)) throw error;
+    throw apiErrors.invalid({ group: '', kind: '' }, '', [fieldErrors.invalid('patch', JSON.stringify(patched), error.message)]);
   }
 }

@@ -15,6 +15,17 @@ describe('request bodies', () => {
     }
   });
 
+  it("refuses nesting past Go's 10,000 levels (strings do not count), in a body and in a patch", () => {
+    const deep = (levels: number): string => `{"a":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+    expect(decodeBody(Buffer.from(deep(9_999)), 'json')).toBeDefined();
+    expect(decodeBody(Buffer.from(`{"s":"${'['.repeat(20_000)}"}`), 'json')).toEqual({ s: '['.repeat(20_000) });
+    expect(refusal(() => decodeBody(Buffer.from(deep(10_000)), 'json'))).toMatchObject({
+      code: 400,
+      message: expect.stringMatching(/^the object provided is unrecognized \(decoding .*\): couldn't get version\/kind; json parse error: invalid character '\[' exceeded max depth$/),
+    });
+    expect(refusal(() => decodePatchBody(Buffer.from(deep(10_000)), 'strategic'))).toMatchObject({ code: 400, message: "invalid character '[' exceeded max depth" });
+  });
+
   it('refuses truncated JSON with 400 in transformDecodeError shape', () => {
     const body = Buffer.from('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"');
     expect(refusal(() => decodeObjectBody(body, 'application/json'))).toEqual({

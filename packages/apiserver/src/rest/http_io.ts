@@ -63,11 +63,36 @@ export function decodeBody(body: Buffer, syntax: 'json' | 'yaml'): unknown {
     if (document.errors.length > 0) throw unrecognized(body, `error converting YAML to JSON: yaml: ${firstLine(document.errors[0]?.message ?? '')}`);
     return document.toJS() as unknown;
   }
+  const tooDeep = exceedsJsonDepth(text);
+  if (tooDeep !== undefined) throw unrecognized(body, `couldn't get version/kind; json parse error: ${tooDeep}`);
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
     throw unrecognized(body, `couldn't get version/kind; json parse error: ${goJsonError(error, text)}`);
   }
+}
+
+/** Go's encoding/json refuses nesting past 10,000 levels; deeper values would also exhaust our stack later. */
+const MAX_JSON_DEPTH = 10_000;
+
+/** Go's scanner error when `text` nests objects and arrays deeper than Go's decoder takes; else undefined. */
+export function exceedsJsonDepth(text: string): string | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) return `invalid character '${text[i]}' exceeded max depth`;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -83,6 +108,8 @@ export function decodePatchBody(body: Buffer, patchType: 'json' | 'merge' | 'str
     if (document.errors.length > 0) throw apiErrors.badRequest(`error decoding YAML: error converting YAML to JSON: yaml: ${firstLine(document.errors[0]?.message ?? '')}`);
     return document.toJS() as unknown;
   }
+  const tooDeep = exceedsJsonDepth(text);
+  if (tooDeep !== undefined) throw apiErrors.badRequest(tooDeep);
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
