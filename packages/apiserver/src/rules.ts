@@ -98,8 +98,19 @@ export function applyPatch(type: ResourceType, current: KubeObject | undefined, 
   return applyStrategicMergePatch(document, body, type.kind) as KubeObject;
 }
 
-/** managedFields for a non-apply write: the fields it changed now belong to `manager`. */
+/**
+ * managedFields for a non-apply write: the fields it changed now belong to `manager`. When they cannot
+ * be worked out (a list item without its merge key), the write goes on with managedFields cleared, as
+ * kube's FieldManager.UpdateNoErrors does; validation then answers for the object.
+ */
 export function recordManager(type: ResourceType, before: KubeObject | undefined, after: KubeObject, manager: string, now: string): void {
-  const recorded = recordUpdate(before, after, manager, apiVersionOf(type), now) as KubeObject;
+  let recorded: KubeObject;
+  try {
+    recorded = recordUpdate(before, after, manager, apiVersionOf(type), now) as KubeObject;
+  } catch {
+    const { managedFields: _dropped, ...metadata } = after.metadata ?? {};
+    after.metadata = metadata;
+    return;
+  }
   after.metadata = { ...after.metadata, ...(recorded.metadata?.managedFields ? { managedFields: recorded.metadata.managedFields } : {}) };
 }

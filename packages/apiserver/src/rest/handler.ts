@@ -6,7 +6,7 @@ import { apiErrors, apiVersionOf, fieldErrors, strictDecodingMessage, successSta
 import { applyPatch, openApiDocument, openApiIndex, patchTypeOf, selectorFilter, toTable, unknownFields } from '../rules.js';
 import type { ResourceWatchCache } from '../watch_cache.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
-import { decodeObjectBody, decodePatchBody, mediaType, PATCH_MEDIA_TYPES, readBody, sendJson, sendStatus, statusOf, unsupportedMediaType, wantsTable } from './http_io.js';
+import { decodeObjectBody, decodePatchBody, MAX_BODY_BYTES, mediaType, PATCH_MEDIA_TYPES, readBody, sendJson, sendStatus, statusOf, unsupportedMediaType, wantsTable } from './http_io.js';
 import { int64Param, resourceVersionParam } from './query_options.js';
 import { MalformedRequestTarget, parseRequestPath } from './request_info.js';
 import type { LogRequest, NodeLogs } from '../pod_logs.js';
@@ -282,7 +282,7 @@ export class RestHandler {
       if (unknown.length > 0 && validation === 'Strict') {
         throw apiErrors.badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${strictDecodingMessage(unknown)}`);
       }
-      if (unknown.length > 0) response.setHeader('Warning', unknown.map((field) => `299 - ${JSON.stringify(unknownFieldWarning(field))}`));
+      if (unknown.length > 0) response.setHeader('Warning', unknown.map((field) => headerText(`299 - ${JSON.stringify(unknownFieldWarning(field))}`)));
     }
     return body;
   }
@@ -302,9 +302,10 @@ function includeObject(query: Query): 'None' | 'Metadata' | 'Object' {
   return value === 'None' || value === 'Object' ? value : 'Metadata';
 }
 
+/** A REST client's write: its unknown fields are dropped, as kube-apiserver's decoder drops them. */
 function writeOptions(query: Query): WriteOptions {
   const manager = query.get('fieldManager');
-  return { dryRun: query.getAll('dryRun').includes('All'), ...(manager ? { fieldManager: manager } : {}) };
+  return { dryRun: query.getAll('dryRun').includes('All'), dropUnknownFields: true, ...(manager ? { fieldManager: manager } : {}) };
 }
 
 /**
@@ -368,10 +369,27 @@ function patchMediaType(request: IncomingMessage): string {
 }
 
 /** Go's net/http answer to a request target it cannot parse: plain text, connection closed. */
+/** What a refused request may still upload before the connection is cut: a little over the body limit. */
+const DISCARD_BEFORE_CLOSE_BYTES = 2 * MAX_BODY_BYTES;
+
 function refuseMalformedTarget(response: ServerResponse): void {
   if (response.headersSent) return void response.end();
-  response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
-  response.end('400 Bad Request');
+  const answer = (): void => {
+    if (response.headersSent) return;
+    response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+    response.end('400 Bad Request');
+  };
+  // Answer once the body is read out (up to a bound), so a client still uploading sees the answer
+  // rather than a connection reset: Go's server, too, lets the client finish before it closes.
+  const request = response.req;
+  if (request.complete) return answer();
+  let read = 0;
+  request.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > DISCARD_BEFORE_CLOSE_BYTES) request.destroy();
+  });
+  request.once('end', answer);
+  request.once('close', answer);
 }
 
 /** The JSON type name Go's encoding/json reports for a value it cannot unmarshal into an int64. */
@@ -380,4 +398,12 @@ function goJsonType(value: unknown): string {
   if (Array.isArray(value)) return 'array';
   if (value === null) return 'null';
   return typeof value === 'object' ? 'object' : typeof value === 'boolean' ? 'bool' : 'string';
+}
+
+/**
+ * A header value as Go's server writes a string: its UTF-8 bytes as they are (Node's headers take
+ * Latin-1, one character a byte), control characters as spaces (never a header split).
+ */
+function headerText(text: string): string {
+  return Buffer.from(text.replace(/[\u0000-\u001f\u007f]/g, ' '), 'utf8').toString('latin1');
 }

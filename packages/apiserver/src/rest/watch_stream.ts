@@ -6,6 +6,8 @@ import type { KubeObject } from '../object_store.js';
 
 /** Events a slow watcher may have waiting before the server ends its watch (kube does the same). */
 const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+/** The longest delay Node's timers take (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface HttpWatchOptions extends WatchOptions {
   readonly timeoutSeconds?: number;
@@ -61,7 +63,10 @@ export async function serveWatch(
     watcher.close();
     return;
   }
-  if (options.timeoutSeconds !== undefined && options.timeoutSeconds > 0) timers.push(setTimeout(() => finish(), options.timeoutSeconds * 1000));
+  // A timer longer than Node's (2^31-1 ms) fires at once: a longer timeout is no timeout.
+  if (options.timeoutSeconds !== undefined && options.timeoutSeconds > 0 && options.timeoutSeconds * 1000 <= MAX_TIMER_MS) {
+    timers.push(setTimeout(() => finish(), options.timeoutSeconds * 1000));
+  }
   if (options.bookmarks) {
     timers.push(
       setInterval(() => {
