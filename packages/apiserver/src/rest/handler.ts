@@ -375,7 +375,7 @@ const DISCARD_BEFORE_CLOSE_BYTES = 2 * MAX_BODY_BYTES;
 function refuseMalformedTarget(response: ServerResponse): void {
   if (response.headersSent) return void response.end();
   const answer = (): void => {
-    if (response.headersSent) return;
+    if (response.headersSent || response.destroyed || response.socket?.destroyed !== false) return;
     response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
     response.end('400 Bad Request');
   };
