@@ -190,6 +190,45 @@ describe('bad input', () => {
     expect(await listConfigMaps()).toEqual(before);
   }, 60_000);
 
+  test('continue tokens are read as storage.DecodeContinue reads them: a bad one is a 400, and none ranges outside its collection', async () => {
+    const token = (fields: object): string => encodeURIComponent(Buffer.from(JSON.stringify(fields)).toString('base64url'));
+    const v = 'meta.k8s.io/v1';
+    const list = async (continueToken: string): Promise<{ code: number; reason?: string | undefined; message?: string | undefined; names?: string[] }> => {
+      const answer = await send('GET', `${configMaps}?limit=50&continue=${continueToken}`);
+      if (answer.code !== 200) return status(answer);
+      return { code: 200, names: (JSON.parse(answer.text) as { items: { metadata: { name: string } }[] }).items.map((item) => item.metadata.name) };
+    };
+    const invalid = (detail: string): object => ({ code: 400, reason: 'BadRequest', message: `invalid continue token: continue key is not valid${detail}` });
+    for (const name of ['page-a', 'page-b']) expect((await send('POST', configMaps, configMap(name), 'application/json')).code).toBe(201);
+    const secret = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'beside' }, stringData: { password: 'hunter2' } });
+    expect((await send('POST', '/api/v1/namespaces/default/secrets', secret, 'application/json')).code).toBe(201);
+
+    expect(await list(token({ v, rv: 0, start: 'page-a' }))).toEqual(invalid(': incorrect encoded start resourceVersion (version meta.k8s.io/v1)'));
+    expect(await list(token({ v, rv: 5 }))).toEqual(invalid(': encoded start key empty (version meta.k8s.io/v1)'));
+    expect(await list(token({ v, rv: 5, start: '' }))).toEqual(invalid(': encoded start key empty (version meta.k8s.io/v1)'));
+    // A key path.Clean would change: refused, so no token reaches another collection's keys.
+    for (const start of ['../x', 'a/../../b', '../../secrets/default/', 'page-a/', './page-a', 'a//b']) {
+      expect(await list(token({ v, rv: 5, start }))).toEqual(invalid(`: ${start}`));
+    }
+    expect(await list(token({ v: 'k8ts.io/v1', rv: 5, start: 'page-a' }))).toEqual(invalid(': server does not recognize this encoded version k8ts.io/v1'));
+    expect(await list(token({ v, rv: 'five', start: 'page-a' }))).toEqual(invalid(': json: cannot unmarshal string into Go struct field continueToken.rv of type int64'));
+    expect(await list(token({ v, rv: 1.5, start: 'page-a' }))).toEqual(invalid(': json: cannot unmarshal number 1.5 into Go struct field continueToken.rv of type int64'));
+    expect(await list(token({ v, rv: 5, start: 7 }))).toEqual(invalid(': json: cannot unmarshal number into Go struct field continueToken.start of type string'));
+    expect(await list(encodeURIComponent(Buffer.from('"text"').toString('base64url')))).toEqual(invalid(': json: cannot unmarshal string into Go value of type storage.continueToken'));
+    expect(await list(encodeURIComponent(Buffer.from('{"v":').toString('base64url')))).toEqual(invalid(': unexpected end of JSON input'));
+    expect(await list(encodeURIComponent(Buffer.from('xyz').toString('base64url')))).toEqual(invalid(": invalid character 'x' looking for beginning of value"));
+    // Go's base64.RawURLEncoding: padding and characters outside the alphabet are refused where they stand.
+    expect(await list(encodeURIComponent(`${Buffer.from('{}').toString('base64url')}=`))).toEqual(invalid(': illegal base64 data at input byte 3'));
+    expect(await list('ab%2Bcd')).toEqual(invalid(': illegal base64 data at input byte 2'));
+    expect(await list('abcde')).toEqual(invalid(': illegal base64 data at input byte 4'));
+
+    // A clean key is the collection's prefix + the key: the list goes on from there (inclusive),
+    // and a negative revision reads the current state, as upstream.
+    expect(await list(token({ v, rv: -1, start: 'page-a' }))).toEqual({ code: 200, names: ['page-a', 'page-b'] });
+    expect(await list(token({ v, rv: -1, start: '/page-b' }))).toEqual({ code: 200, names: ['page-b'] });
+    expect(await list(token({ v, rv: -1, start: 'secrets' }))).toEqual({ code: 200, names: [] });
+  });
+
   test('a negative gracePeriodSeconds is read as 1s, as rest.BeforeDelete does', async () => {
     const pods = '/api/v1/namespaces/default/pods';
     const pod = JSON.stringify({

@@ -67,25 +67,120 @@ function encodeObject(object: KubeObject): Buffer {
 /** Tries of a write across a store leader change (an election takes about a second). */
 const WRITE_ATTEMPTS = 6;
 
-interface ContinueToken {
-  /** Revision of the first page: every page reads at it, so the pages form one snapshot. */
-  rv: number;
-  /** The key to continue from (exclusive). */
-  start: string;
+/** The version kube-apiserver writes into its continue tokens; a token of any other is refused. */
+const CONTINUE_VERSION = 'meta.k8s.io/v1';
+
+/**
+ * A continue token, as kube-apiserver encodes it (base64url without padding of
+ * `{"v":"meta.k8s.io/v1","rv":<revision>,"start":<key>}`): `rv` is the first page's revision, so
+ * every page reads at it and the pages form one snapshot; `start` is the key to go on from
+ * (inclusive), relative to the collection's prefix, so a token never names a key outside it.
+ */
+export function encodeContinue(nextKey: string, prefix: string, revision: number): string {
+  if (!nextKey.startsWith(prefix)) throw new Error(`continue key ${nextKey} is outside the collection ${prefix}`);
+  const token = { v: CONTINUE_VERSION, rv: revision, start: nextKey.slice(prefix.length) };
+  return Buffer.from(JSON.stringify(token)).toString('base64url');
 }
 
-export function encodeContinue(token: ContinueToken): string {
-  return Buffer.from(JSON.stringify({ v: 'k8ts.io/v1', ...token })).toString('base64url');
+/** The key after `key` in key order: a page ends at `key`, the next starts here. */
+export function keyAfter(key: string): string {
+  return `${key}\u0000`;
 }
 
-function decodeContinue(text: string): ContinueToken {
+/**
+ * A continue token read back as kube's storage.DecodeContinue reads it: the key to list from
+ * (always under `prefix`) and the revision to read at (0: the current one). Refused with kube's
+ * 400 "invalid continue token: continue key is not valid…": a token with revision 0 or no start
+ * key, of another version, or whose key path.Clean would change ("../secrets/x").
+ */
+export function decodeContinue(text: string, prefix: string): { key: string; revision: number } {
+  const refuse = (detail: string): never => {
+    throw apiErrors.badRequest(`invalid continue token: continue key is not valid${detail}`);
+  };
+  const decoded = decodeRawBase64Url(text);
+  if (typeof decoded === 'number') return refuse(`: illegal base64 data at input byte ${decoded}`);
+  let token: unknown;
   try {
-    const token = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<ContinueToken> & { v?: string };
-    if (token.v === 'k8ts.io/v1' && typeof token.rv === 'number' && typeof token.start === 'string') return { rv: token.rv, start: token.start };
-  } catch {
-    // fall through
+    token = JSON.parse(decoded.toString('utf8'));
+  } catch (error) {
+    return refuse(`: ${goJsonSyntaxError(decoded.toString('utf8'), error)}`);
   }
-  throw apiErrors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  if (token !== null && (typeof token !== 'object' || Array.isArray(token))) {
+    return refuse(`: json: cannot unmarshal ${goJsonKind(token)} into Go value of type storage.continueToken`);
+  }
+  const fields = (token ?? {}) as Record<string, unknown>;
+  const field = (name: string, goType: 'string' | 'int64'): unknown => {
+    const value = fields[name] ?? undefined; // Go: null leaves the field at its zero value
+    if (value === undefined) return goType === 'string' ? '' : 0;
+    const fits = goType === 'string' ? typeof value === 'string' : typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 2 ** 63;
+    // Go names a number that does not fit an int64 by its text ("number 1.5").
+    const kind = typeof value === 'number' && goType === 'int64' ? `number ${value}` : goJsonKind(value);
+    if (!fits) refuse(`: json: cannot unmarshal ${kind} into Go struct field continueToken.${name} of type ${goType}`);
+    return value;
+  };
+  const version = field('v', 'string') as string;
+  const revision = field('rv', 'int64') as number;
+  const start = field('start', 'string') as string;
+  if (version !== CONTINUE_VERSION) return refuse(`: server does not recognize this encoded version ${version}`);
+  if (revision === 0) return refuse(`: incorrect encoded start resourceVersion (version ${CONTINUE_VERSION})`);
+  if (start === '') return refuse(`: encoded start key empty (version ${CONTINUE_VERSION})`);
+  const rooted = start.startsWith('/') ? start : `/${start}`;
+  if (cleanRootedPath(rooted) !== rooted) return refuse(`: ${start}`);
+  // A negative revision asks for the current one, as upstream reads it.
+  return { key: prefix + rooted.slice(1), revision: revision > 0 ? revision : 0 };
+}
+
+/** Go's path.Clean of a path that begins with "/": no empty, "." or ".." segments, no trailing "/". */
+function cleanRootedPath(path: string): string {
+  const kept: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') kept.pop();
+    else kept.push(segment);
+  }
+  return `/${kept.join('/')}`;
+}
+
+const BASE64URL_ALPHABET = /^[A-Za-z0-9_-]$/;
+
+/**
+ * Go's base64.RawURLEncoding.DecodeString: the bytes, or the offset of the first byte it refuses
+ * (a character outside the alphabet, padding included, or a lone last character). Go skips CR and LF.
+ */
+function decodeRawBase64Url(text: string): Buffer | number {
+  let count = 0;
+  let lastIndex = -1;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index] as string;
+    if (char === '\r' || char === '\n') continue;
+    if (!BASE64URL_ALPHABET.test(char)) return Buffer.byteLength(text.slice(0, index));
+    count++;
+    lastIndex = index;
+  }
+  if (count % 4 === 1) return Buffer.byteLength(text.slice(0, lastIndex));
+  return Buffer.from(text.replace(/[\r\n]/g, ''), 'base64url');
+}
+
+/** The JSON kind in Go's "cannot unmarshal <kind>". */
+function goJsonKind(value: unknown): string {
+  if (typeof value === 'number') return 'number';
+  if (typeof value === 'boolean') return 'bool';
+  if (Array.isArray(value)) return 'array';
+  return typeof value === 'object' ? 'object' : 'string';
+}
+
+/**
+ * Go's encoding/json text for the syntax errors a mangled token has: input that ends too soon, or a
+ * first character no JSON value starts with. Other syntax errors (Go names the character and what
+ * it expected there) get a plainer text.
+ */
+function goJsonSyntaxError(text: string, error: unknown): string {
+  const first = text.trimStart()[0];
+  if (first !== undefined && !/^["{[\-0-9tfn]$/.test(first)) {
+    return `invalid character ${first === "'" ? "'\\''" : `'${first}'`} looking for beginning of value`;
+  }
+  if (first === undefined || (error instanceof Error && /end of JSON input/i.test(error.message))) return 'unexpected end of JSON input';
+  return 'invalid JSON';
 }
 
 /**
@@ -106,8 +201,8 @@ export class ObjectStore {
   /** Objects of a collection, in key order, optionally a page at a time. */
   async list(type: ResourceType, namespace: string | undefined, options: { limit?: number; continueToken?: string } = {}): Promise<ListResult> {
     const prefix = collectionPrefix(type, namespace);
-    const token = options.continueToken ? decodeContinue(options.continueToken) : undefined;
-    const start = token ? Buffer.concat([Buffer.from(token.start), Buffer.from([0])]) : Buffer.from(prefix);
+    const token = options.continueToken ? decodeContinue(options.continueToken, prefix) : undefined;
+    const start = Buffer.from(token?.key ?? prefix);
     const limit = options.limit && options.limit > 0 ? options.limit : 0;
     let response;
     try {
@@ -115,7 +210,7 @@ export class ObjectStore {
         key: start,
         range_end: prefixEnd(Buffer.from(prefix)),
         ...(limit ? { limit: String(limit) } : {}),
-        ...(token ? { revision: String(token.rv) } : {}),
+        ...(token?.revision ? { revision: String(token.revision) } : {}),
       });
     } catch (error) {
       if (error instanceof EtcdError && error.compacted) {
@@ -123,12 +218,12 @@ export class ObjectStore {
       }
       throw error;
     }
-    const revision = token?.rv ?? Number(response.header?.revision ?? 0);
+    const revision = token?.revision || Number(response.header?.revision ?? 0);
     const items = response.kvs.map(decodeObject);
     const last = response.kvs.at(-1);
     if (response.more && last !== undefined) {
       const remaining = Number(response.count) - response.kvs.length;
-      return { items, revision, continueToken: encodeContinue({ rv: revision, start: last.key.toString('utf8') }), remainingItemCount: remaining };
+      return { items, revision, continueToken: encodeContinue(keyAfter(last.key.toString('utf8')), prefix, revision), remainingItemCount: remaining };
     }
     return { items, revision };
   }

@@ -1,6 +1,6 @@
 import { apiErrors, decodeAsTyped, fieldErrors, findResource, formatTime, TypedDecodeError, type ResourceType } from '@k8ts/apimachinery';
 import { carryOverOnUpdate, checkBodyIdentity, initializeMetadata, type WriteSubresource } from './object_meta.js';
-import { encodeContinue, objectKey, type KubeObject, type ListResult, type ObjectStore } from './object_store.js';
+import { collectionPrefix, encodeContinue, keyAfter, objectKey, type KubeObject, type ListResult, type ObjectStore } from './object_store.js';
 import {
   admitCreate,
   admitDefaultTolerationSeconds,
@@ -116,7 +116,7 @@ export class ResourceService {
     const kept = items.slice(0, limit);
     const last = kept[kept.length - 1] as KubeObject;
     const start = objectKey(type, last.metadata?.namespace, last.metadata?.name ?? '');
-    return { items: kept, revision: page.revision, continueToken: encodeContinue({ rv: page.revision, start }) };
+    return { items: kept, revision: page.revision, continueToken: encodeContinue(keyAfter(start), collectionPrefix(type, namespace), page.revision) };
   }
 
   async create(type: ResourceType, namespace: string | undefined, body: unknown, options: WriteOptions = {}): Promise<KubeObject> {
