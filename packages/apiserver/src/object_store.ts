@@ -1,4 +1,4 @@
-import { apiErrors, type ResourceType } from '@k8ts/apimachinery';
+import { apiErrors, jsonKind, type ResourceType } from '@k8ts/apimachinery';
 import * as grpc from '@grpc/grpc-js';
 import type { KeyValue, TxnResponse } from '@k8ts/proto';
 import { EtcdError, prefixEnd, type EtcdClient } from './etcd_client.js';
@@ -106,7 +106,8 @@ export function decodeContinue(text: string, prefix: string): { key: string; rev
     return refuse(`: ${goJsonSyntaxError(decoded.toString('utf8'), error)}`);
   }
   if (token !== null && (typeof token !== 'object' || Array.isArray(token))) {
-    return refuse(`: json: cannot unmarshal ${goJsonKind(token)} into Go value of type storage.continueToken`);
+    const kind = typeof token === 'number' ? 'number' : jsonKind(token);
+    return refuse(`: json: cannot unmarshal ${kind} into Go value of type storage.continueToken`);
   }
   const fields = (token ?? {}) as Record<string, unknown>;
   const field = (name: string, goType: 'string' | 'int64'): unknown => {
@@ -114,7 +115,7 @@ export function decodeContinue(text: string, prefix: string): { key: string; rev
     if (value === undefined) return goType === 'string' ? '' : 0;
     const fits = goType === 'string' ? typeof value === 'string' : typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 2 ** 63;
     // Go names a number that does not fit an int64 by its text ("number 1.5").
-    const kind = typeof value === 'number' && goType === 'int64' ? `number ${value}` : goJsonKind(value);
+    const kind = typeof value === 'number' ? (goType === 'int64' ? `number ${value}` : 'number') : jsonKind(value);
     if (!fits) refuse(`: json: cannot unmarshal ${kind} into Go struct field continueToken.${name} of type ${goType}`);
     return value;
   };
@@ -159,14 +160,6 @@ function decodeRawBase64Url(text: string): Buffer | number {
   }
   if (count % 4 === 1) return Buffer.byteLength(text.slice(0, lastIndex));
   return Buffer.from(text.replace(/[\r\n]/g, ''), 'base64url');
-}
-
-/** The JSON kind in Go's "cannot unmarshal <kind>". */
-function goJsonKind(value: unknown): string {
-  if (typeof value === 'number') return 'number';
-  if (typeof value === 'boolean') return 'bool';
-  if (Array.isArray(value)) return 'array';
-  return typeof value === 'object' ? 'object' : 'string';
 }
 
 /**

@@ -110,8 +110,12 @@ function jsonTypesOf(schema: Schema): Set<string> | undefined {
   return new Set([schema.type === 'integer' ? 'number' : schema.type]);
 }
 
-/** What Go's decoder calls a JSON value: number, string, bool, array, object. */
-function jsonKind(value: unknown): string {
+/**
+ * What Go's decoder calls a JSON value in "json: cannot unmarshal <kind> into …": string, bool,
+ * array, object (null too), or number, told apart here as 'integer' and 'number' (a fraction), as
+ * schemas tell them apart; Go prints both as "number".
+ */
+export function jsonKind(value: unknown): string {
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'boolean') return 'bool';
   if (typeof value === 'object') return 'object';

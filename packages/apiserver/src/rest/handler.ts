@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../object_store.js';
 import type { DeleteOptions, ResourceService, WriteOptions } from '../resource_service.js';
-import { apiErrors, apiVersionOf, fieldErrors, strictDecodingMessage, successStatus, unknownFieldWarning, type FieldError, type ResourceType } from '@k8ts/apimachinery';
+import { apiErrors, apiVersionOf, fieldErrors, jsonKind, strictDecodingMessage, successStatus, unknownFieldWarning, type FieldError, type ResourceType } from '@k8ts/apimachinery';
 import { applyPatch, openApiDocument, openApiIndex, patchTypeOf, selectorFilter, toTable, unknownFields } from '../rules.js';
 import type { ResourceWatchCache } from '../watch_cache.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
@@ -333,7 +333,9 @@ async function deleteOptions(request: IncomingMessage, query: Query): Promise<De
   const queryGrace = int64Param(query, 'gracePeriodSeconds');
   const bodyGrace = body.gracePeriodSeconds ?? undefined;
   if (bodyGrace !== undefined && !Number.isSafeInteger(bodyGrace)) {
-    throw apiErrors.badRequest(`json: cannot unmarshal ${goJsonType(bodyGrace)} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`);
+    // Go names a number that does not fit an int64 by its text ("number 1.5").
+    const kind = typeof bodyGrace === 'number' ? `number ${bodyGrace}` : jsonKind(bodyGrace);
+    throw apiErrors.badRequest(`json: cannot unmarshal ${kind} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`);
   }
   // rest.BeforeDelete: "Negative values will be treated as the value `1s` on the delete path."
   const given = queryGrace ?? (bodyGrace as number | undefined);
@@ -390,14 +392,6 @@ function refuseMalformedTarget(response: ServerResponse): void {
   });
   request.once('end', answer);
   request.once('close', answer);
-}
-
-/** The JSON type name Go's encoding/json reports for a value it cannot unmarshal into an int64. */
-function goJsonType(value: unknown): string {
-  if (typeof value === 'number') return `number ${value}`;
-  if (Array.isArray(value)) return 'array';
-  if (value === null) return 'null';
-  return typeof value === 'object' ? 'object' : typeof value === 'boolean' ? 'bool' : 'string';
 }
 
 /**
