@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { ApiServerProcess, LinkProxy, TestCluster, etcdctlOk, freePorts, waitForLeader } from '@k8ts/testkit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { eventually } from '../client/harness.js';
 
 /**
  * The apiserver outlives its store: every store member is killed (kill -9) for 30 s and then started
@@ -85,14 +86,6 @@ function kubectlWatch(): { lines(): string[]; exited(): boolean; stop(): void } 
   return { lines: () => output.split('\n').filter((line) => line !== ''), exited: () => exited, stop: () => child.kill('SIGTERM') };
 }
 
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** "504 Timeout" for a Status body; throws (failing the test) for anything that is not a Status. */
 function statusOf(answer: Answer, what: string): string {
   let status: { kind?: string; status?: string; code?: number; reason?: string; message?: string };
@@ -129,10 +122,10 @@ test('30 s without any store member: Status answers during the outage, service a
   const listRevision = (JSON.parse(listed.body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   const raw = rawWatch(listRevision);
   const kubectl = kubectlWatch();
-  await until(() => kubectl.lines().includes('ADDED before'), "kubectl's watch to list", 30_000);
+  await eventually(() => kubectl.lines().includes('ADDED before'), 30_000, "kubectl's watch to list");
   expect((await call('POST', CONFIGMAPS, configMap('before-2'))).code).toBe(201);
-  await until(() => raw.events.some((event) => event.object.metadata?.name === 'before-2'), 'the raw watch to see before-2', 30_000);
-  await until(() => kubectl.lines().includes('ADDED before-2'), "kubectl's watch to see before-2", 30_000);
+  await eventually(() => raw.events.some((event) => event.object.metadata?.name === 'before-2'), 30_000, 'the raw watch to see before-2');
+  await eventually(() => kubectl.lines().includes('ADDED before-2'), 30_000, "kubectl's watch to see before-2");
 
   try {
     // The outage: every member killed at once.
@@ -167,14 +160,14 @@ test('30 s without any store member: Status answers during the outage, service a
     // The store comes back on its data.
     for (const member of store.members) store.restart(member);
     await waitForLeader(store.endpoints, 60_000);
-    await until(async () => (await call('GET', CONFIGMAPS, undefined, 10_000)).code === 200, 'lists to be served again', 60_000);
-    await until(async () => [201, 409].includes((await call('POST', CONFIGMAPS, configMap('after'), 10_000)).code), 'writes to be served again', 60_000);
+    await eventually(async () => (await call('GET', CONFIGMAPS, undefined, 10_000)).code === 200, 60_000, 'lists to be served again');
+    await eventually(async () => [201, 409].includes((await call('POST', CONFIGMAPS, configMap('after'), 10_000)).code), 60_000, 'writes to be served again');
     expect((await api.kubectl(['create', 'configmap', 'after-kubectl'])).stderr).toBe('');
     const names = (JSON.parse((await call('GET', CONFIGMAPS)).body) as { items: { metadata: { name: string } }[] }).items.map((item) => item.metadata.name);
     expect(names).toEqual(expect.arrayContaining(['before', 'before-2', 'after', 'after-kubectl']));
 
     // The raw watch: it goes on delivering, or it ended with an ERROR event and a relist recovers.
-    await until(() => raw.ended() || raw.events.some((event) => event.object.metadata?.name === 'after'), 'the raw watch to see "after" or end', 60_000);
+    await eventually(() => raw.ended() || raw.events.some((event) => event.object.metadata?.name === 'after'), 60_000, 'the raw watch to see "after" or end');
     if (raw.events.some((event) => event.object.metadata?.name === 'after')) {
       expect(raw.events.filter((event) => event.type === 'ERROR')).toEqual([]);
       console.log('the raw watch opened before the outage delivered through it');
@@ -187,13 +180,13 @@ test('30 s without any store member: Status answers during the outage, service a
       const again = rawWatch((JSON.parse(relisted.body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion);
       try {
         expect((await call('POST', CONFIGMAPS, configMap('after-relist'))).code).toBe(201);
-        await until(() => again.events.some((event) => event.object.metadata?.name === 'after-relist'), 'the new watch to deliver', 30_000);
+        await eventually(() => again.events.some((event) => event.object.metadata?.name === 'after-relist'), 30_000, 'the new watch to deliver');
       } finally {
         again.stop();
       }
     }
     // kubectl's watch: it goes on delivering, or kubectl ended it on the server's ERROR event.
-    await until(() => kubectl.exited() || kubectl.lines().includes('ADDED after'), "kubectl's watch to see \"after\" or end", 60_000);
+    await eventually(() => kubectl.exited() || kubectl.lines().includes('ADDED after'), 60_000, "kubectl's watch to see \"after\" or end");
     console.log(`kubectl get -w after the outage: ${kubectl.exited() ? `ended: ${kubectl.lines().slice(-2).join(' | ')}` : 'still delivering'}`);
     expect(api.running, `the apiserver ${api.exitReason ?? ''}\n${api.log}`).toBe(true);
   } finally {
@@ -219,7 +212,7 @@ test('a value the apiserver cannot decode, written behind its back, is left out 
   try {
     await etcdctlOk(store.endpoints, ['put', key, '{not json']);
     expect((await call('POST', CONFIGMAPS, configMap('after-undecodable'))).code).toBe(201);
-    await until(() => watch.events.some((event) => event.object.metadata?.name === 'after-undecodable'), 'the watch to deliver past the undecodable value', 30_000);
+    await eventually(() => watch.events.some((event) => event.object.metadata?.name === 'after-undecodable'), 30_000, 'the watch to deliver past the undecodable value');
     expect(api.running, `the apiserver ${api.exitReason ?? ''}\n${api.log}`).toBe(true);
   } finally {
     watch.stop();
@@ -241,7 +234,7 @@ test('the store compacted while the apiserver was cut off from it: its watches e
     const watch = rawWatch(revisionOf(listed), server);
     try {
       expect((await call('POST', CONFIGMAPS, configMap('seen-before-cut'), CLIENT_TIMEOUT_MS, server)).code).toBe(201);
-      await until(() => watch.events.some((event) => event.object.metadata?.name === 'seen-before-cut'), 'the watch to deliver before the cut', 30_000);
+      await eventually(() => watch.events.some((event) => event.object.metadata?.name === 'seen-before-cut'), 30_000, 'the watch to deliver before the cut');
 
       for (const proxy of proxies) proxy.partition();
       const during = await call('GET', CONFIGMAPS, undefined, CLIENT_TIMEOUT_MS, server);
@@ -254,7 +247,7 @@ test('the store compacted while the apiserver was cut off from it: its watches e
       await etcdctlOk(store.endpoints, ['compact', revisionOf(head)]);
       for (const proxy of proxies) proxy.heal();
 
-      await until(() => watch.ended(), 'the watch to end once the store is reachable again', 60_000).catch((error: unknown) => {
+      await eventually(() => watch.ended(), 60_000, 'the watch to end once the store is reachable again').catch((error: unknown) => {
         throw new Error(`${String(error)}\nevents: ${JSON.stringify(watch.events)}\napiserver log:\n${cutOff?.log ?? ''}`);
       });
       const last = watch.events.at(-1);
@@ -263,10 +256,10 @@ test('the store compacted while the apiserver was cut off from it: its watches e
       // The reflector's answer to 410: list again and watch from the list's version. While the cache
       // relists, a watch is refused (429, as kube's cacher does) or its version is already behind the
       // fresh cache (410): the client lists and watches again, as client-go's reflector does.
-      await until(async () => {
+      await eventually(async () => {
         const relisted = await call('GET', CONFIGMAPS, undefined, 10_000, server);
         return relisted.code === 200 && namesIn(relisted).includes('while-cut');
-      }, 'a list that includes what the store did while cut off', 60_000);
+      }, 60_000, 'a list that includes what the store did while cut off');
       let delivered = false;
       for (let attempt = 0; !delivered; attempt++) {
         expect(attempt, 'a watch from a fresh list never delivered').toBeLessThan(20);
@@ -276,7 +269,7 @@ test('the store compacted while the apiserver was cut off from it: its watches e
         try {
           const name = `after-compaction-${attempt}`;
           expect((await call('POST', CONFIGMAPS, configMap(name), CLIENT_TIMEOUT_MS, server)).code).toBe(201);
-          await until(() => again.ended() || again.events.some((event) => event.object.metadata?.name === name), `the new watch to deliver ${name} or end`, 30_000);
+          await eventually(() => again.ended() || again.events.some((event) => event.object.metadata?.name === name), 30_000, `the new watch to deliver ${name} or end`);
           delivered = again.events.some((event) => event.object.metadata?.name === name);
           if (!delivered) console.log(`a watch from a fresh list ended: ${JSON.stringify(again.events.at(-1))}`);
         } finally {
