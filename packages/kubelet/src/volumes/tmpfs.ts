@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { run } from '../network/command.js';
 
 /**
  * tmpfs for `emptyDir.medium: Memory` (mount(8) needs root or CAP_SYS_ADMIN) and unmounting what a
  * pod's folder holds; mounts are read back from /proc/self/mountinfo, so a restarted agent finds them.
  */
-
-const run = promisify(execFile);
 
 /** Mount points at or under `dir`, deepest first. */
 export async function mountsUnder(dir: string): Promise<string[]> {
@@ -23,11 +20,11 @@ export async function mountsUnder(dir: string): Promise<string[]> {
 
 export async function mountTmpfs(dir: string, sizeBytes: number | undefined): Promise<void> {
   const options = ['mode=0777', ...(sizeBytes !== undefined ? [`size=${sizeBytes}`] : [])].join(',');
-  await run('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
+  await run(['mount', '-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
 }
 
 export async function unmount(dir: string): Promise<void> {
-  await run('umount', [dir]);
+  await run(['umount', dir]);
 }
 
 /** Whether this process may mount (root; a container without CAP_SYS_ADMIN fails at mount time). */

@@ -440,6 +440,8 @@ describe('ProcessRuntime adoption', () => {
     const first = runtimeAt(root);
     const { id, sandboxId } = await runContainer(first, root, { name: 'survivor', image: 'k8ts/pause' });
     const pid = Number(readFileSync(join(root, 'runtime', 'containers', id, 'pid'), 'utf8'));
+    // Its trap is set once it sleeps: the exit code below is the trap's 0, not a SIGTERM's 143.
+    await until('pause to sleep', () => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() !== '');
     await first.close(); // the agent "dies": its containers keep running
     expect(pidAlive(pid)).toBe(true);
 

@@ -11,9 +11,8 @@
  * whose shim wrote an exit status are reported with it, the rest are killed and reported exited 255
  * (reason Unknown) — never run twice.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { watch, type FSWatcher, constants, openSync, closeSync, statSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { watch, type FSWatcher, constants, openSync, statSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +44,7 @@ import { ImageCatalog, effectiveCommand } from './image_catalog.js';
 import { groupMembers, identify, isAlive, processGroupOf, processGroups, signalGroup, signalProcess, usageOf, type ProcessIdentity } from './proc.js';
 import { SHIM_FILES, quote, shimScript } from './shim_script.js';
 import { readRecords, writeRecord } from './state_files.js';
+import { sharedSpawner } from '../../spawner/spawner.js';
 import { forwardPort, runStreaming, runSync } from './streaming.js';
 
 export interface ProcessRuntimeOptions {
@@ -147,6 +147,7 @@ export class ProcessRuntime implements Runtime {
   private readonly cpuSamples = new Map<string, { atNanos: bigint; cpuNanos: number }>();
   private readonly ready: Promise<void>;
   private readonly poller: NodeJS.Timeout;
+  private readonly spawner = sharedSpawner();
   private closed = false;
 
   constructor(private readonly options: ProcessRuntimeOptions) {
@@ -348,21 +349,22 @@ export class ProcessRuntime implements Runtime {
       '/bin/sh',
       join(dir, SHIM_FILES.script),
     ];
-    const shimLog = openSync(join(dir, 'shim.log'), 'a');
-    try {
-      const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', shimLog, shimLog], env: { PATH: process.env['PATH'] ?? DEFAULT_PATH } });
-      child.on('error', (error) => this.logger.error({ err: error, containerId }, 'container shim did not start'));
-      child.unref();
-      const shim = child.pid === undefined ? undefined : identify(child.pid);
-      if (shim === undefined) {
-        await this.finishWithoutStart(record, `failed to start shim: ${argv[0]} could not run`);
-        throw new RuntimeError('CannotRun', record.message!);
-      }
-      // Saved with the running state: until then, adoption finds the shim by its shim.pid file.
-      record.shim = shim;
-    } finally {
-      closeSync(shimLog);
+    // Through the agent's spawner: the shim is orphaned at once (as a detached child was), so it
+    // outlives the agent, and the agent's own process is never forked for it.
+    const shim = await this.spawner.start(argv, join(dir, 'shim.log')).then(
+      (pid) => identify(pid),
+      (error: unknown) => {
+        this.logger.error({ err: error, containerId }, 'container shim did not start');
+        return undefined;
+      },
+    );
+    if (shim === undefined) {
+      const log = readText(join(dir, 'shim.log')).trim();
+      await this.finishWithoutStart(record, `failed to start shim: ${log || `${argv[0]} could not run`}`);
+      throw new RuntimeError('CannotRun', record.message!);
     }
+    // Saved with the running state: until then, adoption finds the shim by its shim.pid file.
+    record.shim = shim;
     await this.awaitStart(record);
   }
 
