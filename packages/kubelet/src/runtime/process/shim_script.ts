@@ -16,6 +16,7 @@
  * builtins wherever it can. Its small files (pid, exit) are written with one write(2) each: a reader
  * may find one empty (just created) and then reads it again, never half of one.
  */
+import { posix } from 'node:path';
 import type { Mount } from '../runtime.js';
 
 export interface ShimPlan {
@@ -62,9 +63,10 @@ export function shimScript(plan: ShimPlan): string {
     const source = quote(mount.hostPath);
     const what = `error mounting ${mount.hostPath} to rootfs at ${mount.containerPath}`;
     lines.push(
+      // Tested first: mkdir is a fork and an exec, and the mount point is usually there already.
       mount.isDirectory
-        ? `mkdir -p ${target} || fail ${quote(`${what}: cannot create the mount point`)}`
-        : `mkdir -p "$(dirname ${target})" && { [ -e ${target} ] || : > ${target}; } || fail ${quote(`${what}: cannot create the mount point`)}`,
+        ? `[ -d ${target} ] || mkdir -p ${target} || fail ${quote(`${what}: cannot create the mount point`)}`
+        : `{ [ -d ${quote(posix.dirname(mount.containerPath))} ] || mkdir -p ${quote(posix.dirname(mount.containerPath))}; } && { [ -e ${target} ] || : > ${target}; } || fail ${quote(`${what}: cannot create the mount point`)}`,
       `mount --bind ${source} ${target} 2>/dev/null || fail ${quote(`${what}: mount failed`)}`,
     );
     if (mount.readOnly) lines.push(`mount -o remount,bind,ro ${target} 2>/dev/null || fail ${quote(`${what}: read-only remount failed`)}`);
