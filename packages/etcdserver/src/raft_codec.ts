@@ -1,4 +1,5 @@
 import { EntryType, MessageType, type Entry, type Message, type Snapshot } from '@k8ts/raft';
+import { FIXED32, FIXED64, LENGTH_DELIMITED, ProtobufWriter, VARINT, lengthDelimitedSize, packedSize, varintFieldSize } from './protobuf_writer.js';
 
 /**
  * k8ts.raftpb.RaftMessage (proto/k8ts/raftpb.proto) encoded and decoded by hand, straight from and
@@ -38,92 +39,31 @@ const TYPE_NUMBERS = new Map<PeerMessageType, number>(
   TYPE_NAMES.flatMap((name, number) => (name === undefined ? [] : [[name, number] as const])),
 );
 
-const VARINT = 0;
-const FIXED64 = 1;
-const LENGTH_DELIMITED = 2;
-const FIXED32 = 5;
-
 // ---- sizes ----
 
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-/** A field's tag plus its varint value; proto3 leaves zero values out. */
-function uintFieldSize(value: number): number {
-  return value === 0 ? 0 : 1 + varintSize(value);
-}
-
-function bytesFieldSize(length: number): number {
-  return 1 + varintSize(length) + length;
-}
-
 function entrySize(entry: Entry): number {
-  return uintFieldSize(entry.index) + uintFieldSize(entry.term) + uintFieldSize(entry.type) + (entry.data.byteLength === 0 ? 0 : bytesFieldSize(entry.data.byteLength));
-}
-
-function packedSize(values: readonly number[]): number {
-  let size = 0;
-  for (const value of values) size += varintSize(value);
-  return size;
+  return (
+    varintFieldSize(entry.index) +
+    varintFieldSize(entry.term) +
+    varintFieldSize(entry.type) +
+    (entry.data.byteLength === 0 ? 0 : lengthDelimitedSize(entry.data.byteLength))
+  );
 }
 
 function membershipSize(snapshot: Snapshot): number {
   const { voters, learners } = snapshot.meta.membership;
-  return (voters.length === 0 ? 0 : bytesFieldSize(packedSize(voters))) + (learners.length === 0 ? 0 : bytesFieldSize(packedSize(learners)));
+  return (voters.length === 0 ? 0 : lengthDelimitedSize(packedSize(voters))) + (learners.length === 0 ? 0 : lengthDelimitedSize(packedSize(learners)));
 }
 
 function metaSize(snapshot: Snapshot): number {
-  return uintFieldSize(snapshot.meta.index) + uintFieldSize(snapshot.meta.term) + bytesFieldSize(membershipSize(snapshot));
+  return varintFieldSize(snapshot.meta.index) + varintFieldSize(snapshot.meta.term) + lengthDelimitedSize(membershipSize(snapshot));
 }
 
 function snapshotSize(snapshot: Snapshot): number {
-  return bytesFieldSize(metaSize(snapshot)) + (snapshot.data.byteLength === 0 ? 0 : bytesFieldSize(snapshot.data.byteLength));
+  return lengthDelimitedSize(metaSize(snapshot)) + (snapshot.data.byteLength === 0 ? 0 : lengthDelimitedSize(snapshot.data.byteLength));
 }
 
 // ---- encoding ----
-
-class Writer {
-  offset = 0;
-  constructor(readonly buffer: Buffer) {}
-
-  varint(value: number): void {
-    while (value >= 128) {
-      this.buffer[this.offset++] = (value % 128) | 128;
-      value = Math.floor(value / 128);
-    }
-    this.buffer[this.offset++] = value;
-  }
-
-  tag(field: number, wireType: number): void {
-    this.buffer[this.offset++] = (field << 3) | wireType;
-  }
-
-  uintField(field: number, value: number): void {
-    if (value === 0) return;
-    this.tag(field, VARINT);
-    this.varint(value);
-  }
-
-  bytesField(field: number, bytes: Uint8Array): void {
-    this.tag(field, LENGTH_DELIMITED);
-    this.varint(bytes.byteLength);
-    this.buffer.set(bytes, this.offset);
-    this.offset += bytes.byteLength;
-  }
-
-  packedField(field: number, values: readonly number[]): void {
-    if (values.length === 0) return;
-    this.tag(field, LENGTH_DELIMITED);
-    this.varint(packedSize(values));
-    for (const value of values) this.varint(value);
-  }
-}
 
 function checkUint(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 0 || value >= 2 ** 64) throw new RangeError(`raft message ${name} ${value} is not a uint64`);
@@ -139,61 +79,55 @@ export function encodePeerMessage(message: PeerMessage, reserve = 0): Buffer {
   const context = message.context === undefined ? undefined : Buffer.from(message.context, 'utf8');
   const entrySizes = message.entries.map(entrySize);
   let size =
-    uintFieldSize(message.clusterId) +
-    uintFieldSize(type) +
-    uintFieldSize(message.from) +
-    uintFieldSize(message.to) +
-    uintFieldSize(message.term) +
-    uintFieldSize(message.index) +
-    uintFieldSize(message.logTerm) +
-    uintFieldSize(message.commit) +
+    varintFieldSize(message.clusterId) +
+    varintFieldSize(type) +
+    varintFieldSize(message.from) +
+    varintFieldSize(message.to) +
+    varintFieldSize(message.term) +
+    varintFieldSize(message.index) +
+    varintFieldSize(message.logTerm) +
+    varintFieldSize(message.commit) +
     (message.reject ? 2 : 0) +
-    uintFieldSize(message.rejectHintIndex) +
-    uintFieldSize(message.rejectHintTerm) +
-    (message.snapshot === undefined ? 0 : bytesFieldSize(snapshotSize(message.snapshot))) +
-    (context === undefined ? 0 : bytesFieldSize(context.byteLength)) +
+    varintFieldSize(message.rejectHintIndex) +
+    varintFieldSize(message.rejectHintTerm) +
+    (message.snapshot === undefined ? 0 : lengthDelimitedSize(snapshotSize(message.snapshot))) +
+    (context === undefined ? 0 : lengthDelimitedSize(context.byteLength)) +
     (message.force === true ? 2 : 0);
-  for (const entrySizeBytes of entrySizes) size += bytesFieldSize(entrySizeBytes);
+  for (const entrySizeBytes of entrySizes) size += lengthDelimitedSize(entrySizeBytes);
 
-  const out = new Writer(Buffer.allocUnsafe(reserve + size));
-  out.offset = reserve;
-  out.uintField(1, message.clusterId);
-  out.uintField(2, type);
-  out.uintField(3, message.from);
-  out.uintField(4, message.to);
-  out.uintField(5, message.term);
-  out.uintField(6, message.index);
-  out.uintField(7, message.logTerm);
+  const out = new ProtobufWriter(Buffer.allocUnsafe(reserve + size), reserve);
+  out.varintField(1, message.clusterId);
+  out.varintField(2, type);
+  out.varintField(3, message.from);
+  out.varintField(4, message.to);
+  out.varintField(5, message.term);
+  out.varintField(6, message.index);
+  out.varintField(7, message.logTerm);
   message.entries.forEach((entry, i) => {
-    out.tag(8, LENGTH_DELIMITED);
-    out.varint(entrySizes[i] as number);
-    out.uintField(1, entry.index);
-    out.uintField(2, entry.term);
-    out.uintField(3, entry.type);
+    out.lengthDelimited(8, entrySizes[i] as number);
+    out.varintField(1, entry.index);
+    out.varintField(2, entry.term);
+    out.varintField(3, entry.type);
     if (entry.data.byteLength > 0) out.bytesField(4, entry.data);
   });
-  out.uintField(9, message.commit);
-  if (message.reject) out.uintField(10, 1);
-  out.uintField(11, message.rejectHintIndex);
-  out.uintField(12, message.rejectHintTerm);
+  out.varintField(9, message.commit);
+  if (message.reject) out.varintField(10, 1);
+  out.varintField(11, message.rejectHintIndex);
+  out.varintField(12, message.rejectHintTerm);
   if (message.snapshot !== undefined) {
     const snapshot = message.snapshot;
-    out.tag(13, LENGTH_DELIMITED);
-    out.varint(snapshotSize(snapshot));
-    out.tag(1, LENGTH_DELIMITED);
-    out.varint(metaSize(snapshot));
-    out.uintField(1, snapshot.meta.index);
-    out.uintField(2, snapshot.meta.term);
-    out.tag(3, LENGTH_DELIMITED);
-    out.varint(membershipSize(snapshot));
+    out.lengthDelimited(13, snapshotSize(snapshot));
+    out.lengthDelimited(1, metaSize(snapshot));
+    out.varintField(1, snapshot.meta.index);
+    out.varintField(2, snapshot.meta.term);
+    out.lengthDelimited(3, membershipSize(snapshot));
     out.packedField(1, snapshot.meta.membership.voters);
     out.packedField(2, snapshot.meta.membership.learners);
     if (snapshot.data.byteLength > 0) out.bytesField(2, snapshot.data);
   }
   if (context !== undefined) out.bytesField(14, context);
-  if (message.force === true) out.uintField(15, 1);
-  if (out.offset !== reserve + size) throw new Error(`raft message encoding wrote ${out.offset - reserve} bytes of ${size}`);
-  return out.buffer;
+  if (message.force === true) out.varintField(15, 1);
+  return out.finish();
 }
 
 // ---- decoding ----

@@ -1,4 +1,5 @@
 import type { Event, KeyValue } from '@k8ts/mvcc';
+import { ProtobufWriter, VARINT, bigVarintFieldSize, lengthDelimitedSize, varintFieldSize, varintSize } from './protobuf_writer.js';
 import type { ResponseHeader } from './server.js';
 
 /**
@@ -9,9 +10,6 @@ import type { ResponseHeader } from './server.js';
  * etcd's gogo/protobuf code leaves them out; any protobuf decoder reads the same message.
  */
 
-const VARINT = 0;
-const LENGTH_DELIMITED = 2;
-
 /** Each event's bytes as a WatchResponse `events` field (tag, length, Event), made once per event. */
 const encodedEvents = new WeakMap<Event, Buffer>();
 
@@ -19,50 +17,60 @@ export function encodeWatchEvents(header: ResponseHeader, watchId: number, event
   const headerField = encodeHeaderField(header);
   const eventFields = events.map(eventField);
   // The watch id (never negative here) is the only part written per response: one allocation.
-  let size = headerField.length + 1 + varintLength(watchId);
+  let size = headerField.length + 1 + varintSize(watchId);
   for (const field of eventFields) size += field.length;
-  const out = Buffer.allocUnsafe(size);
-  let offset = headerField.copy(out, 0);
-  out[offset++] = (2 << 3) | VARINT;
-  for (let rest = watchId; ; rest = Math.floor(rest / 128)) {
-    if (rest < 128) {
-      out[offset++] = rest;
-      break;
-    }
-    out[offset++] = (rest % 128) | 0x80;
-  }
-  for (const field of eventFields) offset += field.copy(out, offset);
-  return out;
-}
-
-function varintLength(value: number): number {
-  let length = 1;
-  for (let rest = value; rest >= 128; rest = Math.floor(rest / 128)) length++;
-  return length;
+  const out = new ProtobufWriter(Buffer.allocUnsafe(size));
+  out.raw(headerField);
+  out.tag(2, VARINT); // watch_id, written even when 0: a decoder reads 0 either way
+  out.varint(watchId);
+  for (const field of eventFields) out.raw(field);
+  return out.finish();
 }
 
 function eventField(event: Event): Buffer {
   let bytes = encodedEvents.get(event);
   if (bytes === undefined) {
-    const parts: Buffer[] = [];
-    if (event.type === 'DELETE') parts.push(varintField(1, 1n)); // mvccpb.Event.EventType: PUT = 0, DELETE = 1
-    parts.push(lengthDelimitedField(2, encodeKeyValue(event.kv)));
-    if (event.prevKv !== undefined) parts.push(lengthDelimitedField(3, encodeKeyValue(event.prevKv)));
-    bytes = lengthDelimitedField(11, Buffer.concat(parts));
+    const kv = keyValueFields(event.kv);
+    const prevKv = event.prevKv === undefined ? undefined : keyValueFields(event.prevKv);
+    const eventSize = (event.type === 'DELETE' ? 2 : 0) + lengthDelimitedSize(kv.size) + (prevKv === undefined ? 0 : lengthDelimitedSize(prevKv.size));
+    const out = new ProtobufWriter(Buffer.allocUnsafe(lengthDelimitedSize(eventSize)));
+    out.lengthDelimited(11, eventSize);
+    if (event.type === 'DELETE') out.varintField(1, 1); // mvccpb.Event.EventType: PUT = 0, DELETE = 1
+    writeKeyValue(out, 2, kv);
+    if (prevKv !== undefined) writeKeyValue(out, 3, prevKv);
+    bytes = out.finish();
     encodedEvents.set(event, bytes);
   }
   return bytes;
 }
 
-function encodeKeyValue(kv: KeyValue): Buffer {
-  return Buffer.concat([
-    bytesField(1, kv.key),
-    varintField(2, BigInt(kv.createRevision)),
-    varintField(3, BigInt(kv.modRevision)),
-    varintField(4, BigInt(kv.version)),
-    bytesField(5, kv.value),
-    varintField(6, BigInt(kv.lease)),
-  ]);
+/** A KeyValue with its lease (an int64 as a decimal string) parsed once, and its encoded size. */
+interface KeyValueFields {
+  readonly kv: KeyValue;
+  readonly lease: bigint;
+  readonly size: number;
+}
+
+function keyValueFields(kv: KeyValue): KeyValueFields {
+  const lease = BigInt(kv.lease);
+  const size =
+    (kv.key.byteLength === 0 ? 0 : lengthDelimitedSize(kv.key.byteLength)) +
+    varintFieldSize(kv.createRevision) +
+    varintFieldSize(kv.modRevision) +
+    varintFieldSize(kv.version) +
+    (kv.value.byteLength === 0 ? 0 : lengthDelimitedSize(kv.value.byteLength)) +
+    bigVarintFieldSize(lease);
+  return { kv, lease, size };
+}
+
+function writeKeyValue(out: ProtobufWriter, field: number, { kv, lease, size }: KeyValueFields): void {
+  out.lengthDelimited(field, size);
+  if (kv.key.byteLength > 0) out.bytesField(1, kv.key);
+  out.varintField(2, kv.createRevision);
+  out.varintField(3, kv.modRevision);
+  out.varintField(4, kv.version);
+  if (kv.value.byteLength > 0) out.bytesField(5, kv.value);
+  out.bigVarintField(6, lease);
 }
 
 /** The header field of the last response, reused while the header stays (every watcher of one put). */
@@ -73,43 +81,14 @@ function encodeHeaderField(header: ResponseHeader): Buffer {
   const same =
     last !== undefined && last.revision === header.revision && last.raft_term === header.raft_term && last.member_id === header.member_id && last.cluster_id === header.cluster_id;
   if (!same || lastHeader === undefined) {
-    const bytes = Buffer.concat([
-      varintField(1, BigInt(header.cluster_id)),
-      varintField(2, BigInt(header.member_id)),
-      varintField(3, BigInt(header.revision)),
-      varintField(4, BigInt(header.raft_term)),
-    ]);
-    lastHeader = { header: { ...header }, field: lengthDelimitedField(1, bytes) };
+    // uint64s as decimal strings: the ids use all 64 bits.
+    const values = [header.cluster_id, header.member_id, header.revision, header.raft_term].map((value) => BigInt(value));
+    let size = 0;
+    for (const value of values) size += bigVarintFieldSize(value);
+    const out = new ProtobufWriter(Buffer.allocUnsafe(lengthDelimitedSize(size)));
+    out.lengthDelimited(1, size);
+    values.forEach((value, i) => out.bigVarintField(i + 1, value));
+    lastHeader = { header: { ...header }, field: out.finish() };
   }
   return lastHeader.field;
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/** A varint field; an int64 below zero is written as its 64-bit two's complement (ten bytes), as protobuf does. */
-function varintField(field: number, value: bigint): Buffer {
-  if (value === 0n) return EMPTY;
-  let rest = BigInt.asUintN(64, value);
-  const bytes = [(field << 3) | VARINT];
-  while (rest >= 0x80n) {
-    bytes.push(Number(rest & 0x7fn) | 0x80);
-    rest >>= 7n;
-  }
-  bytes.push(Number(rest));
-  return Buffer.from(bytes);
-}
-
-function bytesField(field: number, value: Uint8Array): Buffer {
-  return value.byteLength === 0 ? EMPTY : lengthDelimitedField(field, value);
-}
-
-function lengthDelimitedField(field: number, value: Uint8Array): Buffer {
-  const prefix = [(field << 3) | LENGTH_DELIMITED];
-  let length = value.byteLength;
-  while (length >= 0x80) {
-    prefix.push((length & 0x7f) | 0x80);
-    length >>>= 7;
-  }
-  prefix.push(length);
-  return Buffer.concat([Buffer.from(prefix), value]);
 }

@@ -5,6 +5,8 @@
  * default value; int64s arrive as numbers or decimal strings. Every field number here is below 16,
  * so every tag is one byte. watch_response_size.test.ts holds it to the real serializer.
  */
+import { bigVarintSize, lengthDelimitedSize, varintSize } from './protobuf_writer.js';
+
 type Wire = Record<string, unknown>;
 
 export function watchResponseBytes(response: Wire): number {
@@ -43,12 +45,12 @@ function keyValueBytes(kv: Wire): number {
 
 function messageField(value: unknown, size: (message: Wire) => number): number {
   if (typeof value !== 'object' || value === null) return 0;
-  return lengthDelimited(size(value as Wire));
+  return lengthDelimitedSize(size(value as Wire));
 }
 
 function bytesField(value: unknown): number {
-  if (value instanceof Uint8Array) return lengthDelimited(value.byteLength);
-  if (typeof value === 'string') return lengthDelimited(Buffer.byteLength(value));
+  if (value instanceof Uint8Array) return lengthDelimitedSize(value.byteLength);
+  if (typeof value === 'string') return lengthDelimitedSize(Buffer.byteLength(value));
   return 0;
 }
 
@@ -57,25 +59,11 @@ function varintField(value: unknown): number {
   return 1 + varintBytes(value);
 }
 
-function lengthDelimited(length: number): number {
-  return 1 + varintBytes(length) + length;
-}
-
-/** Bytes of a varint: 7 bits each; a negative int64 always takes 10. */
+/** Bytes of a varint as the serializer takes it: a boolean, a number, a decimal string or a bigint. */
 function varintBytes(value: unknown): number {
   if (typeof value === 'boolean') return 1;
-  if (typeof value === 'string') return value.length < 16 ? varintBytes(Number(value)) : bigVarintBytes(BigInt(value));
-  if (typeof value === 'bigint') return bigVarintBytes(value);
+  if (typeof value === 'string') return value.length < 16 ? varintSize(Number(value)) : bigVarintSize(BigInt(value));
+  if (typeof value === 'bigint') return bigVarintSize(value);
   if (typeof value !== 'number') throw new Error(`watch response: ${typeof value} where an integer belongs`);
-  if (value < 0) return 10;
-  let bytes = 1;
-  for (let rest = value; rest >= 128; rest = Math.floor(rest / 128)) bytes++;
-  return bytes;
-}
-
-function bigVarintBytes(value: bigint): number {
-  if (value < 0n) return 10;
-  let bytes = 1;
-  for (let rest = value; rest >= 128n; rest >>= 7n) bytes++;
-  return bytes;
+  return varintSize(value);
 }
