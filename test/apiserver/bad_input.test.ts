@@ -229,6 +229,35 @@ describe('bad input', () => {
     expect(await list(token({ v, rv: -1, start: 'secrets' }))).toEqual({ code: 200, names: [] });
   });
 
+  test("fieldValidation=Strict answers a body's unknown fields before its type errors; Warn lets the type error answer", async () => {
+    const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'typed' }, data: { a: 1 }, dataa: {} });
+    const cannot = 'ConfigMap in version "v1" cannot be handled as a ConfigMap: ';
+    expect(status(await send('POST', `${configMaps}?fieldValidation=Strict`, body, 'application/json'))).toEqual({
+      code: 400,
+      reason: 'BadRequest',
+      message: `${cannot}strict decoding error: unknown field "dataa"`,
+    });
+    for (const validation of ['Warn', 'Ignore']) {
+      expect(status(await send('POST', `${configMaps}?fieldValidation=${validation}`, body, 'application/json'))).toEqual({
+        code: 400,
+        reason: 'BadRequest',
+        message: `${cannot}json: cannot unmarshal number into Go struct field ConfigMap.data of type string`,
+      });
+    }
+    const pod = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'typed' },
+      spec: { containers: [{ name: 'a', image: 'busybox' }, { name: 'b', image: 5, imagee: 'x' }], hostNetwork: 'yes' },
+    });
+    expect(status(await send('PUT', '/api/v1/namespaces/default/pods/typed?fieldValidation=Strict', pod, 'application/json')).message).toBe(
+      'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[1].imagee"',
+    );
+    expect(status(await send('PUT', '/api/v1/namespaces/default/pods/typed', pod, 'application/json')).message).toBe(
+      'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal number into Go struct field Container.spec.containers.image of type string',
+    );
+  });
+
   test('a negative gracePeriodSeconds is read as 1s, as rest.BeforeDelete does', async () => {
     const pods = '/api/v1/namespaces/default/pods';
     const pod = JSON.stringify({

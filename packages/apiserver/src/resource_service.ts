@@ -1,4 +1,4 @@
-import { apiErrors, decodeAsTyped, fieldErrors, findResource, formatTime, TypedDecodeError, type ResourceType } from '@k8ts/apimachinery';
+import { apiErrors, decodeAsTyped, fieldErrors, findResource, formatTime, TypedDecodeError, type ApiError, type ResourceType } from '@k8ts/apimachinery';
 import { carryOverOnUpdate, checkBodyIdentity, initializeMetadata, type WriteSubresource } from './object_meta.js';
 import { collectionPrefix, encodeContinue, keyAfter, objectKey, type KubeObject, type ListResult, type ObjectStore } from './object_store.js';
 import {
@@ -29,6 +29,8 @@ export interface WriteOptions {
   readonly force?: boolean;
   /** Drop the fields the kind's schema does not declare, as kube-apiserver's decoder does (REST clients' writes). */
   readonly dropUnknownFields?: boolean;
+  /** The caller decoded the body already (`decodeBody`), as the REST handler does to learn its unknown fields in the same walk. */
+  readonly bodyDecoded?: boolean;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -395,16 +397,25 @@ class DryRunResult extends Error {
 
 /**
  * A create or update body read as kube-apiserver decodes it into the kind's Go struct (a value of the
- * wrong JSON type refused, nulls as zero values, unknown fields dropped when asked): 400 as its
- * handlers' transformDecodeError answers.
+ * wrong JSON type refused, nulls as zero values, unknown fields dropped when asked), in one walk that
+ * also names its unknown fields (for fieldValidation). A body that does not decode gets the 400 its
+ * handlers' transformDecodeError answers: returned, not thrown, for the caller to answer Strict's
+ * unknown fields first, as kube does.
  */
-function decodeBodyAsTyped(type: ResourceType, body: unknown, options: WriteOptions): void {
+export function decodeBody(type: ResourceType, body: unknown, options: WriteOptions): { unknownFields: readonly string[]; refusal?: ApiError } {
   try {
-    decodeAsTyped(type, body, { dropUnknownFields: options.dropUnknownFields === true });
+    return decodeAsTyped(type, body, { dropUnknownFields: options.dropUnknownFields === true });
   } catch (error) {
     if (!(error instanceof TypedDecodeError)) throw error;
-    throw apiErrors.badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${error.message}`);
+    const refusal = apiErrors.badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${error.message}`);
+    return { unknownFields: error.unknownFields, refusal };
   }
+}
+
+function decodeBodyAsTyped(type: ResourceType, body: unknown, options: WriteOptions): void {
+  if (options.bodyDecoded === true) return;
+  const { refusal } = decodeBody(type, body, options);
+  if (refusal !== undefined) throw refusal;
 }
 
 /** A patch's result decoded the same way: 422 Invalid on "patch", as kube's patch handler answers. */

@@ -14,7 +14,6 @@ import {
   recordUpdate,
   serverSideApply,
   toTable as tableOf,
-  unknownFields as unknownFieldsOf,
   validateObject,
   type FieldError,
   type ResourceType,
@@ -60,11 +59,6 @@ export function selectorFilter(type: ResourceType, labelSelector: string | undef
 
 export function toTable(type: ResourceType, objects: readonly KubeObject[], options: Parameters<typeof tableOf>[2]): unknown {
   return tableOf(type, objects, options);
-}
-
-/** Field paths the schemas do not know (fieldValidation=Strict refuses them, Warn reports them). */
-export function unknownFields(type: ResourceType, body: unknown): string[] {
-  return unknownFieldsOf(type, body);
 }
 
 export function openApiIndex(): unknown {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { decodeAsTyped } from './typed_decode.js';
+import { UNKNOWN_FIELDS_MAX, unknownFields } from './field_validation.js';
+import { decodeAsTyped, TypedDecodeError } from './typed_decode.js';
 
 const pod = { group: '', version: 'v1', kind: 'Pod' };
 const service = { group: '', version: 'v1', kind: 'Service' };
@@ -50,5 +51,45 @@ describe('decodeAsTyped: a body read as Go decodes it into the kind', () => {
     const dropped = body();
     decodeAsTyped(pod, dropped, { dropUnknownFields: true });
     expect(dropped).toEqual({ metadata: { name: 'x' }, spec: { containers: [{ name: 'a' }] } });
+  });
+});
+
+describe('decodeAsTyped names the unknown fields in the same walk', () => {
+  test('one call yields the typed, pruned object and the unknown field paths, as unknownFields writes them', () => {
+    const body = (): Record<string, unknown> => ({
+      metadata: { name: 'x', labels: { a: null }, extra: 1 },
+      spec: { nodeName: null, containers: [{ name: 'a', deep: [[1]], ports: [{ containerPort: 80, hostPortt: 1 }] }, null] },
+      top: true,
+    });
+    const object = body();
+    const result = decodeAsTyped(pod, object, { dropUnknownFields: true });
+    expect(object).toEqual({ metadata: { name: 'x', labels: { a: '' } }, spec: { containers: [{ name: 'a', ports: [{ containerPort: 80 }] }, {}] } });
+    expect(result.unknownFields).toEqual(['metadata.extra', 'spec.containers[0].deep', 'spec.containers[0].ports[0].hostPortt', 'top']);
+    expect(result.unknownFields).toEqual(unknownFields(pod, body()));
+    // Kept when not dropping: the paths are the same.
+    expect(decodeAsTyped(pod, body()).unknownFields).toEqual(result.unknownFields);
+  });
+
+  test('at most UNKNOWN_FIELDS_MAX paths, the first in document order, as unknownFields', () => {
+    const many = Object.fromEntries(Array.from({ length: UNKNOWN_FIELDS_MAX + 20 }, (_, i) => [`extra${i}`, i]));
+    const body = (): Record<string, unknown> => ({ metadata: { name: 'x', ...many }, spec: { containers: [{ name: 'a', ...many }] } });
+    const result = decodeAsTyped(pod, body(), { dropUnknownFields: true });
+    expect(result.unknownFields).toHaveLength(UNKNOWN_FIELDS_MAX);
+    expect(result.unknownFields).toEqual(unknownFields(pod, body()));
+  });
+
+  test('a value of the wrong type: the error carries the unknown fields of the whole body; what follows it is left as sent', () => {
+    const object = { metadata: { name: 'x', extra: 1 }, spec: { replicas: 'three', paused: null, unknownAfter: true }, later: 1 } as Record<string, unknown>;
+    let caught: unknown;
+    try {
+      decodeAsTyped(deployment, object, { dropUnknownFields: true });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(TypedDecodeError);
+    expect((caught as TypedDecodeError).message).toBe('json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32');
+    expect((caught as TypedDecodeError).unknownFields).toEqual(['metadata.extra', 'spec.unknownAfter', 'later']);
+    // Pruned up to the error, as Go's decoder had got; untouched after it.
+    expect(object).toEqual({ metadata: { name: 'x' }, spec: { replicas: 'three', paused: null, unknownAfter: true }, later: 1 });
   });
 });

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../object_store.js';
-import type { DeleteOptions, ResourceService, WriteOptions } from '../resource_service.js';
+import { decodeBody, type DeleteOptions, type ResourceService, type WriteOptions } from '../resource_service.js';
 import { apiErrors, apiVersionOf, fieldErrors, jsonKind, strictDecodingMessage, successStatus, unknownFieldWarning, type FieldError, type ResourceType } from '@k8ts/apimachinery';
-import { applyPatch, openApiDocument, openApiIndex, patchTypeOf, selectorFilter, toTable, unknownFields } from '../rules.js';
+import { applyPatch, openApiDocument, openApiIndex, patchTypeOf, selectorFilter, toTable } from '../rules.js';
 import type { ResourceWatchCache } from '../watch_cache.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
 import { decodeObjectBody, decodePatchBody, MAX_BODY_BYTES, mediaType, PATCH_MEDIA_TYPES, readBody, sendJson, sendStatus, statusOf, unsupportedMediaType, wantsTable } from './http_io.js';
@@ -80,7 +80,7 @@ export class RestHandler {
     }
     if (method === 'PUT') {
       const body = await this.body(request, type, query, response);
-      const updated = await this.options.service.update(type, namespace, name, body, statusOnly, writeOptions(query));
+      const updated = await this.options.service.update(type, namespace, name, body, statusOnly, { ...writeOptions(query), bodyDecoded: true });
       return this.sendObject(request, response, type, 200, updated, query);
     }
     if (method === 'PATCH') {
@@ -169,7 +169,7 @@ export class RestHandler {
 
   private async create(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string | undefined, query: Query): Promise<void> {
     const body = await this.body(request, type, query, response);
-    const created = await this.options.service.create(type, namespace, body, writeOptions(query));
+    const created = await this.options.service.create(type, namespace, body, { ...writeOptions(query), bodyDecoded: true });
     this.sendObject(request, response, type, 201, created, query);
   }
 
@@ -274,16 +274,22 @@ export class RestHandler {
     sendJson(response, 201, successStatus(type, name));
   }
 
+  /**
+   * A create or update body, decoded as typed for the service (`bodyDecoded` in writeOptions) in the
+   * walk that finds its unknown fields: Strict refuses them before any type error, Warn reports them
+   * (in a Warning header also on the type error's answer).
+   */
   private async body(request: IncomingMessage, type: ResourceType, query: Query, response: ServerResponse): Promise<unknown> {
     const body = decodeObjectBody(await readBody(request), mediaType(request));
+    const { unknownFields: unknown, refusal } = decodeBody(type, body, writeOptions(query));
     const validation = query.get('fieldValidation') ?? 'Warn';
     if (validation !== 'Ignore') {
-      const unknown = unknownFields(type, body);
       if (unknown.length > 0 && validation === 'Strict') {
         throw apiErrors.badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${strictDecodingMessage(unknown)}`);
       }
       if (unknown.length > 0) response.setHeader('Warning', unknown.map((field) => headerText(`299 - ${JSON.stringify(unknownFieldWarning(field))}`)));
     }
+    if (refusal !== undefined) throw refusal;
     return body;
   }
 
