@@ -93,20 +93,59 @@ export function int64Text(random: Random): string {
   return pick(random, ['0', '1', '-1', '-5', 'abc', '1.5', '', ' 1', '+1', '0x10', INT64_MAX, '9223372036854775808', '-9223372036854775808', '1e3']);
 }
 
-/** A continue token: garbage, or k8ts's own encoding with fields at their edges and keys outside the list. */
+/**
+ * A continue token as kube-apiserver's DecodeContinue reads it (base64url without padding of
+ * `{"v":"meta.k8s.io/v1","rv":<revision>,"start":<key relative to the collection>}`), with each
+ * part at its edges: valid relative keys (to reach the list behind the decoder), revision 0 and
+ * negative, empty and traversal keys (path.Clean refusals), other versions, then broken base64
+ * and broken JSON. Revisions stay small: one past the store's (a future revision) is a plain etcd
+ * error that kube-apiserver itself answers with a 500.
+ */
 export function continueToken(random: Random): string {
-  const token = (fields: object): string => Buffer.from(JSON.stringify({ v: 'k8ts.io/v1', ...fields })).toString('base64url');
-  return pick(random, [
-    'abc',
-    '%%%',
-    Buffer.from('{"v":"meta.k8s.io/v1"}').toString('base64'),
-    token({ rv: 1, start: '/registry/secrets/' }),
-    token({ rv: -1, start: '' }),
-    token({ rv: 1e300, start: '\u0000' }),
-    token({ rv: 'x', start: 5 }),
-    token({ rv: 2, start: '/registry/configmaps/../secrets' }),
-    token({}),
-  ]);
+  const encode = (text: string): string => Buffer.from(text).toString('base64url');
+  const valid = { v: 'meta.k8s.io/v1', rv: pick(random, [1, 2, 3, -1, -9223372036854775000]), start: pick(random, ['a', 'fuzz-x', 'fixture', 'default/a', 'zzz', 'a\u0000', '\u0000', 'ñ', '/x', 'a/b']) };
+  const edge = (): object => {
+    switch (integer(random, 3)) {
+      case 0:
+        return { ...valid, v: pick(random, ['k8ts.io/v1', '', 'meta.k8s.io/v2', 'META.K8S.IO/V1', 'v1']) };
+      case 1:
+        return { ...valid, rv: 0 };
+      default:
+        return { ...valid, start: pick(random, ['', '../secrets/x', 'a/../../b', '/x/./y', '..', '.', '/', 'a/', 'a//b', '/../x', 'x/..']) };
+    }
+  };
+  switch (integer(random, 4)) {
+    case 0:
+      return encode(JSON.stringify(valid));
+    case 1:
+      return encode(JSON.stringify(edge()));
+    case 2:
+      // Fields of the wrong JSON type, absent, null or unknown; JSON that is not an object, or not JSON.
+      return encode(pick(random, [
+        JSON.stringify({ ...valid, rv: pick<unknown>(random, ['1', 1.5, 1e300, 2 ** 63, true, null, [1]]) }),
+        JSON.stringify({ ...valid, start: pick<unknown>(random, [5, null, ['a'], { a: 1 }, false]) }),
+        JSON.stringify({ ...valid, v: pick<unknown>(random, [1, null, ['meta.k8s.io/v1']]) }),
+        JSON.stringify({ v: valid.v, rv: valid.rv }),
+        JSON.stringify({ v: valid.v, start: valid.start }),
+        JSON.stringify({ ...valid, extra: 'x' }),
+        // Go's encoding/json matches field names case-insensitively.
+        JSON.stringify({ V: valid.v, RV: valid.rv, Start: valid.start }),
+        '{}', 'null', '[]', '"meta.k8s.io/v1"', '7', 'true',
+        '{"v":', '{"v":"meta.k8s.io/v1","rv":1,"start":"a"', "{'v':1}", 'x', '', ' ', '{"v":"meta.k8s.io/v1",,}', '\u00ff\u00fe',
+      ]));
+    default: {
+      // Broken base64: padding, the standard alphabet, a lone last character, bytes outside it (Go skips CR and LF).
+      const good = encode(JSON.stringify(chance(random, 0.5) ? valid : edge()));
+      return pick(random, [
+        `${good}=`,
+        `${good.slice(0, -1)}+`,
+        `${good}/`,
+        `${good}${'A'.repeat((5 - (good.length % 4)) % 4 || 4)}`,
+        Buffer.from(JSON.stringify(valid)).toString('base64'),
+        'abc', 'a', '%%%', '====', 'ü', '\r\n', `${good.slice(0, 4)}\n${good.slice(4)}`, `${good.slice(0, 8)} ${good.slice(8)}`,
+      ]);
+    }
+  }
 }
 
 export function truncate(random: Random, body: Buffer): Buffer {
