@@ -112,6 +112,10 @@ describe('applyJsonPatch', () => {
     expect(status.code).toBe(400);
     expect(status.message).toBe('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
     expect(failure(() => applyJsonPatch({}, ['add'])).message).toBe('json: cannot unmarshal string into Go value of type jsonpatch.Operation');
+    expect(failure(() => applyJsonPatch({}, 7)).message).toBe('json: cannot unmarshal number into Go value of type jsonpatch.Patch');
+    expect(failure(() => applyJsonPatch({}, [1.5])).message).toBe('json: cannot unmarshal number into Go value of type jsonpatch.Operation');
+    expect(failure(() => applyJsonPatch({}, [true])).message).toBe('json: cannot unmarshal bool into Go value of type jsonpatch.Operation');
+    expect(failure(() => applyJsonPatch({}, [[]])).message).toBe('json: cannot unmarshal array into Go value of type jsonpatch.Operation');
   });
 
   it('answers more than 10000 operations with a 413', () => {

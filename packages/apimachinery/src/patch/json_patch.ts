@@ -1,5 +1,6 @@
 import jsonpatch from 'fast-json-patch';
 import type { ApiError } from '../errors.js';
+import { jsonKind } from '../openapi/typed_decode.js';
 import { cloneJson, isJsonObject, jsonEqual, type JsonObject } from './json_values.js';
 import { patchErrors } from './patch_errors.js';
 
@@ -39,10 +40,9 @@ function decodePatch(body: unknown): Operation[] {
   return body as Operation[];
 }
 
+/** Go's kind in "cannot unmarshal <kind>": jsonKind's, with integers and fractions both "number". */
 function goJsonType(value: unknown): string {
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'boolean') return 'bool';
-  return typeof value === 'object' ? 'object' : typeof value;
+  return typeof value === 'number' ? 'number' : jsonKind(value);
 }
 
 /** The container a path's last segment lives in, with the pointer fast-json-patch should use for it. */
