@@ -13,7 +13,8 @@ import { fieldStrategy, type FieldStrategy } from './patch_strategies.js';
 type Child = { element: string; value: unknown; strategy: FieldStrategy | undefined };
 
 /** The children of a granular value, or undefined for a leaf (a scalar, null, or an atomic value). */
-function childrenOf(value: unknown, strategy: FieldStrategy | undefined, at: string): Child[] | undefined {
+// `path` names the node only in the error: describing it for every node cost more than the walk.
+function childrenOf(value: unknown, strategy: FieldStrategy | undefined, path: readonly string[]): Child[] | undefined {
   if (isJsonObject(value) && strategy?.atomic !== true) {
     return Object.entries(value).map(([name, member]) => ({
       element: fieldElement(name),
@@ -28,7 +29,7 @@ function childrenOf(value: unknown, strategy: FieldStrategy | undefined, at: str
   return value.map((item, index) => {
     if (!isJsonObject(item) || !(mergeKey in item)) {
       throw patchErrors.internal(
-        `${at}: element ${index}: associative list with keys has an element that omits key field ${JSON.stringify(mergeKey)} (and doesn't have default value)`,
+        `${describe(path)}: element ${index}: associative list with keys has an element that omits key field ${JSON.stringify(mergeKey)} (and doesn't have default value)`,
       );
     }
     return { element: keyElement(mergeKey, item[mergeKey]), value: item, strategy: itemStrategy };
@@ -40,9 +41,9 @@ const describe = (path: readonly string[]): string => path.map((element) => `.${
 
 /** The fields an applied configuration sets (structured-merge-diff's ToFieldSet). */
 export function fieldSetOf(value: unknown, strategy: FieldStrategy, path: string[] = [], set = new FieldSet()): FieldSet {
-  for (const child of childrenOf(value, strategy, describe(path)) ?? []) {
+  for (const child of childrenOf(value, strategy, path) ?? []) {
     const childPath = [...path, child.element];
-    const grandchildren = childrenOf(child.value, child.strategy, describe(childPath));
+    const grandchildren = childrenOf(child.value, child.strategy, childPath);
     if (grandchildren === undefined) {
       set.insert(childPath);
       continue;
@@ -79,11 +80,10 @@ function compareNode(
   result: Comparison,
   parents: [boolean, boolean] = [true, true],
 ): void {
-  const at = describe(path);
   const struct = strategy?.struct === true;
   const exists: [boolean, boolean] = [before !== undefined || (struct && parents[0]), after !== undefined || (struct && parents[1])];
-  const beforeChildren = before === undefined ? [] : childrenOf(before, strategy, at);
-  const afterChildren = after === undefined ? [] : childrenOf(after, strategy, at);
+  const beforeChildren = before === undefined ? [] : childrenOf(before, strategy, path);
+  const afterChildren = after === undefined ? [] : childrenOf(after, strategy, path);
   if (beforeChildren === undefined || afterChildren === undefined || kind(before, after)) {
     if (before === undefined) result.added.insert(path);
     else if (after === undefined) result.removed.insert(path);
@@ -111,9 +111,8 @@ function kind(before: unknown, after: unknown): boolean {
 export function mergeApplied(live: unknown, applied: unknown, strategy: FieldStrategy | undefined, path: string[] = []): unknown {
   if (applied === undefined) return live;
   if (live === undefined || applied === null) return cloneJson(applied);
-  const at = describe(path);
-  const liveChildren = childrenOf(live, strategy, at);
-  const appliedChildren = childrenOf(applied, strategy, at);
+  const liveChildren = childrenOf(live, strategy, path);
+  const appliedChildren = childrenOf(applied, strategy, path);
   if (liveChildren === undefined || appliedChildren === undefined || kind(live, applied)) return cloneJson(applied);
   if (isJsonObject(live) && isJsonObject(applied)) {
     const merged: JsonObject = { ...live };
@@ -186,7 +185,7 @@ function mergeItems(live: Child[], applied: Child[], merge: (element: string, ol
 export function removeField(root: JsonObject, path: readonly string[], strategy: FieldStrategy): void {
   const [element, ...rest] = path;
   if (element === undefined) return;
-  const children = childrenOf(root, strategy, '') ?? [];
+  const children = childrenOf(root, strategy, []) ?? [];
   const index = children.findIndex((child) => child.element === element);
   const child = children[index];
   if (child === undefined) return;
@@ -204,7 +203,7 @@ function removeFrom(container: JsonObject | unknown[], path: readonly string[], 
     return;
   }
   const [element, ...rest] = path;
-  const children = childrenOf(container, strategy, '') ?? [];
+  const children = childrenOf(container, strategy, []) ?? [];
   const index = children.findIndex((child) => child.element === element);
   const child = children[index];
   if (child === undefined) return;

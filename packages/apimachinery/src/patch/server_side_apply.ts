@@ -91,7 +91,9 @@ export function recordUpdate(oldObject: object | undefined, newObject: object, m
   const managers = readManagers(clientChangedManagedFields(oldObject, after) ? after : oldObject);
   if (oldObject !== undefined && managers.length === 0) return withoutManagedFields(cloneJson(after));
   const strategy: FieldStrategy = { fields: strategiesFor(String(after['kind'] ?? '')) };
-  const before = withoutManagedFields(cloneJson((oldObject ?? {}) as JsonObject));
+  // compareObjects only reads: no copy of the old object is needed (a deep clone per write was the
+  // biggest single cost of this bookkeeping).
+  const before = withoutManagedFields((oldObject ?? {}) as JsonObject);
   const comparison = compareObjects(before, withoutManagedFields(after), strategy);
   const changed = comparison.added.union(comparison.modified).recursiveDifference(IGNORED_FIELDS);
 
