@@ -109,7 +109,7 @@ export function decodeContinue(text: string, prefix: string): { key: string; rev
     const kind = typeof token === 'number' ? 'number' : jsonKind(token);
     return refuse(`: json: cannot unmarshal ${kind} into Go value of type storage.continueToken`);
   }
-  const fields = (token ?? {}) as Record<string, unknown>;
+  const fields = goFields((token ?? {}) as Record<string, unknown>, ['v', 'rv', 'start']);
   const field = (name: string, goType: 'string' | 'int64'): unknown => {
     const value = fields[name] ?? undefined; // Go: null leaves the field at its zero value
     if (value === undefined) return goType === 'string' ? '' : 0;
@@ -129,6 +129,21 @@ export function decodeContinue(text: string, prefix: string): { key: string; rev
   if (cleanRootedPath(rooted) !== rooted) return refuse(`: ${start}`);
   // A negative revision asks for the current one, as upstream reads it.
   return { key: prefix + rooted.slice(1), revision: revision > 0 ? revision : 0 };
+}
+
+/**
+ * The members of a decoded object under the struct field names they set, as Go's encoding/json
+ * matches them: the exact name, or else the name up to case (with Go's special folds of "ſ" to "s"
+ * and the Kelvin sign to "k"); of several keys for one field the last wins. Other keys are ignored.
+ */
+function goFields(object: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  const fold = (text: string): string => text.replaceAll('\u017f', 's').replaceAll('\u212a', 'k').toLowerCase();
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    const name = names.includes(key) ? key : names.find((candidate) => fold(key) === candidate);
+    if (name !== undefined) fields[name] = value;
+  }
+  return fields;
 }
 
 /** Go's path.Clean of a path that begins with "/": no empty, "." or ".." segments, no trailing "/". */
