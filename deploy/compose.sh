@@ -149,7 +149,23 @@ down() {
       Promise.all(names.map((name) => fetch(`${api}/api/v1/nodes/${name}`, { method: "DELETE", signal: AbortSignal.timeout(5000) }).catch(() => undefined)));' "$api_url" $names
   fi
   compose rm --stop --force -v node >/dev/null
-  compose down "${volumes[@]}"
+  local err code=0
+  err=$(mktemp)
+  compose down "${volumes[@]}" 2>"$err" || code=$?
+  cat "$err" >&2
+  # The engine sometimes keeps counting an endpoint on the network after every container on it is
+  # gone (seen with docker.io 20.10 after a stopped container was disconnected and reconnected):
+  # the network cannot be removed until dockerd restarts, but it holds nothing, and the next `up`
+  # reuses it. docker-compose stops there, before the volumes: those are removed here.
+  if ((code != 0)) && grep -q 'has active endpoints' "$err" && [[ -z $(compose ps -q) ]]; then
+    say "network ${COMPOSE_PROJECT_NAME}_k8ts left: the engine still counts an endpoint no container holds (restarting dockerd clears it); the next up reuses it"
+    if ((${#volumes[@]} > 0)); then
+      docker volume ls -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" | xargs -r docker volume rm -f >/dev/null
+    fi
+    code=0
+  fi
+  rm -f "$err"
+  return "$code"
 }
 
 case ${1:-} in
