@@ -1,4 +1,4 @@
-import { apiErrors, jsonKind, type ResourceType } from '@k8ts/apimachinery';
+import { apiErrors, goUnmarshalKind, type ResourceType } from '@k8ts/apimachinery';
 import * as grpc from '@grpc/grpc-js';
 import type { KeyValue, TxnResponse } from '@k8ts/proto';
 import { EtcdError, prefixEnd, type EtcdClient } from './etcd_client.js';
@@ -106,17 +106,14 @@ export function decodeContinue(text: string, prefix: string): { key: string; rev
     return refuse(`: ${goJsonSyntaxError(decoded.toString('utf8'), error)}`);
   }
   if (token !== null && (typeof token !== 'object' || Array.isArray(token))) {
-    const kind = typeof token === 'number' ? 'number' : jsonKind(token);
-    return refuse(`: json: cannot unmarshal ${kind} into Go value of type storage.continueToken`);
+    return refuse(`: json: cannot unmarshal ${goUnmarshalKind(token)} into Go value of type storage.continueToken`);
   }
   const fields = goFields((token ?? {}) as Record<string, unknown>, ['v', 'rv', 'start']);
   const field = (name: string, goType: 'string' | 'int64'): unknown => {
     const value = fields[name] ?? undefined; // Go: null leaves the field at its zero value
     if (value === undefined) return goType === 'string' ? '' : 0;
     const fits = goType === 'string' ? typeof value === 'string' : typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 2 ** 63;
-    // Go names a number that does not fit an int64 by its text ("number 1.5").
-    const kind = typeof value === 'number' ? (goType === 'int64' ? `number ${value}` : 'number') : jsonKind(value);
-    if (!fits) refuse(`: json: cannot unmarshal ${kind} into Go struct field continueToken.${name} of type ${goType}`);
+    if (!fits) refuse(`: json: cannot unmarshal ${goUnmarshalKind(value, goType === 'int64')} into Go struct field continueToken.${name} of type ${goType}`);
     return value;
   };
   const version = field('v', 'string') as string;

@@ -15,7 +15,7 @@ export {
   type SchemaSet,
 } from './schemas.js';
 export { UNKNOWN_FIELDS_MAX, strictDecodingMessage, unknownFieldWarning, unknownFields } from './field_validation.js';
-export { TypedDecodeError, decodeAsTyped, jsonKind, type TypedDecodeOptions } from './typed_decode.js';
+export { TypedDecodeError, decodeAsTyped, goUnmarshalKind, jsonKind, type TypedDecodeOptions } from './typed_decode.js';
 export {
   documentHash,
   openApiV3Document,

@@ -105,10 +105,10 @@ class Decoder {
     const accepted = jsonTypesOf(resolved);
     const kind = jsonKind(value);
     const asSchemaType = kind === 'integer' ? 'number' : kind === 'bool' ? 'boolean' : kind;
-    if (accepted !== undefined && !accepted.has(asSchemaType)) return this.refuse(kind, value, schema, struct, place.goPath);
+    if (accepted !== undefined && !accepted.has(asSchemaType)) return this.refuse(goUnmarshalKind(value), value, schema, struct, place.goPath);
     if (resolved.type === 'integer') {
       const [min, max] = resolved.format === 'int32' ? [-(2 ** 31), 2 ** 31 - 1] : [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
-      if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) return this.refuse(`number ${String(value)}`, value, schema, struct, place.goPath);
+      if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) return this.refuse(goUnmarshalKind(value, true), value, schema, struct, place.goPath);
     }
     if (kind === 'object' && (resolved.type === 'object' || resolved.properties !== undefined)) {
       this.object(schema, value as Record<string, unknown>, struct, place);
@@ -133,7 +133,7 @@ class Decoder {
   }
 
   private refuse(kind: string, value: unknown, schema: Schema, struct: string, path: string): unknown {
-    this.firstError ??= `json: cannot unmarshal ${kind === 'integer' ? 'number' : kind} into Go struct field ${struct}.${path} of type ${this.goType(schema)}`;
+    this.firstError ??= `json: cannot unmarshal ${kind} into Go struct field ${struct}.${path} of type ${this.goType(schema)}`;
     return value;
   }
 
@@ -163,9 +163,9 @@ function jsonTypesOf(schema: Schema): Set<string> | undefined {
 }
 
 /**
- * What Go's decoder calls a JSON value in "json: cannot unmarshal <kind> into …": string, bool,
- * array, object (null too), or number, told apart here as 'integer' and 'number' (a fraction), as
- * schemas tell them apart; Go prints both as "number".
+ * A JSON value's kind by Go's decoder's names: string, bool, array, object (null too), or number,
+ * told apart here as 'integer' and 'number' (a fraction), as schemas tell them apart. Go prints both
+ * as "number": goUnmarshalKind is the name its errors use.
  */
 export function jsonKind(value: unknown): string {
   if (Array.isArray(value)) return 'array';
@@ -173,6 +173,15 @@ export function jsonKind(value: unknown): string {
   if (typeof value === 'object') return 'object';
   if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
   return typeof value; // string
+}
+
+/**
+ * The kind Go's encoding/json names in "json: cannot unmarshal <kind> into …": a number is "number",
+ * and into an integer field "number <its text>" ("number 1.5", "number 1e+300").
+ */
+export function goUnmarshalKind(value: unknown, intoInteger = false): string {
+  if (typeof value === 'number') return intoInteger ? `number ${String(value)}` : 'number';
+  return jsonKind(value);
 }
 
 function zeroValue(schema: Schema): unknown {

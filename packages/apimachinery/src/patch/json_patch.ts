@@ -1,6 +1,6 @@
 import jsonpatch from 'fast-json-patch';
 import type { ApiError } from '../errors.js';
-import { jsonKind } from '../openapi/typed_decode.js';
+import { goUnmarshalKind } from '../openapi/typed_decode.js';
 import { cloneJson, isJsonObject, jsonEqual, type JsonObject } from './json_values.js';
 import { patchErrors } from './patch_errors.js';
 
@@ -28,10 +28,10 @@ type Operation = JsonObject | null;
 
 function decodePatch(body: unknown): Operation[] {
   if (body === null) return [];
-  if (!Array.isArray(body)) throw patchErrors.badRequest(`json: cannot unmarshal ${goJsonType(body)} into Go value of type jsonpatch.Patch`);
+  if (!Array.isArray(body)) throw patchErrors.badRequest(`json: cannot unmarshal ${goUnmarshalKind(body)} into Go value of type jsonpatch.Patch`);
   for (const operation of body) {
     if (operation !== null && !isJsonObject(operation)) {
-      throw patchErrors.badRequest(`json: cannot unmarshal ${goJsonType(operation)} into Go value of type jsonpatch.Operation`);
+      throw patchErrors.badRequest(`json: cannot unmarshal ${goUnmarshalKind(operation)} into Go value of type jsonpatch.Operation`);
     }
   }
   if (body.length > MAX_JSON_PATCH_OPERATIONS) {
@@ -40,10 +40,6 @@ function decodePatch(body: unknown): Operation[] {
   return body as Operation[];
 }
 
-/** Go's kind in "cannot unmarshal <kind>": jsonKind's, with integers and fractions both "number". */
-function goJsonType(value: unknown): string {
-  return typeof value === 'number' ? 'number' : jsonKind(value);
-}
 
 /** The container a path's last segment lives in, with the pointer fast-json-patch should use for it. */
 type Parent =

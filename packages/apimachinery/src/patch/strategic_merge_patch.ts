@@ -1,3 +1,4 @@
+import { goUnmarshalKind } from '../openapi/typed_decode.js';
 import { cloneJson, goFormat, isJsonObject, type JsonObject } from './json_values.js';
 import { patchErrors } from './patch_errors.js';
 import { fieldStrategy, strategiesFor, type StructStrategy } from './patch_strategies.js';
@@ -27,8 +28,7 @@ const RETAIN_KEYS = '$retainKeys';
 export function applyStrategicMergePatch(document: unknown, patch: unknown, typeKey: string): unknown {
   if (patch === null) return cloneJson(document);
   if (!isJsonObject(patch)) {
-    const type = Array.isArray(patch) ? 'array' : typeof patch === 'boolean' ? 'bool' : typeof patch;
-    throw patchErrors.badRequest(`json: cannot unmarshal ${type} into Go value of type map[string]interface {}`);
+    throw patchErrors.badRequest(`json: cannot unmarshal ${goUnmarshalKind(patch)} into Go value of type map[string]interface {}`);
   }
   const original = isJsonObject(document) ? cloneJson(document) : {};
   return mergeMap(original, cloneJson(patch), strategiesFor(typeKey));

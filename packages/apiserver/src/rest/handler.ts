@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../object_store.js';
 import { decodeBody, type DeleteOptions, type ResourceService, type WriteOptions } from '../resource_service.js';
-import { apiErrors, apiVersionOf, fieldErrors, jsonKind, strictDecodingMessage, successStatus, unknownFieldWarning, type FieldError, type ResourceType } from '@k8ts/apimachinery';
+import { apiErrors, apiVersionOf, fieldErrors, goUnmarshalKind, strictDecodingMessage, successStatus, unknownFieldWarning, type FieldError, type ResourceType } from '@k8ts/apimachinery';
 import { applyPatch, openApiDocument, openApiIndex, patchTypeOf, selectorFilter, toTable } from '../rules.js';
 import type { ResourceWatchCache } from '../watch_cache.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
@@ -339,9 +339,7 @@ async function deleteOptions(request: IncomingMessage, query: Query): Promise<De
   const queryGrace = int64Param(query, 'gracePeriodSeconds');
   const bodyGrace = body.gracePeriodSeconds ?? undefined;
   if (bodyGrace !== undefined && !Number.isSafeInteger(bodyGrace)) {
-    // Go names a number that does not fit an int64 by its text ("number 1.5").
-    const kind = typeof bodyGrace === 'number' ? `number ${bodyGrace}` : jsonKind(bodyGrace);
-    throw apiErrors.badRequest(`json: cannot unmarshal ${kind} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`);
+    throw apiErrors.badRequest(`json: cannot unmarshal ${goUnmarshalKind(bodyGrace, true)} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`);
   }
   // rest.BeforeDelete: "Negative values will be treated as the value `1s` on the delete path."
   const given = queryGrace ?? (bodyGrace as number | undefined);
@@ -376,10 +374,10 @@ function patchMediaType(request: IncomingMessage): string {
   return type;
 }
 
-/** Go's net/http answer to a request target it cannot parse: plain text, connection closed. */
 /** What a refused request may still upload before the connection is cut: a little over the body limit. */
 const DISCARD_BEFORE_CLOSE_BYTES = 2 * MAX_BODY_BYTES;
 
+/** Go's net/http answer to a request target it cannot parse: plain text, connection closed. */
 function refuseMalformedTarget(response: ServerResponse): void {
   if (response.headersSent) return void response.end();
   const answer = (): void => {
