@@ -77,6 +77,8 @@ const MAX_JSON_DEPTH = 10_000;
 
 /** Go's scanner error when `text` nests objects and arrays deeper than Go's decoder takes; else undefined. */
 export function exceedsJsonDepth(text: string): string | undefined {
+  // Each level takes a character: a shorter text (nearly every body) cannot be too deep, unscanned.
+  if (text.length <= MAX_JSON_DEPTH) return undefined;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
