@@ -1,12 +1,11 @@
-import { createServer } from 'node:net';
 import { nodeSubnet } from '../../packages/cli/src/cluster_nodes.js';
-import { runCommand } from '@k8ts/testkit';
+import { portFree, runCommand } from '@k8ts/testkit';
 
 /**
- * A base port for `k8ts up --base-port B` in a test: below Linux's ephemeral range (so freePorts()
- * of other suites never hands these out), with every port the cluster takes free (see `k8ts up
- * --help`) and, for nodes in node hosts, no route over the node subnet it would take (suites run
- * side by side).
+ * A base port for `k8ts up --base-port B` in a test: between 20000 and 29999, below Linux's
+ * ephemeral range and above the ports freePorts() hands out, with every port the cluster takes
+ * free (see `k8ts up --help`) and, for nodes in node hosts, no route over the node subnet it would
+ * take (suites run side by side).
  */
 export async function freeBasePort(options: { nodes: number; simulatedNodes?: number }): Promise<number> {
   const offsets = [1, 2, 3, 11, 12, 13, 20, 21, 22, 25, 31, 32, 41, 42, 51, 52, 60, 61];
@@ -18,14 +17,6 @@ export async function freeBasePort(options: { nodes: number; simulatedNodes?: nu
     if (portsFree && (options.nodes === 0 || (await subnetFree(nodeSubnet(base))))) return base;
   }
   throw new Error('no free base port found');
-}
-
-function portFree(port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((done) => {
-    server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
 }
 
 async function subnetFree(subnet: string): Promise<boolean> {

@@ -14,20 +14,35 @@ export const STORE_BINARY: Record<StoreKind, string> = {
   k8ts: join(repoRoot, 'node_modules', '.bin', 'k8ts-store'),
 };
 
-/** Ports the OS says are free now (bound to port 0, then released). */
+/**
+ * Test ports: below Linux's ephemeral range (32768 up), so no outgoing connection takes one between
+ * the check here and the child process binding it (a port the OS handed out for `listen(0)` can be),
+ * and below 20000, where `freeBasePort` puts whole local clusters.
+ */
+const TEST_PORT_LOW = 12_000;
+const TEST_PORT_HIGH = 20_000;
+const handedOut = new Set<number>();
+
+/** Ports free now, never handed out before by this process; random, so suites side by side rarely meet. */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<Server>((done) => {
-      const server = createServer();
-      server.listen(0, '127.0.0.1', () => done(server));
-    })),
-  );
-  const ports = servers.map((server) => {
-    const address = server.address();
-    return typeof address === 'object' && address ? address.port : 0;
-  });
-  await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
+  const ports: number[] = [];
+  for (let attempt = 0; ports.length < count; attempt++) {
+    if (attempt === 1_000) throw new Error(`no ${count} free ports between ${TEST_PORT_LOW} and ${TEST_PORT_HIGH}`);
+    const port = TEST_PORT_LOW + Math.floor(Math.random() * (TEST_PORT_HIGH - TEST_PORT_LOW));
+    if (handedOut.has(port) || !(await portFree(port))) continue;
+    handedOut.add(port);
+    ports.push(port);
+  }
   return ports;
+}
+
+/** Whether a TCP listener can bind the port on loopback now. */
+export function portFree(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((done) => {
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
 }
 
 /**

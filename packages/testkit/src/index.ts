@@ -1,4 +1,4 @@
-export { LinkProxy, STORE_BINARY, TestCluster, freePorts, type ClusterOptions, type MemberHandle, type StoreKind } from './cluster.js';
+export { LinkProxy, STORE_BINARY, TestCluster, freePorts, portFree, type ClusterOptions, type MemberHandle, type StoreKind } from './cluster.js';
 export { etcdctl, etcdctlOk, waitForLeader, type CommandResult } from './etcdctl.js';
 export { seededRandom } from './random.js';
 export { ApiServerProcess, APISERVER_BINARY, kubeconfigFor, kubectl, startApiOverStore, type ApiServerProcessOptions } from './apiserver.js';
