@@ -23,7 +23,7 @@ describe('clusterProcesses', () => {
 });
 
 describe('upTargets', () => {
-  const conditions = (nodes: number) => ({ options: { runs: 3, nodes, idleSeconds: 30, basePort: 34300, storeReference: false } }) as never;
+  const conditions = (nodes: number) => ({ options: { runs: 3, nodes, idleSeconds: 30, basePort: 31300, storeReference: false } }) as never;
 
   test('judged by the median, for the 3-node cluster the targets are about', () => {
     const checks = upTargets({ conditions: conditions(3), upSeconds: spread([8, 12, 9])!, listedRssMiB: spread([700, 850, 770])!, listedCpuPercent: spread([4])! });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { NodeHostNetwork, launchProcess, pidAlive } from '@k8ts/testkit';
+import { CLUSTER_PART_ENV, NodeHostNetwork, launchProcess, pidAlive } from '@k8ts/testkit';
 import { reportsLeading } from './leader_metric.js';
 import { readNodePods } from './node_pods.js';
 import type { ScheduleParts } from './schedule.js';
@@ -125,7 +125,7 @@ export class LocalTarget implements ChaosTarget {
     const part = this.part(name);
     if (pidAlive(part.pid)) throw new Error(`${name} (pid ${part.pid}) is running: not restarted`);
     const [file, ...args] = part.command as [string, ...string[]];
-    const child = launchProcess(file, args, { output: { file: part.log }, detached: true });
+    const child = launchProcess(file, args, { output: { file: part.log }, detached: true, env: CLUSTER_PART_ENV });
     child.unref();
     if (child.pid === undefined) throw new Error(`${name} did not start again (${part.command.join(' ')}); see ${part.log}`);
     part.pid = child.pid;

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { canUseNamespaces, tearDownNode } from '@k8ts/kubelet';
-import { NodeHostNetwork, kubeconfigFor, launchProcess, pidAlive, stopPids, tearDownNodeIn, waitHealthy, type NodeHost } from '@k8ts/testkit';
+import { CLUSTER_PART_ENV, NodeHostNetwork, kubeconfigFor, launchProcess, pidAlive, stopPids, tearDownNodeIn, waitHealthy, type NodeHost } from '@k8ts/testkit';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { MAX_PROCESS_NODES, loopbackNodeIp, nodeNetworkName, nodeSubnet, onPath, planAgents, processNodeName, simulatedNodeNames, waitNodesReady, type NodePlacement } from './cluster_nodes.js';
 import { logs } from './cluster_logs.js';
@@ -54,7 +54,7 @@ class Launch {
     const command = [...(part.enter ?? []), part.binary, ...part.args];
     const [file, ...argv] = command as [string, ...string[]];
     const startedMs = performance.now();
-    const child: ChildProcess = launchProcess(file, argv, { output: { file: log }, detached: true });
+    const child: ChildProcess = launchProcess(file, argv, { output: { file: log }, detached: true, env: CLUSTER_PART_ENV });
     child.unref();
     if (child.pid !== undefined) {
       const entry: ClusterProcess = { name: part.name, pid: child.pid, log, command };
