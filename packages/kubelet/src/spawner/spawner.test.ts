@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,5 +70,24 @@ describe('Spawner', () => {
     process.kill(spawner.pid!, 'SIGKILL');
     await expect(waiting).rejects.toThrow(/spawner: sh ended/);
     expect((await spawner.run(['echo', 'again'])).stdout).toBe('again\n');
+  });
+
+  it('removes its work folder when the agent dies (its input ends), and when its shell is killed', async () => {
+    /** The folder the shell was given ($1), from its command line. */
+    const folderOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[4]!;
+    // An agent of its own (the built spawner), killed with SIGKILL: nothing of it runs after.
+    const built = new URL('../../dist/spawner/spawner.js', import.meta.url).href;
+    const agent = spawn(process.execPath, ['--input-type=module', '-e', `import { Spawner } from '${built}'; const s = new Spawner(); await s.run(['true']); console.log(s.pid); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const shellPid = Number(await new Promise<string>((resolve) => agent.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+    const agentFolder = folderOf(shellPid);
+    expect(existsSync(agentFolder)).toBe(true);
+    agent.kill('SIGKILL');
+    await vi.waitFor(() => expect(existsSync(agentFolder)).toBe(false));
+
+    const killed = make();
+    await killed.run(['true']);
+    const killedFolder = folderOf(killed.pid!);
+    process.kill(killed.pid!, 'SIGKILL');
+    await vi.waitFor(() => expect(existsSync(killedFolder)).toBe(false));
   });
 });

@@ -10,7 +10,8 @@
  * orphaned at once, as a daemon is, so the spawner never waits for it; `p ID PID` is written back).
  * Each reply is one write(2) shorter than PIPE_BUF, so replies of concurrent jobs never interleave.
  * Arguments are single-quoted; a newline in one is spliced in from `$nl`, as a request is one line.
- * When the agent ends, the spawner reads EOF and ends; what it started runs on.
+ * When the agent ends, the spawner reads EOF, removes its work folder (given as $1) and ends; what
+ * it started runs on.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,7 +25,9 @@ const SCRIPT = [
   'k8ts_run() { k8ts_id=$1 k8ts_in=$2 k8ts_file=$3; shift 3; { "$@" <"$k8ts_in" >"$k8ts_file.out" 2>"$k8ts_file.err"; echo "x $k8ts_id $?"; } & }',
   'k8ts_start() { k8ts_id=$1 k8ts_log=$2; shift 2; ( "$@" </dev/null >>"$k8ts_log" 2>&1 & echo "p $k8ts_id $!" ); }',
   // `jobs` reaps the finished background jobs (dash keeps them as zombies until something waits).
+  'k8ts_dir=$1',
   'while IFS= read -r k8ts_line; do eval "$k8ts_line"; jobs >/dev/null; done',
+  'rm -rf "$k8ts_dir"',
 ].join('\n');
 
 export interface RunResult {
@@ -79,11 +82,14 @@ export class Spawner {
     return Number(await this.request(id, `k8ts_start ${id} ${requestQuote(logPath)} ${argv.map(requestQuote).join(' ')}`));
   }
 
-  /** Ends the spawner (it would end by itself with this process); what it started runs on. */
+  /**
+   * Ends the spawner's input, as this process's end would: it removes its work folder and ends;
+   * what it started runs on.
+   */
   close(): void {
-    this.child?.stdin.end();
+    if (this.child !== undefined) this.child.stdin.end();
+    else if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
     this.child = undefined;
-    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
   }
 
@@ -106,7 +112,8 @@ export class Spawner {
     if (this.child !== undefined) return this.child;
     // Detached: a signal to the agent's process group (Ctrl-C) does not reach it or what it starts.
     // Its pipes are net.Sockets (ref/unref), which the stdio typings do not say.
-    const child = spawn('sh', ['-c', SCRIPT], { detached: true, stdio: ['pipe', 'pipe', 'inherit'] }) as unknown as ChildProcessByStdio<Socket, Socket, null>;
+    const dir = this.workDir();
+    const child = spawn('sh', ['-c', SCRIPT, 'k8ts-spawner', dir], { detached: true, stdio: ['pipe', 'pipe', 'inherit'] }) as unknown as ChildProcessByStdio<Socket, Socket, null>;
     child.unref();
     // A write after it died: 'exit' below rejects what was waiting.
     child.stdin.on('error', () => {});
@@ -117,6 +124,9 @@ export class Spawner {
     child.stdin.unref();
     const failed = (why: string) => {
       if (this.child === child) this.child = undefined;
+      // Gone with its shell (removed by it, or here when it was killed first).
+      rmSync(dir, { recursive: true, force: true });
+      if (this.dir === dir) this.dir = undefined;
       this.buffered = '';
       const error = new Error(`spawner: ${why}`);
       for (const waiting of this.pending.values()) waiting.reject(error);
