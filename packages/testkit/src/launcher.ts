@@ -23,8 +23,8 @@ export interface LaunchOptions {
 
 /**
  * The environment of a local cluster's parts (`k8ts up`, and chaos restarting one): settings that
- * cut a Node process's idle memory at no measured cost under load (packages/cli/README.md, "Idle
- * cost": listed RSS about −26 MiB; `k8ts bench apiserver` at 400/s, the same CPU).
+ * cut a Node process's idle memory at no measured cost under load (packages/cli/README.md,
+ * "Figures": listed RSS about −26 MiB; `k8ts bench apiserver` at 400/s, the same CPU).
  * glibc gives every thread that mallocs an arena of its own, up to eight per core: two are enough for
  * a process whose JavaScript runs on one thread. V8's worker pool (concurrent GC marking, background
  * compilation) is four threads by default, more than two cores can run beside the main thread.

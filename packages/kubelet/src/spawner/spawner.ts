@@ -24,8 +24,8 @@ const SCRIPT = [
   "nl=$(printf '\\n_'); nl=${nl%_}",
   'k8ts_run() { k8ts_id=$1 k8ts_in=$2 k8ts_file=$3; shift 3; { "$@" <"$k8ts_in" >"$k8ts_file.out" 2>"$k8ts_file.err"; echo "x $k8ts_id $?"; } & }',
   'k8ts_start() { k8ts_id=$1 k8ts_log=$2; shift 2; ( "$@" </dev/null >>"$k8ts_log" 2>&1 & echo "p $k8ts_id $!" ); }',
-  // `jobs` reaps the finished background jobs (dash keeps them as zombies until something waits).
   'k8ts_dir=$1',
+  // `jobs` reaps the finished background jobs (dash keeps them as zombies until something waits).
   'while IFS= read -r k8ts_line; do eval "$k8ts_line"; jobs >/dev/null; done',
   'rm -rf "$k8ts_dir"',
 ].join('\n');
