@@ -26,6 +26,7 @@ import type { NodeInfo } from '../../framework/node_info.js';
 import { podRequests, type Resource } from '../../framework/resource.js';
 import { Status } from '../../framework/status.js';
 import {
+  AllocationScratch,
   DEFAULT_RESOURCE_SPECS,
   leastAllocatedScorer,
   mostAllocatedScorer,
@@ -100,6 +101,7 @@ export class Fit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, Score
   readonly resources: readonly ResourceSpec[];
   private readonly ignored: IgnoredResources;
   private readonly scorer: AllocationScorer;
+  private readonly scratch: AllocationScratch;
 
   constructor(args: NodeResourcesFitArgs = {}) {
     const strategy = args.scoringStrategy ?? {};
@@ -107,6 +109,7 @@ export class Fit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, Score
     const resources = strategy.resources?.length ? strategy.resources : DEFAULT_RESOURCE_SPECS;
     this.resources = resources.map(({ name, weight }) => ({ name, weight: weight || 1 }));
     this.scorer = strategyScorer(this.strategy, this.resources, strategy);
+    this.scratch = new AllocationScratch(this.resources.length);
     this.ignored = { names: new Set(args.ignoredResources ?? []), groups: new Set(args.ignoredResourceGroups ?? []) };
   }
 
@@ -130,7 +133,7 @@ export class Fit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, Score
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status: Status } {
     if (nodeInfo.node === undefined) return { score: 0, status: Status.error(`node "${nodeInfo.name}" not found`) };
     const requests = state.read<PreScoreState>(PRE_SCORE_KEY)?.podRequests ?? podRequestList(pod, this.resources, false);
-    return { score: scoreAllocation(nodeInfo, requests, this.resources, this.scorer, false), status: Status.success() };
+    return { score: scoreAllocation(nodeInfo, requests, this.resources, this.scorer, false, this.scratch), status: Status.success() };
   }
 
   /** A pod deleted frees resources; a node added (or its allocatable changed) may have them. */

@@ -12,7 +12,7 @@ import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
 import type { CycleState, StateData } from '../../framework/cycle_state.js';
 import type { NodeInfo } from '../../framework/node_info.js';
 import { Status } from '../../framework/status.js';
-import { DEFAULT_RESOURCE_SPECS, podRequestList, scoreAllocation, type ResourceSpec } from '../node_resources/allocation.js';
+import { AllocationScratch, DEFAULT_RESOURCE_SPECS, podRequestList, scoreAllocation, type ResourceSpec } from '../node_resources/allocation.js';
 
 export const NAME = 'NodeResourcesBalancedAllocation';
 
@@ -31,29 +31,50 @@ class PreScoreState implements StateData {
 
 /** (1 - standard deviation of the used fractions) on [0, MAX_NODE_SCORE]; resources the node lacks are left out. */
 export function balancedResourceScore(requested: readonly number[], allocatable: readonly number[]): number {
-  const fractions: number[] = [];
+  // Two passes over the arrays instead of a list of fractions: this runs for every feasible node.
+  let count = 0;
+  let sum = 0;
+  let first = 0;
+  let second = 0;
   for (let index = 0; index < allocatable.length; index++) {
-    const capacity = allocatable[index] ?? 0;
-    if (capacity !== 0) fractions.push(Math.min((requested[index] ?? 0) / capacity, 1));
+    const fraction = usedFraction(requested, allocatable, index);
+    if (fraction === undefined) continue;
+    if (count === 0) first = fraction;
+    else if (count === 1) second = fraction;
+    sum += fraction;
+    count++;
   }
-  return Math.trunc((1 - standardDeviation(fractions)) * MAX_NODE_SCORE);
+  return Math.trunc((1 - standardDeviation(requested, allocatable, count, sum, first, second)) * MAX_NODE_SCORE);
 }
 
-function standardDeviation(values: readonly number[]): number {
-  if (values.length < 2) return 0;
-  if (values.length === 2) return Math.abs(((values[0] ?? 0) - (values[1] ?? 0)) / 2);
-  const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
-  const squares = values.reduce((sum, value) => sum + (value - mean) * (value - mean), 0);
-  return Math.sqrt(squares / values.length);
+/** The used share of resource `index`, capped at 1; undefined when the node has none of it. */
+function usedFraction(requested: readonly number[], allocatable: readonly number[], index: number): number | undefined {
+  const capacity = allocatable[index] ?? 0;
+  return capacity === 0 ? undefined : Math.min((requested[index] ?? 0) / capacity, 1);
+}
+
+/** The fractions' standard deviation, as upstream: half the difference for exactly two. */
+function standardDeviation(requested: readonly number[], allocatable: readonly number[], count: number, sum: number, first: number, second: number): number {
+  if (count < 2) return 0;
+  if (count === 2) return Math.abs((first - second) / 2);
+  const mean = sum / count;
+  let squares = 0;
+  for (let index = 0; index < allocatable.length; index++) {
+    const fraction = usedFraction(requested, allocatable, index);
+    if (fraction !== undefined) squares += (fraction - mean) * (fraction - mean);
+  }
+  return Math.sqrt(squares / count);
 }
 
 export class BalancedAllocation implements PreScorePlugin, ScorePlugin {
   readonly name = NAME;
   readonly resources: readonly ResourceSpec[];
+  private readonly scratch: AllocationScratch;
 
   constructor(args: NodeResourcesBalancedAllocationArgs = {}) {
     const resources = args.resources?.length ? args.resources : DEFAULT_RESOURCE_SPECS;
     this.resources = resources.map(({ name, weight }) => ({ name, weight: weight || 1 }));
+    this.scratch = new AllocationScratch(this.resources.length);
   }
 
   preScore(state: CycleState, pod: Pod): Status {
@@ -64,7 +85,7 @@ export class BalancedAllocation implements PreScorePlugin, ScorePlugin {
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status: Status } {
     if (nodeInfo.node === undefined) return { score: 0, status: Status.error(`node "${nodeInfo.name}" not found`) };
     const requests = state.read<PreScoreState>(PRE_SCORE_KEY)?.podRequests ?? podRequestList(pod, this.resources, true);
-    return { score: scoreAllocation(nodeInfo, requests, this.resources, balancedResourceScore, true), status: Status.success() };
+    return { score: scoreAllocation(nodeInfo, requests, this.resources, balancedResourceScore, true, this.scratch), status: Status.success() };
   }
 }
 
