@@ -53,7 +53,8 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
  * - Watches are not retried here: a watch that fails ends its iterator with the error, and the
  *   caller (an informer) resumes from the last resourceVersion it saw.
  * - Unary calls go over @k8ts/proto's UnaryChannel (node:http2 framed by hand), watches over
- *   grpc-js: grpc-js's call stack was a sixth of the scheduler's CPU, one binding call at a time.
+ *   grpc-js: without grpc-js's call stack the scheduler's bindings cost it half the CPU and ran
+ *   faster (packages/scheduler's README, Speed).
  */
 export class ApiClient implements ApiTransport {
   readonly fieldManager: string | undefined;
