@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { apiErrors, apiVersionOf, formatTime, type ResourceType } from '@k8ts/apimachinery';
+import { apiErrors, cloneJson, apiVersionOf, formatTime, type ResourceType } from '@k8ts/apimachinery';
 import type { KubeObject } from './object_store.js';
 
 /** The characters kube uses for generateName suffixes (no vowels, no look-alikes). */
@@ -102,7 +102,7 @@ export function carryOverOnUpdate(type: ResourceType, current: KubeObject, next:
   if (subresource === 'status') {
     // Only status changes through /status.
     const status = next['status'];
-    Object.assign(next, structuredClone({ ...current, metadata: meta }));
+    Object.assign(next, cloneJson({ ...current, metadata: meta }));
     if (status === undefined) delete next['status'];
     else next['status'] = status;
     // Metadata may change through /status, as kube's status strategies allow, but for what they
@@ -114,14 +114,14 @@ export function carryOverOnUpdate(type: ResourceType, current: KubeObject, next:
     }
   } else if (hasStatus) {
     if (current['status'] === undefined) delete next['status'];
-    else next['status'] = structuredClone(current['status']);
+    else next['status'] = cloneJson(current['status']);
   }
   if (type.resource === 'namespaces' && subresource === undefined) {
     // As kube's namespace strategy: spec.finalizers change only through namespaces/finalize.
     const finalizers = (current['spec'] as { finalizers?: string[] } | undefined)?.finalizers;
     const spec = { ...((next['spec'] ?? {}) as Record<string, unknown>) };
     if (finalizers === undefined) delete spec['finalizers'];
-    else spec['finalizers'] = structuredClone(finalizers);
+    else spec['finalizers'] = cloneJson(finalizers);
     next['spec'] = spec;
   }
   if (GENERATION_TRACKED.has(type.resource)) meta.generation = (was.generation ?? 1) + (subresource === undefined && generationMoves(type, current, next) ? 1 : 0);

@@ -1,4 +1,4 @@
-import { apiErrors, goUnmarshalKind, type ResourceType } from '@k8ts/apimachinery';
+import { apiErrors, cloneJson, goUnmarshalKind, type ResourceType } from '@k8ts/apimachinery';
 import * as grpc from '@grpc/grpc-js';
 import type { KeyValue, TxnResponse } from '@k8ts/proto';
 import { EtcdError, prefixEnd, type EtcdClient } from './etcd_client.js';
@@ -334,7 +334,7 @@ export class ObjectStore {
       const revision = Number(current.metadata?.resourceVersion);
       let next: KubeObject | undefined;
       try {
-        next = await change(structuredClone(current));
+        next = await change(cloneJson(current));
       } catch (error) {
         if (fromCache) continue;
         throw error;

@@ -1,4 +1,4 @@
-import { apiErrors, decodeAsTyped, fieldErrors, findResource, formatTime, TypedDecodeError, type ApiError, type ResourceType } from '@k8ts/apimachinery';
+import { apiErrors, cloneJson, decodeAsTyped, fieldErrors, findResource, formatTime, TypedDecodeError, type ApiError, type ResourceType } from '@k8ts/apimachinery';
 import { carryOverOnUpdate, checkBodyIdentity, initializeMetadata, type WriteSubresource } from './object_meta.js';
 import { collectionPrefix, encodeContinue, keyAfter, objectKey, type KubeObject, type ListResult, type ObjectStore } from './object_store.js';
 import {
@@ -164,7 +164,7 @@ export class ResourceService {
     const admission = await this.updateAdmission(type);
     const result = await this.guaranteedUpdate(type, namespace, name, (current) => {
       if (expected !== undefined && expected !== '' && expected !== current.metadata?.resourceVersion) throw apiErrors.staleResourceVersion(type, name);
-      return this.prepareUpdate(type, current, structuredClone(object), subresource, options, 'Update', admission);
+      return this.prepareUpdate(type, current, cloneJson(object), subresource, options, 'Update', admission);
     });
     return result.object;
   }

@@ -14,3 +14,4 @@ export { applyStrategicMergePatch } from './strategic_merge_patch.js';
 export { PATCH_STRATEGIES, strategiesFor, type FieldStrategy, type StructStrategy } from './patch_strategies.js';
 export { serverSideApply, recordUpdate, BEFORE_FIRST_APPLY, type ApplyResult, type ApplyConflict } from './server_side_apply.js';
 export type { ManagedFieldsEntry } from './managed_fields.js';
+export { cloneJson } from './json_values.js';
