@@ -31,6 +31,11 @@ export interface CacheWatcher {
 
 /** Events kept for watchers resuming from a recent revision. */
 const HISTORY_EVENTS = 10_000;
+/**
+ * The history is trimmed back to HISTORY_EVENTS only once it holds this many: dropping the oldest
+ * event on every event moved the whole array each time (~50 µs an event, 6% of a busy apiserver).
+ */
+const HISTORY_TRIM_AT = HISTORY_EVENTS + HISTORY_EVENTS / 4;
 
 /** How long to wait before trying a failed store list or watch again: doubling from first to max. */
 export interface RetryBackoff {
@@ -340,7 +345,7 @@ export class ResourceWatchCache {
     }
     this.revision = Math.max(this.revision, revision);
     this.history.push(event);
-    if (this.history.length > HISTORY_EVENTS) {
+    if (this.history.length > HISTORY_TRIM_AT) {
       const dropped = this.history.splice(0, this.history.length - HISTORY_EVENTS);
       this.oldestRevision = (dropped.at(-1) as CachedEvent).revision;
     }
