@@ -11,8 +11,9 @@ import {
   type TxnResponse,
   type WatchRequest,
   type WatchResponse,
+  UnaryChannel,
+  type UnaryError,
 } from '@k8ts/proto';
-import { UnaryChannel, type UnaryError } from './grpc_unary.js';
 
 type Callback<Response> = (error: grpc.ServiceError | null, response?: Response) => void;
 /** A Txn request as this client builds it (proto-loader fills in what is left out). */

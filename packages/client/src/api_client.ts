@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { loadApiService, type ApiWatchEvent } from '@k8ts/proto';
+import { loadApiService, UnaryChannel, type ApiWatchEvent } from '@k8ts/proto';
 import type { Logger } from 'pino';
 import { realClock, sleep, type Clock } from '@k8ts/base';
 import { isTransportFailure, toApiError } from './errors.js';
@@ -17,7 +17,6 @@ export interface ApiClientOptions {
   readonly callTimeoutMs?: number;
   /** fieldManager of writes that name none (client-go uses the program's name). */
   readonly fieldManager?: string;
-  readonly credentials?: grpc.ChannelCredentials;
   /**
    * Client-side throttling, client-go's QPS and Burst (kube-controller-manager's --kube-api-qps 20,
    * --kube-api-burst 30): unary calls beyond the rate wait their turn (watches are long-lived and not throttled). Unset: unthrottled.
@@ -27,12 +26,17 @@ export interface ApiClientOptions {
   readonly clock?: Clock;
 }
 
+// A silent API server (paused, cut off) is left after at most 15 s, and the next address tried.
+const KEEPALIVE_MS = 10_000;
+const KEEPALIVE_TIMEOUT_MS = 5_000;
+
+/** The watch streams' grpc-js channel (unary calls go over a UnaryChannel, with the same keepalive). */
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // An API server back from a restart should be used again within a second, not grpc's 1 s..120 s.
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 1000,
-  'grpc.keepalive_time_ms': 10_000,
-  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_time_ms': KEEPALIVE_MS,
+  'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
 };
 
@@ -48,10 +52,14 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
  *   then answer AlreadyExists and conditional updates Conflict, as on any retry in Kubernetes.
  * - Watches are not retried here: a watch that fails ends its iterator with the error, and the
  *   caller (an informer) resumes from the last resourceVersion it saw.
+ * - Unary calls go over @k8ts/proto's UnaryChannel (node:http2 framed by hand), watches over
+ *   grpc-js: without grpc-js's call stack the scheduler's bindings cost it half the CPU and ran
+ *   faster (packages/scheduler's README, Speed).
  */
 export class ApiClient implements ApiTransport {
   readonly fieldManager: string | undefined;
   private readonly clients: (grpc.Client | undefined)[];
+  private readonly channels: UnaryChannel[];
   private readonly Api: grpc.ServiceClientConstructor;
   private current = 0;
   private closed = false;
@@ -62,6 +70,7 @@ export class ApiClient implements ApiTransport {
     if (options.addresses.length === 0) throw new Error('ApiClient: at least one API server address is required');
     this.fieldManager = options.fieldManager;
     this.clients = options.addresses.map(() => undefined);
+    this.channels = options.addresses.map((address) => new UnaryChannel(address, { keepaliveMs: KEEPALIVE_MS, keepaliveTimeoutMs: KEEPALIVE_TIMEOUT_MS }));
     this.Api = loadApiService().Api;
     this.clock = options.clock ?? realClock;
     if (options.qps !== undefined && options.qps > 0) this.throttle = new BucketRateLimiter(options.qps, options.burst ?? Math.ceil(options.qps), this.clock);
@@ -112,22 +121,21 @@ export class ApiClient implements ApiTransport {
   close(): void {
     this.closed = true;
     for (const client of this.clients) client?.close();
+    for (const channel of this.channels) channel.close();
   }
 
   private invoke<Response>(index: number, method: string, request: object): Promise<Response> {
-    const client = this.client(index) as unknown as Record<string, grpc.requestCallback<Response> & object>;
-    const call = client[method] as unknown as (request: object, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<Response>) => void;
-    const deadline = Date.now() + (this.options.callTimeoutMs ?? 30_000);
-    return new Promise((resolve, reject) => {
-      call.call(client, request, new grpc.Metadata(), { deadline }, (error, response) => (error ? reject(error) : resolve(response as Response)));
-    });
+    if (this.closed) return Promise.reject(new Error('ApiClient: closed'));
+    const definition = this.Api.service[method] as grpc.MethodDefinition<object, Response> | undefined;
+    if (definition === undefined) return Promise.reject(new Error(`ApiClient: no method ${method}`));
+    return (this.channels[index] as UnaryChannel).call(definition, request, this.options.callTimeoutMs ?? 30_000);
   }
 
   private client(index: number): grpc.Client {
     if (this.closed) throw new Error('ApiClient: closed');
     let client = this.clients[index];
     if (client === undefined) {
-      client = new this.Api(this.options.addresses[index] as string, this.options.credentials ?? grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+      client = new this.Api(this.options.addresses[index] as string, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
       this.clients[index] = client;
     }
     return client;

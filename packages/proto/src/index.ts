@@ -22,3 +22,4 @@ export * from './api_service.js';
 export { MalformedRequest, isMalformedRequest } from './strict_requests.js';
 export { checkMessage, messageRules, goFieldName, type MessageRule, type FieldRule } from './strict_decode.js';
 export * from './node_streams.js';
+export { UnaryChannel, type UnaryChannelOptions, type UnaryError } from './grpc_unary.js';

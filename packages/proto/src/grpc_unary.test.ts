@@ -1,7 +1,8 @@
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { loadEtcdApi, type RangeRequest, type RangeResponse } from '@k8ts/proto';
+import { loadEtcdApi } from './load.js';
+import type { RangeRequest, RangeResponse } from './etcd_types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UnaryChannel, type UnaryError } from './grpc_unary.js';
 
@@ -62,7 +63,7 @@ describe('UnaryChannel', () => {
 
   it('passes a failed call on with its code and message, percent-encoding undone', async () => {
     const port = await kvServer((_call, callback) => callback({ code: grpc.status.OUT_OF_RANGE, details: 'etcdserver: mvcc: required revision has been compacted — 100%' }));
-    expect(await failure(channel(port).call(range, { key: Buffer.from('k') }, 5000))).toEqual({
+    expect(await failure(channel(port).call(range, { key: Buffer.from('k') }, 5000))).toMatchObject({
       code: grpc.status.OUT_OF_RANGE,
       details: 'etcdserver: mvcc: required revision has been compacted — 100%',
     });
@@ -70,7 +71,7 @@ describe('UnaryChannel', () => {
 
   it('gives up at the deadline with DEADLINE_EXCEEDED', async () => {
     const port = await kvServer(() => undefined);
-    expect(await failure(channel(port).call(range, { key: Buffer.from('k') }, 300))).toEqual({ code: grpc.status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' });
+    expect(await failure(channel(port).call(range, { key: Buffer.from('k') }, 300))).toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' });
   });
 
   it('fails UNAVAILABLE while nothing listens, and connects again once something does', async () => {
@@ -88,6 +89,36 @@ describe('UnaryChannel', () => {
     await new Promise((resolve) => server.once('listening', resolve));
     cleanups.push(() => server.close());
     const error = await failure(channel((server.address() as AddressInfo).port).call(range, { key: Buffer.from('k') }, 2000));
-    expect(error).toEqual({ code: grpc.status.UNKNOWN, details: 'the server answered HTTP 404' });
+    expect(error).toMatchObject({ code: grpc.status.UNKNOWN, details: 'the server answered HTTP 404' });
+  });
+
+  it('hands on the metadata a failed call came with (text and binary values)', async () => {
+    const port = await kvServer((_call, callback) => {
+      const metadata = new grpc.Metadata();
+      metadata.set('k8ts-status-bin', Buffer.from('{"reason":"NotFound"}'));
+      metadata.set('note', 'kept');
+      callback({ code: grpc.status.NOT_FOUND, details: 'not found', metadata });
+    });
+    const error = await failure(channel(port).call(range, { key: Buffer.from('k') }, 5000));
+    expect(error.code).toBe(grpc.status.NOT_FOUND);
+    expect(Buffer.from(error.metadata.get('k8ts-status-bin')[0] as Buffer).toString()).toBe('{"reason":"NotFound"}');
+    expect(error.metadata.get('note')).toEqual(['kept']);
+  });
+
+  it('leaves a peer that stops answering (no keepalive ack) with UNAVAILABLE, long before the deadline', async () => {
+    // A TCP listener that accepts and then says nothing: no HTTP/2 settings, no ping acks, as a
+    // paused process or a cut-off host looks from here.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    silent.listen(0, '127.0.0.1');
+    await new Promise((resolve) => silent.once('listening', resolve));
+    cleanups.push(() => {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    });
+    const made = new UnaryChannel(`127.0.0.1:${(silent.address() as AddressInfo).port}`, { keepaliveMs: 50, keepaliveTimeoutMs: 100 });
+    cleanups.push(() => made.close());
+    // The test times out long before the call's deadline (600 s): only the keepalive can end the call in time.
+    expect((await failure(made.call(range, { key: Buffer.from('k') }, 600_000))).code).toBe(grpc.status.UNAVAILABLE);
   });
 });
