@@ -92,6 +92,32 @@ describe('UnaryChannel', () => {
     expect(error).toMatchObject({ code: grpc.status.UNKNOWN, details: 'the server answered HTTP 404' });
   });
 
+  /** An HTTP/2 server that starts a gRPC answer, then does `then` to it: a raw one, to control the connection. */
+  async function halfAnswering(then: (stream: http2.ServerHttp2Stream, socket: Socket) => void): Promise<number> {
+    const server = http2.createServer();
+    let socket: Socket | undefined;
+    server.on('connection', (made: Socket) => (socket = made));
+    server.on('stream', (stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      stream.write(Buffer.from([0, 0, 0, 0, 9])); // a message's header, its body never sent
+      setImmediate(() => then(stream, socket as Socket));
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    cleanups.push(() => server.close());
+    return (server.address() as AddressInfo).port;
+  }
+
+  it('fails UNAVAILABLE when the connection drops under a call (a killed server), so the caller moves on', async () => {
+    const port = await halfAnswering((_stream, socket) => socket.destroy());
+    expect(await failure(channel(port).call(range, { key: Buffer.from('k') }, 5000))).toMatchObject({ code: grpc.status.UNAVAILABLE });
+  });
+
+  it('fails UNKNOWN when a live server ends the call without a status', async () => {
+    const port = await halfAnswering((stream) => stream.end());
+    expect(await failure(channel(port).call(range, { key: Buffer.from('k') }, 5000))).toMatchObject({ code: grpc.status.UNKNOWN, details: 'the server ended the call without a status' });
+  });
+
   it('hands on the metadata a failed call came with (text and binary values)', async () => {
     const port = await kvServer((_call, callback) => {
       const metadata = new grpc.Metadata();

@@ -122,7 +122,15 @@ export class UnaryChannel {
       });
       stream.on('end', () =>
         finish(() => {
-          if (status === undefined) return fail(grpc.status.UNKNOWN, 'the server ended the call without a status');
+          if (status === undefined) {
+            // The connection dropped under the call (the server died, a cut network): node ends the
+            // stream with an RST code and no status. UNAVAILABLE, as grpc-js says "Connection
+            // dropped", so callers move to another endpoint; only a clean end without one is UNKNOWN.
+            if ((stream.rstCode ?? http2.constants.NGHTTP2_NO_ERROR) !== http2.constants.NGHTTP2_NO_ERROR || stream.session?.destroyed !== false) {
+              return fail(grpc.status.UNAVAILABLE, `${this.authority}: connection dropped`);
+            }
+            return fail(grpc.status.UNKNOWN, 'the server ended the call without a status');
+          }
           if (status !== '0') return fail(Number(status) as grpc.status, message);
           const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
           if (bytes.length < 5 || bytes[0] !== 0 || bytes.readUInt32BE(1) !== bytes.length - 5) {
