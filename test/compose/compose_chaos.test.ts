@@ -151,6 +151,17 @@ describe.skipIf(!engineAnswers())('k8ts chaos --target compose', () => {
   test('a seeded 90 s of control-plane, node-container and node-link faults: every check passes, every fault is healed, a report', async () => {
     // A whole cluster to start from: every node Ready again after the previous test's faults.
     await eventually(async () => (await nodesReady()).length === 2, 120_000, 'both nodes Ready');
+    // And every part running: a leader that lost its Lease under the previous test's store-leader
+    // kill exits, as kube-scheduler does, and Docker starts it again; `k8ts chaos` refuses a project
+    // that is not whole.
+    await eventually(async () => {
+      try {
+        (await ComposeTarget.open(PROJECT)).close();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 120_000, 'every part of the project running');
     const html = join(dir, 'report.html');
     const chaos = await runCommand(K8TS, ['chaos', '--target', 'compose', '--project', PROJECT, '--duration', '90s', '--seed', '1', '--faults', FAULTS.join(','), '--json', '--html', html], { timeoutMs: 420_000 });
     expect(chaos.code, `${chaos.stdout}\n${chaos.stderr}`).toBe(0);
