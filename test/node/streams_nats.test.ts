@@ -172,9 +172,11 @@ describe('the apiserver↔node stream protocol over NATS', () => {
       return release ? undefined : new Promise<void>((taken) => held.push(taken));
     });
     session.start();
+    // The node runs the command once START reaches it: wait for its first output on the wire, then
+    // for everything published since to arrive.
+    await until(() => wire.stdout > 0, 'the first output on the wire');
     await settled();
     // The client has taken nothing: no more than a window went out.
-    expect(wire.stdout).toBeGreaterThan(0);
     expect(wire.stdout).toBeLessThanOrEqual(WINDOW + FRAME);
     release = true;
     for (const taken of held.splice(0)) taken();
@@ -264,8 +266,8 @@ describe('the apiserver↔node stream protocol over NATS', () => {
     const input = bytes(2 * 1024 * 1024 + 7, 3);
     let written = false;
     const writing = session.write(input).then(() => (written = true));
+    await until(() => wire.stdin > 0, 'the first input on the wire');
     await settled();
-    expect(wire.stdin).toBeGreaterThan(0);
     expect(wire.stdin).toBeLessThanOrEqual(WINDOW + FRAME);
     expect(written).toBe(false);
     pull();
