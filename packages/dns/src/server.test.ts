@@ -222,4 +222,16 @@ describe('ClusterDnsServer over real UDP and TCP sockets', () => {
     ]);
     expect(server.counters.malformed).toBeGreaterThanOrEqual(3);
   });
+  test('a port whose TCP side is taken fails EADDRINUSE and holds nothing; free again, it serves', async () => {
+    const taken = createServer();
+    const held = await new Promise<number>((resolve) => taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)));
+    const records = informerRecordSource({ services: new Lister(new Indexer<ServiceObject>()), endpointSlices: new Lister(new Indexer<EndpointSliceObject>()) });
+    const options = { address: '127.0.0.1', port: held, zone: 'cluster.local', records, upstream: [] };
+    await expect(new ClusterDnsServer(options).start()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await new Promise<void>((resolve) => taken.close(() => resolve()));
+    // The UDP side of the failed start was released: the same port binds both again.
+    const second = new ClusterDnsServer(options);
+    expect(await second.start()).toEqual({ port: held });
+    await second.stop();
+  });
 });

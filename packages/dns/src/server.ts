@@ -83,8 +83,25 @@ export class ClusterDnsServer {
   /** Binds UDP, then TCP on the same port; resolves to that port. */
   async start(): Promise<{ port: number }> {
     if (this.udp) throw new Error('ClusterDnsServer: already started');
+    for (let attempt = 1; ; attempt++) {
+      const udp = await this.bindUdp();
+      const port = udp.address().port;
+      try {
+        this.tcp = await this.listenTcp(port);
+        this.udp = udp;
+        this.logger.info({ address: this.options.address, port, zone: this.zone.zone, upstream: this.options.upstream }, 'cluster DNS serving');
+        return { port };
+      } catch (error) {
+        await new Promise<void>((resolve) => udp.close(() => resolve()));
+        // Port 0: the OS picked a UDP port whose TCP twin is taken (an outgoing connection's
+        // ephemeral port can be, from the same range); pick again. A port asked for fails as is.
+        if (this.options.port !== 0 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 10) throw error;
+      }
+    }
+  }
+
+  private async bindUdp(): Promise<UdpSocket> {
     const udp = createSocket({ type: isIPv6(this.options.address) ? 'udp6' : 'udp4' });
-    this.udp = udp;
     udp.on('message', (message, remote) => this.onUdpMessage(udp, message, remote.address, remote.port));
     udp.on('error', (error) => this.logger.error({ err: error }, 'udp socket error'));
     await new Promise<void>((resolve, reject) => {
@@ -94,11 +111,12 @@ export class ClusterDnsServer {
         resolve();
       });
     });
-    const port = udp.address().port;
+    return udp;
+  }
+
+  private async listenTcp(port: number): Promise<Server> {
     const tcp = createServer((socket) => this.onTcpConnection(socket));
     tcp.maxConnections = this.options.maxTcpConnections ?? 1000;
-    this.tcp = tcp;
-    tcp.on('error', (error) => this.logger.error({ err: error }, 'tcp server error'));
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(port, this.options.address, () => {
@@ -106,8 +124,8 @@ export class ClusterDnsServer {
         resolve();
       });
     });
-    this.logger.info({ address: this.options.address, port, zone: this.zone.zone, upstream: this.options.upstream }, 'cluster DNS serving');
-    return { port };
+    tcp.on('error', (error) => this.logger.error({ err: error }, 'tcp server error'));
+    return tcp;
   }
 
   async stop(): Promise<void> {
