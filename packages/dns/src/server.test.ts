@@ -6,6 +6,7 @@ import type { DecodedPacket, Packet, RecordType } from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { informerRecordSource, type EndpointSliceObject, type ServiceObject } from './informer_records.js';
 import { ClusterDnsServer } from './server.js';
+import { bindUdpAndTcp } from './udp_tcp_port.js';
 
 const WAIT_MS = 5_000;
 const rcodeOf = (packet: DecodedPacket): string => (packet as DecodedPacket & { rcode: string }).rcode;
@@ -20,11 +21,7 @@ class FakeUpstream {
   ) {}
 
   static async start(): Promise<FakeUpstream> {
-    const udp = createSocket('udp4');
-    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-    const port = udp.address().port;
-    const tcp = createServer();
-    await new Promise<void>((resolve) => tcp.listen(port, '127.0.0.1', resolve));
+    const { udp, tcp, port } = await bindUdpAndTcp('127.0.0.1', 0);
     const upstream = new FakeUpstream(udp, tcp, port);
     udp.on('message', (message, remote) => {
       const reply = upstream.answer(message, 'udp');

@@ -1,11 +1,12 @@
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, isIPv6, type Server, type Socket } from 'node:net';
+import type { Socket as UdpSocket } from 'node:dgram';
+import type { Server, Socket } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import type { Answer, DecodedPacket, Packet, Question } from 'dns-packet';
 import { pino, type Logger } from 'pino';
 import { forwardQuery, isTruncated, parseUpstream, type Upstream } from './forwarder.js';
 import { inZone, normalizeName } from './query_name.js';
 import type { DnsRecordSource } from './record_source.js';
+import { bindUdpAndTcp } from './udp_tcp_port.js';
 import { answerInZone, type ZoneSettings } from './zone_answer.js';
 
 export interface ClusterDnsServerOptions {
@@ -80,52 +81,19 @@ export class ClusterDnsServer {
     this.maxConcurrentForwards = options.maxConcurrentForwards ?? 1000;
   }
 
-  /** Binds UDP, then TCP on the same port; resolves to that port. */
+  /** Binds UDP, then TCP on the same port (udp_tcp_port.ts); resolves to that port. */
   async start(): Promise<{ port: number }> {
     if (this.udp) throw new Error('ClusterDnsServer: already started');
-    for (let attempt = 1; ; attempt++) {
-      const udp = await this.bindUdp();
-      const port = udp.address().port;
-      try {
-        this.tcp = await this.listenTcp(port);
-        this.udp = udp;
-        this.logger.info({ address: this.options.address, port, zone: this.zone.zone, upstream: this.options.upstream }, 'cluster DNS serving');
-        return { port };
-      } catch (error) {
-        await new Promise<void>((resolve) => udp.close(() => resolve()));
-        // Port 0: the OS picked a UDP port whose TCP twin is taken (an outgoing connection's
-        // ephemeral port can be, from the same range); pick again. A port asked for fails as is.
-        if (this.options.port !== 0 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 10) throw error;
-      }
-    }
-  }
-
-  private async bindUdp(): Promise<UdpSocket> {
-    const udp = createSocket({ type: isIPv6(this.options.address) ? 'udp6' : 'udp4' });
+    const { udp, tcp, port } = await bindUdpAndTcp(this.options.address, this.options.port);
+    this.udp = udp;
+    this.tcp = tcp;
     udp.on('message', (message, remote) => this.onUdpMessage(udp, message, remote.address, remote.port));
     udp.on('error', (error) => this.logger.error({ err: error }, 'udp socket error'));
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(this.options.port, this.options.address, () => {
-        udp.off('error', reject);
-        resolve();
-      });
-    });
-    return udp;
-  }
-
-  private async listenTcp(port: number): Promise<Server> {
-    const tcp = createServer((socket) => this.onTcpConnection(socket));
+    tcp.on('connection', (socket) => this.onTcpConnection(socket));
     tcp.maxConnections = this.options.maxTcpConnections ?? 1000;
-    await new Promise<void>((resolve, reject) => {
-      tcp.once('error', reject);
-      tcp.listen(port, this.options.address, () => {
-        tcp.off('error', reject);
-        resolve();
-      });
-    });
     tcp.on('error', (error) => this.logger.error({ err: error }, 'tcp server error'));
-    return tcp;
+    this.logger.info({ address: this.options.address, port, zone: this.zone.zone, upstream: this.options.upstream }, 'cluster DNS serving');
+    return { port };
   }
 
   async stop(): Promise<void> {
