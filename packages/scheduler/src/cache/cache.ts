@@ -14,7 +14,7 @@
  */
 import { every, realClock, type Clock } from '@k8ts/base';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { newGeneration, NodeInfo, podKey } from '../framework/node_info.js';
+import { NodeInfo, podKey } from '../framework/node_info.js';
 import { NodeTree } from './node_tree.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -96,8 +96,7 @@ export class SchedulerCache {
     const item = this.nodes.get(name);
     if (item === undefined) throw new Error(`node ${name} is not found`);
     if (item.info.node !== undefined) this.nodeTree.removeNode(item.info.node);
-    item.info.node = undefined;
-    item.info.generation = newGeneration();
+    item.info.clearNode();
     if (item.info.pods.length === 0) this.unlink(item);
     else this.moveToHead(item);
   }

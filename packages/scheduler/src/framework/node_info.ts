@@ -61,6 +61,11 @@ export function newGeneration(): number {
 
 export class NodeInfo {
   node: Node | undefined;
+  /**
+   * The node's name ('' without a node), kept here rather than read through the Node: the filter and
+   * score loops read it for every node they visit, and the Node objects are cold in memory there.
+   */
+  name = '';
   readonly pods: PodInfo[] = [];
   readonly podsWithAffinity: PodInfo[] = [];
   readonly podsWithRequiredAntiAffinity: PodInfo[] = [];
@@ -79,13 +84,17 @@ export class NodeInfo {
     for (const pod of pods) this.addPod(pod);
   }
 
-  get name(): string {
-    return this.node?.metadata?.name ?? '';
-  }
-
   setNode(node: Node): void {
     this.node = node;
+    this.name = node.metadata?.name ?? '';
     this.allocatable = resourceFromList(node.status?.allocatable as Record<string, string> | undefined);
+    this.generation = newGeneration();
+  }
+
+  /** The node is gone; the NodeInfo stays while pods remain on it. */
+  clearNode(): void {
+    this.node = undefined;
+    this.name = '';
     this.generation = newGeneration();
   }
 
@@ -124,6 +133,7 @@ export class NodeInfo {
   clone(): NodeInfo {
     const copy = new NodeInfo();
     copy.node = this.node;
+    copy.name = this.name;
     copy.pods.push(...this.pods);
     copy.podsWithAffinity.push(...this.podsWithAffinity);
     copy.podsWithRequiredAntiAffinity.push(...this.podsWithRequiredAntiAffinity);

@@ -49,6 +49,11 @@ export interface SimClusterOptions {
   writeDelay?: Turns;
   /** From an evicted pod turning terminating to its deletion. Default 0–3 turns. */
   terminationDelay?: Turns;
+  /**
+   * Whether objects handed out are frozen (default true, to catch a scheduler mutating them). The
+   * cycle benchmark turns it off: a real informer's objects are not frozen.
+   */
+  freeze?: boolean;
 }
 
 export interface BindingRecord {
@@ -228,6 +233,7 @@ export class SimCluster {
   /** Bindings waiting at a closed gate: in flight, but not work the simulation will finish on its own. */
   private heldBindings = 0;
   private ticks = 0;
+  private readonly freeze: boolean;
 
   constructor(options: SimClusterOptions = {}) {
     this.random = seededRandom(options.seed ?? 1);
@@ -235,6 +241,7 @@ export class SimCluster {
     this.deliveryDelay = options.deliveryDelay ?? { min: 0, max: 2 };
     this.writeDelay = options.writeDelay ?? { min: 0, max: 2 };
     this.terminationDelay = options.terminationDelay ?? { min: 0, max: 3 };
+    this.freeze = options.freeze ?? true;
   }
 
   // --- watching ---
@@ -478,11 +485,11 @@ export class SimCluster {
     return stored;
   }
 
-  /** The object (a copy of it unless told it is already one) with the next resourceVersion, frozen. */
+  /** The object (a copy of it unless told it is already one) with the next resourceVersion, frozen (by default). */
   private stamp<T extends { metadata?: { resourceVersion?: string } }>(object: T, copy = true): T {
     const stored = copy ? copyOf(object) : object;
     stored.metadata = { ...stored.metadata, resourceVersion: String(++this.resourceVersion) };
-    return deepFreeze(stored);
+    return this.freeze ? deepFreeze(stored) : stored;
   }
 
   private publish(deliver: (handlers: InformerHandlers) => void): void {
