@@ -71,13 +71,28 @@ export class NodeInfo {
   readonly podsWithRequiredAntiAffinity: PodInfo[] = [];
   /** Host ports in use on the node. */
   usedPorts: HostPort[] = [];
-  /** Sum of the pods' requests. */
+  /** Sum of the pods' requests. Changed only by this class's methods (the copies below follow it). */
   requested: Resource = emptyResource();
-  /** Sum of the pods' non-zero requests (for scoring). */
+  /** Sum of the pods' non-zero requests (for scoring). Changed only by this class's methods. */
   nonZeroRequested: Resource = emptyResource();
-  /** node.status.allocatable, with `allowedPodNumber` the node's pod capacity. */
+  /** node.status.allocatable, with `allowedPodNumber` the node's pod capacity. Changed only by this class's methods. */
   allocatable: Resource = emptyResource();
   generation = newGeneration();
+
+  // Copies of the numbers the Fit filter and the resource scorers read for every node they visit,
+  // held on the NodeInfo itself: the Resource objects above are separate, scattered through the heap,
+  // and loading them missed the cache for most nodes (cycle_bench.ts: ~20% of the cycle). Every
+  // method that changes the Resources or the pods updates them (numbersChanged).
+  podCount = 0;
+  allowedPodNumber = 0;
+  allocatableMilliCpu = 0;
+  allocatableMemory = 0;
+  allocatableEphemeralStorage = 0;
+  requestedMilliCpu = 0;
+  requestedMemory = 0;
+  requestedEphemeralStorage = 0;
+  nonZeroMilliCpu = 0;
+  nonZeroMemory = 0;
 
   constructor(node?: Node, pods: readonly Pod[] = []) {
     if (node !== undefined) this.setNode(node);
@@ -88,7 +103,7 @@ export class NodeInfo {
     this.node = node;
     this.name = node.metadata?.name ?? '';
     this.allocatable = resourceFromList(node.status?.allocatable as Record<string, string> | undefined);
-    this.generation = newGeneration();
+    this.numbersChanged();
   }
 
   /** The node is gone; the NodeInfo stays while pods remain on it. */
@@ -109,7 +124,7 @@ export class NodeInfo {
     addResource(this.requested, info.requests);
     addResource(this.nonZeroRequested, info.nonZeroRequests);
     this.usedPorts.push(...podHostPorts(info.pod));
-    this.generation = newGeneration();
+    this.numbersChanged();
   }
 
   /** Removes the pod with this pod's namespace/name (uid when both have one); false if absent. */
@@ -125,7 +140,7 @@ export class NodeInfo {
       const at = this.usedPorts.findIndex((used) => used.ip === port.ip && used.protocol === port.protocol && used.port === port.port);
       if (at >= 0) this.usedPorts.splice(at, 1);
     }
-    this.generation = newGeneration();
+    this.numbersChanged();
     return true;
   }
 
@@ -141,8 +156,25 @@ export class NodeInfo {
     copy.requested = cloneResource(this.requested);
     copy.nonZeroRequested = cloneResource(this.nonZeroRequested);
     copy.allocatable = cloneResource(this.allocatable);
+    copy.numbersChanged();
     copy.generation = this.generation;
     return copy;
+  }
+
+  /** A new generation, and the hot copies read again from the Resources and the pod list. */
+  private numbersChanged(): void {
+    const { allocatable, requested, nonZeroRequested } = this;
+    this.podCount = this.pods.length;
+    this.allowedPodNumber = allocatable.allowedPodNumber;
+    this.allocatableMilliCpu = allocatable.milliCpu;
+    this.allocatableMemory = allocatable.memory;
+    this.allocatableEphemeralStorage = allocatable.ephemeralStorage;
+    this.requestedMilliCpu = requested.milliCpu;
+    this.requestedMemory = requested.memory;
+    this.requestedEphemeralStorage = requested.ephemeralStorage;
+    this.nonZeroMilliCpu = nonZeroRequested.milliCpu;
+    this.nonZeroMemory = nonZeroRequested.memory;
+    this.generation = newGeneration();
   }
 }
 

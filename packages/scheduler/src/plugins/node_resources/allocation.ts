@@ -106,10 +106,15 @@ export function scoreAllocation(
     allocatable[index] = 0;
     const name = (resources[index] as ResourceSpec).name;
     const podRequest = podRequests[index] ?? 0;
-    if (name === 'cpu' || name === 'memory') {
-      const sums = useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
-      allocatable[index] = name === 'cpu' ? nodeInfo.allocatable.milliCpu : nodeInfo.allocatable.memory;
-      requested[index] = (name === 'cpu' ? sums.milliCpu : sums.memory) + podRequest;
+    // cpu and memory from the NodeInfo's own copies of the numbers (see NodeInfo.podCount).
+    if (name === 'cpu') {
+      allocatable[index] = nodeInfo.allocatableMilliCpu;
+      requested[index] = (useRequested ? nodeInfo.requestedMilliCpu : nodeInfo.nonZeroMilliCpu) + podRequest;
+      continue;
+    }
+    if (name === 'memory') {
+      allocatable[index] = nodeInfo.allocatableMemory;
+      requested[index] = (useRequested ? nodeInfo.requestedMemory : nodeInfo.nonZeroMemory) + podRequest;
       continue;
     }
     const [amount, asked] = allocatableAndRequested(nodeInfo, name, podRequest, useRequested);

@@ -47,18 +47,19 @@ function shortfall(resourceName: string, requested: number, used: number, capaci
 
 /** Everything the node lacks for a pod requesting `request`; empty when it fits. */
 export function insufficientResources(request: Resource, nodeInfo: NodeInfo, ignored: IgnoredResources = {}): InsufficientResource[] {
-  const { allocatable, requested } = nodeInfo;
-  const podCount = nodeInfo.pods.length;
-  // The common case, checked first without allocating: it runs for most nodes of every pod.
+  // The common case, checked first without allocating and from the NodeInfo's own copies of the
+  // numbers (no loads from its Resource objects): it runs for most nodes of every pod.
   if (
     request.scalar.size === 0 &&
-    podCount + 1 <= allocatable.allowedPodNumber &&
-    shortfall('cpu', request.milliCpu, requested.milliCpu, allocatable.milliCpu) === undefined &&
-    shortfall('memory', request.memory, requested.memory, allocatable.memory) === undefined &&
-    shortfall('ephemeral-storage', request.ephemeralStorage, requested.ephemeralStorage, allocatable.ephemeralStorage) === undefined
+    nodeInfo.podCount + 1 <= nodeInfo.allowedPodNumber &&
+    shortfall('cpu', request.milliCpu, nodeInfo.requestedMilliCpu, nodeInfo.allocatableMilliCpu) === undefined &&
+    shortfall('memory', request.memory, nodeInfo.requestedMemory, nodeInfo.allocatableMemory) === undefined &&
+    shortfall('ephemeral-storage', request.ephemeralStorage, nodeInfo.requestedEphemeralStorage, nodeInfo.allocatableEphemeralStorage) === undefined
   ) {
     return [];
   }
+  const { allocatable, requested } = nodeInfo;
+  const podCount = nodeInfo.pods.length;
   const result: InsufficientResource[] = [];
   if (podCount + 1 > allocatable.allowedPodNumber)
     result.push({ resourceName: 'pods', reason: 'Too many pods', requested: 1, used: podCount, capacity: allocatable.allowedPodNumber });
