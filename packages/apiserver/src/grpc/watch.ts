@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { apiErrors, apiVersionOf } from '@k8ts/apimachinery';
 import type { ApiWatchEvent, ApiWatchRequest } from '@k8ts/proto';
 import { selectorFilter } from '../rules.js';
+import type { KubeObject } from '../object_store.js';
 import type { CachedEvent, ResourceWatchCache } from '../watch_cache.js';
 import { resolveRef } from './requests.js';
 import { statusOf } from '../rest/http_io.js';
@@ -16,6 +17,23 @@ export interface WatchServeOptions {
 }
 
 type WatchCall = grpc.ServerWritableStream<ApiWatchRequest, ApiWatchEvent>;
+
+/**
+ * An object's JSON, encoded once for all the gRPC watches an event goes to (kube-apiserver's
+ * cachingObject does the same per format): the watch cache hands every watcher the same, never
+ * mutated, object one after the other, and pods are watched by the scheduler, the controller
+ * manager and the node agents at once. One entry: only the last event's encoding is kept.
+ */
+let lastObject: KubeObject | undefined;
+let lastBytes: Buffer = Buffer.alloc(0);
+
+function encodedObject(object: KubeObject): Buffer {
+  if (object !== lastObject) {
+    lastBytes = Buffer.from(JSON.stringify(object));
+    lastObject = object;
+  }
+  return lastBytes;
+}
 
 /**
  * Serves one Watch call from the resource's watch cache, as REST's watch: events in revision order,
@@ -75,7 +93,7 @@ async function serve(call: WatchCall, options: WatchServeOptions): Promise<void>
   call.on('cancelled', () => finish());
   // The cache never repeats what a client listed at fromRevision (ResourceWatchCache.watch).
   const deliver = (event: CachedEvent): void => {
-    send({ type: event.type, object: Buffer.from(JSON.stringify(event.object)) });
+    send({ type: event.type, object: encodedObject(event.object) });
   };
   try {
     watcher = await cache.watch({ ...(namespace === undefined ? {} : { namespace }), ...(fromRevision === undefined ? {} : { fromRevision }), filter }, deliver, finish);
