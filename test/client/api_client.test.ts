@@ -137,7 +137,8 @@ describe('ApiClient against a real store and apiserver', () => {
   test('bind puts a pod on a node once; a pod that has a node is refused with Conflict', async () => {
     const p = pods.namespace('bind');
     await p.create(pod('bind', 'web'));
-    const bound = await p.bind('web', 'node-1');
+    await p.bind('web', 'node-1');
+    const bound = await p.get('web');
     expect(bound.spec?.nodeName).toBe('node-1');
     expect(bound.status?.conditions?.find((condition) => condition.type === 'PodScheduled')?.status).toBe('True');
     const again = await rejection(p.bind('web', 'node-2'));

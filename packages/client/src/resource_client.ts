@@ -216,10 +216,13 @@ export class ResourceClient<T extends KubeObject> {
     return response.items.map((item) => decode<T>(item));
   }
 
-  /** pods/binding: puts the pod on `nodeName`, once (Conflict when it has a node). Pods only. */
-  async bind(name: string, nodeName: string): Promise<T> {
+  /**
+   * pods/binding: puts the pod on `nodeName`, once (Conflict when it has a node). Pods only. The
+   * answer is a Status, as kube-apiserver's, so there is no pod to return: the watch brings it.
+   */
+  async bind(name: string, nodeName: string): Promise<void> {
     const namespace = this.ns ?? '';
-    return decode<T>((await this.transport.unary<ApiObjectResponse>('Bind', { namespace, name, node_name: nodeName })).object);
+    await this.transport.unary<ApiObjectResponse>('Bind', { namespace, name, node_name: nodeName });
   }
 
   private async put(method: 'Update' | 'UpdateStatus' | 'Finalize', object: T, options: WriteOptions): Promise<T> {

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { apiErrors, apiVersionOf } from '@k8ts/apimachinery';
+import { apiErrors, apiVersionOf, successStatus } from '@k8ts/apimachinery';
 import {
   loadApiService,
   type ApiBindRequest,
@@ -121,8 +121,10 @@ async function removeCollection(service: ResourceService, request: ApiDeleteColl
   return { items: deleted.map((object) => encodeJson({ apiVersion: apiVersionOf(type), kind: type.kind, ...object })), resource_version: '', continue: '', remaining_item_count: 0 };
 }
 
+/** pods/binding answers a Status, not the pod, as kube-apiserver's BindingREST (and the REST handler) does. */
 async function bind(service: ResourceService, request: ApiBindRequest): Promise<ApiObjectResponse> {
-  resolveObject({ ...PODS_REF, namespace: request.namespace, name: request.name }, 'binding');
+  const { type } = resolveObject({ ...PODS_REF, namespace: request.namespace, name: request.name }, 'binding');
   if (!request.node_name) throw apiErrors.invalid({ group: '', kind: 'Binding' }, request.name, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]);
-  return { object: encodeJson(await service.bind(request.namespace, request.name, request.node_name)) };
+  await service.bind(request.namespace, request.name, request.node_name);
+  return { object: encodeJson(successStatus(type, request.name)) };
 }
