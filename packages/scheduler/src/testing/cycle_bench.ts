@@ -1,8 +1,9 @@
 /**
  * The scheduling cycle alone, in one process: a real Scheduler over the simulated API (SimCluster, no
- * delays, objects not frozen, as an informer's), scheduler_perf's SchedulingBasic shapes (nodes of cpu 4, memory 32Gi, 110 pods; pods
- * requesting cpu 100m, memory 500Mi). It isolates the scheduler's own work (queue, snapshot, filter,
- * score, assume) from the wire, the apiserver and the store, which `k8ts bench scheduler` includes.
+ * delays, objects not frozen, as an informer's), with scheduler_perf's SchedulingBasic shapes (nodes
+ * of cpu 4, memory 32Gi, 110 pods; pods requesting cpu 100m, memory 500Mi). It isolates the
+ * scheduler's own work (queue, snapshot, filter, score, assume) from the wire, the apiserver and the
+ * store, which `k8ts bench scheduler` includes.
  *
  *   node packages/scheduler/dist/testing/cycle_bench.js [--nodes 5000] [--pods 10000] [--runs 3]
  *
