@@ -67,24 +67,17 @@ export function podRequestList(pod: Pod, resources: readonly ResourceSpec[], use
   return resources.map(({ name }) => resourceAmount(requests, name));
 }
 
-/** [allocatable, requested with the pod] of one resource on the node; [0, 0] = leave it out. */
-export function allocatableAndRequested(nodeInfo: NodeInfo, name: string, podRequest: number, useRequested: boolean): [number, number] {
+/**
+ * [allocatable, requested with the pod] of ephemeral storage or an extended resource on the node;
+ * [0, 0] = leave it out. (cpu and memory are read from the NodeInfo's copies in scoreAllocation.)
+ */
+function otherAllocatableAndRequested(nodeInfo: NodeInfo, name: string, podRequest: number): [number, number] {
   if (podRequest === 0 && isScalarResourceName(name)) return [0, 0];
-  const requested = useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
   const allocatable = nodeInfo.allocatable;
-  switch (name) {
-    case 'cpu':
-      return [allocatable.milliCpu, requested.milliCpu + podRequest];
-    case 'memory':
-      return [allocatable.memory, requested.memory + podRequest];
-    case 'ephemeral-storage':
-      return [allocatable.ephemeralStorage, nodeInfo.requested.ephemeralStorage + podRequest];
-    default: {
-      const amount = allocatable.scalar.get(name);
-      if (amount === undefined) return [0, 0];
-      return [amount, (nodeInfo.requested.scalar.get(name) ?? 0) + podRequest];
-    }
-  }
+  if (name === 'ephemeral-storage') return [allocatable.ephemeralStorage, nodeInfo.requested.ephemeralStorage + podRequest];
+  const amount = allocatable.scalar.get(name);
+  if (amount === undefined) return [0, 0];
+  return [amount, (nodeInfo.requested.scalar.get(name) ?? 0) + podRequest];
 }
 
 /**
@@ -117,7 +110,7 @@ export function scoreAllocation(
       requested[index] = (useRequested ? nodeInfo.requestedMemory : nodeInfo.nonZeroMemory) + podRequest;
       continue;
     }
-    const [amount, asked] = allocatableAndRequested(nodeInfo, name, podRequest, useRequested);
+    const [amount, asked] = otherAllocatableAndRequested(nodeInfo, name, podRequest);
     if (amount === 0) continue;
     allocatable[index] = amount;
     requested[index] = asked;
