@@ -65,6 +65,8 @@ export class Progress {
   snapshotSentAtTick = 0;
   /** Heard from since the last CheckQuorum round. */
   recentActive = false;
+  /** The commit index in the last append or heartbeat sent (etcd's sentCommit). */
+  sentCommit = 0;
   readonly inflights: Inflights;
 
   constructor(next: number, maxInflightMessages: number, maxInflightBytes: number) {
@@ -92,6 +94,14 @@ export class Progress {
     this.snapshotSentAtTick = tick;
   }
 
+  /**
+   * Whether an append carrying commit index `commit` may move the follower's: it has not been sent
+   * it, nor one that takes it as far as it holds (a follower commits at most what it holds, next - 1).
+   */
+  canBumpCommit(commit: number): boolean {
+    return commit > this.sentCommit && this.sentCommit < this.next - 1;
+  }
+
   /** An acknowledgement up to `index`; false if it tells nothing new. */
   maybeUpdate(index: number): boolean {
     const updated = index > this.match;
@@ -111,11 +121,13 @@ export class Progress {
     if (this.state === ProgressState.Replicate) {
       if (rejected <= this.match) return false;
       this.next = this.match + 1;
-      return true;
+    } else {
+      if (this.next - 1 !== rejected) return false;
+      this.next = Math.max(Math.min(rejected, probeFrom + 1), this.match + 1);
+      this.probeSent = false;
     }
-    if (this.next - 1 !== rejected) return false;
-    this.next = Math.max(Math.min(rejected, probeFrom + 1), this.match + 1);
-    this.probeSent = false;
+    // What was sent may not have been taken: let the commit index go again (as etcd does).
+    this.sentCommit = Math.min(this.sentCommit, this.next - 1);
     return true;
   }
 
@@ -145,6 +157,7 @@ export class Progress {
   private resetState(state: ProgressState): void {
     this.state = state;
     this.probeSent = false;
+    this.sentCommit = Math.min(this.sentCommit, this.next - 1);
     this.pendingSnapshot = 0;
     this.inflights.reset();
   }

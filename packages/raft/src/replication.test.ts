@@ -166,4 +166,24 @@ describe('log replication', () => {
     expect(c.appliedValues(3)).toEqual(['x']);
     expect(c.appliedValues(4)).toEqual([]);
   });
+
+  test('proposals taken in one Ready reach each follower as one append, and a commit is told once', () => {
+    const c = ScriptedCluster.withLeader([1, 2, 3]);
+    const values = ['p1', 'p2', 'p3', 'p4', 'p5'];
+    c.act(1, (raft) => values.map((value) => raft.propose(new TextEncoder().encode(value))));
+    for (const follower of [2, 3]) {
+      const sent = c.mailbox.filter((m) => appends(m) && m.to === follower);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]?.entries.map((entry) => new TextDecoder().decode(entry.data))).toEqual(values);
+    }
+
+    const delivered = c.deliverEach();
+    // The first answer commits all five, and the leader tells each follower so once, in an append
+    // without entries; the other answers move nothing and send nothing. Each follower answers twice.
+    expect(delivered.filter((m) => m.type === MessageType.AppendResponse && m.to === 1)).toHaveLength(4);
+    const commitOnly = delivered.filter((m) => appends(m) && m.entries.length === 0);
+    expect(commitOnly.map((m) => m.to).sort()).toEqual([2, 3]);
+    expect(commitOnly.every((m) => m.commit === c.raft(1).log.committed)).toBe(true);
+    for (const id of [1, 2, 3]) expect(c.appliedValues(id)).toEqual(values);
+  });
 });
