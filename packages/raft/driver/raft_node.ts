@@ -78,6 +78,8 @@ export class RaftNode {
   private readonly abandoned = new Set<() => void>();
   private lastStatus: RaftStatus;
   private pendingCompaction: { index: number; data: Uint8Array } | undefined;
+  /** A snapshot file is being written: the next compaction waits for it. */
+  private savingSnapshot = false;
   /** The term and vote known durable: a Ready changing either must be synced before its messages. */
   private durableTerm: number;
   private durableVote: number;
@@ -230,7 +232,7 @@ export class RaftNode {
       this.queue = [];
       for (const input of inputs) input();
       if (this.raft.hasReady()) await this.handleReady();
-      if (this.pendingCompaction !== undefined) await this.compactNow(this.pendingCompaction);
+      if (this.pendingCompaction !== undefined && !this.savingSnapshot) this.compactNow(this.pendingCompaction);
       this.lastStatus = this.raft.status();
     }
   }
@@ -273,10 +275,24 @@ export class RaftNode {
     this.raft.advance();
   }
 
-  private async compactNow({ index, data }: { index: number; data: Uint8Array }): Promise<void> {
+  /**
+   * Compacts the log now and writes the snapshot beside the loop: the file holds the whole state
+   * (100 MiB and more under a big keyspace) and the loop would stall every write meanwhile. The
+   * WAL keeps the compacted entries until the file is durable, so a crash before then recovers
+   * from the previous snapshot and those entries (RaftStorage.saveSnapshot).
+   */
+  private compactNow({ index, data }: { index: number; data: Uint8Array }): void {
     this.pendingCompaction = undefined;
     this.raft.compact(index, data);
-    await this.options.log.saveSnapshot(this.raft.log.snapshot);
+    this.savingSnapshot = true;
+    this.options.log.saveSnapshot(this.raft.log.snapshot).then(
+      () => {
+        this.savingSnapshot = false;
+        // A compaction asked for meanwhile waits in pendingCompaction: let the loop see it.
+        if (this.pendingCompaction !== undefined) this.enqueue(() => undefined, true);
+      },
+      (error: unknown) => this.options.onFatal(error),
+    );
   }
 
   private answerReads(readStates: readonly ReadState[]): void {
