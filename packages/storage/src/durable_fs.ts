@@ -28,14 +28,19 @@ export function writeFullySync(file: StorageFile, bytes: Uint8Array, position: n
 }
 
 /**
- * Atomically puts `bytes` at `dir/name`: a temporary file, fsync, rename over the name, fsync of the
- * directory. A crash leaves either no file by that name or the whole file, never a prefix.
+ * Atomically puts `parts`, one after another, at `dir/name`: a temporary file, fsync, rename over
+ * the name, fsync of the directory. A crash leaves either no file by that name or the whole file,
+ * never a prefix.
  */
-export async function writeFileAtomically(fs: StorageFs, dir: string, name: string, bytes: Uint8Array): Promise<void> {
+export async function writeFileAtomically(fs: StorageFs, dir: string, name: string, parts: readonly Uint8Array[]): Promise<void> {
   const temporary = join(dir, name + TEMP_SUFFIX);
   const file = await fs.open(temporary, 'w');
   try {
-    await writeFully(file, bytes, 0);
+    let position = 0;
+    for (const part of parts) {
+      await writeFully(file, part, position);
+      position += part.length;
+    }
     await file.sync();
   } finally {
     await file.close();

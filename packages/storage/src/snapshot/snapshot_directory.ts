@@ -6,9 +6,9 @@ import { invariant } from '../errors.js';
 import { nodeFs, type StorageFs } from '../storage_fs.js';
 import {
   decodeSnapshotFile,
-  encodeSnapshotFile,
   parseSnapshotFileName,
   snapshotFileName,
+  snapshotFileParts,
   type SnapshotId,
 } from './snapshot_file.js';
 
@@ -37,7 +37,7 @@ export class SnapshotDirectory {
   }
 
   async write(snapshot: Snapshot): Promise<void> {
-    await writeFileAtomically(this.fs, this.dir, snapshotFileName(snapshot.meta), encodeSnapshotFile(snapshot));
+    await writeFileAtomically(this.fs, this.dir, snapshotFileName(snapshot.meta), await snapshotFileParts(snapshot));
   }
 
   /** Keeps a damaged file for inspection, under a name recovery no longer looks at. */

@@ -1,6 +1,6 @@
 import { decodeMembership, encodeMembership, type Snapshot } from '@k8ts/raft';
 import { ByteReader, ByteWriter, DecodeError } from '../binary.js';
-import { crc32c } from '../crc32c.js';
+import { crc32c, crc32cInSlices } from '../crc32c.js';
 
 /**
  * One snapshot per file, named `<index>-<term>.snap` (16 hex digits each, so names sort by index):
@@ -35,22 +35,33 @@ export function parseSnapshotFileName(name: string): SnapshotId | undefined {
 }
 
 export function encodeSnapshotFile(snapshot: Snapshot): Buffer {
+  const meta = encodeMeta(snapshot);
+  return Buffer.concat([encodeHeader(meta.length + snapshot.data.length, crc32c(meta, snapshot.data)), meta, snapshot.data]);
+}
+
+/**
+ * The same file as parts to write one after another: the data is not copied, and its CRC is taken a
+ * slice at a time (crc32cInSlices), so writing a big snapshot never holds up the process for long.
+ */
+export async function snapshotFileParts(snapshot: Snapshot): Promise<Uint8Array[]> {
+  const meta = encodeMeta(snapshot);
+  const crc = await crc32cInSlices([meta, snapshot.data]);
+  return [encodeHeader(meta.length + snapshot.data.length, crc), meta, snapshot.data];
+}
+
+/** The body before the data: index, term and the membership. */
+function encodeMeta(snapshot: Snapshot): Buffer {
   const membership = encodeMembership(snapshot.meta.membership);
-  const bodyBytes = 8 + 8 + 4 + membership.length + snapshot.data.length;
-  const body = new ByteWriter(bodyBytes)
+  return new ByteWriter(8 + 8 + 4 + membership.length)
     .u64(snapshot.meta.index)
     .u64(snapshot.meta.term)
     .u32(membership.length)
     .bytes(membership)
-    .bytes(snapshot.data)
     .finish();
-  const header = new ByteWriter(HEADER_BYTES)
-    .bytes(MAGIC)
-    .u32(SNAPSHOT_FORMAT_VERSION)
-    .u32(crc32c(body))
-    .u64(body.length)
-    .finish();
-  return Buffer.concat([header, body]);
+}
+
+function encodeHeader(bodyBytes: number, crc: number): Buffer {
+  return new ByteWriter(HEADER_BYTES).bytes(MAGIC).u32(SNAPSHOT_FORMAT_VERSION).u32(crc).u64(bodyBytes).finish();
 }
 
 /** Throws `DecodeError` naming what is wrong: a short file, a bad CRC, an unknown version. */
