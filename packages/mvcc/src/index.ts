@@ -11,7 +11,7 @@ export {
 export { MAX_LEASE_TTL_SECONDS } from './lessor.js';
 export { canonicalLeaseId, compareLeaseIds } from './lease_id.js';
 export { compareBytes } from './bytes.js';
-export { SnapshotFormatError } from './snapshot.js';
+export { SnapshotFormatError, type SnapshotEncoder } from './snapshot.js';
 export {
   EtcdError,
   GRPC_STATUS,

@@ -24,7 +24,8 @@ export function tombstoneKeyValue(key: Uint8Array, revision: number): KeyValue {
  * and version, so a plain ordered list answers the same questions.
  */
 export class KeyHistory {
-  readonly revisions: StoredRevision[] = [];
+  /** Appended to in place; never cut in place (a snapshot being encoded may hold this list). */
+  revisions: StoredRevision[] = [];
 
   constructor(
     readonly key: Uint8Array,
@@ -70,7 +71,10 @@ export class KeyHistory {
     if (keepFrom < 0) return [];
     const pivot = this.revisions[keepFrom] as StoredRevision;
     if (pivot.tombstone && pivot.main < atRevision) keepFrom++;
-    return this.revisions.splice(0, keepFrom);
+    if (keepFrom === 0) return [];
+    const dropped = this.revisions.slice(0, keepFrom);
+    this.revisions = this.revisions.slice(keepFrom);
+    return dropped;
   }
 
   isEmpty(): boolean {

@@ -52,6 +52,11 @@ export class KeyIndex {
 
   /** Every history, ascending. Safe against deletion of the visited key. */
   forEach(visit: (history: KeyHistory) => void): void {
-    for (const h of this.tree.valuesArray()) visit(h);
+    for (const h of this.values()) visit(h);
+  }
+
+  /** Every history, ascending, in a new array. */
+  values(): KeyHistory[] {
+    return this.tree.valuesArray();
   }
 }

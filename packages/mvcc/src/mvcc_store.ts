@@ -6,7 +6,7 @@ import { canonicalLeaseId } from './lease_id.js';
 import { executeDeleteRange, executePut } from './ops.js';
 import { applyRange } from './range.js';
 import { LEASE_BYTES } from './snapshot_layout.js';
-import { decodeSnapshot, encodeSnapshot, snapshotSize } from './snapshot.js';
+import { decodeSnapshot, encodeSnapshot, snapshotSize, SnapshotEncoder } from './snapshot.js';
 import { StoreState } from './store_state.js';
 import {
   checkDeleteRequest,
@@ -169,6 +169,14 @@ export class MvccStore {
   /** The whole state as bytes; equal states give equal bytes. */
   snapshot(): Uint8Array {
     return encodeSnapshot(this.state);
+  }
+
+  /**
+   * The same bytes for the state as it is now, encoded a step at a time while writes go on, after
+   * `reserve` bytes left for the caller.
+   */
+  snapshotEncoder(reserve = 0): SnapshotEncoder {
+    return new SnapshotEncoder(this.state, reserve);
   }
 
   /** The size of the state: exactly snapshot().length, for Status's dbSize. */

@@ -2,7 +2,7 @@ import { invariant } from '@k8ts/base';
 import { copyBytes, toKeyString } from './bytes.js';
 import type { Change } from './change_log.js';
 import { crc32 } from './crc32.js';
-import { tombstoneKeyValue, type StoredRevision } from './key_history.js';
+import { tombstoneKeyValue, type KeyHistory, type StoredRevision } from './key_history.js';
 import { canonicalLeaseId } from './lease_id.js';
 import {
   HEADER_BYTES,
@@ -27,36 +27,88 @@ export function snapshotSize(state: StoreState): number {
 
 /** The whole state in the layout of snapshot_layout.ts: keys ascending, leases by ascending ID. */
 export function encodeSnapshot(state: StoreState): Uint8Array {
-  const size = snapshotSize(state);
-  const w = new Writer(size);
-  const leases = state.lessor.list();
-  for (let i = 0; i < SNAPSHOT_MAGIC.length; i++) w.u8(SNAPSHOT_MAGIC.charCodeAt(i));
-  w.u32(SNAPSHOT_FORMAT);
-  w.i64(state.currentRevision);
-  w.i64(state.compactRevision);
-  w.u32(leases.length);
-  w.u32(state.index.size);
-  for (const lease of leases) {
-    w.i64big(BigInt(lease.id));
-    w.i64(lease.ttl);
-  }
-  state.index.forEach((history) => {
-    w.bytes(history.key);
-    w.u32(history.revisions.length);
-    for (const r of history.revisions) {
-      w.i64(r.main);
-      w.u32(r.sub);
-      w.u8(r.tombstone ? 1 : 0);
-      if (r.tombstone) continue;
-      w.i64(r.kv.createRevision);
-      w.i64(r.kv.version);
-      w.i64big(BigInt(r.kv.lease));
-      w.bytes(r.kv.value);
+  const encoder = new SnapshotEncoder(state);
+  encoder.step(Infinity);
+  return encoder.finish();
+}
+
+/**
+ * The state as it is when made, encoded later a step at a time, so a big state need not be encoded
+ * while the store waits. Making one copies references only — each key's revision list and how many
+ * of its revisions it has now — and the store may go on writing between steps without changing what
+ * is encoded: writes append past the counted revisions, and compaction gives a history a new list
+ * (KeyHistory.compact) instead of cutting the one held here. Values are never changed in place.
+ */
+export class SnapshotEncoder {
+  private readonly histories: readonly KeyHistory[];
+  private readonly revisions: (readonly StoredRevision[])[];
+  private readonly counts: Uint32Array;
+  private readonly w: Writer;
+  private readonly size: number;
+  private next = 0;
+  private crc = 0;
+  private checked = 0;
+
+  /** `reserve`: bytes left free before the snapshot, for the caller to fill (a header of its own). */
+  constructor(state: StoreState, reserve = 0) {
+    this.size = reserve + snapshotSize(state);
+    const w = (this.w = new Writer(this.size));
+    w.offset = reserve;
+    this.checked = reserve;
+    const leases = state.lessor.list();
+    for (let i = 0; i < SNAPSHOT_MAGIC.length; i++) w.u8(SNAPSHOT_MAGIC.charCodeAt(i));
+    w.u32(SNAPSHOT_FORMAT);
+    w.i64(state.currentRevision);
+    w.i64(state.compactRevision);
+    w.u32(leases.length);
+    w.u32(state.index.size);
+    for (const lease of leases) {
+      w.i64big(BigInt(lease.id));
+      w.i64(lease.ttl);
     }
-  });
-  w.u32(crc32(w.buffer.subarray(0, w.offset)));
-  invariant(w.offset === size, () => `snapshot: wrote ${w.offset} bytes, the layout says ${size}`);
-  return w.buffer;
+    this.histories = state.index.values();
+    this.revisions = new Array<readonly StoredRevision[]>(this.histories.length);
+    this.counts = new Uint32Array(this.histories.length);
+    for (let i = 0; i < this.histories.length; i++) {
+      const revisions = (this.histories[i] as KeyHistory).revisions;
+      this.revisions[i] = revisions;
+      this.counts[i] = revisions.length;
+    }
+  }
+
+  /** Encodes whole keys until `bytes` more are written or none is left; true once none is left. */
+  step(bytes: number): boolean {
+    const w = this.w;
+    const until = w.offset + bytes;
+    for (; this.next < this.histories.length && w.offset < until; this.next++) {
+      const revisions = this.revisions[this.next] as readonly StoredRevision[];
+      const count = this.counts[this.next] as number;
+      w.bytes((this.histories[this.next] as KeyHistory).key);
+      w.u32(count);
+      for (let i = 0; i < count; i++) {
+        const r = revisions[i] as StoredRevision;
+        w.i64(r.main);
+        w.u32(r.sub);
+        w.u8(r.tombstone ? 1 : 0);
+        if (r.tombstone) continue;
+        w.i64(r.kv.createRevision);
+        w.i64(r.kv.version);
+        w.i64big(BigInt(r.kv.lease));
+        w.bytes(r.kv.value);
+      }
+    }
+    this.crc = crc32(w.buffer.subarray(this.checked, w.offset), this.crc);
+    this.checked = w.offset;
+    return this.next === this.histories.length;
+  }
+
+  /** The reserved bytes then the snapshot's, once `step` has said every key is written. */
+  finish(): Uint8Array {
+    invariant(this.next === this.histories.length, () => `snapshot: finished with ${this.histories.length - this.next} keys not written`);
+    this.w.u32(this.crc);
+    invariant(this.w.offset === this.size, () => `snapshot: wrote ${this.w.offset} bytes, the layout says ${this.size}`);
+    return this.w.buffer;
+  }
 }
 
 /** Rebuilds the state a snapshot was taken of: histories, the change log, leases and attachments. */
