@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { decodeBinaryJson, encodeBinaryJson } from './command_codec.js';
+import { binaryJsonHead, decodeBinaryJson, encodeBinaryJson } from './command_codec.js';
 
 describe('command codec', () => {
   test('byte arrays survive the round trip, including Buffers and binary bytes', () => {
@@ -51,5 +51,13 @@ describe('command codec', () => {
     const dangling = Buffer.from(noBlobs.toString('latin1').replace('{"k":1}', '{"k":{"$b":0}}'), 'latin1');
     dangling.writeUInt32BE(dangling.length - 5, 1);
     expect(() => decodeBinaryJson(dangling)).toThrow('refers to byte array 0 of 0');
+  });
+
+  test('a head written before a last byte array in place is the encoding of the value holding it', () => {
+    const kv = new Uint8Array(3000).map((_, i) => i % 7);
+    const head = binaryJsonHead({ kv: new Uint8Array(0), members: [{ id: 1, name: 'a' }], removed: [] }, kv.length);
+    const whole = Buffer.concat([head, kv]);
+    expect(whole.equals(Buffer.from(encodeBinaryJson({ kv, members: [{ id: 1, name: 'a' }], removed: [] })))).toBe(true);
+    expect(() => binaryJsonHead({ kv: new Uint8Array(1) }, 5)).toThrow('must end with an empty byte array');
   });
 });

@@ -34,6 +34,21 @@ export function encodeBinaryJson(value: unknown): Uint8Array {
   return out;
 }
 
+/**
+ * What encodeBinaryJson(value) puts before `value`'s last byte array, when that array is to be
+ * `length` bytes: `value` holds an empty array in its place, and the caller writes the real one
+ * right after these bytes, so a big array (a snapshot's key-value state) is not copied in.
+ */
+export function binaryJsonHead(value: unknown, length: number): Buffer {
+  const encoded = encodeBinaryJson(value);
+  const head = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+  if (head.length < HEADER_BYTES + 4 || head.readUInt32BE(head.length - 4) !== 0) {
+    throw new Error('binaryJsonHead: the value must end with an empty byte array');
+  }
+  head.writeUInt32BE(length, head.length - 4);
+  return head;
+}
+
 export function decodeBinaryJson<T>(data: Uint8Array): T {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (bytes[0] !== FORMAT) return decodeLegacyJson<T>(bytes);

@@ -14,6 +14,7 @@ import {
   type RangeResponse,
   type TxnRequest,
   type TxnResponse,
+  type SnapshotEncoder,
 } from '@k8ts/mvcc';
 import type { KeyValueStore } from './state_machine.js';
 
@@ -72,6 +73,10 @@ export class MvccKeyValueStore implements KeyValueStore {
 
   snapshot(): Uint8Array {
     return this.store.snapshot();
+  }
+
+  snapshotEncoder(reserve?: number): SnapshotEncoder {
+    return this.store.snapshotEncoder(reserve);
   }
 
   sizeBytes(): number {

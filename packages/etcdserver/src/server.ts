@@ -127,6 +127,7 @@ export class EtcdServer {
         onLeaseRevoked: (id) => this.leaseExpiry.forget(id),
         onMembersChanged: (members) => this.membersChanged(members),
         onSnapshotDue: (index, data) => this.node.compact(index, data),
+        onSnapshotFailed: (error) => config.onFatal(error),
       },
       config.snapshotCount,
     );

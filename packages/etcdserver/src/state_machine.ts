@@ -15,9 +15,11 @@ import {
   type RangeResponse,
   type TxnRequest,
   type TxnResponse,
+  type SnapshotEncoder,
 } from '@k8ts/mvcc';
 import { EntryType, decodeMembership, decodeMembershipContext, type Entry, type Snapshot } from '@k8ts/raft';
-import { decodeBinaryJson, encodeBinaryJson } from './command_codec.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { binaryJsonHead, decodeBinaryJson } from './command_codec.js';
 import type { Member } from './members.js';
 import type { StateMachineSink } from '@k8ts/raft';
 import { AppliedIndexWaiters, ApplyWaiters } from './wait.js';
@@ -35,6 +37,8 @@ export interface KeyValueStore extends WatchHistory {
   leaseInfo(id: string): LeaseInfo | undefined;
   leases(): { id: string; ttl: number }[];
   snapshot(): Uint8Array;
+  /** snapshot() of the state as it is now, after `reserve` free bytes, encoded a step at a time. */
+  snapshotEncoder(reserve?: number): SnapshotEncoder;
   sizeBytes(): number;
 }
 
@@ -70,7 +74,12 @@ export interface StateMachineHooks {
   onMembersChanged(members: ReadonlyMap<number, Member>): void;
   /** Every `snapshotCount` applied entries: the caller compacts the Raft log with this state. */
   onSnapshotDue(index: number, data: Uint8Array): void;
+  /** Encoding a snapshot failed (a broken invariant): the member cannot go on. */
+  onSnapshotFailed(error: unknown): void;
 }
+
+/** How much of a snapshot is encoded between turns of the event loop (~5 ms here). */
+const SNAPSHOT_STEP_BYTES = 1024 * 1024;
 
 interface SnapshotBody {
   readonly kv: Uint8Array;
@@ -91,6 +100,8 @@ export class StoreStateMachine implements StateMachineSink {
   private removed = new Set<number>();
   private applied = 0;
   private appliedSinceSnapshot = 0;
+  /** A snapshot is being encoded (snapshotInSteps): the next one waits until it is done. */
+  private snapshotting = false;
 
   constructor(
     private kv: KeyValueStore,
@@ -131,10 +142,6 @@ export class StoreStateMachine implements StateMachineSink {
     this.appliedIndex.appliedTo(this.applied);
   }
 
-  snapshotData(): Uint8Array {
-    return encodeBinaryJson({ kv: this.kv.snapshot(), members: this.memberList(), removed: [...this.removed] } satisfies SnapshotBody);
-  }
-
   apply(entries: readonly Entry[]): void {
     for (const entry of entries) {
       if (entry.type === EntryType.Membership) this.applyMembership(entry);
@@ -143,10 +150,34 @@ export class StoreStateMachine implements StateMachineSink {
     }
     this.appliedIndex.appliedTo(this.applied);
     this.appliedSinceSnapshot += entries.length;
-    if (this.appliedSinceSnapshot >= this.snapshotCount) {
+    if (this.appliedSinceSnapshot >= this.snapshotCount && !this.snapshotting) {
       this.appliedSinceSnapshot = 0;
-      this.hooks.onSnapshotDue(this.applied, this.snapshotData());
+      this.snapshotting = true;
+      const index = this.applied;
+      this.snapshotInSteps().then(
+        (data) => {
+          this.snapshotting = false;
+          this.hooks.onSnapshotDue(index, data);
+        },
+        (error: unknown) => this.hooks.onSnapshotFailed(error),
+      );
     }
+  }
+
+  /**
+   * The snapshot of the state as it is now (what restore() reads), its key-value part encoded ~1 MiB
+   * at a time with a turn of the event loop between: encoded at once, a state of 100 MiB held the
+   * member (and, as every member snapshots at the same index, the cluster) for one to two seconds.
+   */
+  private async snapshotInSteps(): Promise<Uint8Array> {
+    // The body's JSON first, the key-value bytes (its only byte array) after it, in one buffer.
+    const body: SnapshotBody = { kv: new Uint8Array(0), members: this.memberList(), removed: [...this.removed] };
+    const headBytes = binaryJsonHead(body, 0).length;
+    const encoder = this.kv.snapshotEncoder(headBytes);
+    while (!encoder.step(SNAPSHOT_STEP_BYTES)) await nextTurn();
+    const data = encoder.finish();
+    data.set(binaryJsonHead(body, data.length - headBytes));
+    return data;
   }
 
   private applyCommand({ id, command }: Envelope): void {
