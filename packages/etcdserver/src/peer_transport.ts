@@ -73,31 +73,20 @@ class PeerConnection {
     private readonly onRemoved: () => void,
   ) {}
 
-  /**
-   * Sends `messages` in order: one socket write for all but snapshots. A Ready under load holds
-   * dozens of messages for each peer, and each write costs a wake-up of the peer, far more than
-   * copying the frames together (etcd's stream writer flushes its buffer once its queue is empty).
-   */
-  send(messages: readonly PeerMessage[]): void {
-    const frames: Buffer[] = [];
-    for (const message of messages) {
-      if (message.type === MessageType.InstallSnapshot) this.sendSnapshot(message);
-      else frames.push(frame(encodePeerMessage(message, 4), true));
+  send(message: PeerMessage): void {
+    if (message.type === MessageType.InstallSnapshot) {
+      // Snapshots go on their own call so they neither wait behind nor delay the stream.
+      const unary = this.client['Send'] as (m: PeerMessage, cb: (error: grpc.ServiceError | null) => void) => void;
+      unary.call(this.client, message, (error) => {
+        if (error?.details === MEMBER_REMOVED) this.onRemoved();
+        else if (error) this.logger.warn({ peer: this.address, err: error.message }, 'snapshot send failed');
+      });
+      return;
     }
-    if (frames.length === 0) return;
     const socket = this.stream();
     // Dropped when the peer is unreachable or far behind: Raft retries what matters.
     if (socket === undefined || socket.writableLength >= MAX_QUEUED_BYTES) return;
-    socket.write(Buffer.concat(frames));
-  }
-
-  /** Snapshots go on their own call so they neither wait behind nor delay the stream. */
-  private sendSnapshot(message: PeerMessage): void {
-    const unary = this.client['Send'] as (m: PeerMessage, cb: (error: grpc.ServiceError | null) => void) => void;
-    unary.call(this.client, message, (error) => {
-      if (error?.details === MEMBER_REMOVED) this.onRemoved();
-      else if (error) this.logger.warn({ peer: this.address, err: error.message }, 'snapshot send failed');
-    });
+    socket.write(frame(encodePeerMessage(message, 4), true));
   }
 
   /** Whether our raft stream to the peer is connected; asking dials it when it is not. */
@@ -166,13 +155,7 @@ export class PeerTransport implements PeerSender {
 
   send(messages: readonly Message[]): void {
     const clusterId = this.options.clusterId();
-    const byPeer = new Map<NodeId, PeerMessage[]>();
-    for (const message of messages) {
-      const batch = byPeer.get(message.to);
-      if (batch === undefined) byPeer.set(message.to, [toPeerMessage(message, clusterId)]);
-      else batch.push(toPeerMessage(message, clusterId));
-    }
-    for (const [to, batch] of byPeer) this.connection(to)?.send(batch);
+    for (const message of messages) this.connection(message.to)?.send(toPeerMessage(message, clusterId));
   }
 
   /**
@@ -185,12 +168,12 @@ export class PeerTransport implements PeerSender {
 
   /** Forwards our clients' proposals to the leader (one message per call; see ProposalForwarder). */
   forwardProposals(leader: NodeId, proposals: readonly Uint8Array[]): void {
-    this.connection(leader)?.send([this.proposalsMessage('ForwardedProposals', leader, proposals)]);
+    this.connection(leader)?.send(this.proposalsMessage('ForwardedProposals', leader, proposals));
   }
 
   /** Tells a follower that the proposals it forwarded were not taken, and why. */
   refuseProposals(follower: NodeId, proposals: readonly Uint8Array[], reason: string): void {
-    this.connection(follower)?.send([this.proposalsMessage('RefusedProposals', follower, proposals, reason)]);
+    this.connection(follower)?.send(this.proposalsMessage('RefusedProposals', follower, proposals, reason));
   }
 
   /**
