@@ -2,14 +2,9 @@
 import CRC32C from 'crc-32/crc32c.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
-/**
- * CRC-32C (Castagnoli) of the parts one after another, as an unsigned 32-bit number (the library
- * returns a signed one).
- */
-export function crc32c(...parts: readonly Uint8Array[]): number {
-  let crc = 0;
-  for (const part of parts) crc = CRC32C.buf(part, crc);
-  return crc >>> 0;
+/** CRC-32C (Castagnoli), as an unsigned 32-bit number (the library returns a signed one). */
+export function crc32c(bytes: Uint8Array): number {
+  return CRC32C.buf(bytes) >>> 0;
 }
 
 /** A slice of CRC work short enough not to hold up the event loop (~5 ms here). */

@@ -34,14 +34,9 @@ export function parseSnapshotFileName(name: string): SnapshotId | undefined {
   return { index, term };
 }
 
-export function encodeSnapshotFile(snapshot: Snapshot): Buffer {
-  const meta = encodeMeta(snapshot);
-  return Buffer.concat([encodeHeader(meta.length + snapshot.data.length, crc32c(meta, snapshot.data)), meta, snapshot.data]);
-}
-
 /**
- * The same file as parts to write one after another: the data is not copied, and its CRC is taken a
- * slice at a time (crc32cInSlices), so writing a big snapshot never holds up the process for long.
+ * The file as parts to write one after another: the data is not copied, and its CRC is taken a slice
+ * at a time (crc32cInSlices), so writing a big snapshot never holds up the process for long.
  */
 export async function snapshotFileParts(snapshot: Snapshot): Promise<Uint8Array[]> {
   const meta = encodeMeta(snapshot);
