@@ -82,16 +82,16 @@ export class EndpointController implements Controller {
     const service = this.services.get(name, namespace);
     if (service === undefined) return this.deleteEndpoints(key, namespace, name);
     if (service.spec?.type === 'ExternalName' || serviceSelector(service) === undefined) return;
-    const pods = podsSelectedBy(service, this.pods.namespace(namespace).list());
-    // Computed on every sync so the tracker's memory stays current even when nothing is written.
-    const triggerTimeMs = this.triggerTimes.compute(service, pods);
     const current = this.endpoints.get(name, namespace);
     if (current !== undefined && current.metadata?.resourceVersion === this.staleVersions.get(key)) {
       throw new Error(`endpoints informer cache is out of date: resourceVersion ${current.metadata?.resourceVersion ?? ''} already replaced for ${key}`);
     }
-    const desired = planEndpoints(service, current, pods, triggerTimeMs);
-    if (desired === undefined) return;
-    await this.write(key, desired, current);
+    const pods = podsSelectedBy(service, this.pods.namespace(namespace).list());
+    // Recorded on every sync that succeeds, so the tracker's memory stays current even when nothing is written.
+    const triggerTime = this.triggerTimes.compute(service, pods);
+    const desired = planEndpoints(service, current, pods, triggerTime.timeMs);
+    if (desired !== undefined) await this.write(key, desired, current);
+    triggerTime.record();
   }
 
   private async write(key: string, desired: Endpoints, current: Endpoints | undefined): Promise<void> {

@@ -56,12 +56,28 @@ describe('planEndpoints', () => {
 describe('TriggerTimeTracker', () => {
   test("the first sync reports the Service's creation; later ones the earliest change since the last sync; none when nothing changed", () => {
     const tracker = new TriggerTimeTracker();
-    expect(tracker.compute(service(), [pod('a', '10.0.0.1')])).toBe(Date.parse(CREATED));
-    expect(tracker.compute(service(), [pod('a', '10.0.0.1')])).toBeUndefined();
+    const sync = (pods: Pod[]): number | undefined => {
+      const { timeMs, record } = tracker.compute(service(), pods);
+      record();
+      return timeMs;
+    };
+    expect(sync([pod('a', '10.0.0.1')])).toBe(Date.parse(CREATED));
+    expect(sync([pod('a', '10.0.0.1')])).toBeUndefined();
     const later = [pod('a', '10.0.0.1', '2024-05-01T10:05:00Z'), pod('b', '10.0.0.2', '2024-05-01T10:03:00Z')];
-    expect(tracker.compute(service(), later)).toBe(Date.parse('2024-05-01T10:03:00Z'));
+    expect(sync(later)).toBe(Date.parse('2024-05-01T10:03:00Z'));
     tracker.deleteService('default', 'web');
-    expect(tracker.compute(service(), later)).toBe(Date.parse(CREATED));
+    expect(sync(later)).toBe(Date.parse(CREATED));
+  });
+
+  test('a sync that did not record (its write failed) leaves its changes for the retry', () => {
+    const tracker = new TriggerTimeTracker();
+    tracker.compute(service(), [pod('a', '10.0.0.1')]).record();
+    const changed = [pod('a', '10.0.0.1'), pod('b', '10.0.0.2', '2024-05-01T10:03:00Z')];
+    expect(tracker.compute(service(), changed).timeMs).toBe(Date.parse('2024-05-01T10:03:00Z'));
+    const retry = tracker.compute(service(), changed);
+    expect(retry.timeMs).toBe(Date.parse('2024-05-01T10:03:00Z'));
+    retry.record();
+    expect(tracker.compute(service(), changed).timeMs).toBeUndefined();
   });
 
   test("formatRfc3339Nano writes Go's RFC3339Nano: no trailing zeros in the fraction", () => {

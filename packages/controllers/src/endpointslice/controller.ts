@@ -114,14 +114,14 @@ export class EndpointSliceController implements Controller {
     if (service.spec?.type === 'ExternalName' || serviceSelector(service) === undefined) return;
     if (this.tracker.staleSlices(key, cached)) throw new Error(`EndpointSlice informer cache is out of date for service ${key}`);
     const pods = podsSelectedBy(service, this.pods.namespace(namespace).list());
-    const triggerTimeMs = this.triggerTimes.compute(service, pods);
+    const triggerTime = this.triggerTimes.compute(service, pods);
     const plan = planSlices({
       service,
       pods,
       nodeNamed: (nodeName) => this.nodes.get(nodeName),
       existing: cached,
       maxEndpointsPerSlice: this.maxEndpointsPerSlice,
-      triggerTimeMs,
+      triggerTimeMs: triggerTime.timeMs,
     });
     try {
       await this.write(key, service, plan);
@@ -129,6 +129,7 @@ export class EndpointSliceController implements Controller {
       this.recorder.event(service, 'Warning', 'FailedToUpdateEndpointSlices', `Error updating Endpoint Slices for Service ${key}: ${(error as Error).message}`);
       throw error;
     }
+    triggerTime.record();
     if (plan.podsWithoutNode.length > 0) {
       throw new Error(`skipping pods ${plan.podsWithoutNode.join(', ')} of service ${key}: their nodes are not known (yet)`);
     }

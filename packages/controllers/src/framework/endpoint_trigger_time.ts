@@ -17,8 +17,11 @@ interface ServiceState {
 export class TriggerTimeTracker {
   private readonly states = new Map<string, ServiceState>();
 
-  /** The trigger time for this sync in ms since the epoch; undefined: nothing changed (clear the annotation). */
-  compute(service: Service, pods: readonly Pod[]): number | undefined {
+  /**
+   * The trigger time for this sync in ms since the epoch (undefined: nothing changed, clear the
+   * annotation), and `record`, to call once the sync is done so that its changes count as seen.
+   */
+  compute(service: Service, pods: readonly Pod[]): { readonly timeMs: number | undefined; readonly record: () => void } {
     const key = `${service.metadata?.namespace ?? ''}/${service.metadata?.name ?? ''}`;
     const previous = this.states.get(key);
     const podTimesMs = new Map<string, number>();
@@ -35,8 +38,12 @@ export class TriggerTimeTracker {
     }
     const serviceTimeMs = parseTime(service.metadata?.creationTimestamp);
     if (serviceTimeMs !== undefined && serviceTimeMs > (previous?.serviceTimeMs ?? Number.NEGATIVE_INFINITY)) changed(serviceTimeMs);
-    this.states.set(key, { podTimesMs, serviceTimeMs });
-    return previous === undefined ? serviceTimeMs : earliestChangeMs;
+    return {
+      timeMs: previous === undefined ? serviceTimeMs : earliestChangeMs,
+      record: () => {
+        this.states.set(key, { podTimesMs, serviceTimeMs });
+      },
+    };
   }
 
   deleteService(namespace: string, name: string): void {
