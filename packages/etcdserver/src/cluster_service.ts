@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import type { ServiceImplementation } from '@k8ts/proto';
 import { ServerError, serverErrors } from './errors.js';
 import { idFromWire, idToWire, memberIdOf, parseUrl, type Member } from './members.js';
 import type { EtcdServer } from './server.js';
@@ -11,7 +12,7 @@ export function memberToWire(member: Member): Wire {
 }
 
 /** etcdserverpb.Cluster: membership changes go through Raft, one member at a time. */
-export function clusterService(server: EtcdServer, clusterToken: string): grpc.UntypedServiceImplementation {
+export function clusterService(server: EtcdServer, clusterToken: string): ServiceImplementation {
   const members = (): Wire[] => server.stateMachine.memberList().map(memberToWire);
   const existing = (wire: Wire): Member => {
     const member = server.stateMachine.member(idFromWire(wire['ID']));

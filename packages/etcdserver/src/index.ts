@@ -1,7 +1,7 @@
 export { EtcdServer, type EtcdServerConfig, type ResponseHeader } from './server.js';
 export { PeerTransport, type PeerDirectory } from './peer_transport.js';
 export { RAFT_STREAM_PREFACE } from './raft_stream.js';
-export { listenClientUrl, type RawProtocol } from './port_listener.js';
+export { grpcJsAcceptor, listenClientUrl, type Http2Acceptor, type RawProtocol } from './port_listener.js';
 export { StoreStateMachine, type KeyValueStore, type Command } from './state_machine.js';
 export { MvccKeyValueStore } from './mvcc_adapter.js';
 export { WatchHub, type WatchSpec } from './watch_hub.js';

@@ -1,4 +1,4 @@
-import type * as grpc from '@grpc/grpc-js';
+import type { ServiceImplementation } from '@k8ts/proto';
 import type { CompactionResponse, DeleteRangeResponse, PutResponse, TxnResponse } from '@k8ts/mvcc';
 import type { EtcdServer } from './server.js';
 import { deleteRangeFromWire, int64FromWire, kvToWire, putFromWire, rangeFromWire, txnFromWire, txnResponseToWire, unary } from './wire.js';
@@ -6,7 +6,7 @@ import { deleteRangeFromWire, int64FromWire, kvToWire, putFromWire, rangeFromWir
 type Wire = Record<string, unknown>;
 
 /** etcdserverpb.KV: reads are linearizable unless the client asks for serializable. */
-export function kvService(server: EtcdServer): grpc.UntypedServiceImplementation {
+export function kvService(server: EtcdServer): ServiceImplementation {
   return {
     Range: unary(async (wire: Wire) => {
       const request = rangeFromWire(wire);

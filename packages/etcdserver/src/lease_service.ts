@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type * as grpc from '@grpc/grpc-js';
 import type { LeaseGrantResponse } from '@k8ts/mvcc';
 import type { EtcdServer } from './server.js';
-import { isMalformedRequest } from '@k8ts/proto';
-import { endWithStatus, int64FromWire, toStatus, unary } from './wire.js';
+import { isMalformedRequest, type ServerStreamCall, type ServiceImplementation } from '@k8ts/proto';
+import { int64FromWire, toStatus, unary } from './wire.js';
 
 type Wire = Record<string, unknown>;
 
@@ -13,7 +12,7 @@ function newLeaseId(): string {
 }
 
 /** etcdserverpb.Lease. Grants and revokes are replicated; expiry and keep-alives are the leader's. */
-export function leaseService(server: EtcdServer): grpc.UntypedServiceImplementation {
+export function leaseService(server: EtcdServer): ServiceImplementation {
   return {
     LeaseGrant: unary(async (wire: Wire) => {
       const requested = String(wire['ID'] ?? '0');
@@ -25,24 +24,23 @@ export function leaseService(server: EtcdServer): grpc.UntypedServiceImplementat
       await server.write({ kind: 'leaseRevoke', id: String(wire['ID'] ?? '0') });
       return { header: server.header() };
     }),
-    LeaseKeepAlive: (call: grpc.ServerDuplexStream<Wire, Wire>) => {
+    LeaseKeepAlive: (call: ServerStreamCall) => {
       let ended = false;
       call.on('data', (request: Wire) => {
         if (ended) return;
         if (isMalformedRequest(request)) {
           // etcd's recvLoop returns the Recv error: the stream ends with its status.
           ended = true;
-          endWithStatus(call, request);
+          call.fail(request);
           return;
         }
         const id = String(request['ID'] ?? '0');
         server.leaseRenew(id).then(
           (ttl) => call.write({ header: server.header(), ID: id, TTL: Math.max(0, ttl) }),
-          (error: unknown) => call.destroy(Object.assign(new Error(toStatus(error).details), toStatus(error))),
+          (error: unknown) => call.fail(toStatus(error)),
         );
       });
       call.on('end', () => call.end());
-      call.on('error', () => undefined);
     },
     LeaseTimeToLive: unary(async (wire: Wire) => {
       const id = String(wire['ID'] ?? '0');

@@ -1,11 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { EtcdError, ERR_COMPACTED, ERR_FUTURE_REV } from '@k8ts/mvcc';
-import { isMalformedRequest } from '@k8ts/proto';
+import { isMalformedRequest, type ServerStreamCall, type ServiceImplementation } from '@k8ts/proto';
 import { Role } from '@k8ts/raft';
 import { ServerError } from './errors.js';
 import { idFromWire, idToWire } from './members.js';
 import type { EtcdServer } from './server.js';
-import { endWithStatus, int64FromWire, unary } from './wire.js';
+import { int64FromWire, unary } from './wire.js';
 
 type Wire = Record<string, unknown>;
 
@@ -19,7 +19,7 @@ function hashOf(data: Uint8Array): number {
   return hash;
 }
 
-export function maintenanceService(server: EtcdServer): grpc.UntypedServiceImplementation {
+export function maintenanceService(server: EtcdServer): ServiceImplementation {
   return {
     Status: unary(async () => {
       const status = server.node.status();
@@ -54,17 +54,13 @@ export function maintenanceService(server: EtcdServer): grpc.UntypedServiceImple
       if (!result.ok) throw new ServerError(grpc.status.FAILED_PRECONDITION, `etcdserver: ${result.reason}`);
       return { header: server.header() };
     }),
-    Snapshot: (call: grpc.ServerWritableStream<Wire, Wire>) => {
+    Snapshot: (call: ServerStreamCall) => {
       const request: unknown = call.request;
       if (isMalformedRequest(request)) {
-        endWithStatus(call, request);
+        call.fail(request);
         return;
       }
-      call.destroy(
-        Object.assign(new Error("k8ts-store: Snapshot streams etcd's bbolt file format, which k8ts-store does not use"), {
-          code: grpc.status.UNIMPLEMENTED,
-        }),
-      );
+      call.fail({ code: grpc.status.UNIMPLEMENTED, details: "k8ts-store: Snapshot streams etcd's bbolt file format, which k8ts-store does not use" });
     },
   };
 }

@@ -5,6 +5,19 @@ import * as grpc from '@grpc/grpc-js';
 /** Every HTTP/2 connection (so every gRPC one) opens with this preface. */
 const HTTP2_PREFACE_START = Buffer.from('PRI * HTTP/2');
 
+/** Where HTTP/2 connections (so gRPC ones) go: their socket, the preface not yet read. */
+export interface Http2Acceptor {
+  accept(socket: Socket): void;
+  /** The listener closed. */
+  close?(): void;
+}
+
+/** HTTP/2 connections for a grpc-js server (the peer port's). */
+export function grpcJsAcceptor(server: grpc.Server): Http2Acceptor {
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  return { accept: (socket) => injector.injectConnection(socket), close: () => injector.destroy() };
+}
+
 /** A protocol of our own on the same port, recognised by its first bytes. */
 export interface RawProtocol {
   readonly preface: Buffer;
@@ -14,19 +27,18 @@ export interface RawProtocol {
 
 /**
  * One listener per URL serving gRPC, plain HTTP and optionally a raw protocol, as etcd does with
- * cmux: the first bytes of a connection decide. gRPC connections go to the gRPC server; a raw
+ * cmux: the first bytes of a connection decide. gRPC connections go to `http2`; a raw
  * protocol's (the peer port's Raft streams) to its handler; anything else (curl /health, a
  * Prometheus scrape of /metrics) to `http`. Nagle is off on every connection, as Go's net (so
  * etcd) has it: with it on, a response written in pieces waits for the client's delayed ACK.
  */
 export async function listenClientUrl(
   url: string,
-  grpcServer: grpc.Server,
+  http2: Http2Acceptor,
   http: (request: IncomingMessage, response: ServerResponse) => void,
   raw?: RawProtocol,
 ): Promise<Server> {
   const { hostname, port } = new URL(url);
-  const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const httpServer = createHttpServer(http);
   const prefaces = raw === undefined ? [HTTP2_PREFACE_START] : [HTTP2_PREFACE_START, raw.preface];
   const listener = createServer({ noDelay: true }, (socket: Socket) => {
@@ -41,7 +53,7 @@ export async function listenClientUrl(
       if (startsWith(seen, HTTP2_PREFACE_START)) {
         socket.unshift(seen);
         // The HTTP/2 session reads what is buffered itself; resuming here would spill it.
-        injector.injectConnection(socket);
+        http2.accept(socket);
       } else if (raw !== undefined && startsWith(seen, raw.preface)) {
         const rest = seen.subarray(raw.preface.length);
         if (rest.length > 0) socket.unshift(rest);
@@ -60,7 +72,7 @@ export async function listenClientUrl(
     listener.once('error', reject);
     listener.listen(Number(port), hostname, () => resolve());
   });
-  listener.on('close', () => injector.destroy());
+  listener.on('close', () => http2.close?.());
   return listener;
 }
 

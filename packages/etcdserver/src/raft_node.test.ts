@@ -4,7 +4,7 @@ import { bootstrapState, MessageType, Role, type Entry, type Message, type NodeI
 import { pino } from 'pino';
 import { afterEach, describe, expect, test } from 'vitest';
 import { PeerTransport } from './peer_transport.js';
-import { listenClientUrl } from './port_listener.js';
+import { grpcJsAcceptor, listenClientUrl } from './port_listener.js';
 import { RAFT_STREAM_PREFACE } from './raft_stream.js';
 import { RaftNode, type DurableRaftLog } from '@k8ts/raft';
 import { eventually } from './test_support.js';
@@ -62,7 +62,7 @@ afterEach(async () => {
 
 /** A peer port as the store has one: gRPC and raft streams on one listener. */
 async function listenPeer(server: grpc.Server, streams: (socket: Socket) => void): Promise<{ port: number; close: () => void }> {
-  const listener = await listenClientUrl('http://127.0.0.1:0', server, (_request, response) => response.writeHead(404).end(), {
+  const listener = await listenClientUrl('http://127.0.0.1:0', grpcJsAcceptor(server), (_request, response) => response.writeHead(404).end(), {
     preface: RAFT_STREAM_PREFACE,
     accept: streams,
   });

@@ -5,7 +5,7 @@ import { EntryType, MessageType, type Message } from '@k8ts/raft';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PeerTransport, type PeerHandlers } from './peer_transport.js';
-import { listenClientUrl } from './port_listener.js';
+import { grpcJsAcceptor, listenClientUrl } from './port_listener.js';
 import { encodePeerMessage } from './raft_codec.js';
 import { FrameReader, MAX_FRAME_BYTES, RAFT_STREAM_PREFACE, frame, splitAddress } from './raft_stream.js';
 
@@ -62,7 +62,7 @@ describe('PeerTransport raft streams', () => {
     const server = new grpc.Server();
     transport.register(server, handlers);
     // The store's own port listener: gRPC, HTTP and raft streams told apart by their first bytes.
-    const listener = await listenClientUrl('http://127.0.0.1:0', server, (_request, response) => response.writeHead(404).end(), {
+    const listener = await listenClientUrl('http://127.0.0.1:0', grpcJsAcceptor(server), (_request, response) => response.writeHead(404).end(), {
       preface: RAFT_STREAM_PREFACE,
       accept: (socket) => transport.acceptStream(socket),
     });

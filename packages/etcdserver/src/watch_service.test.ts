@@ -1,5 +1,6 @@
+import { createServer, type AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { loadEtcdApi } from '@k8ts/proto';
+import { GrpcServer, loadEtcdApi } from '@k8ts/proto';
 import { afterEach, describe, expect, test } from 'vitest';
 import { WatchHub } from './watch_hub.js';
 import { watchService } from './watch_service.js';
@@ -14,20 +15,21 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-/** A Watch service over an in-memory history, on a real gRPC server, and a real client for it. */
+/** A Watch service over an in-memory history, on the store's gRPC server, and a real (grpc-js) client for it. */
 async function watchServer(maxUnsentBytes: number): Promise<{ history: MemoryHistory; hub: WatchHub; client: grpc.Client; write: (key: string, value: string) => void }> {
   const history = new MemoryHistory();
   const hub = new WatchHub(history);
   const header = () => ({ cluster_id: '1', member_id: '2', revision: String(history.currentRevision()), raft_term: '3' });
-  const server = new grpc.Server();
+  const server = new GrpcServer();
   server.addService(api.Watch.service, watchService({ header, watches: hub }, { maxUnsentBytes }));
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
+  const listener = createServer((socket) => server.acceptConnection(socket));
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const { port } = listener.address() as AddressInfo;
   const client = new api.Watch(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   cleanups.push(() => {
     client.close();
-    server.forceShutdown();
+    server.close();
+    listener.close();
   });
   /** One applied put, as the state machine publishes it. */
   const write = (key: string, value: string): void => {

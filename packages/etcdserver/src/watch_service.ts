@@ -1,8 +1,6 @@
-import type * as grpc from '@grpc/grpc-js';
-import { isMalformedRequest } from '@k8ts/proto';
+import { isMalformedRequest, type ServerStreamCall, type ServiceImplementation } from '@k8ts/proto';
 import type { WatchSpec } from './watch_hub.js';
 import { WatchStream, type WatchBackend } from './watch_stream.js';
-import { endWithStatus } from './wire.js';
 
 type Wire = Record<string, unknown>;
 
@@ -21,11 +19,11 @@ const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
  * etcdserverpb.Watch: one bidirectional stream carries many watches. A watch's first response says
  * "created"; then come its history (from start_revision) and live events, in revision order.
  */
-export function watchService(backend: WatchBackend, options: WatchServiceOptions = {}): grpc.UntypedServiceImplementation {
+export function watchService(backend: WatchBackend, options: WatchServiceOptions = {}): ServiceImplementation {
   const progressIntervalMs = options.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
   const maxUnsentBytes = options.maxUnsentBytes ?? MAX_UNSENT_BYTES;
   return {
-    Watch: (call: grpc.ServerDuplexStream<Wire, Wire | Buffer>) => {
+    Watch: (call: ServerStreamCall) => {
       const stream = new WatchStream(backend, (response, sent) => call.write(response, sent), maxUnsentBytes);
       const progress = setInterval(() => stream.notifyProgress(), progressIntervalMs);
       let ended = false;
@@ -35,7 +33,7 @@ export function watchService(backend: WatchBackend, options: WatchServiceOptions
           // etcd's recvLoop returns the Recv error: the stream ends with its status.
           ended = true;
           close();
-          endWithStatus(call, request);
+          call.fail(request);
           return;
         }
         switch (request['request_union']) {
@@ -60,8 +58,6 @@ export function watchService(backend: WatchBackend, options: WatchServiceOptions
       };
       // A client that half-closes still gets its watches' events, as from etcd (its recvLoop
       // returns nil on EOF, and the stream lives until the client cancels or goes away).
-      call.on('cancelled', close);
-      call.on('error', close);
       call.on('close', close);
     },
   };

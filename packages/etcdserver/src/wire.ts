@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { isMalformedRequest } from '@k8ts/proto';
+import { GrpcStatusError, isMalformedRequest, type GrpcStatus, type UnaryHandler } from '@k8ts/proto';
 import {
   EtcdError,
   type Compare,
@@ -157,34 +157,23 @@ function responseOpToWire(op: ResponseOp): Wire {
 }
 
 /** An error as a gRPC status etcd's clients recognise. */
-export function toStatus(error: unknown): Partial<grpc.StatusObject> {
+export function toStatus(error: unknown): GrpcStatus {
   if (error instanceof EtcdError) return { code: error.grpcCode, details: error.message };
   if (error instanceof ServerError) return { code: error.code, details: error.message };
   return { code: grpc.status.UNKNOWN, details: error instanceof Error ? error.message : String(error) };
 }
 
 /**
- * Adapts a promise-returning handler to grpc-js's callback style, mapping errors to statuses. A
- * request etcd would not unmarshal is refused with etcd's status before the handler runs.
+ * A unary method from a promise-returning handler, its errors mapped to etcd's statuses. A request
+ * etcd would not unmarshal is refused with etcd's status before the handler runs.
  */
-export function unary<Req, Res>(handler: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    const request: unknown = call.request;
-    if (isMalformedRequest(request)) {
-      callback({ code: request.code, details: request.details } as grpc.ServiceError);
-      return;
+export function unary<Req, Res>(handler: (request: Req) => Promise<Res>): UnaryHandler {
+  return async (request: unknown) => {
+    if (isMalformedRequest(request)) throw new GrpcStatusError(request);
+    try {
+      return await handler(request as Req);
+    } catch (error) {
+      throw new GrpcStatusError(toStatus(error));
     }
-    handler(call.request).then(
-      (response) => callback(null, response),
-      (error: unknown) => callback(toStatus(error) as grpc.ServiceError),
-    );
   };
-}
-
-/**
- * Ends a server stream with `status` (grpc-js sends the status its 'error' event carries once the
- * writes queued before it are flushed).
- */
-export function endWithStatus(call: grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, status: { code: grpc.status; details: string }): void {
-  call.emit('error', Object.assign(new Error(status.details), status));
 }

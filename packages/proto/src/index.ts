@@ -23,3 +23,4 @@ export { MalformedRequest, isMalformedRequest } from './strict_requests.js';
 export { checkMessage, messageRules, goFieldName, type MessageRule, type FieldRule } from './strict_decode.js';
 export * from './node_streams.js';
 export { UnaryChannel, type UnaryChannelOptions, type UnaryError } from './grpc_unary.js';
+export { GrpcServer, GrpcStatusError, type GrpcServerOptions, type GrpcStatus, type ServerStreamCall, type ServiceImplementation, type StreamHandler, type UnaryHandler } from './grpc_server.js';

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import * as grpc from '@grpc/grpc-js';
 import {
   EtcdServer,
+  grpcJsAcceptor,
   listenClientUrl,
   RAFT_STREAM_PREFACE,
   MvccKeyValueStore,
@@ -19,7 +20,7 @@ import {
   watchService,
   type Member,
 } from '@k8ts/etcdserver';
-import { loadEtcdApi } from '@k8ts/proto';
+import { GrpcServer, loadEtcdApi } from '@k8ts/proto';
 import { bootstrapState, joiningState, type PersistedState } from '@k8ts/raft';
 import { listen, writeMetrics, type MetricsSource } from '@k8ts/service';
 import { RaftStorage, type StorageFs } from '@k8ts/storage';
@@ -105,14 +106,14 @@ export async function startStoreMember(config: StoreConfig, options: StoreMember
   // Peer ports answer gRPC and Raft streams; the same listener turns Nagle off for them.
   const peerListeners = await Promise.all(
     config.listenPeerUrls.map((url) =>
-      listenClientUrl(url, peerServer, (_request, response) => response.writeHead(404).end(), {
+      listenClientUrl(url, grpcJsAcceptor(peerServer), (_request, response) => response.writeHead(404).end(), {
         preface: RAFT_STREAM_PREFACE,
         accept: (socket) => server.acceptPeerStream(socket),
       }),
     ),
   );
 
-  const clientServer = new grpc.Server({ 'grpc.max_receive_message_length': config.maxRequestBytes + GRPC_OVERHEAD_BYTES });
+  const clientServer = new GrpcServer({ maxReceiveMessageLength: config.maxRequestBytes + GRPC_OVERHEAD_BYTES });
   const http = httpHandler(server, metrics.registry, logger);
   const api = loadEtcdApi();
   clientServer.addService(api.KV.service, kvService(server));
@@ -121,7 +122,7 @@ export async function startStoreMember(config: StoreConfig, options: StoreMember
   clientServer.addService(api.Cluster.service, clusterService(server, config.initialClusterToken));
   clientServer.addService(api.Maintenance.service, maintenanceService(server));
   // Client URLs serve gRPC and, like etcd's, /health and /metrics on the same port.
-  const clientListeners = await Promise.all(config.listenClientUrls.map((url) => listenClientUrl(url, clientServer, http)));
+  const clientListeners = await Promise.all(config.listenClientUrls.map((url) => listenClientUrl(url, { accept: (socket) => clientServer.acceptConnection(socket) }, http)));
   const httpServers = await Promise.all(config.listenMetricsUrls.map((url) => serveHttp(url, http)));
   logger.info({ id: formatId(member.self.id), cluster: formatId(member.clusterId), client: config.listenClientUrls, peer: config.listenPeerUrls }, 'store member serving');
 
@@ -129,7 +130,7 @@ export async function startStoreMember(config: StoreConfig, options: StoreMember
     server,
     stop: async () => {
       for (const listener of clientListeners) listener.close();
-      clientServer.forceShutdown();
+      clientServer.close();
       await server.stop();
       for (const listener of peerListeners) listener.close();
       peerServer.forceShutdown();
@@ -138,7 +139,7 @@ export async function startStoreMember(config: StoreConfig, options: StoreMember
     },
     halt: async () => {
       for (const listener of [...clientListeners, ...peerListeners]) listener.close();
-      clientServer.forceShutdown();
+      clientServer.close();
       peerServer.forceShutdown();
       for (const http of httpServers) http.close();
       await server.node.stop();
