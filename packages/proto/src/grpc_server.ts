@@ -136,7 +136,7 @@ export class GrpcServer {
     let request: unknown;
     let count = 0;
     stream.on('data', (chunk: Buffer) => {
-      if (stream.closed) return;
+      if (stream.closed || stream.headersSent) return;
       const failure = reader.push(chunk, (bytes) => {
         count++;
         if (count === 1) request = bytes;
@@ -177,7 +177,9 @@ export class GrpcServer {
           stream.end(frame);
         },
         (error: unknown) => sendStatus(stream, statusOf(error)),
-      );
+      )
+      // The stream went away between the checks and the answer (its session destroyed): drop it.
+      .catch(() => stream.destroy());
     });
   }
 }
@@ -356,7 +358,7 @@ function respondOnce(stream: http2.ServerHttp2Stream, headers: http2.OutgoingHtt
  * when nothing was sent yet.
  */
 function sendStatus(stream: http2.ServerHttp2Stream, status: GrpcStatus): void {
-  if (stream.closed || stream.destroyed) return;
+  if (stream.closed || stream.destroyed || stream.writableEnded) return;
   const trailers = { 'grpc-status': String(status.code), 'grpc-message': encodeGrpcMessage(status.details) };
   if (!stream.headersSent) {
     stream.respond({ ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
@@ -368,7 +370,13 @@ function sendStatus(stream: http2.ServerHttp2Stream, status: GrpcStatus): void {
 
 /** grpc-message is percent-encoded: bytes outside printable ASCII, and '%' itself (gRPC over HTTP/2). */
 function encodeGrpcMessage(message: string): string {
-  return message.replace(/[^\x20-\x24\x26-\x7e]/gu, (character) => encodeURIComponent(character));
+  return message.replace(/[^\x20-\x24\x26-\x7e]/gu, (character) => {
+    try {
+      return encodeURIComponent(character);
+    } catch {
+      return '%EF%BF%BD'; // a lone surrogate: U+FFFD, as a UTF-8 encoder writes it
+    }
+  });
 }
 
 function statusOf(error: unknown): GrpcStatus {
