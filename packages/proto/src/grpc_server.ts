@@ -1,8 +1,9 @@
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
-import type * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import { grpcFrame } from './grpc_frame.js';
 
 /** A call's outcome other than OK: a gRPC status code and its message. */
 export interface GrpcStatus {
@@ -52,7 +53,6 @@ export interface GrpcServerOptions {
   readonly maxReceiveMessageLength?: number;
 }
 
-const STATUS = { OK: 0, UNKNOWN: 2, INTERNAL: 13, UNIMPLEMENTED: 12, RESOURCE_EXHAUSTED: 8 } as const;
 const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity,deflate,gzip' };
 
 interface Method {
@@ -123,7 +123,7 @@ export class GrpcServer {
     const path = headers[':path'] ?? '';
     const method = this.methods.get(path);
     if (method === undefined) {
-      sendStatus(stream, { code: STATUS.UNIMPLEMENTED, details: unknownMethodText(path, this.services) });
+      sendStatus(stream, { code: grpc.status.UNIMPLEMENTED, details: unknownMethodText(path, this.services) });
       return;
     }
     const encoding = headers['grpc-encoding'];
@@ -146,14 +146,14 @@ export class GrpcServer {
     stream.on('end', () => {
       if (stream.closed || stream.headersSent) return;
       if (count !== 1) {
-        sendStatus(stream, { code: STATUS.INTERNAL, details: count === 0 ? 'grpc: unary call received no request message' : 'grpc: unary call received more than one request message' });
+        sendStatus(stream, { code: grpc.status.INTERNAL, details: count === 0 ? 'grpc: unary call received no request message' : 'grpc: unary call received more than one request message' });
         return;
       }
       let decoded: unknown;
       try {
         decoded = method.definition.requestDeserialize(request as Buffer);
       } catch (error) {
-        sendStatus(stream, { code: STATUS.INTERNAL, details: `grpc: error unmarshalling request: ${messageOf(error)}` });
+        sendStatus(stream, { code: grpc.status.INTERNAL, details: `grpc: error unmarshalling request: ${messageOf(error)}` });
         return;
       }
       let answer: Promise<unknown>;
@@ -167,9 +167,9 @@ export class GrpcServer {
           if (stream.closed) return;
           let frame: Buffer;
           try {
-            frame = frameOf(method.definition.responseSerialize(response));
+            frame = grpcFrame(method.definition.responseSerialize(response));
           } catch (error) {
-            sendStatus(stream, { code: STATUS.INTERNAL, details: `grpc: error while marshaling: ${messageOf(error)}` });
+            sendStatus(stream, { code: grpc.status.INTERNAL, details: `grpc: error while marshaling: ${messageOf(error)}` });
             return;
           }
           if (!respondOnce(stream, RESPONSE_HEADERS, false)) return;
@@ -218,11 +218,11 @@ class StreamCall extends EventEmitter implements ServerStreamCall {
       });
       stream.on('end', () => {
         if (this.ended) return;
-        if (request === undefined) return this.fail({ code: STATUS.INTERNAL, details: 'grpc: server streaming call received no request message' });
+        if (request === undefined) return this.fail({ code: grpc.status.INTERNAL, details: 'grpc: server streaming call received no request message' });
         try {
           this.request = method.definition.requestDeserialize(request);
         } catch (error) {
-          return this.fail({ code: STATUS.INTERNAL, details: `grpc: error unmarshalling request: ${messageOf(error)}` });
+          return this.fail({ code: grpc.status.INTERNAL, details: `grpc: error unmarshalling request: ${messageOf(error)}` });
         }
         this.run();
       });
@@ -236,7 +236,7 @@ class StreamCall extends EventEmitter implements ServerStreamCall {
         try {
           message = method.definition.requestDeserialize(bytes);
         } catch (error) {
-          this.fail({ code: STATUS.INTERNAL, details: `grpc: failed to unmarshal the received message ${messageOf(error)}` });
+          this.fail({ code: grpc.status.INTERNAL, details: `grpc: failed to unmarshal the received message ${messageOf(error)}` });
           return;
         }
         this.emit('data', message);
@@ -253,9 +253,9 @@ class StreamCall extends EventEmitter implements ServerStreamCall {
     if (this.ended || this.stream.closed) return;
     let frame: Buffer;
     try {
-      frame = frameOf(this.method.definition.responseSerialize(message));
+      frame = grpcFrame(this.method.definition.responseSerialize(message));
     } catch (error) {
-      this.fail({ code: STATUS.INTERNAL, details: `grpc: error while marshaling: ${messageOf(error)}` });
+      this.fail({ code: grpc.status.INTERNAL, details: `grpc: error while marshaling: ${messageOf(error)}` });
       return;
     }
     respondOnce(this.stream, RESPONSE_HEADERS, false);
@@ -263,7 +263,7 @@ class StreamCall extends EventEmitter implements ServerStreamCall {
   }
 
   end(): void {
-    this.finish({ code: STATUS.OK, details: '' });
+    this.finish({ code: grpc.status.OK, details: '' });
   }
 
   fail(status: GrpcStatus): void {
@@ -303,7 +303,7 @@ class FrameReader {
     while (bytes.length >= 5) {
       const length = bytes.readUInt32BE(1);
       if (length > this.maxLength) {
-        return { code: STATUS.RESOURCE_EXHAUSTED, details: `grpc: received message larger than max (${length} vs. ${this.maxLength})` };
+        return { code: grpc.status.RESOURCE_EXHAUSTED, details: `grpc: received message larger than max (${length} vs. ${this.maxLength})` };
       }
       if (bytes.length < 5 + length) break;
       const compressed = bytes[0] === 1;
@@ -314,7 +314,7 @@ class FrameReader {
         if ('code' in inflated) return inflated;
         message = inflated;
         if (message.length > this.maxLength) {
-          return { code: STATUS.RESOURCE_EXHAUSTED, details: `grpc: received message after decompression larger than max (${message.length} vs. ${this.maxLength})` };
+          return { code: grpc.status.RESOURCE_EXHAUSTED, details: `grpc: received message after decompression larger than max (${message.length} vs. ${this.maxLength})` };
         }
       }
       onMessage(message);
@@ -329,21 +329,13 @@ class FrameReader {
       if (this.encoding === 'deflate') return inflateSync(message, { maxOutputLength: this.maxLength + 1 });
     } catch (error) {
       if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-        return { code: STATUS.RESOURCE_EXHAUSTED, details: `grpc: received message after decompression larger than max (vs. ${this.maxLength})` };
+        return { code: grpc.status.RESOURCE_EXHAUSTED, details: `grpc: received message after decompression larger than max (vs. ${this.maxLength})` };
       }
-      return { code: STATUS.INTERNAL, details: `grpc: failed to decompress the received message: ${messageOf(error)}` };
+      return { code: grpc.status.INTERNAL, details: `grpc: failed to decompress the received message: ${messageOf(error)}` };
     }
-    if (this.encoding === 'identity') return { code: STATUS.INTERNAL, details: 'grpc: compressed flag set with identity or empty encoding' };
-    return { code: STATUS.UNIMPLEMENTED, details: `grpc: Decompressor is not installed for grpc-encoding "${this.encoding}"` };
+    if (this.encoding === 'identity') return { code: grpc.status.INTERNAL, details: 'grpc: compressed flag set with identity or empty encoding' };
+    return { code: grpc.status.UNIMPLEMENTED, details: `grpc: Decompressor is not installed for grpc-encoding "${this.encoding}"` };
   }
-}
-
-function frameOf(body: Buffer): Buffer {
-  const frame = Buffer.allocUnsafe(5 + body.length);
-  frame[0] = 0;
-  frame.writeUInt32BE(body.length, 1);
-  body.copy(frame, 5);
-  return frame;
 }
 
 /** Sends the response headers unless they went out already; false when the stream is gone. */
@@ -383,7 +375,7 @@ function statusOf(error: unknown): GrpcStatus {
   if (typeof error === 'object' && error !== null && typeof (error as GrpcStatus).code === 'number' && typeof (error as GrpcStatus).details === 'string') {
     return { code: (error as GrpcStatus).code, details: (error as GrpcStatus).details };
   }
-  return { code: STATUS.UNKNOWN, details: messageOf(error) };
+  return { code: grpc.status.UNKNOWN, details: messageOf(error) };
 }
 
 function messageOf(error: unknown): string {

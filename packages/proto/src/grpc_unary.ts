@@ -1,6 +1,7 @@
 import http2 from 'node:http2';
 import { connect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { grpcFrame } from './grpc_frame.js';
 
 /**
  * What a failed call reports: a gRPC status code and message, as grpc-js's ServiceError does, and
@@ -56,10 +57,7 @@ export class UnaryChannel {
         fail(grpc.status.INTERNAL, `request message serialization failure: ${String(error)}`);
         return;
       }
-      const frame = Buffer.allocUnsafe(5 + body.length);
-      frame[0] = 0; // not compressed
-      frame.writeUInt32BE(body.length, 1);
-      body.copy(frame, 5);
+      const frame = grpcFrame(body);
 
       let stream: http2.ClientHttp2Stream;
       try {
