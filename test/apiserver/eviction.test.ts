@@ -94,7 +94,7 @@ describe('evicting a pod', () => {
 
     const first = await evict('web-1', { gracePeriodSeconds: 7 });
     expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({ kind: 'Status', status: 'Success' });
+    expect(first.body).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
     const evicted = await call('GET', `${PODS}/web-1`);
     expect(evicted.body['metadata'].deletionGracePeriodSeconds).toBe(7);
     expect(evicted.body['status'].conditions).toContainEqual(expect.objectContaining({ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' }));

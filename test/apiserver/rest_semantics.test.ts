@@ -49,6 +49,21 @@ const pod = (name: string, nodeName?: string, labels: Record<string, string> = {
   spec: { ...(nodeName ? { nodeName } : {}), terminationGracePeriodSeconds: 20, containers: [{ name: 'app', image: 'busybox' }] },
 });
 
+test('success Statuses are upstream\'s bodies: a delete names the object, a binding answers 201 with its code', async () => {
+  await call('POST', pods, pod('short-lived'));
+  const deleted = await call('DELETE', `${pods}/short-lived`);
+  expect(deleted.status).toBe(200);
+  // kube-apiserver's store.finalizeDelete: no code, message or reason (Go's omitempty), the
+  // resource as details.kind, the core group left out.
+  expect(deleted.body).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: 'short-lived', kind: 'pods', uid: expect.any(String) } });
+
+  await call('POST', pods, pod('to-bind'));
+  const bound = await call('POST', `${pods}/to-bind/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'to-bind' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-1' } });
+  // BindingREST returns a bare Success; the create handler fills in its 201.
+  expect(bound.status).toBe(201);
+  expect(bound.body).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+});
+
 test('a pod on a node is deleted gracefully; grace 0 finishes it', async () => {
   expect((await call('POST', pods, pod('graceful', 'node-1'))).status).toBe(201);
   const marked = await call('DELETE', `${pods}/graceful`);

@@ -191,16 +191,37 @@ export const apiErrors = {
     }),
 };
 
-/** The Status a successful delete of a resource without a returned object answers with. */
-export function successStatus(type: Named, name: string, uid?: string): Status {
+/**
+ * A success Status as kube-apiserver writes it: Go's `omitempty` leaves out the empty message and
+ * reason, and a code or details the handler did not set.
+ */
+export interface SuccessStatus {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Success';
+  details?: StatusDetails;
+  code?: number;
+}
+
+/**
+ * What a delete answers when the object is gone at once (the store's finalizeDelete): the details
+ * name the object, with the resource as `kind`; no code, as the body of upstream's 200 has none.
+ */
+export function deletedStatus(type: Named, name: string, uid?: string): SuccessStatus {
   return {
     kind: 'Status',
     apiVersion: 'v1',
     metadata: {},
     status: 'Success',
-    message: '',
-    reason: '',
     details: { ...resourceDetails(type, name), ...(uid === undefined ? {} : { uid }) },
-    code: 200,
   };
+}
+
+/**
+ * What a create answers when its storage returns a bare success (pods/binding, pods/eviction):
+ * upstream's create handler sets the code to its 201.
+ */
+export function createdStatus(): SuccessStatus {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
 }

@@ -20,6 +20,7 @@
  *   the Eviction's deleteOptions (grace period, preconditions, dryRun) pass through to the delete.
  */
 import {
+  createdStatus,
   DISRUPTION_BUDGET_CAUSE,
   apiErrors,
   budgetSelectsPod,
@@ -29,6 +30,7 @@ import {
   withDisruptionAllowedCondition,
   type ResourceType,
   type Status,
+  type SuccessStatus,
 } from '@k8ts/apimachinery';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
@@ -59,7 +61,7 @@ interface EvictionBody {
 /** What the handler answers: the Status and its HTTP code. */
 export interface EvictionAnswer {
   readonly code: number;
-  readonly status: Status | (Omit<Status, 'reason'> & { reason?: string });
+  readonly status: Status | SuccessStatus | (Omit<Status, 'reason'> & { reason?: string });
 }
 
 export async function evictPod(service: ResourceService, namespace: string, name: string, body: unknown, dryRunQuery: boolean, now: () => Date = () => new Date()): Promise<EvictionAnswer> {
@@ -246,5 +248,5 @@ function tooManyRequests(cause: string, retryAfterSeconds = 0): Error {
 }
 
 function success(): EvictionAnswer {
-  return { code: 201, status: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', message: '', reason: '', code: 201 } };
+  return { code: 201, status: createdStatus() };
 }

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { apiErrors, apiVersionOf, successStatus } from '@k8ts/apimachinery';
+import { apiErrors, apiVersionOf, createdStatus } from '@k8ts/apimachinery';
 import {
   loadApiService,
   type ApiBindRequest,
@@ -123,8 +123,8 @@ async function removeCollection(service: ResourceService, request: ApiDeleteColl
 
 /** pods/binding answers a Status, not the pod, as kube-apiserver's BindingREST (and the REST handler) does. */
 async function bind(service: ResourceService, request: ApiBindRequest): Promise<ApiObjectResponse> {
-  const { type } = resolveObject({ ...PODS_REF, namespace: request.namespace, name: request.name }, 'binding');
+  resolveObject({ ...PODS_REF, namespace: request.namespace, name: request.name }, 'binding');
   if (!request.node_name) throw apiErrors.invalid({ group: '', kind: 'Binding' }, request.name, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]);
   await service.bind(request.namespace, request.name, request.node_name);
-  return { object: encodeJson(successStatus(type, request.name)) };
+  return { object: encodeJson(createdStatus()) };
 }

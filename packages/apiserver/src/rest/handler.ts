@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../object_store.js';
 import { decodeBody, type DeleteOptions, type ResourceService, type WriteOptions } from '../resource_service.js';
-import { apiErrors, apiVersionOf, fieldErrors, goUnmarshalKind, strictDecodingMessage, successStatus, unknownFieldWarning, type FieldError, type ResourceType } from '@k8ts/apimachinery';
+import { apiErrors, apiVersionOf, fieldErrors, goUnmarshalKind, strictDecodingMessage, createdStatus, deletedStatus, unknownFieldWarning, type FieldError, type ResourceType } from '@k8ts/apimachinery';
 import { applyPatch, openApiDocument, openApiIndex, patchTypeOf, selectorFilter, toTable } from '../rules.js';
 import type { ResourceWatchCache } from '../watch_cache.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
@@ -96,7 +96,7 @@ export class RestHandler {
     if (method === 'DELETE') {
       const options = await deleteOptions(request, query);
       const result = await this.options.service.delete(type, namespace, name, options);
-      if (result.deleted) return sendJson(response, 200, successStatus(type, name, result.object.metadata?.uid));
+      if (result.deleted) return sendJson(response, 200, deletedStatus(type, name, result.object.metadata?.uid));
       return this.sendObject(request, response, type, 202, result.object, query);
     }
     throw apiErrors.methodNotSupported(type, method.toLowerCase());
@@ -271,7 +271,7 @@ export class RestHandler {
     const node = binding?.target?.name;
     if (!node) throw apiErrors.invalid({ group: '', kind: 'Binding' }, name, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]);
     await this.options.service.bind(namespace as string, name, node);
-    sendJson(response, 201, successStatus(type, name));
+    sendJson(response, 201, createdStatus());
   }
 
   /**
