@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadRaftTransport } from '@k8ts/proto';
 import { EntryType, MessageType, type Message, type NodeId } from '@k8ts/raft';
 import type { Logger } from 'pino';
-import { decodePeerMessage, encodePeerMessage, type PeerMessage } from './raft_codec.js';
+import { decodePeerMessage, encodePeerMessage, encodeRaftMessage, toPeerMessage, toRaftMessage, type PeerMessage } from './raft_codec.js';
 import { FrameReader, RAFT_STREAM_PREFACE, frame, splitAddress, type StreamRefusal } from './raft_stream.js';
 import type { PeerSender } from '@k8ts/raft';
 
@@ -26,17 +26,6 @@ export const PEER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 1000,
 };
-
-/** A Raft message as it goes on the wire: with our cluster id. */
-export function toPeerMessage(message: Message, clusterId: number): PeerMessage {
-  return { ...message, clusterId };
-}
-
-/** A received peer message as the Raft message it carries (the transport-only fields dropped). */
-export function toRaftMessage(peer: PeerMessage): Message {
-  const { clusterId: _clusterId, type, ...message } = peer;
-  return { ...message, type: type as MessageType };
-}
 
 /**
  * The RaftTransport service with RaftMessage read and written by our codec (raft_codec.ts), and
@@ -73,20 +62,31 @@ class PeerConnection {
     private readonly onRemoved: () => void,
   ) {}
 
-  send(message: PeerMessage): void {
+  /** A Raft message, as one of cluster `clusterId`. */
+  sendRaft(message: Message, clusterId: number): void {
     if (message.type === MessageType.InstallSnapshot) {
       // Snapshots go on their own call so they neither wait behind nor delay the stream.
       const unary = this.client['Send'] as (m: PeerMessage, cb: (error: grpc.ServiceError | null) => void) => void;
-      unary.call(this.client, message, (error) => {
+      unary.call(this.client, toPeerMessage(message, clusterId), (error) => {
         if (error?.details === MEMBER_REMOVED) this.onRemoved();
         else if (error) this.logger.warn({ peer: this.address, err: error.message }, 'snapshot send failed');
       });
       return;
     }
+    this.write(encodeRaftMessage(message, clusterId, 4));
+  }
+
+  /** Proposals forwarded to the leader or refused by it. */
+  send(message: PeerMessage): void {
+    this.write(encodePeerMessage(message, 4));
+  }
+
+  /** `body` (4 bytes reserved in front) as one frame on the stream. */
+  private write(body: Buffer): void {
     const socket = this.stream();
     // Dropped when the peer is unreachable or far behind: Raft retries what matters.
     if (socket === undefined || socket.writableLength >= MAX_QUEUED_BYTES) return;
-    socket.write(frame(encodePeerMessage(message, 4), true));
+    socket.write(frame(body, true));
   }
 
   /** Whether our raft stream to the peer is connected; asking dials it when it is not. */
@@ -155,7 +155,7 @@ export class PeerTransport implements PeerSender {
 
   send(messages: readonly Message[]): void {
     const clusterId = this.options.clusterId();
-    for (const message of messages) this.connection(message.to)?.send(toPeerMessage(message, clusterId));
+    for (const message of messages) this.connection(message.to)?.sendRaft(message, clusterId);
   }
 
   /**

@@ -134,6 +134,18 @@ describe('the RaftMessage codec', () => {
     expect(decodePeerMessage(Buffer.concat([unknown, known]))).toEqual(samples[0]);
   });
 
+  it('decodes every uint64 a double holds exactly, however wide, and only those', () => {
+    // A mantissa of up to 53 bits shifted up to the top of the 64: exact in a double, so decoded as is.
+    const values = [2 ** 53, 2 ** 53 - 1, 2 ** 63, 2 ** 63 + 2 ** 11, 2 ** 64 - 2 ** 11];
+    for (let shift = 0; shift <= 11; shift++) values.push((2 ** 53 - 1 - shift * 977) * 2 ** shift);
+    for (const term of values) {
+      expect(decodePeerMessage(encodePeerMessage({ ...base, term })).term).toBe(term);
+    }
+    // 2^63 + 2^10 spans 54 bits: a double would round it.
+    const wide = [0x10, 0x07, 0x28, 0x80, 0x88, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01];
+    expect(() => decodePeerMessage(Buffer.from(wide))).toThrow('holds 9223372036854776832, a uint64 a double cannot hold exactly');
+  });
+
   it('refuses malformed bytes with a reason instead of guessing', () => {
     const append = encodePeerMessage(samples.find((message) => message.type === MessageType.Append) as PeerMessage);
     expect(() => decodePeerMessage(append.subarray(0, append.length - 10))).toThrow(/truncated/);

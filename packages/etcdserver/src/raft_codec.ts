@@ -65,21 +65,46 @@ function snapshotSize(snapshot: Snapshot): number {
 
 // ---- encoding ----
 
+const TWO_TO_64 = 2 ** 64;
+
 function checkUint(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0 || value >= 2 ** 64) throw new RangeError(`raft message ${name} ${value} is not a uint64`);
+  if (!Number.isInteger(value) || value < 0 || value >= TWO_TO_64) throw new RangeError(`raft message ${name} ${value} is not a uint64`);
+}
+
+function typeNumberOf(type: PeerMessageType): number {
+  const number = TYPE_NUMBERS.get(type);
+  if (number === undefined) throw new RangeError(`unknown raft message type ${JSON.stringify(type)}`);
+  return number;
 }
 
 /** The message's bytes; `reserve` leaves that many bytes free in front (a frame's length). */
 export function encodePeerMessage(message: PeerMessage, reserve = 0): Buffer {
-  const type = TYPE_NUMBERS.get(message.type);
-  if (type === undefined) throw new RangeError(`unknown raft message type ${JSON.stringify(message.type)}`);
-  for (const name of ['clusterId', 'from', 'to', 'term', 'index', 'logTerm', 'commit', 'rejectHintIndex', 'rejectHintTerm'] as const) {
-    checkUint(name, message[name]);
-  }
+  return encodeFields(message, typeNumberOf(message.type), message.clusterId, reserve);
+}
+
+/**
+ * A Raft message's bytes as a RaftMessage of cluster `clusterId`, without first copying it into a
+ * PeerMessage (the send path's one encoding per message).
+ */
+export function encodeRaftMessage(message: Message, clusterId: number, reserve = 0): Buffer {
+  return encodeFields(message, typeNumberOf(message.type), clusterId, reserve);
+}
+
+function encodeFields(message: Omit<Message, 'type'>, type: number, clusterId: number, reserve: number): Buffer {
+  // Field by field rather than a loop over names: a keyed load on every message cost more than the encoding.
+  checkUint('clusterId', clusterId);
+  checkUint('from', message.from);
+  checkUint('to', message.to);
+  checkUint('term', message.term);
+  checkUint('index', message.index);
+  checkUint('logTerm', message.logTerm);
+  checkUint('commit', message.commit);
+  checkUint('rejectHintIndex', message.rejectHintIndex);
+  checkUint('rejectHintTerm', message.rejectHintTerm);
   const context = message.context === undefined ? undefined : Buffer.from(message.context, 'utf8');
   const entrySizes = message.entries.map(entrySize);
   let size =
-    varintFieldSize(message.clusterId) +
+    varintFieldSize(clusterId) +
     varintFieldSize(type) +
     varintFieldSize(message.from) +
     varintFieldSize(message.to) +
@@ -96,7 +121,7 @@ export function encodePeerMessage(message: PeerMessage, reserve = 0): Buffer {
   for (const entrySizeBytes of entrySizes) size += lengthDelimitedSize(entrySizeBytes);
 
   const out = new ProtobufWriter(Buffer.allocUnsafe(reserve + size), reserve);
-  out.varintField(1, message.clusterId);
+  out.varintField(1, clusterId);
   out.varintField(2, type);
   out.varintField(3, message.from);
   out.varintField(4, message.to);
@@ -153,20 +178,28 @@ class Reader {
   varint(): number {
     let value = 0;
     let scale = 1;
+    // The lowest and highest set bit: the 7-bit groups never overlap, so the sum is exact whenever
+    // the value spans at most 53 bits (a member id's low bits are zero), however large it is.
+    let low = -1;
+    let high = 0;
     const start = this.offset;
     for (let i = 0; i < 10; i++) {
       if (this.offset >= this.end) throw new Error('raft message truncated inside a varint');
       const byte = this.bytes[this.offset++] as number;
-      if (i === 7) return this.wideVarint(start);
-      value += (byte & 127) * scale;
-      if (byte < 128) return value;
+      const bits = byte & 127;
+      if (bits !== 0) {
+        if (low < 0) low = 7 * i + 31 - Math.clz32(bits & -bits);
+        high = 7 * i + 31 - Math.clz32(bits);
+      }
+      value += bits * scale;
+      if (byte < 128) return high - low < 53 && high < 64 ? value : this.refuseVarint(start);
       scale *= 128;
     }
     throw new Error('raft message holds a varint longer than 10 bytes');
   }
 
-  /** Eight bytes or more (values of 2^49 and up): exactly, with BigInt. */
-  private wideVarint(start: number): number {
+  /** A varint a double would round, or of 2^64 and more: refused, naming its exact value. */
+  private refuseVarint(start: number): number {
     let value = 0n;
     let shift = 0n;
     for (this.offset = start; this.offset < this.end && shift < 70n; shift += 7n) {
@@ -230,7 +263,8 @@ function decodeEntry(reader: Reader): Entry {
   let data: Uint8Array = new Uint8Array(0);
   while (!reader.done()) {
     const key = reader.varint();
-    const [field, wireType] = [Math.floor(key / 8), key % 8];
+    const field = Math.floor(key / 8);
+    const wireType = key % 8;
     if (field === 1 && wireType === VARINT) index = reader.varint();
     else if (field === 2 && wireType === VARINT) term = reader.varint();
     else if (field === 3 && wireType === VARINT) type = reader.varint();
@@ -249,14 +283,16 @@ function decodeSnapshot(reader: Reader): Snapshot {
   let data: Uint8Array = new Uint8Array(0);
   while (!reader.done()) {
     const key = reader.varint();
-    const [field, wireType] = [Math.floor(key / 8), key % 8];
+    const field = Math.floor(key / 8);
+    const wireType = key % 8;
     if (field === 1) {
       expectWireType(wireType, LENGTH_DELIMITED, 'snapshot.meta');
       const [start, end] = reader.span();
       const meta = new Reader(reader.bytes, start, end);
       while (!meta.done()) {
         const metaKey = meta.varint();
-        const [metaField, metaWireType] = [Math.floor(metaKey / 8), metaKey % 8];
+        const metaField = Math.floor(metaKey / 8);
+        const metaWireType = metaKey % 8;
         if (metaField === 1 && metaWireType === VARINT) index = meta.varint();
         else if (metaField === 2 && metaWireType === VARINT) term = meta.varint();
         else if (metaField === 3 && metaWireType === LENGTH_DELIMITED) {
@@ -264,7 +300,8 @@ function decodeSnapshot(reader: Reader): Snapshot {
           const membership = new Reader(meta.bytes, mStart, mEnd);
           while (!membership.done()) {
             const memberKey = membership.varint();
-            const [memberField, memberWireType] = [Math.floor(memberKey / 8), memberKey % 8];
+            const memberField = Math.floor(memberKey / 8);
+        const memberWireType = memberKey % 8;
             if (memberField === 1) membership.uints(memberWireType, voters);
             else if (memberField === 2) membership.uints(memberWireType, learners);
             else membership.skip(memberWireType);
@@ -297,7 +334,8 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
   let force = false;
   while (!reader.done()) {
     const key = reader.varint();
-    const [field, wireType] = [Math.floor(key / 8), key % 8];
+    const field = Math.floor(key / 8);
+    const wireType = key % 8;
     switch (field) {
       case 1: expectWireType(wireType, VARINT, 'clusterId'); clusterId = reader.varint(); break;
       case 2: expectWireType(wireType, VARINT, 'type'); typeNumber = reader.varint(); break;
@@ -334,22 +372,40 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
   }
   const type = TYPE_NAMES[typeNumber];
   if (type === undefined) throw new Error(`unknown raft message type ${typeNumber}`);
-  return {
-    clusterId,
-    type,
-    from,
-    to,
-    term,
-    index,
-    logTerm,
-    entries,
-    commit,
-    reject,
-    rejectHintIndex,
-    rejectHintTerm,
-    ...(snapshot === undefined ? {} : { snapshot }),
-    // Like the generic decoding before it: an empty context is no context.
-    ...(context ? { context } : {}),
-    ...(force ? { force: true } : {}),
+  // Built as a literal and completed by assignment, not spread: spreading built a slow object that
+  // every later read of the message paid for.
+  const message: Mutable<PeerMessage> = { clusterId, type, from, to, term, index, logTerm, entries, commit, reject, rejectHintIndex, rejectHintTerm };
+  if (snapshot !== undefined) message.snapshot = snapshot;
+  // Like the generic decoding before it: an empty context is no context.
+  if (context) message.context = context;
+  if (force) message.force = true;
+  return message;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A Raft message as a PeerMessage of cluster `clusterId` (for the gRPC path, which takes objects). */
+export function toPeerMessage(message: Message, clusterId: number): PeerMessage {
+  return { ...message, clusterId };
+}
+
+/** A received peer message as the Raft message it carries (the transport-only fields dropped). */
+export function toRaftMessage(peer: PeerMessage): Message {
+  const message: Mutable<Message> = {
+    type: peer.type as MessageType,
+    from: peer.from,
+    to: peer.to,
+    term: peer.term,
+    index: peer.index,
+    logTerm: peer.logTerm,
+    entries: peer.entries,
+    commit: peer.commit,
+    reject: peer.reject,
+    rejectHintIndex: peer.rejectHintIndex,
+    rejectHintTerm: peer.rejectHintTerm,
   };
+  if (peer.snapshot !== undefined) message.snapshot = peer.snapshot;
+  if (peer.context !== undefined) message.context = peer.context;
+  if (peer.force !== undefined) message.force = peer.force;
+  return message;
 }
