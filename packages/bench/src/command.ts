@@ -55,7 +55,7 @@ export function storeBenchCommand(): Command {
     .addOption(numeric('--watch-put-rate <n>', 'puts per second in the watch test (0: back to back); watch-knee starts there', d.watchPutRate))
     .addOption(numeric('--watch-knee-seconds <n>', 'watch-knee: seconds of puts at each rate', d.watchKneeSeconds))
     .addOption(numeric('--watch-knee-max-rate <n>', 'watch-knee: the highest put rate tried (rates double up to it)', d.watchKneeMaxRate))
-    .addOption(numeric('--warmup <n>', 'unmeasured puts before the tests', d.warmupPuts))
+    .addOption(numeric('--warmup <n>', 'unmeasured puts before the tests (half from one client), and n/4 reads of each kind: a fresh k8ts-store member needs thousands of writes to JIT-compile its path', d.warmupPuts))
     .addOption(numeric('--max-seconds <n>', 'time limit per test', d.maxSecondsPerTest))
     .addOption(numeric('--request-timeout <ms>', 'deadline of each request', d.requestTimeoutMs))
     .addOption(numeric('--max-errors <n>', 'a test stops after this many failed requests', d.maxErrors))

@@ -12,7 +12,7 @@ export const DEFAULT_TESTS: readonly TestName[] = TEST_NAMES.filter((name) => na
 
 export interface StoreBenchOptions {
   readonly tests: readonly TestName[];
-  /** Puts sent before any test and not measured (connections warm, JIT warm). */
+  /** Puts sent before any test and not measured, with a quarter as many reads of each kind (connections warm, JIT warm). */
   readonly warmupPuts: number;
   /** put-sequential: one client on one connection. */
   readonly sequentialTotal: number;
@@ -46,7 +46,7 @@ export interface StoreBenchOptions {
 
 export const DEFAULT_OPTIONS: StoreBenchOptions = {
   tests: DEFAULT_TESTS,
-  warmupPuts: 100,
+  warmupPuts: 10_000,
   sequentialTotal: 1000,
   total: 10_000,
   rangeTotal: 10_000,

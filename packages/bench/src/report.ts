@@ -39,7 +39,7 @@ export function renderConditions(conditions: Conditions): string[] {
     `machine:  ${conditions.cpuCores} cores (${conditions.cpuModel}), ${conditions.memoryGiB} GiB, ${conditions.platform}, load average ${conditions.loadAverage1m} at start`,
     `runtime:  node ${conditions.nodeVersion}; load generator: ${conditions.benchProcess}`,
     `data:     ${conditions.keySizeBytes}-byte keys (${conditions.keyOrder} in a key space of ${conditions.keySpaceSize}, seed ${conditions.seed}), ${conditions.valueSizeBytes}-byte values`,
-    `bounds:   ${conditions.warmupPuts} unmeasured warm-up puts; each test stops at its count or after ${conditions.maxSecondsPerTest} s; request deadline ${conditions.requestTimeoutMs} ms; no retries`,
+    `bounds:   ${conditions.warmupPuts} unmeasured warm-up puts and ${Math.ceil(conditions.warmupPuts / 4)} reads of each kind; each test stops at its count or after ${conditions.maxSecondsPerTest} s; request deadline ${conditions.requestTimeoutMs} ms; no retries`,
     `started:  ${conditions.startedAt}`,
   ];
 }

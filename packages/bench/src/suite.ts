@@ -75,13 +75,20 @@ export async function runSuite(target: SuiteTarget, options: StoreBenchOptions, 
   }
 }
 
-/** Unmeasured puts on every connection of both pools, so no test pays for connecting or JIT. */
+/**
+ * Unmeasured puts on every connection of both pools, then reads of both kinds, so no test pays for
+ * connecting or for JIT: a fresh k8ts-store member runs its first thousands of writes in V8's
+ * unoptimised tiers (with 100 warm-up puts, one client's puts ran at 0.52–0.61 of etcd's pace;
+ * with 10,000, 0.98–1.25 — packages/etcdserver/README.md). etcd has nothing to warm.
+ */
 async function runWarmup(context: KvTestContext, single: ConnectionPool, logger: Logger): Promise<WarmupReport> {
   const { options } = context;
   const share = Math.ceil(options.warmupPuts / 2);
+  const reads = { ...context, options: { ...options, rangeTotal: Math.ceil(options.warmupPuts / 4) } };
   const results = [
     await runPutTest({ ...context, pool: single }, { name: 'put-sequential', clients: 1, conns: 1, total: share }),
     await runPutTest(context, { name: 'put-concurrent', clients: options.conns, conns: options.conns, total: options.warmupPuts - share }),
+    ...(options.warmupPuts > 0 ? [await runRangeTest(reads, 'range-linearizable', false), await runRangeTest(reads, 'range-serializable', true)] : []),
   ];
   const errors: Record<string, number> = {};
   for (const result of results) {
