@@ -301,7 +301,7 @@ function decodeSnapshot(reader: Reader): Snapshot {
           while (!membership.done()) {
             const memberKey = membership.varint();
             const memberField = Math.floor(memberKey / 8);
-        const memberWireType = memberKey % 8;
+            const memberWireType = memberKey % 8;
             if (memberField === 1) membership.uints(memberWireType, voters);
             else if (memberField === 2) membership.uints(memberWireType, learners);
             else membership.skip(memberWireType);
