@@ -94,10 +94,10 @@ export class RestHandler {
       return this.sendObject(request, response, type, 200, patched, query);
     }
     if (method === 'DELETE') {
-      const options = await deleteOptions(request, query);
+      const { options, codeIfKept } = await deleteRequest(request, query);
       const result = await this.options.service.delete(type, namespace, name, options);
       if (result.deleted) return sendJson(response, 200, deletedStatus(type, name, result.object.metadata?.uid));
-      return this.sendObject(request, response, type, 202, result.object, query);
+      return this.sendObject(request, response, type, codeIfKept, result.object, query);
     }
     throw apiErrors.methodNotSupported(type, method.toLowerCase());
   }
@@ -176,7 +176,7 @@ export class RestHandler {
   private async deleteCollection(request: IncomingMessage, response: ServerResponse, type: ResourceType, namespace: string | undefined, query: Query): Promise<void> {
     listOptions(query);
     const filter = selectorFilter(type, query.get('labelSelector') ?? undefined, query.get('fieldSelector') ?? undefined);
-    const deleted = await this.options.service.deleteCollection(type, namespace, filter, await deleteOptions(request, query));
+    const deleted = await this.options.service.deleteCollection(type, namespace, filter, (await deleteRequest(request, query)).options);
     sendJson(response, 200, { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: {}, items: deleted });
   }
 
@@ -327,7 +327,13 @@ function validateLogOptions(name: string, tailLines: number | undefined, limitBy
   if (errors.length > 0) throw apiErrors.invalid({ group: '', kind: 'PodLogOptions' }, name, errors);
 }
 
-async function deleteOptions(request: IncomingMessage, query: Query): Promise<DeleteOptions> {
+/**
+ * A delete's options, and the code it answers when the object stays (graceful deletion, finalizers):
+ * 200, as kube-apiserver's delete handler, which answers 202 only when the deprecated
+ * `orphanDependents: false` was asked for ("we want to do this always … but that will break
+ * existing clients").
+ */
+async function deleteRequest(request: IncomingMessage, query: Query): Promise<{ options: DeleteOptions; codeIfKept: 200 | 202 }> {
   // A body is DeleteOptions in any media type a create accepts (415 otherwise); none means query only.
   const raw = await readBody(request);
   const body = ((raw.length > 0 ? decodeObjectBody(raw, mediaType(request)) : undefined) ?? {}) as {
@@ -335,7 +341,9 @@ async function deleteOptions(request: IncomingMessage, query: Query): Promise<De
     propagationPolicy?: DeleteOptions['propagationPolicy'];
     preconditions?: DeleteOptions['preconditions'];
     dryRun?: string[];
+    orphanDependents?: unknown;
   };
+  const orphanDependents = query.get('orphanDependents') ?? body.orphanDependents;
   const queryGrace = int64Param(query, 'gracePeriodSeconds');
   const bodyGrace = body.gracePeriodSeconds ?? undefined;
   if (bodyGrace !== undefined && !Number.isSafeInteger(bodyGrace)) {
@@ -345,12 +353,13 @@ async function deleteOptions(request: IncomingMessage, query: Query): Promise<De
   const given = queryGrace ?? (bodyGrace as number | undefined);
   const grace = given !== undefined && given < 0 ? 1 : given;
   const policy = (query.get('propagationPolicy') ?? body.propagationPolicy) as DeleteOptions['propagationPolicy'] | undefined;
-  return {
+  const options: DeleteOptions = {
     dryRun: query.getAll('dryRun').includes('All') || (body.dryRun ?? []).includes('All'),
     ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
     ...(policy ? { propagationPolicy: policy } : {}),
     ...(body.preconditions ? { preconditions: body.preconditions } : {}),
   };
+  return { options, codeIfKept: orphanDependents === false || orphanDependents === 'false' ? 202 : 200 };
 }
 
 function selectorText(labels: Record<string, string> | undefined): string {
