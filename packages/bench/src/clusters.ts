@@ -5,61 +5,76 @@ import type { Logger } from 'pino';
 import { describeFilesystem } from './conditions.js';
 import type { StoreBenchOptions } from './options.js';
 import type { SuiteReport } from './results.js';
-import { runSuite } from './suite.js';
+import type { SuiteTarget } from './suite.js';
 
 const LEADER_TIMEOUT_MS = 30_000;
 const LOG_WARNINGS_PER_MEMBER = 15;
 const LOG_LINE_CHARS = 400;
 
 /**
- * Starts `members` members of etcd or k8ts-store on loopback (testkit's TestCluster: the same flags
- * for both, every other setting at its default, so both fsync their WAL), runs the suite on them,
- * and stops them. A member that exits during the run, or a run that fails, is reported in
- * `problems`, with the members' logged warnings; nothing is retried.
+ * A cluster this run started: `members` members of etcd or k8ts-store on loopback (testkit's
+ * TestCluster: the same flags for both, every other setting at its default, so both fsync their WAL).
  */
-export async function runOnFreshCluster(kind: StoreKind, members: number, options: StoreBenchOptions, logger: Logger): Promise<SuiteReport> {
-  checkBinary(kind);
-  logger.info({ kind, members }, 'starting cluster');
-  const cluster = await TestCluster.start(kind, { size: members });
-  const startedWith = `${members} members of ${kind === 'etcd' ? 'etcd' : 'k8ts-store'} on 127.0.0.1 started by @k8ts/testkit, default settings (fsync on)`;
-  const dataDirFilesystem = describeFilesystem(cluster.members[0]?.dataDir ?? '/tmp');
-  // Interrupted mid-run: stop the members rather than leave them running.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    logger.warn({ kind, signal }, 'interrupted; stopping cluster');
-    void cluster.stop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const failedReport = (problem: string): SuiteReport => ({
-    target: { kind, endpoints: cluster.endpoints, targetMode: options.target, usedEndpoints: [], members: [], startedWith, dataDirFilesystem },
-    warmup: { puts: 0, failed: 0, errors: {} },
-    tests: [],
-    problems: [problem],
-  });
-  try {
-    let report: SuiteReport;
+export class BenchCluster {
+  private constructor(
+    readonly kind: StoreKind,
+    private readonly cluster: TestCluster,
+    readonly target: SuiteTarget,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts the members and waits for a leader; stops them again if there is none. */
+  static async start(kind: StoreKind, members: number, logger: Logger): Promise<BenchCluster> {
+    checkBinary(kind);
+    logger.info({ kind, members }, 'starting cluster');
+    const cluster = await TestCluster.start(kind, { size: members });
     try {
       await waitForLeader(cluster.endpoints, LEADER_TIMEOUT_MS);
-      logger.info({ kind, endpoints: cluster.endpoints }, 'cluster has a leader');
-      const memberPids = cluster.members.flatMap((member) => (member.process?.pid === undefined ? [] : [member.process.pid]));
-      report = await runSuite({ kind, endpoints: cluster.endpoints, startedWith, dataDirFilesystem, memberPids }, options, logger);
     } catch (error) {
-      const problem = `the run failed: ${error instanceof Error ? error.message : String(error)}`;
-      logger.error({ kind, problem }, 'run failed');
-      // Without a leader the members may have logged no warning at all: keep their last lines too.
       const tails = cluster.members.map((member) => `${member.name} log tail:\n${tailLines(member.log, 10).join('\n')}`);
-      report = { ...failedReport(problem), problems: [problem, ...tails] };
+      await cluster.stop();
+      throw new Error(`${kind}: ${error instanceof Error ? error.message : String(error)}\n${tails.join('\n')}`);
     }
-    const exited = cluster.members
+    logger.info({ kind, endpoints: cluster.endpoints }, 'cluster has a leader');
+    const target: SuiteTarget = {
+      kind,
+      endpoints: cluster.endpoints,
+      startedWith: `${members} members of ${kind === 'etcd' ? 'etcd' : 'k8ts-store'} on 127.0.0.1 started by @k8ts/testkit, default settings (fsync on)`,
+      dataDirFilesystem: describeFilesystem(cluster.members[0]?.dataDir ?? '/tmp'),
+      memberPids: cluster.members.flatMap((member) => (member.process?.pid === undefined ? [] : [member.process.pid])),
+    };
+    return new BenchCluster(kind, cluster, target, logger);
+  }
+
+  /** What a run that never reached the tests reports: the target as started, nothing measured. */
+  emptyReport(options: StoreBenchOptions): SuiteReport {
+    const { kind, endpoints, startedWith, dataDirFilesystem } = this.target;
+    return {
+      target: { kind, endpoints, targetMode: options.target, usedEndpoints: [], members: [], ...(startedWith ? { startedWith } : {}), ...(dataDirFilesystem ? { dataDirFilesystem } : {}) },
+      warmup: { puts: 0, failed: 0, errors: {} },
+      tests: [],
+      problems: [],
+    };
+  }
+
+  /**
+   * The report with what went wrong: the run's failure (with the last lines of each member's log,
+   * since members without a leader may have logged no warning), any member that exited, and the
+   * warnings the members logged.
+   */
+  finish(report: SuiteReport, failure?: string): SuiteReport {
+    const members = this.cluster.members;
+    const failed = failure === undefined ? [] : [failure, ...members.map((member) => `${member.name} log tail:\n${tailLines(member.log, 10).join('\n')}`)];
+    const exited = members
       .filter((member) => member.process === undefined || member.process.exitCode !== null || member.process.signalCode !== null)
       .map((member) => `member ${member.name} exited during the run (code ${member.process?.exitCode ?? '?'}, signal ${member.process?.signalCode ?? 'none'})`);
-    const memberLogWarnings = Object.fromEntries(cluster.members.map((member) => [member.name, logWarnings(member.log)]));
-    return { ...report, problems: [...report.problems, ...exited], memberLogWarnings };
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    logger.info({ kind }, 'stopping cluster');
-    await cluster.stop();
+    const memberLogWarnings = Object.fromEntries(members.map((member) => [member.name, logWarnings(member.log)]));
+    return { ...report, problems: [...report.problems, ...failed, ...exited], memberLogWarnings };
+  }
+
+  async stop(): Promise<void> {
+    this.logger.info({ kind: this.kind }, 'stopping cluster');
+    await this.cluster.stop();
   }
 }
 

@@ -31,11 +31,12 @@ export function storeBenchCommand(): Command {
   return new Command('store')
     .description(
       'benchmark an etcd-compatible store over the etcd v3 gRPC API: sequential and concurrent puts, linearizable and ' +
-        'serializable ranges, watch fan-out. --vs-etcd starts k8ts-store, then real etcd, and prints both with k8ts/etcd. ' +
+        'serializable ranges, watch fan-out. --vs-etcd starts k8ts-store and real etcd side by side, runs each test on one and then the other, ' +
+          'round after round, and prints both with k8ts/etcd. ' +
         'Note: the KV tests write --key-size keys at the root of the key space, as etcd\'s benchmark does.',
     )
     .option('--endpoints <list>', 'etcd v3 endpoints (host:port, comma-separated; loopback only)')
-    .option('--vs-etcd', 'start k8ts-store members, run, stop; then the same with real etcd 3.4; print both and the ratio', false)
+    .option('--vs-etcd', 'start k8ts-store members and real etcd 3.4 members, run every test on both in turn, stop them; print both and the ratios', false)
     .addOption(numeric('--members <n>', 'cluster size for --vs-etcd', 3))
     .option('--json', 'print the report as JSON (logs go to stderr either way)', false)
     .addOption(new Option('--tests <list>', `tests to run (${TEST_NAMES.join(',')})`).default([...d.tests], 'all but watch-knee').argParser(testList))
@@ -56,6 +57,7 @@ export function storeBenchCommand(): Command {
     .addOption(numeric('--watch-knee-seconds <n>', 'watch-knee: seconds of puts at each rate', d.watchKneeSeconds))
     .addOption(numeric('--watch-knee-max-rate <n>', 'watch-knee: the highest put rate tried (rates double up to it)', d.watchKneeMaxRate))
     .addOption(numeric('--warmup <n>', 'unmeasured puts before the tests (half from one client), and n/4 reads of each kind: a fresh k8ts-store member needs thousands of writes to JIT-compile its path', d.warmupPuts))
+    .addOption(numeric('--rounds <n>', 'times each test runs; with --vs-etcd each round runs every test on k8ts-store and on etcd in turn, the first of the two alternating', d.rounds))
     .addOption(numeric('--max-seconds <n>', 'time limit per test', d.maxSecondsPerTest))
     .addOption(numeric('--request-timeout <ms>', 'deadline of each request', d.requestTimeoutMs))
     .addOption(numeric('--max-errors <n>', 'a test stops after this many failed requests', d.maxErrors))
@@ -89,6 +91,7 @@ export function optionsFrom(flags: Record<string, unknown>): StoreBenchOptions {
   return {
     tests: flags['tests'] as TestName[],
     warmupPuts: count('warmup'),
+    rounds: count('rounds'),
     sequentialTotal: count('sequentialTotal'),
     total: count('total'),
     rangeTotal: count('rangeTotal'),

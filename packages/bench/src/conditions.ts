@@ -27,6 +27,7 @@ export function captureConditions(options: StoreBenchOptions, startedAt: Date): 
     keyOrder: options.sequentialKeys ? 'sequential' : 'random',
     seed: options.seed,
     warmupPuts: options.warmupPuts,
+    rounds: options.rounds,
     maxSecondsPerTest: options.maxSecondsPerTest,
     requestTimeoutMs: options.requestTimeoutMs,
   };

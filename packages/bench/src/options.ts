@@ -14,6 +14,8 @@ export interface StoreBenchOptions {
   readonly tests: readonly TestName[];
   /** Puts sent before any test and not measured, with a quarter as many reads of each kind (connections warm, JIT warm). */
   readonly warmupPuts: number;
+  /** Every selected test runs this many times (with --vs-etcd, on k8ts and on etcd in turn). */
+  readonly rounds: number;
   /** put-sequential: one client on one connection. */
   readonly sequentialTotal: number;
   /** put-concurrent and both range tests. */
@@ -47,6 +49,7 @@ export interface StoreBenchOptions {
 export const DEFAULT_OPTIONS: StoreBenchOptions = {
   tests: DEFAULT_TESTS,
   warmupPuts: 10_000,
+  rounds: 3,
   sequentialTotal: 1000,
   total: 10_000,
   rangeTotal: 10_000,
@@ -76,6 +79,7 @@ export const MAX_WATCH_EVENTS = 20_000_000;
 export function checkOptions(options: StoreBenchOptions): void {
   const counts: [string, number, number][] = [
     ['--warmup', options.warmupPuts, 0],
+    ['--rounds', options.rounds, 1],
     ['--sequential-total', options.sequentialTotal, 0],
     ['--total', options.total, 0],
     ['--range-total', options.rangeTotal, 0],

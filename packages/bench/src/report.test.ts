@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { captureConditions } from './conditions.js';
 import { DEFAULT_OPTIONS } from './options.js';
-import { computeRatios, formatNumber, ratio, renderReport, table } from './report.js';
+import { computeRatios, formatNumber, membersCpuMsPerOp, ratio, renderReport, table } from './report.js';
 import type { SuiteReport, TestResult } from './results.js';
-import { summarizeLatencies } from './stats.js';
+import { median, summarizeLatencies } from './stats.js';
 
 function test(name: TestResult['name'], perSecond: number, latencies: number[], extra: Partial<TestResult> = {}): TestResult {
   return {
@@ -46,6 +46,29 @@ describe('ratios', () => {
     expect(ratio(1, 0)).toBeNaN();
     expect(ratio(Number.NaN, 1)).toBeNaN();
   });
+
+  it('pair each round with the same round of the other run', () => {
+    const k8ts = suite('k8ts', [test('put-sequential', 100, [1], { round: 1 }), test('put-sequential', 300, [1], { round: 2 })]);
+    const etcd = suite('etcd', [test('put-sequential', 200, [1], { round: 1 }), test('put-sequential', 400, [1], { round: 2 })]);
+    expect(computeRatios(k8ts, etcd).map((entry) => [entry.round, entry.perSecond])).toEqual([
+      [1, 0.5],
+      [2, 0.75],
+    ]);
+  });
+});
+
+describe('summaries', () => {
+  it('take the median of finite values, the mean of the middle two for an even count', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([Number.NaN, 5])).toBe(5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('give the members\' CPU per operation from their share of a core over the test', () => {
+    expect(membersCpuMsPerOp(test('put-sequential', 500, [1, 1], { elapsedMs: 2000, completed: 1000, cpu: { loadGeneratorPercent: 10, membersPercent: 150 } }))).toBe(3);
+    expect(membersCpuMsPerOp(test('put-sequential', 500, [1, 1]))).toBeNaN();
+  });
 });
 
 describe('formatting', () => {
@@ -68,9 +91,21 @@ describe('formatting', () => {
     const text = renderReport({ conditions: captureConditions(DEFAULT_OPTIONS, new Date(0)), runs: [k8ts, etcd], ratios: computeRatios(k8ts, etcd) });
     expect(text).toMatch(/machine: +\d+ cores/);
     expect(text).toMatch(/8-byte keys .* 256-byte values/);
-    expect(text).toMatch(/writes\/s +50\.0 +200 +0\.250/);
+    expect(text).toMatch(/put-sequential +1 +0\.250 +/);
+    expect(text).toMatch(/\n +1 +k8ts +50\.0 +200 +0\.250 /);
     expect(text).toMatch(/ERROR ×1: code 4: deadline exceeded/);
     expect(text).toMatch(/PROBLEM: member m2 exited/);
     expect(text).toMatch(/m1 log warnings/);
+  });
+
+  it('summarise rounds as the median ratio with its range, and label who ran first', () => {
+    const rounds = (kind: 'k8ts' | 'etcd', rates: number[]): SuiteReport =>
+      suite(kind, rates.map((rate, i) => test('put-concurrent', rate, [1, 2], { round: i + 1 })));
+    const k8ts = rounds('k8ts', [90, 120, 100]);
+    const etcd = rounds('etcd', [100, 100, 100]);
+    const text = renderReport({ conditions: captureConditions(DEFAULT_OPTIONS, new Date(0)), runs: [k8ts, etcd], ratios: computeRatios(k8ts, etcd) });
+    expect(text).toMatch(/put-concurrent +3 +1\.00 \(0\.900–1\.20\)/);
+    expect(text).toMatch(/\n +2 +etcd +120 +100 +1\.20 /);
+    expect(text).toMatch(/3 round\(s\) of the tests/);
   });
 });

@@ -1,15 +1,16 @@
 import type { KneeResult } from './watch_knee.js';
 import type { Conditions, StoreBenchReport, SuiteReport, TestRatios, TestResult } from './results.js';
-import type { LatencySummary } from './stats.js';
+import { median, type LatencySummary } from './stats.js';
 
-/** k8ts ÷ etcd for every test both runs have (NaN where etcd's figure is 0 or missing). */
+/** k8ts ÷ etcd for every test and round both runs have (NaN where etcd's figure is 0 or missing). */
 export function computeRatios(k8ts: SuiteReport, etcd: SuiteReport): TestRatios[] {
   return k8ts.tests.flatMap((ours) => {
-    const theirs = etcd.tests.find((test) => test.name === ours.name);
+    const theirs = etcd.tests.find((test) => test.name === ours.name && test.round === ours.round);
     if (theirs === undefined) return [];
     return [
       {
         name: ours.name,
+        ...(ours.round === undefined ? {} : { round: ours.round }),
         perSecond: ratio(ours.perSecond, theirs.perSecond),
         p50Ms: ratio(ours.latency.p50Ms, theirs.latency.p50Ms),
         p90Ms: ratio(ours.latency.p90Ms, theirs.latency.p90Ms),
@@ -39,7 +40,7 @@ export function renderConditions(conditions: Conditions): string[] {
     `machine:  ${conditions.cpuCores} cores (${conditions.cpuModel}), ${conditions.memoryGiB} GiB, ${conditions.platform}, load average ${conditions.loadAverage1m} at start`,
     `runtime:  node ${conditions.nodeVersion}; load generator: ${conditions.benchProcess}`,
     `data:     ${conditions.keySizeBytes}-byte keys (${conditions.keyOrder} in a key space of ${conditions.keySpaceSize}, seed ${conditions.seed}), ${conditions.valueSizeBytes}-byte values`,
-    `bounds:   ${conditions.warmupPuts} unmeasured warm-up puts and ${Math.ceil(conditions.warmupPuts / 4)} reads of each kind; each test stops at its count or after ${conditions.maxSecondsPerTest} s; request deadline ${conditions.requestTimeoutMs} ms; no retries`,
+    `bounds:   ${conditions.warmupPuts} unmeasured warm-up puts and ${Math.ceil(conditions.warmupPuts / 4)} reads of each kind; ${conditions.rounds} round(s) of the tests; each test stops at its count or after ${conditions.maxSecondsPerTest} s; request deadline ${conditions.requestTimeoutMs} ms; no retries`,
     `started:  ${conditions.startedAt}`,
   ];
 }
@@ -65,20 +66,28 @@ export const LATENCY_COLUMNS: [string, keyof LatencySummary][] = [
 
 /** One run: a table of tests, then each test's shape, errors and anomalies. */
 export function renderSuite(run: SuiteReport): string[] {
-  const header = ['test', 'rate', ...LATENCY_COLUMNS.map(([label]) => `${label} ms`), 'ok/sent', 'failed', 'stop'];
+  const header = ['test', 'round', 'rate', ...LATENCY_COLUMNS.map(([label]) => `${label} ms`), 'ok/sent', 'failed', 'stop'];
   const rows = run.tests.map((test) => [
     test.name,
+    String(test.round ?? 1),
     `${formatNumber(test.perSecond)} ${test.unit}/s`,
     ...LATENCY_COLUMNS.map(([, field]) => formatNumber(test.latency[field])),
     `${test.completed}/${test.sent}`,
     String(test.failed),
     test.stoppedBy,
   ]);
-  return [...renderTarget(run), '', ...table([header, ...rows]).map((line) => `  ${line}`), '', ...run.tests.flatMap(renderDetails), ...renderProblems(run)];
+  const details = run.tests.flatMap((test, i) => (run.tests.findIndex((other) => other.name === test.name) === i ? renderDetails(test, run.tests) : []));
+  return [...renderTarget(run), '', ...table([header, ...rows]).map((line) => `  ${line}`), '', ...details, ...renderProblems(run)];
 }
 
-function renderDetails(test: TestResult): string[] {
-  const lines = [`  ${test.name}: ${test.description}`];
+/** A test's shape once, then what each of its rounds adds: watch figures, knee steps, CPU, errors, anomalies. */
+function renderDetails(first: TestResult, all: readonly TestResult[]): string[] {
+  const rounds = all.filter((test) => test.name === first.name);
+  return [`  ${first.name}: ${first.description}`, ...rounds.flatMap((test) => renderRound(test, rounds.length > 1))];
+}
+
+function renderRound(test: TestResult, labelled: boolean): string[] {
+  const lines: string[] = labelled ? [`   round ${test.round ?? 1}:`] : [];
   if (test.readsFound !== undefined) lines.push(`    ${test.readsFound} of ${test.completed} reads found their key`);
   const watch = test.watch;
   if (watch) {
@@ -137,41 +146,77 @@ function renderProblems(run: SuiteReport): string[] {
   return lines;
 }
 
-/** --vs-etcd: each test's figures side by side with k8ts/etcd. */
-export function renderComparison(k8ts: SuiteReport, etcd: SuiteReport, ratios: readonly TestRatios[]): string[] {
-  const lines: string[] = [];
-  for (const ours of k8ts.tests) {
-    const theirs = etcd.tests.find((test) => test.name === ours.name);
-    const ratioOf = ratios.find((entry) => entry.name === ours.name);
-    if (theirs === undefined || ratioOf === undefined) continue;
+/** The members' CPU per operation of a test, in ms (NaN when the run did not start the members). */
+export function membersCpuMsPerOp(test: TestResult): number {
+  const percent = test.cpu?.membersPercent;
+  return percent === undefined || test.completed === 0 ? Number.NaN : ((percent / 100) * test.elapsedMs) / test.completed;
+}
+
+/** "median (min–max)" of k8ts ÷ etcd over the rounds both ran. */
+function spread(values: readonly number[]): string {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return '-';
+  const range = finite.length > 1 ? ` (${formatNumber(Math.min(...finite))}–${formatNumber(Math.max(...finite))})` : '';
+  return `${formatNumber(median(finite))}${range}`;
+}
+
+/**
+ * --vs-etcd: a summary of k8ts/etcd per test over the rounds (median, min–max), then each test's
+ * rounds side by side: who ran first, throughput, p50 and p99, and the members' CPU per operation
+ * (the steadier figure on a shared machine).
+ */
+export function renderComparison(k8ts: SuiteReport, etcd: SuiteReport): string[] {
+  const names = [...new Set(k8ts.tests.map((test) => test.name))];
+  const pairs = (name: TestResult['name']): [TestResult, TestResult][] =>
+    k8ts.tests.flatMap((ours) => {
+      const theirs = etcd.tests.find((test) => test.name === name && test.round === ours.round);
+      return ours.name === name && theirs !== undefined ? [[ours, theirs] as [TestResult, TestResult]] : [];
+    });
+  const summary: string[][] = [['test', 'rounds', 'rate k8ts/etcd', 'p99 k8ts/etcd', 'members\' CPU per op k8ts/etcd']];
+  const sections: string[] = [];
+  for (const name of names) {
+    const both = pairs(name);
+    const first = both[0];
+    if (first === undefined) continue;
+    summary.push([
+      name,
+      String(both.length),
+      spread(both.map(([ours, theirs]) => ratio(ours.perSecond, theirs.perSecond))),
+      spread(both.map(([ours, theirs]) => ratio(ours.latency.p99Ms, theirs.latency.p99Ms))),
+      spread(both.map(([ours, theirs]) => ratio(membersCpuMsPerOp(ours), membersCpuMsPerOp(theirs)))),
+    ]);
+    const unit = first[0].unit.replace(/s$/, '');
     const rows: string[][] = [
-      ['', 'k8ts', 'etcd', 'k8ts/etcd'],
-      [`${ours.unit}/s`, formatNumber(ours.perSecond), formatNumber(theirs.perSecond), formatNumber(ratioOf.perSecond)],
-      ...(['p50Ms', 'p90Ms', 'p99Ms', 'p999Ms'] as const).map((field) => [
-        `${field.replace('Ms', '')} ms`,
-        formatNumber(ours.latency[field]),
-        formatNumber(theirs.latency[field]),
-        formatNumber(ratioOf[field]),
+      ['round', 'first', `k8ts ${unit}s/s`, `etcd ${unit}s/s`, 'k8ts/etcd', 'k8ts p50 ms', 'etcd p50 ms', 'k8ts p99 ms', 'etcd p99 ms', 'k8ts/etcd', `k8ts CPU ms/${unit}`, `etcd CPU ms/${unit}`],
+      ...both.map(([ours, theirs]) => [
+        String(ours.round ?? 1),
+        (ours.round ?? 1) % 2 === 1 ? 'k8ts' : 'etcd',
+        formatNumber(ours.perSecond),
+        formatNumber(theirs.perSecond),
+        formatNumber(ratio(ours.perSecond, theirs.perSecond)),
+        formatNumber(ours.latency.p50Ms),
+        formatNumber(theirs.latency.p50Ms),
+        formatNumber(ours.latency.p99Ms),
+        formatNumber(theirs.latency.p99Ms),
+        formatNumber(ratio(ours.latency.p99Ms, theirs.latency.p99Ms)),
+        formatNumber(membersCpuMsPerOp(ours)),
+        formatNumber(membersCpuMsPerOp(theirs)),
       ]),
-      ['max ms', formatNumber(ours.latency.maxMs), formatNumber(theirs.latency.maxMs), ''],
-      ['client CPU %', formatNumber(ours.cpu?.loadGeneratorPercent ?? Number.NaN), formatNumber(theirs.cpu?.loadGeneratorPercent ?? Number.NaN), ''],
-      ['members CPU %', formatNumber(ours.cpu?.membersPercent ?? Number.NaN), formatNumber(theirs.cpu?.membersPercent ?? Number.NaN), ''],
-      ['other procs CPU %', formatNumber(ours.cpu?.otherProcessesPercent ?? Number.NaN), formatNumber(theirs.cpu?.otherProcessesPercent ?? Number.NaN), ''],
-      ['ok/sent', `${ours.completed}/${ours.sent}`, `${theirs.completed}/${theirs.sent}`, ''],
-      ['failed', String(ours.failed), String(theirs.failed), ''],
-      ['anomalies', String(ours.anomalies.count), String(theirs.anomalies.count), ''],
     ];
-    lines.push(`${ours.name}: ${ours.description}`, ...table(rows, [false, true, true, true]).map((line) => `  ${line}`), '');
+    sections.push(`${name}: ${first[0].description}`, ...table(rows).map((line) => `  ${line}`), '');
   }
-  return lines;
+  return [...table(summary, [false, true, true, true, true]).map((line) => `  ${line}`), '', ...sections];
 }
 
 export function renderReport(report: StoreBenchReport): string {
   const lines = ['k8ts bench store: load on the etcd v3 gRPC API', '', ...renderConditions(report.conditions), ''];
   const [k8ts, etcd] = report.runs;
   if (report.ratios && k8ts && etcd) {
-    lines.push('== side by side (throughput ratio above 1: k8ts faster; latency ratio above 1: k8ts slower) ==', '');
-    lines.push(...renderComparison(k8ts, etcd, report.ratios));
+    lines.push(
+      '== side by side: every test on both clusters in turn, round by round (throughput ratio above 1: k8ts faster; latency and CPU ratios above 1: k8ts slower) ==',
+      '',
+    );
+    lines.push(...renderComparison(k8ts, etcd));
     lines.push('== each run ==', '');
   }
   for (const run of report.runs) lines.push(...renderSuite(run), '');

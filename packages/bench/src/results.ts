@@ -31,6 +31,10 @@ export interface TestResult {
   readonly knee?: KneeResult;
   /** CPU used during the test by this load generator and (when this run started them) the members. */
   readonly cpu?: CpuUse;
+  /** The round the test ran in, counted from 1 (the suite runs every test `--rounds` times). */
+  readonly round?: number;
+  /** When the test began (ISO 8601): with --vs-etcd, shows the two clusters' tests interleaved. */
+  readonly startedAt?: string;
 }
 
 export interface WatchDetails {
@@ -90,6 +94,7 @@ export interface Conditions extends MachineConditions {
   readonly keyOrder: 'random' | 'sequential';
   readonly seed: number;
   readonly warmupPuts: number;
+  readonly rounds: number;
   readonly maxSecondsPerTest: number;
   readonly requestTimeoutMs: number;
 }
@@ -133,6 +138,7 @@ export interface StoreBenchReport {
 
 export interface TestRatios {
   readonly name: TestName;
+  readonly round?: number;
   /** k8ts ÷ etcd: throughput above 1 means k8ts is faster; latency above 1 means k8ts is slower. */
   readonly perSecond: number;
   readonly p50Ms: number;

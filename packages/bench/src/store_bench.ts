@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { runOnFreshCluster } from './clusters.js';
+import { BenchCluster, checkBinary } from './clusters.js';
 import { captureConditions } from './conditions.js';
-import { checkOptions, type StoreBenchOptions } from './options.js';
+import { checkOptions, TEST_NAMES, type StoreBenchOptions } from './options.js';
 import { computeRatios } from './report.js';
-import type { StoreBenchReport, SuiteReport } from './results.js';
-import { runSuite } from './suite.js';
+import type { StoreBenchReport, SuiteReport, WarmupReport } from './results.js';
+import { runSuite, SuiteSession } from './suite.js';
 
 export type StoreBenchMode =
   | { readonly kind: 'endpoints'; readonly endpoints: readonly string[] }
@@ -12,8 +12,8 @@ export type StoreBenchMode =
 
 /**
  * The whole store benchmark: the suite on the given endpoints, or (vs-etcd) on a fresh k8ts-store
- * cluster and then, once that one is stopped, on a fresh etcd cluster of the same size, with the
- * ratio k8ts/etcd per test. The two clusters never run at the same time.
+ * cluster and a fresh etcd cluster of the same size, interleaved, with the ratio k8ts/etcd per test
+ * and round.
  */
 export async function runStoreBench(mode: StoreBenchMode, options: StoreBenchOptions, logger: Logger): Promise<StoreBenchReport> {
   checkOptions(options);
@@ -21,9 +21,75 @@ export async function runStoreBench(mode: StoreBenchMode, options: StoreBenchOpt
   if (mode.kind === 'endpoints') {
     return { conditions, runs: [await runSuite({ kind: 'endpoints', endpoints: mode.endpoints }, options, logger)] };
   }
-  const k8ts = await runOnFreshCluster('k8ts', mode.members, options, logger);
-  const etcd = await runOnFreshCluster('etcd', mode.members, options, logger);
+  const [k8ts, etcd] = await runVsEtcd(mode.members, options, logger);
   return { conditions, runs: [k8ts, etcd], ratios: computeRatios(k8ts, etcd) };
+}
+
+/** One cluster's side of a --vs-etcd run. */
+interface Side {
+  readonly cluster: BenchCluster;
+  session?: SuiteSession;
+  warmup?: WarmupReport;
+  failure?: string;
+}
+
+/**
+ * Both clusters run for the whole benchmark, each warmed up, and every round runs each test on one
+ * and then on the other before the next test, the first of the two alternating between rounds
+ * (k8ts first in odd rounds, etcd first in even ones). On these shared machines throughput swings by
+ * a third within minutes; run all of one target and then all of the other, and a single ratio
+ * compared two different machines. While one cluster is measured the other idles (its heartbeats
+ * show in the report as other processes' CPU).
+ */
+async function runVsEtcd(members: number, options: StoreBenchOptions, logger: Logger): Promise<[SuiteReport, SuiteReport]> {
+  checkBinary('k8ts');
+  checkBinary('etcd');
+  const sides: Side[] = [];
+  const stopAll = async (): Promise<void> => {
+    await Promise.allSettled(sides.map((side) => side.cluster.stop()));
+  };
+  // Interrupted mid-run: stop the members rather than leave them running.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.warn({ signal }, 'interrupted; stopping clusters');
+    void stopAll().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const attempt = async (side: Side, work: () => Promise<void>): Promise<void> => {
+    if (side.failure !== undefined) return;
+    try {
+      await work();
+    } catch (error) {
+      side.failure = `the run failed: ${error instanceof Error ? error.message : String(error)}`;
+      logger.error({ kind: side.cluster.kind, problem: side.failure }, 'run failed');
+    }
+  };
+  try {
+    for (const kind of ['k8ts', 'etcd'] as const) sides.push({ cluster: await BenchCluster.start(kind, members, logger) });
+    for (const side of sides) {
+      await attempt(side, async () => {
+        side.session = await SuiteSession.open(side.cluster.target, options, logger);
+        side.warmup = await side.session.warmup();
+      });
+    }
+    for (let round = 1; round <= options.rounds; round += 1) {
+      const order = round % 2 === 1 ? sides : [...sides].reverse();
+      for (const name of TEST_NAMES) {
+        for (const side of order) await attempt(side, async () => side.session?.runTest(name, round));
+      }
+    }
+    const reports = sides.map(({ cluster, session, warmup, failure }) =>
+      cluster.finish(session === undefined ? cluster.emptyReport(options) : session.report(warmup ?? { puts: 0, failed: 0, errors: {} }), failure),
+    );
+    const [k8ts, etcd] = reports;
+    if (k8ts === undefined || etcd === undefined) throw new Error('internal: a cluster is missing');
+    return [k8ts, etcd];
+  } finally {
+    for (const side of sides) side.session?.close();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await stopAll();
+  }
 }
 
 /** True when any run saw a failed request, a broken promise, or a member in trouble. */

@@ -4,7 +4,7 @@ import { measureCpu } from './cpu.js';
 import { ConnectionPool, endpointStatus } from './etcd_client.js';
 import { KeyChooser, makeValue, seededRandom } from './keys.js';
 import { runPutTest, runRangeTest, WrittenState, type KvTestContext } from './kv_tests.js';
-import type { StoreBenchOptions, TestName } from './options.js';
+import { TEST_NAMES, type StoreBenchOptions, type TestName } from './options.js';
 import type { SuiteReport, TargetDescription, TestResult, WarmupReport } from './results.js';
 import { runWatchKneeTest, runWatchTest } from './watch_test.js';
 
@@ -21,27 +21,63 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const STATUS_TIMEOUT_MS = 5_000;
 
 /**
- * Runs the selected tests, in a fixed order, against etcd-compatible endpoints: warm-up puts, then
- * put-sequential, put-concurrent, range-linearizable, range-serializable, watch, watch-knee. The range tests
- * read the key space the put tests wrote. A failed request is counted, never retried.
+ * Runs the selected tests against etcd-compatible endpoints: warm-up puts, then `--rounds` rounds of
+ * put-sequential, put-concurrent, range-linearizable, range-serializable, watch, watch-knee, in that
+ * order. The range tests read the key space the put tests wrote. A failed request is counted, never
+ * retried.
  */
 export async function runSuite(target: SuiteTarget, options: StoreBenchOptions, logger: Logger): Promise<SuiteReport> {
-  const statuses = await Promise.all(target.endpoints.map((endpoint) => endpointStatus(endpoint, STATUS_TIMEOUT_MS)));
-  const usedEndpoints = options.target === 'leader' ? [leaderEndpoint(target.endpoints, statuses)] : [...target.endpoints];
-  const description: TargetDescription = {
-    kind: target.kind,
-    endpoints: target.endpoints,
-    targetMode: options.target,
-    usedEndpoints,
-    members: target.endpoints.map((endpoint, i) => `${endpoint}: ${describeStatus(statuses[i] ?? 'no answer')}`),
-    ...(target.startedWith === undefined ? {} : { startedWith: target.startedWith }),
-    ...(target.dataDirFilesystem === undefined ? {} : { dataDirFilesystem: target.dataDirFilesystem }),
-  };
-  const single = ConnectionPool.open(usedEndpoints, 1, options.requestTimeoutMs);
-  const pool = ConnectionPool.open(usedEndpoints, options.conns, options.requestTimeoutMs);
+  const session = await SuiteSession.open(target, options, logger);
   try {
-    await single.ready(CONNECT_TIMEOUT_MS);
-    await pool.ready(CONNECT_TIMEOUT_MS);
+    const warmup = await session.warmup();
+    for (let round = 1; round <= options.rounds; round += 1) {
+      for (const name of TEST_NAMES) await session.runTest(name, round);
+    }
+    return session.report(warmup);
+  } finally {
+    session.close();
+  }
+}
+
+/**
+ * One target's connections, key space and results, so that tests on two targets can be interleaved
+ * (--vs-etcd): each target keeps its own written state for its range tests to check.
+ */
+export class SuiteSession {
+  private readonly tests: TestResult[] = [];
+
+  private constructor(
+    private readonly target: SuiteTarget,
+    readonly description: TargetDescription,
+    private readonly single: ConnectionPool,
+    private readonly pool: ConnectionPool,
+    private readonly context: KvTestContext,
+    private readonly random: () => number,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(target: SuiteTarget, options: StoreBenchOptions, logger: Logger): Promise<SuiteSession> {
+    const statuses = await Promise.all(target.endpoints.map((endpoint) => endpointStatus(endpoint, STATUS_TIMEOUT_MS)));
+    const usedEndpoints = options.target === 'leader' ? [leaderEndpoint(target.endpoints, statuses)] : [...target.endpoints];
+    const description: TargetDescription = {
+      kind: target.kind,
+      endpoints: target.endpoints,
+      targetMode: options.target,
+      usedEndpoints,
+      members: target.endpoints.map((endpoint, i) => `${endpoint}: ${describeStatus(statuses[i] ?? 'no answer')}`),
+      ...(target.startedWith === undefined ? {} : { startedWith: target.startedWith }),
+      ...(target.dataDirFilesystem === undefined ? {} : { dataDirFilesystem: target.dataDirFilesystem }),
+    };
+    const single = ConnectionPool.open(usedEndpoints, 1, options.requestTimeoutMs);
+    const pool = ConnectionPool.open(usedEndpoints, options.conns, options.requestTimeoutMs);
+    try {
+      await single.ready(CONNECT_TIMEOUT_MS);
+      await pool.ready(CONNECT_TIMEOUT_MS);
+    } catch (error) {
+      single.close();
+      pool.close();
+      throw error;
+    }
     const random = seededRandom(options.seed);
     const context: KvTestContext = {
       pool,
@@ -50,28 +86,43 @@ export async function runSuite(target: SuiteTarget, options: StoreBenchOptions, 
       value: makeValue(options.valueSizeBytes, random),
       state: new WrittenState(options.keySpaceSize),
     };
-    const warmup = await runWarmup(context, single, logger);
-    const tests: TestResult[] = [];
-    const run = async (name: TestName, test: () => Promise<TestResult>): Promise<void> => {
-      if (!options.tests.includes(name)) return;
-      const { result, cpu } = await measureCpu(target.memberPids ?? [], test);
-      tests.push({ ...result, cpu });
-      logger.info(
-        { target: target.kind, test: name, perSecond: Math.round(result.perSecond), p99Ms: result.latency.p99Ms, failed: result.failed, anomalies: result.anomalies.count, cpu },
-        'test done',
-      );
+    return new SuiteSession(target, description, single, pool, context, random, logger);
+  }
+
+  warmup(): Promise<WarmupReport> {
+    return runWarmup(this.context, this.single, this.logger);
+  }
+
+  /** Runs one test (nothing when --tests leaves it out), measuring the CPU it took; round counts from 1. */
+  async runTest(name: TestName, round: number): Promise<void> {
+    const { context, single, target, random } = this;
+    const { options, pool } = context;
+    if (!options.tests.includes(name)) return;
+    const runId = (): string => `${Date.now().toString(36)}-${Math.floor(random() * 1e9).toString(36)}`;
+    const tests: Record<TestName, () => Promise<TestResult>> = {
+      'put-sequential': () => runPutTest({ ...context, pool: single }, { name, clients: 1, conns: 1, total: options.sequentialTotal }),
+      'put-concurrent': () => runPutTest(context, { name, clients: options.clients, conns: options.conns, total: options.total }),
+      'range-linearizable': () => runRangeTest(context, name, false),
+      'range-serializable': () => runRangeTest(context, name, true),
+      watch: () => runWatchTest(pool, options, context.value, runId()),
+      'watch-knee': () => runWatchKneeTest(pool, options, context.value, `${runId()}-knee`),
     };
-    await run('put-sequential', () => runPutTest({ ...context, pool: single }, { name: 'put-sequential', clients: 1, conns: 1, total: options.sequentialTotal }));
-    await run('put-concurrent', () => runPutTest(context, { name: 'put-concurrent', clients: options.clients, conns: options.conns, total: options.total }));
-    await run('range-linearizable', () => runRangeTest(context, 'range-linearizable', false));
-    await run('range-serializable', () => runRangeTest(context, 'range-serializable', true));
-    const runId = `${Date.now().toString(36)}-${Math.floor(random() * 1e9).toString(36)}`;
-    await run('watch', () => runWatchTest(pool, options, context.value, runId));
-    await run('watch-knee', () => runWatchKneeTest(pool, options, context.value, `${runId}-knee`));
-    return { target: description, warmup, tests, problems: [] };
-  } finally {
-    single.close();
-    pool.close();
+    const startedAt = new Date().toISOString();
+    const { result, cpu } = await measureCpu(target.memberPids ?? [], tests[name]);
+    this.tests.push({ ...result, round, startedAt, cpu });
+    this.logger.info(
+      { target: target.kind, test: name, round, perSecond: Math.round(result.perSecond), p99Ms: result.latency.p99Ms, failed: result.failed, anomalies: result.anomalies.count, cpu },
+      'test done',
+    );
+  }
+
+  report(warmup: WarmupReport): SuiteReport {
+    return { target: this.description, warmup, tests: [...this.tests], problems: [] };
+  }
+
+  close(): void {
+    this.single.close();
+    this.pool.close();
   }
 }
 
