@@ -14,6 +14,7 @@ export function compact(state: StoreState, revision: number): void {
   if (revision > state.currentRevision) fail(ERR_FUTURE_REV);
   state.compactRevision = revision;
   state.index.forEach((history) => {
+    for (const keeper of state.keepers) keeper.keep(history);
     for (const dropped of history.compact(revision)) state.dataBytes -= revisionBytes(dropped);
     if (history.isEmpty()) {
       state.index.delete(history.keyString);

@@ -59,4 +59,14 @@ export class KeyIndex {
   values(): KeyHistory[] {
     return this.tree.valuesArray();
   }
+
+  /**
+   * The histories the index holds now, ascending, unaffected by later writes to the index: a lazy
+   * copy (the B-tree's copy-on-write clone) made in constant time; later writes copy the nodes they
+   * touch once.
+   */
+  frozen(): { readonly size: number; readonly histories: Iterator<KeyHistory> } {
+    const copy = this.tree.clone();
+    return { size: copy.size, histories: copy.values() };
+  }
 }

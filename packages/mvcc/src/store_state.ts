@@ -1,6 +1,12 @@
 import { ChangeLog } from './change_log.js';
+import type { KeyHistory } from './key_history.js';
 import { KeyIndex } from './key_index.js';
 import { Lessor } from './lessor.js';
+
+/** A snapshot being encoded: compaction hands it a key's revisions before cutting them (snapshot.ts). */
+export interface RevisionKeeper {
+  keep(history: KeyHistory): void;
+}
 
 /** The whole replicated state; the store's modules read and write it, one command at a time. */
 export class StoreState {
@@ -13,4 +19,6 @@ export class StoreState {
   compactRevision = -1;
   /** Bytes of the key and lease sections of the snapshot layout, kept current by every write. */
   dataBytes = 0;
+  /** Snapshots being encoded a step at a time (SnapshotEncoder). */
+  readonly keepers = new Set<RevisionKeeper>();
 }
