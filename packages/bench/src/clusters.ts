@@ -111,13 +111,18 @@ export function checkBinary(kind: StoreKind): void {
     if (!existsSync(binary)) throw new Error(`${binary} is missing: build the workspace first (npx tsc -b after pnpm install)`);
     return;
   }
+  checkOnPath(binary, 'etcd-server');
+}
+
+/** Throws with the Debian package to install when `program` is not on PATH. */
+export function checkOnPath(program: string, debianPackage: string): void {
   const found = (process.env['PATH'] ?? '').split(delimiter).some((dir) => {
     try {
-      accessSync(join(dir, binary), constants.X_OK);
+      accessSync(join(dir, program), constants.X_OK);
       return true;
     } catch {
       return false;
     }
   });
-  if (!found) throw new Error(`${binary} is not on PATH: install Debian's etcd-server (apt-get install etcd-server)`);
+  if (!found) throw new Error(`${program} is not on PATH: install Debian's ${debianPackage} (apt-get install ${debianPackage})`);
 }

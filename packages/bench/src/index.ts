@@ -14,6 +14,7 @@ export { renderReport } from './report.js';
 export { percentile, summarizeLatencies, type LatencySummary } from './stats.js';
 export type * from './results.js';
 export { upBenchCommand } from './up_command.js';
+export { checkPerfBenchCommand } from './checkperf_command.js';
 export { processCpuMs } from './cpu.js';
 export { processRssBytes } from './pods_agents.js';
 export { endpointStatus } from './etcd_client.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { apiserverBenchCommand, controllersBenchCommand, podsBenchCommand, proxyBenchCommand, schedulerBenchCommand, storeBenchCommand, upBenchCommand } from '@k8ts/bench';
+import { apiserverBenchCommand, checkPerfBenchCommand, controllersBenchCommand, podsBenchCommand, proxyBenchCommand, schedulerBenchCommand, storeBenchCommand, upBenchCommand } from '@k8ts/bench';
 import { chaosCommand } from '@k8ts/chaos';
 import { simulateCommand } from '@k8ts/raft/sim';
 import { clusterCommands } from './local_cluster.js';
@@ -28,6 +28,7 @@ sim
 
 const bench = program.command('bench').description('benchmarks: they print their figures and conditions, and run real peers beside k8ts where they can');
 bench.addCommand(storeBenchCommand());
+bench.addCommand(checkPerfBenchCommand());
 bench.addCommand(apiserverBenchCommand());
 bench.addCommand(schedulerBenchCommand());
 bench.addCommand(controllersBenchCommand());
