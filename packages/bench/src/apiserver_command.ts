@@ -4,12 +4,7 @@ import { runApiServerBench, type ApiServerBenchMode } from './apiserver_bench.js
 import { API_TEST_NAMES, DEFAULT_API_OPTIONS, type ApiServerBenchOptions, type ApiTestName } from './apiserver_options.js';
 import { renderApiReport } from './apiserver_report.js';
 import { hasApiTrouble } from './apiserver_results.js';
-
-const integer = (flag: string) => (value: string): number => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${flag} takes a non-negative integer`);
-  return parsed;
-};
+import { nonNegativeInteger } from './flag_parsers.js';
 
 const testList = (value: string): ApiTestName[] => {
   const names = value.split(',').map((name) => name.trim()).filter(Boolean);
@@ -28,7 +23,7 @@ const testList = (value: string): ApiTestName[] => {
 export function apiserverBenchCommand(): Command {
   const d = DEFAULT_API_OPTIONS;
   const numeric = (flags: string, description: string, fallback: number): Option =>
-    new Option(flags, description).default(fallback).argParser(integer(flags.split(' ')[0] ?? flags));
+    new Option(flags, description).default(fallback).argParser(nonNegativeInteger(flags.split(' ')[0] ?? flags));
   return new Command('apiserver')
     .description(
       'benchmark the API server over its Kubernetes REST API: open-loop ConfigMap create, get and update at --rate (latency from each ' +

@@ -1,12 +1,7 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { CHECK_PERF_LOADS, renderCheckPerfReport, runCheckPerfBench, type CheckPerfLoad, type CheckPerfOptions } from './checkperf_bench.js';
-
-const positiveInteger = (flag: string) => (value: string): number => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`${flag} takes a positive integer`);
-  return parsed;
-};
+import { positiveInteger } from './flag_parsers.js';
 
 /**
  * `k8ts bench check-perf`: etcd's own pass/fail load check on k8ts-store and etcd 3.4, alternating.

@@ -4,12 +4,7 @@ import { parseEndpoints } from './endpoints.js';
 import { DEFAULT_OPTIONS, TEST_NAMES, type StoreBenchOptions, type TestName } from './options.js';
 import { renderReport } from './report.js';
 import { hasTrouble, runStoreBench, type StoreBenchMode } from './store_bench.js';
-
-const integer = (flag: string) => (value: string): number => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${flag} takes a non-negative integer`);
-  return parsed;
-};
+import { nonNegativeInteger } from './flag_parsers.js';
 
 const testList = (value: string): TestName[] => {
   const names = value.split(',').map((name) => name.trim()).filter(Boolean);
@@ -27,7 +22,7 @@ const testList = (value: string): TestName[] => {
 export function storeBenchCommand(): Command {
   const d = DEFAULT_OPTIONS;
   const numeric = (flags: string, description: string, fallback: number): Option =>
-    new Option(flags, description).default(fallback).argParser(integer(flags.split(' ')[0] ?? flags));
+    new Option(flags, description).default(fallback).argParser(nonNegativeInteger(flags.split(' ')[0] ?? flags));
   return new Command('store')
     .description(
       'benchmark an etcd-compatible store over the etcd v3 gRPC API: sequential and concurrent puts, linearizable and ' +

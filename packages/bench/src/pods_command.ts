@@ -3,12 +3,7 @@ import { pino } from 'pino';
 import { runPodsBench } from './pods_bench.js';
 import { DEFAULT_PODS_OPTIONS, type PodsBenchOptions } from './pods_options.js';
 import { renderPodsReport } from './pods_report.js';
-
-const integer = (flag: string) => (value: string): number => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${flag} takes a non-negative integer`);
-  return parsed;
-};
+import { nonNegativeInteger } from './flag_parsers.js';
 
 /**
  * `k8ts bench pods`: pod startup latency as Kubernetes' SLO defines it, at a steady churn, on
@@ -19,7 +14,7 @@ const integer = (flag: string) => (value: string): number => {
 export function podsBenchCommand(): Command {
   const d = DEFAULT_PODS_OPTIONS;
   const numeric = (flags: string, description: string, fallback?: number): Option => {
-    const option = new Option(flags, description).argParser(integer(flags.split(' ')[0] ?? flags));
+    const option = new Option(flags, description).argParser(nonNegativeInteger(flags.split(' ')[0] ?? flags));
     return fallback === undefined ? option : option.default(fallback);
   };
   return new Command('pods')

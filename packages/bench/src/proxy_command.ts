@@ -1,13 +1,8 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { checkProxyOptions, runProxyBench } from './proxy_bench.js';
 import { DEFAULT_PROXY_OPTIONS, renderProxyReport, type ProxyBenchOptions } from './proxy_report.js';
-
-const positiveInteger = (flag: string) => (value: string): number => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`${flag} takes a positive integer`);
-  return parsed;
-};
+import { positiveInteger } from './flag_parsers.js';
 
 /**
  * `k8ts bench proxy`: connections/s, added request latency (p50/p99) and throughput of the L4 proxy

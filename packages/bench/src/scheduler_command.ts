@@ -4,12 +4,7 @@ import { runSchedulerBench, type SchedulerBenchMode } from './scheduler_bench.js
 import { DEFAULT_SCHEDULER_OPTIONS, WORKLOAD_NAMES, type SchedulerBenchOptions, type WorkloadName } from './scheduler_options.js';
 import { renderSchedulerReport } from './scheduler_report.js';
 import { hasSchedulerTrouble } from './scheduler_results.js';
-
-const integer = (flag: string) => (value: string): number => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${flag} takes a non-negative integer`);
-  return parsed;
-};
+import { nonNegativeInteger } from './flag_parsers.js';
 
 /**
  * `k8ts bench scheduler`: kube-scheduler's scheduler_perf on k8ts-scheduler — simulated nodes, a
@@ -21,7 +16,7 @@ const integer = (flag: string) => (value: string): number => {
 export function schedulerBenchCommand(): Command {
   const d = DEFAULT_SCHEDULER_OPTIONS;
   const numeric = (flags: string, description: string, fallback: number): Option =>
-    new Option(flags, description).default(fallback).argParser(integer(flags.split(' ')[0] ?? flags));
+    new Option(flags, description).default(fallback).argParser(nonNegativeInteger(flags.split(' ')[0] ?? flags));
   return new Command('scheduler')
     .description(
       "benchmark the scheduler after kube-scheduler's scheduler_perf: register --nodes simulated nodes (Node objects, no kubelet), create " +

@@ -1,12 +1,7 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { DEFAULT_UP_OPTIONS, renderUpReport, runUpBench, type UpBenchOptions } from './up_bench.js';
-
-const positiveInteger = (flag: string) => (value: string): number => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`${flag} takes a positive integer`);
-  return parsed;
-};
+import { positiveInteger } from './flag_parsers.js';
 
 /**
  * `k8ts bench up`: the local cluster's start-up time (to every node Ready) and idle cost (RSS, CPU),
