@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import type { StoreKind } from '@k8ts/testkit';
 import type { Logger } from 'pino';
-import { BenchCluster, checkBinary, checkOnPath } from './clusters.js';
+import { BenchCluster, checkBinary, checkOnPath, stopClustersOnSignal } from './clusters.js';
 import { captureMachine } from './conditions.js';
 import { processCpuMs } from './cpu.js';
 import { formatNumber, ratio, table } from './report.js';
@@ -90,23 +90,31 @@ export async function runCheckPerfBench(options: CheckPerfOptions, logger: Logge
   checkOnPath('etcdctl', 'etcd-client');
   const conditions = { ...captureMachine(new Date(), 'etcdctl (etcd 3.4\'s client) on the same machine as the members'), ...options };
   const runs: CheckPerfRun[] = [];
-  for (let run = 1; run <= options.runs; run += 1) {
-    const kinds: StoreKind[] = run % 2 === 1 ? ['k8ts', 'etcd'] : ['etcd', 'k8ts'];
-    for (const kind of kinds) {
-      const result = await checkPerfOnce(kind, run, options, logger);
-      logger.info({ ...result }, 'check perf done');
-      runs.push(result);
+  const running: BenchCluster[] = [];
+  const removeSignalHandlers = stopClustersOnSignal(() => running, logger);
+  try {
+    for (let run = 1; run <= options.runs; run += 1) {
+      const kinds: StoreKind[] = run % 2 === 1 ? ['k8ts', 'etcd'] : ['etcd', 'k8ts'];
+      for (const kind of kinds) {
+        const result = await checkPerfOnce(kind, run, options, running, logger);
+        logger.info({ ...result }, 'check perf done');
+        runs.push(result);
+      }
     }
+  } finally {
+    removeSignalHandlers();
   }
   return { conditions, runs };
 }
 
-async function checkPerfOnce(kind: StoreKind, run: number, options: CheckPerfOptions, logger: Logger): Promise<CheckPerfRun> {
+/** One check on a fresh cluster, kept in `running` while it runs (for the signal handlers). */
+async function checkPerfOnce(kind: StoreKind, run: number, options: CheckPerfOptions, running: BenchCluster[], logger: Logger): Promise<CheckPerfRun> {
   const started = performance.now();
   const seconds = (): number => Math.round((performance.now() - started) / 100) / 10;
   let cluster: BenchCluster | undefined;
   try {
     cluster = await BenchCluster.start(kind, options.members, logger);
+    running.push(cluster);
     const pids = cluster.target.memberPids ?? [];
     const cpuNow = (): number => pids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
     const cpuStart = cpuNow();
@@ -117,6 +125,7 @@ async function checkPerfOnce(kind: StoreKind, run: number, options: CheckPerfOpt
   } catch (error) {
     return { kind, run, problem: error instanceof Error ? error.message : String(error), seconds: seconds() };
   } finally {
+    running.length = 0;
     await cluster?.stop();
   }
 }

@@ -78,6 +78,23 @@ export class BenchCluster {
   }
 }
 
+/**
+ * Until the returned function is called, SIGINT or SIGTERM stops the clusters `running()` gives
+ * (members this run started) and exits 130, rather than leave the members running.
+ */
+export function stopClustersOnSignal(running: () => readonly BenchCluster[], logger: Logger): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.warn({ signal }, 'interrupted; stopping clusters');
+    void Promise.allSettled(running().map((cluster) => cluster.stop())).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
+}
+
 function tailLines(log: string, count: number): string[] {
   return log
     .split('\n')

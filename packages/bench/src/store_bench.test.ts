@@ -18,7 +18,8 @@ const options: StoreBenchOptions = {
 describe('k8ts bench store --vs-etcd, on real k8ts-store and etcd members', () => {
   it('runs each test on both clusters in turn, the first alternating between rounds', async () => {
     const report = await runStoreBench({ kind: 'vs-etcd', members: 1 }, options, pino({ level: 'silent' }));
-    expect(hasTrouble(report)).toBe(false);
+    const trouble = report.runs.map((run) => ({ kind: run.target.kind, problems: run.problems, warmup: run.warmup, tests: run.tests.map((test) => [test.name, test.round, test.failed, test.errors, test.anomalies.samples]) }));
+    expect(hasTrouble(report), JSON.stringify(trouble)).toBe(false);
     const [k8ts, etcd] = report.runs;
     expect(k8ts?.target.kind).toBe('k8ts');
     expect(etcd?.target.kind).toBe('etcd');
@@ -44,7 +45,8 @@ describe('k8ts bench store --vs-etcd, on real k8ts-store and etcd members', () =
     ]);
     for (const test of [...(k8ts?.tests ?? []), ...(etcd?.tests ?? [])]) {
       expect(test.completed).toBe(test.requested);
-      expect(test.cpu?.membersPercent).toBeGreaterThan(0);
+      // Measured for every test (a test this small may cost its member under one 10 ms tick of /proc).
+      expect(test.cpu?.membersPercent).toBeGreaterThanOrEqual(0);
     }
   }, 120_000);
 });

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { BenchCluster, checkBinary } from './clusters.js';
+import { BenchCluster, checkBinary, stopClustersOnSignal } from './clusters.js';
 import { captureConditions } from './conditions.js';
 import { checkOptions, TEST_NAMES, type StoreBenchOptions } from './options.js';
 import { computeRatios } from './report.js';
@@ -45,16 +45,7 @@ async function runVsEtcd(members: number, options: StoreBenchOptions, logger: Lo
   checkBinary('k8ts');
   checkBinary('etcd');
   const sides: Side[] = [];
-  const stopAll = async (): Promise<void> => {
-    await Promise.allSettled(sides.map((side) => side.cluster.stop()));
-  };
-  // Interrupted mid-run: stop the members rather than leave them running.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    logger.warn({ signal }, 'interrupted; stopping clusters');
-    void stopAll().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const removeSignalHandlers = stopClustersOnSignal(() => sides.map((side) => side.cluster), logger);
   const attempt = async (side: Side, work: () => Promise<void>): Promise<void> => {
     if (side.failure !== undefined) return;
     try {
@@ -86,9 +77,8 @@ async function runVsEtcd(members: number, options: StoreBenchOptions, logger: Lo
     return [k8ts, etcd];
   } finally {
     for (const side of sides) side.session?.close();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    await stopAll();
+    removeSignalHandlers();
+    await Promise.allSettled(sides.map((side) => side.cluster.stop()));
   }
 }
 
