@@ -91,12 +91,13 @@ export async function runCheckPerfBench(options: CheckPerfOptions, logger: Logge
   const conditions = { ...captureMachine(new Date(), 'etcdctl (etcd 3.4\'s client) on the same machine as the members'), ...options };
   const runs: CheckPerfRun[] = [];
   const running: BenchCluster[] = [];
-  const removeSignalHandlers = stopClustersOnSignal(() => running, logger);
+  const client = new AbortController();
+  const removeSignalHandlers = stopClustersOnSignal(() => running, logger, () => client.abort());
   try {
     for (let run = 1; run <= options.runs; run += 1) {
       const kinds: StoreKind[] = run % 2 === 1 ? ['k8ts', 'etcd'] : ['etcd', 'k8ts'];
       for (const kind of kinds) {
-        const result = await checkPerfOnce(kind, run, options, running, logger);
+        const result = await checkPerfOnce(kind, run, options, running, client.signal, logger);
         logger.info({ ...result }, 'check perf done');
         runs.push(result);
       }
@@ -108,7 +109,7 @@ export async function runCheckPerfBench(options: CheckPerfOptions, logger: Logge
 }
 
 /** One check on a fresh cluster, kept in `running` while it runs (for the signal handlers). */
-async function checkPerfOnce(kind: StoreKind, run: number, options: CheckPerfOptions, running: BenchCluster[], logger: Logger): Promise<CheckPerfRun> {
+async function checkPerfOnce(kind: StoreKind, run: number, options: CheckPerfOptions, running: BenchCluster[], abort: AbortSignal, logger: Logger): Promise<CheckPerfRun> {
   const started = performance.now();
   const seconds = (): number => Math.round((performance.now() - started) / 100) / 10;
   let cluster: BenchCluster | undefined;
@@ -119,7 +120,7 @@ async function checkPerfOnce(kind: StoreKind, run: number, options: CheckPerfOpt
     const cpuNow = (): number => pids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
     const cpuStart = cpuNow();
     const wallStart = performance.now();
-    const output = await etcdctl(['--endpoints', cluster.target.endpoints.join(','), 'check', 'perf', `--load=${options.load}`]);
+    const output = await etcdctl(['--endpoints', cluster.target.endpoints.join(','), 'check', 'perf', `--load=${options.load}`], abort);
     const membersCpuPercent = Math.round(((cpuNow() - cpuStart) / (performance.now() - wallStart)) * 1000) / 10;
     return { kind, run, verdict: parseCheckPerf(output), membersCpuPercent, seconds: seconds() };
   } catch (error) {
@@ -131,9 +132,10 @@ async function checkPerfOnce(kind: StoreKind, run: number, options: CheckPerfOpt
 }
 
 /** Runs etcdctl (API v3) and gives its output; check perf exits non-zero when it FAILs, which is a result here. */
-function etcdctl(args: readonly string[]): Promise<string> {
+function etcdctl(args: readonly string[], abort: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('etcdctl', [...args], { env: { ...process.env, ETCDCTL_API: '3' }, timeout: ETCDCTL_TIMEOUT_MS, maxBuffer: 64 * 2 ** 20 }, (error, stdout, stderr) => {
+    const options = { env: { ...process.env, ETCDCTL_API: '3' }, timeout: ETCDCTL_TIMEOUT_MS, maxBuffer: 64 * 2 ** 20, signal: abort };
+    execFile('etcdctl', [...args], options, (error, stdout, stderr) => {
       const output = `${stdout}\n${stderr}`;
       if (error !== null && !/^(PASS|FAIL)$/m.test(output.replace(/\r/g, '\n'))) reject(new Error(`etcdctl ${args.join(' ')}: ${error.message}`));
       else resolve(output);

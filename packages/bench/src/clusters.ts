@@ -80,11 +80,13 @@ export class BenchCluster {
 
 /**
  * Until the returned function is called, SIGINT or SIGTERM stops the clusters `running()` gives
- * (members this run started) and exits 130, rather than leave the members running.
+ * (members this run started) and exits 130, rather than leave the members running; `interrupted`
+ * first stops what else the run started (a client process).
  */
-export function stopClustersOnSignal(running: () => readonly BenchCluster[], logger: Logger): () => void {
+export function stopClustersOnSignal(running: () => readonly BenchCluster[], logger: Logger, interrupted?: () => void): () => void {
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.warn({ signal }, 'interrupted; stopping clusters');
+    interrupted?.();
     void Promise.allSettled(running().map((cluster) => cluster.stop())).finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
