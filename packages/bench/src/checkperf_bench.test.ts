@@ -40,7 +40,7 @@ describe('etcdctl check perf output', () => {
     const text = renderCheckPerfReport(report);
     expect(text).toMatch(/\n +1 +k8ts +2000 +2500 +0\.800 +1\.50 +0\.750 /);
     expect(text).toMatch(/\n +2 +etcd +- +2000 +- /);
-    expect(text).toMatch(/median k8ts\/etcd \(min–max\): throughput 0\.800 \(0\.800–0\.800\); slowest request 2\.00/);
+    expect(text).toMatch(/median k8ts\/etcd \(min–max\): throughput 0\.800; slowest request 2\.00$/m);
     expect(text).toMatch(/PROBLEM: k8ts run 2: no leader/);
   });
 });

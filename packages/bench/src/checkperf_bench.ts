@@ -3,10 +3,9 @@ import type { StoreKind } from '@k8ts/testkit';
 import type { Logger } from 'pino';
 import { BenchCluster, checkBinary, checkOnPath, stopClustersOnSignal } from './clusters.js';
 import { captureMachine } from './conditions.js';
-import { processCpuMs } from './cpu.js';
-import { formatNumber, ratio, table } from './report.js';
+import { measureCpu } from './cpu.js';
+import { formatNumber, ratio, spread, table } from './report.js';
 import type { MachineConditions } from './results.js';
-import { median } from './stats.js';
 
 /** etcdctl check perf's load profiles (clients, writes/s asked; it passes at 90% of the rate). */
 export const CHECK_PERF_LOADS = ['s', 'm', 'l', 'xl'] as const;
@@ -116,13 +115,9 @@ async function checkPerfOnce(kind: StoreKind, run: number, options: CheckPerfOpt
   try {
     cluster = await BenchCluster.start(kind, options.members, logger);
     running.push(cluster);
-    const pids = cluster.target.memberPids ?? [];
-    const cpuNow = (): number => pids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
-    const cpuStart = cpuNow();
-    const wallStart = performance.now();
-    const output = await etcdctl(['--endpoints', cluster.target.endpoints.join(','), 'check', 'perf', `--load=${options.load}`], abort);
-    const membersCpuPercent = Math.round(((cpuNow() - cpuStart) / (performance.now() - wallStart)) * 1000) / 10;
-    return { kind, run, verdict: parseCheckPerf(output), membersCpuPercent, seconds: seconds() };
+    const { endpoints, memberPids } = cluster.target;
+    const { result: output, cpu } = await measureCpu(memberPids ?? [], () => etcdctl(['--endpoints', endpoints.join(','), 'check', 'perf', `--load=${options.load}`], abort));
+    return { kind, run, verdict: parseCheckPerf(output), ...(cpu.membersPercent === undefined ? {} : { membersCpuPercent: cpu.membersPercent }), seconds: seconds() };
   } catch (error) {
     return { kind, run, problem: error instanceof Error ? error.message : String(error), seconds: seconds() };
   } finally {
@@ -181,9 +176,6 @@ export function renderCheckPerfReport(report: CheckPerfReport): string {
     ]);
   }
   lines.push(...table(rows).map((line) => `  ${line}`), '');
-  const finite = (values: number[]): number[] => values.filter(Number.isFinite);
-  const spread = (values: number[]): string =>
-    finite(values).length === 0 ? '-' : `${formatNumber(median(values))} (${formatNumber(Math.min(...finite(values)))}–${formatNumber(Math.max(...finite(values)))})`;
   lines.push(`median k8ts/etcd (min–max): throughput ${spread(ratios)}; slowest request ${spread(slowestRatios)}`);
   for (const entry of report.runs) if (entry.problem !== undefined) lines.push(`PROBLEM: ${entry.kind} run ${entry.run}: ${entry.problem}`);
   return lines.join('\n');

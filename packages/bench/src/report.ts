@@ -152,8 +152,8 @@ export function membersCpuMsPerOp(test: TestResult): number {
   return percent === undefined || test.completed === 0 ? Number.NaN : ((percent / 100) * test.elapsedMs) / test.completed;
 }
 
-/** "median (min–max)" of k8ts ÷ etcd over the rounds both ran. */
-function spread(values: readonly number[]): string {
+/** "median (min–max)" of finite ratios (the range left out for one value; "-" for none). */
+export function spread(values: readonly number[]): string {
   const finite = values.filter(Number.isFinite);
   if (finite.length === 0) return '-';
   const range = finite.length > 1 ? ` (${formatNumber(Math.min(...finite))}–${formatNumber(Math.max(...finite))})` : '';
