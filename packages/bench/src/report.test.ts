@@ -26,6 +26,9 @@ function test(name: TestResult['name'], perSecond: number, latencies: number[], 
   };
 }
 
+/** A start time `seconds` after the epoch, as a test's startedAt. */
+const at = (seconds: number): string => new Date(seconds * 1000).toISOString();
+
 function suite(kind: 'k8ts' | 'etcd', tests: TestResult[], problems: string[] = []): SuiteReport {
   return {
     target: { kind, endpoints: ['127.0.0.1:1'], targetMode: 'all', usedEndpoints: ['127.0.0.1:1'], members: ['127.0.0.1:1: version 3.4'] },
@@ -86,8 +89,8 @@ describe('formatting', () => {
   });
 
   it('renders conditions, both runs side by side, and problems with the members\' warnings', () => {
-    const k8ts = suite('k8ts', [test('put-sequential', 50, [2, 4], { failed: 1, errors: { 'code 4: deadline exceeded': 1 } })], ['member m2 exited']);
-    const etcd = suite('etcd', [test('put-sequential', 200, [1, 1])]);
+    const k8ts = suite('k8ts', [test('put-sequential', 50, [2, 4], { failed: 1, errors: { 'code 4: deadline exceeded': 1 }, startedAt: at(1) })], ['member m2 exited']);
+    const etcd = suite('etcd', [test('put-sequential', 200, [1, 1], { startedAt: at(2) })]);
     const text = renderReport({ conditions: captureConditions(DEFAULT_OPTIONS, new Date(0)), runs: [k8ts, etcd], ratios: computeRatios(k8ts, etcd) });
     expect(text).toMatch(/machine: +\d+ cores/);
     expect(text).toMatch(/8-byte keys .* 256-byte values/);
@@ -98,14 +101,16 @@ describe('formatting', () => {
     expect(text).toMatch(/m1 log warnings/);
   });
 
-  it('summarise rounds as the median ratio with its range, and label who ran first', () => {
-    const rounds = (kind: 'k8ts' | 'etcd', rates: number[]): SuiteReport =>
-      suite(kind, rates.map((rate, i) => test('put-concurrent', rate, [1, 2], { round: i + 1 })));
-    const k8ts = rounds('k8ts', [90, 120, 100]);
-    const etcd = rounds('etcd', [100, 100, 100]);
+  it('summarise rounds as the median ratio with its range, and label who ran first by the start times', () => {
+    const rounds = (kind: 'k8ts' | 'etcd', rates: number[], starts: number[]): SuiteReport =>
+      suite(kind, rates.map((rate, i) => test('put-concurrent', rate, [1, 2], { round: i + 1, startedAt: at(starts[i] ?? 0) })));
+    const k8ts = rounds('k8ts', [90, 120, 100], [1, 4, 5]);
+    const etcd = rounds('etcd', [100, 100, 100], [2, 3, 6]);
     const text = renderReport({ conditions: captureConditions(DEFAULT_OPTIONS, new Date(0)), runs: [k8ts, etcd], ratios: computeRatios(k8ts, etcd) });
     expect(text).toMatch(/put-concurrent +3 +1\.00 \(0\.900–1\.20\)/);
+    expect(text).toMatch(/\n +1 +k8ts +90\.0 +100 +0\.900 /);
     expect(text).toMatch(/\n +2 +etcd +120 +100 +1\.20 /);
+    expect(text).toMatch(/\n +3 +k8ts +100 +100 +1\.00 /);
     expect(text).toMatch(/3 round\(s\) of the tests/);
   });
 });

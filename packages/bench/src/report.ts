@@ -4,20 +4,22 @@ import { median, type LatencySummary } from './stats.js';
 
 /** k8ts ÷ etcd for every test and round both runs have (NaN where etcd's figure is 0 or missing). */
 export function computeRatios(k8ts: SuiteReport, etcd: SuiteReport): TestRatios[] {
+  return pairedTests(k8ts, etcd).map(([ours, theirs]) => ({
+    name: ours.name,
+    ...(ours.round === undefined ? {} : { round: ours.round }),
+    perSecond: ratio(ours.perSecond, theirs.perSecond),
+    p50Ms: ratio(ours.latency.p50Ms, theirs.latency.p50Ms),
+    p90Ms: ratio(ours.latency.p90Ms, theirs.latency.p90Ms),
+    p99Ms: ratio(ours.latency.p99Ms, theirs.latency.p99Ms),
+    p999Ms: ratio(ours.latency.p999Ms, theirs.latency.p999Ms),
+  }));
+}
+
+/** Each k8ts test with etcd's run of the same test in the same round, in k8ts's order. */
+function pairedTests(k8ts: SuiteReport, etcd: SuiteReport): [TestResult, TestResult][] {
   return k8ts.tests.flatMap((ours) => {
     const theirs = etcd.tests.find((test) => test.name === ours.name && test.round === ours.round);
-    if (theirs === undefined) return [];
-    return [
-      {
-        name: ours.name,
-        ...(ours.round === undefined ? {} : { round: ours.round }),
-        perSecond: ratio(ours.perSecond, theirs.perSecond),
-        p50Ms: ratio(ours.latency.p50Ms, theirs.latency.p50Ms),
-        p90Ms: ratio(ours.latency.p90Ms, theirs.latency.p90Ms),
-        p99Ms: ratio(ours.latency.p99Ms, theirs.latency.p99Ms),
-        p999Ms: ratio(ours.latency.p999Ms, theirs.latency.p999Ms),
-      },
-    ];
+    return theirs === undefined ? [] : [[ours, theirs] as [TestResult, TestResult]];
   });
 }
 
@@ -166,16 +168,12 @@ export function spread(values: readonly number[]): string {
  * (the steadier figure on a shared machine).
  */
 export function renderComparison(k8ts: SuiteReport, etcd: SuiteReport): string[] {
-  const names = [...new Set(k8ts.tests.map((test) => test.name))];
-  const pairs = (name: TestResult['name']): [TestResult, TestResult][] =>
-    k8ts.tests.flatMap((ours) => {
-      const theirs = etcd.tests.find((test) => test.name === name && test.round === ours.round);
-      return ours.name === name && theirs !== undefined ? [[ours, theirs] as [TestResult, TestResult]] : [];
-    });
+  const paired = pairedTests(k8ts, etcd);
+  const names = [...new Set(paired.map(([ours]) => ours.name))];
   const summary: string[][] = [['test', 'rounds', 'rate k8ts/etcd', 'p99 k8ts/etcd', 'members\' CPU per op k8ts/etcd']];
   const sections: string[] = [];
   for (const name of names) {
-    const both = pairs(name);
+    const both = paired.filter(([ours]) => ours.name === name);
     const first = both[0];
     if (first === undefined) continue;
     summary.push([
@@ -190,7 +188,7 @@ export function renderComparison(k8ts: SuiteReport, etcd: SuiteReport): string[]
       ['round', 'first', `k8ts ${unit}s/s`, `etcd ${unit}s/s`, 'k8ts/etcd', 'k8ts p50 ms', 'etcd p50 ms', 'k8ts p99 ms', 'etcd p99 ms', 'k8ts/etcd', `k8ts CPU ms/${unit}`, `etcd CPU ms/${unit}`],
       ...both.map(([ours, theirs]) => [
         String(ours.round ?? 1),
-        (ours.round ?? 1) % 2 === 1 ? 'k8ts' : 'etcd',
+        firstToRun(ours, theirs),
         formatNumber(ours.perSecond),
         formatNumber(theirs.perSecond),
         formatNumber(ratio(ours.perSecond, theirs.perSecond)),
@@ -206,6 +204,12 @@ export function renderComparison(k8ts: SuiteReport, etcd: SuiteReport): string[]
     sections.push(`${name}: ${first[0].description}`, ...table(rows).map((line) => `  ${line}`), '');
   }
   return [...table(summary, [false, true, true, true, true]).map((line) => `  ${line}`), '', ...sections];
+}
+
+/** Which of the pair started first, by their start times (a report without them: unknown). */
+function firstToRun(ours: TestResult, theirs: TestResult): string {
+  if (ours.startedAt === undefined || theirs.startedAt === undefined) return '?';
+  return ours.startedAt <= theirs.startedAt ? 'k8ts' : 'etcd';
 }
 
 export function renderReport(report: StoreBenchReport): string {
