@@ -5,7 +5,7 @@
  * for k8ts-store: the floor under any whole cluster's idle CPU.
  */
 import { TestCluster, waitForLeader, type StoreKind } from '@k8ts/testkit';
-import { processCpuMs } from './cpu.js';
+import { measureCpu } from './cpu.js';
 import { processRssBytes } from './pods_agents.js';
 
 export interface IdleStoreFigures {
@@ -19,11 +19,9 @@ export async function idleStoreMembers(kind: StoreKind, seconds: number): Promis
   try {
     await waitForLeader(cluster.endpoints);
     const pids = cluster.members.flatMap((member) => (member.process?.pid === undefined ? [] : [member.process.pid]));
-    const cpuNow = (): number => pids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
-    const startCpu = cpuNow();
-    const startMs = performance.now();
-    await new Promise((done) => setTimeout(done, seconds * 1000));
-    const cpuPercent = Math.round(((cpuNow() - startCpu) / (performance.now() - startMs)) * 1000) / 10;
+    // The window idles by design: a member gone meanwhile leaves no figure (NaN), not a low one.
+    const { cpu } = await measureCpu(pids, () => new Promise((done) => setTimeout(done, seconds * 1000)));
+    const cpuPercent = cpu.membersPercent ?? Number.NaN;
     const rssMiB = Math.round((pids.reduce((sum, pid) => sum + (processRssBytes(pid) ?? 0), 0) / 2 ** 20) * 10) / 10;
     return { kind, cpuPercent, rssMiB };
   } finally {
