@@ -41,6 +41,7 @@ export interface CheckPerfRun {
 
 export interface CheckPerfReport {
   readonly conditions: MachineConditions & CheckPerfOptions;
+  /** In the order they ran. */
   readonly runs: readonly CheckPerfRun[];
 }
 
@@ -161,7 +162,7 @@ export function renderCheckPerfReport(report: CheckPerfReport): string {
     slowestRatios.push(ratio(ours?.verdict?.slowestSeconds ?? Number.NaN, theirs?.verdict?.slowestSeconds ?? Number.NaN));
     rows.push([
       String(run),
-      run % 2 === 1 ? 'k8ts' : 'etcd',
+      report.runs.find((entry) => entry.run === run)?.kind ?? '?',
       cell(ours, (v) => String(v.writesPerSecond)),
       cell(theirs, (v) => String(v.writesPerSecond)),
       formatNumber(throughput),
