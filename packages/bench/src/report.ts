@@ -52,7 +52,7 @@ function renderTarget(run: SuiteReport): string[] {
   const lines = [`target: ${target.kind}${target.startedWith ? ` — ${target.startedWith}` : ''}`];
   if (target.dataDirFilesystem) lines.push(`  data dirs on ${target.dataDirFilesystem}`);
   lines.push(...target.members.map((member) => `  ${member}`));
-  lines.push(`  clients on: ${target.targetMode === 'leader' ? `the leader only (${target.usedEndpoints.join(',')})` : `every endpoint, round robin by connection, the leader last (${target.usedEndpoints.join(',')}): one client is on a follower`}`);
+  lines.push(`  clients on: ${target.targetMode === 'leader' ? `the leader only (${target.usedEndpoints.join(',')})` : `every endpoint, round robin by connection, followers first (${target.usedEndpoints.join(',')})`}`);
   if (run.warmup.failed > 0) lines.push(`  warm-up: ${run.warmup.failed} of ${run.warmup.puts} puts failed: ${JSON.stringify(run.warmup.errors)}`);
   return lines;
 }

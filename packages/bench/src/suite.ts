@@ -154,8 +154,9 @@ async function runWarmup(context: KvTestContext, single: ConnectionPool, logger:
  * Every endpoint, the leader last. Connection j goes to endpoint j mod n, so put-sequential's one
  * client (and the watch test's putter) sits on a follower of every store, and with --vs-etcd on
  * the same role in both: which member won the election decided it before, and a put served by the
- * leader skips the forward to it (10–30% more puts/s for one client, on both stores). With 10
- * connections the followers get 4 and 3, the leader 3. Without a leader, the given order.
+ * leader skips the forward to it (7–30% more puts/s for one client, on both stores). With 10
+ * connections over three members the followers get 4 and 3, the leader 3. Without a leader, the
+ * given order.
  */
 export function followersFirst(endpoints: readonly string[], statuses: readonly (StatusResponse | string)[]): string[] {
   const leaders = endpoints.filter((_, i) => reportsLeader(statuses[i]));
