@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { seededRandom } from '@k8ts/base';
 import { PowerLossFs } from './testing/power_loss_fs.js';
 import { powerLossSeed, type PhaseReport } from './testing/power_loss_workload.js';
+import type { SyncThreadGate } from './wal/sync_thread_gate.js';
 
 // A power cut keeps only what was synced (plus a torn prefix of the rest, see PowerLossFs): every save
 // whose promise resolved must come back. Each seed runs three lives of one member, each cut at a
@@ -56,5 +57,38 @@ describe('RaftStorage under power loss (one member, PowerLossFs)', () => {
       if (reports.some((report) => report.verdict.kind === 'lost')) silent.push(seed);
     }
     expect(silent, 'seeds (of the first 60) whose recovered state lacks acknowledged saves').toHaveLength(3);
+  });
+
+  // The member runs a lone writer's fdatasyncs on the calling thread (wal/sync_thread_gate.ts): the
+  // same seeds with every fdatasync there, and with the two threads taking turns.
+  const always = (): SyncThreadGate => ({ onCallingThread: () => true, synced: () => undefined });
+  const alternating = (): SyncThreadGate => {
+    let here = false;
+    return { onCallingThread: () => (here = !here), synced: () => undefined };
+  };
+
+  test.each([
+    ['every fdatasync on the calling thread', always],
+    ['the calling thread and the pool taking turns', alternating],
+  ])(`every acknowledged save survives ${PHASES} power cuts with %s, for 100 seeds`, async (_name, gate) => {
+    const found: string[] = [];
+    let acked = 0;
+    for (let seed = 1; seed <= 100; seed += 1) {
+      const reports = await powerLossSeed(new PowerLossFs(), seededRandom(seed), PHASES, undefined, gate);
+      found.push(...failures(reports, seed));
+      acked += reports.reduce((sum, report) => sum + report.acked, 0);
+    }
+    expect(found).toEqual([]);
+    expect(acked).toBeGreaterThan(100 * PHASES);
+  });
+
+  test("with the calling thread's fdatasync removed every seed loses acknowledged saves", async () => {
+    const verdicts: string[] = [];
+    for (let seed = 1; seed <= 20; seed += 1) {
+      const reports = await powerLossSeed(new PowerLossFs({ lying: 'fdatasync' }), seededRandom(seed), PHASES, undefined, always);
+      const last = reports.at(-1);
+      if (last !== undefined && last.acked > 0) verdicts.push(last.verdict.kind);
+    }
+    expect(verdicts.filter((kind) => kind !== 'ok')).toHaveLength(20);
   });
 });

@@ -8,6 +8,7 @@ import { SnapshotDirectory } from './snapshot/snapshot_directory.js';
 import { nodeFs, type StorageFs } from './storage_fs.js';
 import { readWal } from './wal/read_wal.js';
 import { WalRecordType, type WalRecord } from './wal/records.js';
+import type { SyncThreadGate } from './wal/sync_thread_gate.js';
 import { WalWriter, type WalAppend, type WalStats } from './wal/wal_writer.js';
 
 export const DEFAULT_SEGMENT_SIZE_BYTES = 64 * 1024 * 1024;
@@ -23,6 +24,8 @@ export interface RaftStorageOptions {
   readonly logger?: Logger;
   /** Called after every fdatasync of the WAL: its duration and how many records it made durable. */
   readonly onSync?: (durationMs: number, records: number) => void;
+  /** Which thread runs the WAL's fdatasyncs (default: libuv's pool, always); see wal/sync_thread_gate.ts. */
+  readonly syncThread?: SyncThreadGate;
   /** The file system (default node:fs); tests pass a twin that can lose power (testing/power_loss_fs.ts). */
   readonly fs?: StorageFs;
 }
@@ -105,7 +108,7 @@ export class RaftStorage {
       throw new RecoveryError(`${snapDir} holds snapshots but ${walDir} holds no WAL: the log is gone`);
     }
     const { state, lastIndex } = await recoverState(wal.replayed, snapshots, logger);
-    const writerOptions = { segmentSizeBytes, logger, fs, onSync: options.onSync };
+    const writerOptions = { segmentSizeBytes, logger, fs, onSync: options.onSync, syncThread: options.syncThread };
     const writer =
       wal.segments.length === 0
         ? await WalWriter.create(walDir, lastIndex, state.hardState, writerOptions)

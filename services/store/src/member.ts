@@ -23,7 +23,7 @@ import {
 import { GrpcServer, loadEtcdApi } from '@k8ts/proto';
 import { bootstrapState, joiningState, type PersistedState } from '@k8ts/raft';
 import { listen, writeMetrics, type MetricsSource } from '@k8ts/service';
-import { RaftStorage, type StorageFs } from '@k8ts/storage';
+import { RaftStorage, loneWriterGate, type StorageFs } from '@k8ts/storage';
 import { pino, type Logger } from 'pino';
 
 import type { StoreConfig } from './flags.js';
@@ -68,6 +68,8 @@ export async function startStoreMember(config: StoreConfig, options: StoreMember
   const storage = await RaftStorage.open(config.dataDir, {
     logger: logger.child({ component: 'storage' }),
     onSync: (durationMs) => metrics.walFsyncSeconds.observe(durationMs / 1000),
+    // A lone writer's fdatasyncs skip the thread pool's two wake-ups (wal/sync_thread_gate.ts).
+    syncThread: loneWriterGate(),
     ...(options.fs === undefined ? {} : { fs: options.fs }),
   });
   const persisted = await initialState(storage, config, member.members, logger);

@@ -59,6 +59,29 @@ describe('PowerLossFs', () => {
     expect((await rebooted.readFile('/data/a')).length).toBe(0);
   });
 
+  test('a blocking fdatasync is durable when it returns; through a dead boot it fails', async () => {
+    const fs = await durableDirectory();
+    const file = await fs.open('/data/a', 'w');
+    await fs.fsyncDirectory('/data');
+    file.writeSync(Buffer.from('blocking'), 0, 8, 0);
+    file.datasyncSync();
+    const { rebooted } = fs.powerLoss(draws(0, 0, 0.9)); // no dirty page would survive
+    expect((await rebooted.readFile('/data/a')).toString()).toBe('blocking');
+    expect(() => file.datasyncSync()).toThrow(/EIO/);
+  });
+
+  test('a lying disk\'s blocking fdatasync makes nothing durable', async () => {
+    const fs = new PowerLossFs({ lying: 'fdatasync' });
+    await fs.mkdir('/data');
+    await fs.fsyncDirectory('/');
+    const file = await fs.open('/data/a', 'w');
+    await fs.fsyncDirectory('/data');
+    file.writeSync(Buffer.from('x'), 0, 1, 0);
+    file.datasyncSync();
+    const { rebooted } = fs.powerLoss(draws(0, 0, 0.9));
+    expect((await rebooted.readFile('/data/a')).length).toBe(0);
+  });
+
   test('a rename without a directory fsync reverts; with one it stays', async () => {
     const fs = await durableDirectory();
     await fileWith(fs, '/data/a.tmp', Buffer.from('content'), true);

@@ -5,6 +5,7 @@ import type { Entry, HardState, PersistedState, Snapshot } from '@k8ts/raft';
 import { isDeepStrictEqual } from 'node:util';
 import { pino } from 'pino';
 import { RaftStorage, type StorageUpdate } from '../raft_storage.js';
+import type { SyncThreadGate } from '../wal/sync_thread_gate.js';
 import { entry, snapshotAt } from './fixtures.js';
 import type { FileLoss, PowerLossFs } from './power_loss_fs.js';
 
@@ -237,13 +238,17 @@ export async function powerLossSeed(
   random: () => number,
   phases: number,
   segmentSizeBytes = SMALL_SEGMENT_BYTES,
+  syncThread?: () => SyncThreadGate,
 ): Promise<PhaseReport[]> {
   const options = { segmentSizeBytes, retainedSnapshotFiles: 2, logger: quiet };
+  // Each boot gets a gate of its own, as each start of a member does.
+  const open = (fs: PowerLossFs): Promise<RaftStorage> =>
+    RaftStorage.open('/member', { ...options, fs, ...(syncThread === undefined ? {} : { syncThread: syncThread() }) });
   const reports: PhaseReport[] = [];
   let disk = fs;
   let start: ModelState | undefined;
   let snapshots: ReadonlyMap<number, Snapshot> = new Map();
-  let storage = await RaftStorage.open('/member', { ...options, fs: disk });
+  let storage = await open(disk);
   for (let phase = 0; phase < phases; phase += 1) {
     const run = PowerLossRun.start(storage, start, snapshots, random);
     let cut = false;
@@ -256,7 +261,7 @@ export async function powerLossSeed(
     disk = rebooted;
     let verdict: Verdict;
     try {
-      storage = await RaftStorage.open('/member', { ...options, fs: disk });
+      storage = await open(disk);
       verdict = run.check(storage.load());
     } catch (error) {
       reports.push({ verdict: { kind: 'unrecoverable', error: error instanceof Error ? error.message : String(error) }, losses, ...run.counts() });

@@ -7,6 +7,7 @@ import { StorageError, invariant } from '../errors.js';
 import type { StorageFile, StorageFs } from '../storage_fs.js';
 import { WAL_FORMAT_VERSION, WalRecordType, encodeRecord, type WalRecord } from './records.js';
 import { segmentFileName, type SegmentId } from './segment_name.js';
+import type { SyncThreadGate } from './sync_thread_gate.js';
 
 export interface WalWriterOptions {
   /** A segment is cut once it holds this many bytes; one append never straddles two segments. */
@@ -15,6 +16,8 @@ export interface WalWriterOptions {
   readonly fs: StorageFs;
   /** Called after every fdatasync with its duration and how many records it made durable. */
   readonly onSync?: ((durationMs: number, records: number) => void) | undefined;
+  /** Which thread runs each append's fdatasync (default: always libuv's pool, never blocking the loop). */
+  readonly syncThread?: SyncThreadGate | undefined;
 }
 
 /** One caller's records: written in call order, acknowledged together once durable. */
@@ -228,8 +231,10 @@ export class WalWriter {
     this.sizeBytes += bytes.length;
     if (!sync) return;
     const started = performance.now();
-    await this.handle.datasync();
+    if (this.options.syncThread?.onCallingThread() === true) this.handle.datasyncSync();
+    else await this.handle.datasync();
     const durationMs = performance.now() - started;
+    this.options.syncThread?.synced(durationMs, records);
     this.counters.syncs += 1;
     this.counters.records += records;
     this.counters.bytes += bytes.length;
