@@ -18,12 +18,13 @@ export interface LoneWriterGateOptions {
 /**
  * Blocks the event loop for an fdatasync only while the WAL is fed one record at a time, the sign of
  * a lone sequential writer. Why: handing the call to libuv's pool costs a thread wake-up each way
- * (0.2–0.3 ms of a ~3 ms put on these VMs, traced in @k8ts/etcdserver's README), most of one
- * sequential client's loss to etcd. Under concurrency, proposals batch (10 and more records a sync
- * at 100 clients) and the loop has other work while the disk syncs: every fdatasync blocking cost
- * 100 clients 12%. The event loop's busy share was tried as the signal first and does not work
- * here: with the cores oversubscribed, a member waits for the CPU inside epoll, which node counts
- * as idle. A slow disk shuts the gate, so the loop blocks on a stalling disk at most once a window.
+ * (0.2–0.3 ms of a traced ~3 ms put on these VMs, and 13% of the members' CPU a put: figures in
+ * @k8ts/etcdserver's README), and one writer leaves the loop nothing to do meanwhile. Under
+ * concurrency, proposals batch (10 and more records a sync at 100 clients) and the loop has other
+ * work while the disk syncs: every fdatasync blocking cost 100 clients 12%. The event loop's busy
+ * share was tried as the signal first and does not work here: with the cores oversubscribed, a
+ * member waits for the CPU inside epoll, which node counts as idle. A slow disk shuts the gate, so
+ * the loop blocks on a stalling disk at most once a window.
  */
 export function loneWriterGate(options: LoneWriterGateOptions = {}): SyncThreadGate {
   const window = options.window ?? 32;
