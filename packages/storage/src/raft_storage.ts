@@ -172,7 +172,12 @@ export class RaftStorage {
     invariant(index <= this.hardState.commit, () => `snapshot at ${index} is beyond the commit index ${this.hardState.commit}`);
     invariant(index <= this.lastIndex, () => `snapshot at ${index} is beyond the log's last index ${this.lastIndex}`);
     this.snapshotIndex = index;
+    // Saves called before this one may still wait their turn behind a snapshot save (the gate); the
+    // marker must not reach the WAL before their records, or a crash could recover this snapshot with
+    // an older hard state than the one it was taken under (a commit index, even a term, below it).
+    const earlierSaves = this.gatedSaves > 0 ? this.gate : undefined;
     await this.writeSnapshotFile(snapshot);
+    await earlierSaves;
     await this.wal.append({ records: [{ type: WalRecordType.Snapshot, marker: { index, term, resetsLog: false } }] });
     await this.afterSnapshotDurable(snapshot);
   }
