@@ -302,11 +302,7 @@ class PowerLossFile implements StorageFile {
   /** As `datasync`, but complete when it returns, as a blocking call is: no turn for a power loss to fall in. */
   datasyncSync(): void {
     this.usable('fdatasync');
-    const content = this.fs.contentToSync(this.node, 'fdatasync');
-    if (content !== undefined) {
-      this.node.durable = content;
-      this.node.syncedWrites = Math.max(this.node.syncedWrites, this.node.writes);
-    }
+    this.completeSync(this.fs.contentToSync(this.node, 'fdatasync'), this.node.writes);
   }
 
   sync(): Promise<void> {
@@ -318,10 +314,14 @@ class PowerLossFile implements StorageFile {
     const content = this.fs.contentToSync(this.node, call);
     const writes = this.node.writes;
     await this.fs.turn(call, this.path);
-    if (content !== undefined) {
-      this.node.durable = content;
-      this.node.syncedWrites = Math.max(this.node.syncedWrites, writes);
-    }
+    this.completeSync(content, writes);
+  }
+
+  /** A sync returns: `content` (taken when it was called; none on a lying disk) is durable, covering the first `writes` writes. */
+  private completeSync(content: Buffer | undefined, writes: number): void {
+    if (content === undefined) return;
+    this.node.durable = content;
+    this.node.syncedWrites = Math.max(this.node.syncedWrites, writes);
   }
 
   async truncate(length: number): Promise<void> {
