@@ -1,9 +1,14 @@
-import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { grpcFrame } from './grpc_frame.js';
+import { hpackIndexed, hpackLiteral, hpackLiteralIndexedName } from './h2/hpack.js';
+import { ServerConnection, type ServerStream, type StreamListener } from './h2/server_connection.js';
+
+/** Static table entries (RFC 7541 Appendix A): 8 is ":status: 200", 31 the name "content-type". */
+const STATUS_200 = 8;
+const CONTENT_TYPE = 31;
 
 /** A call's outcome other than OK: a gRPC status code and its message. */
 export interface GrpcStatus {
@@ -53,7 +58,14 @@ export interface GrpcServerOptions {
   readonly maxReceiveMessageLength?: number;
 }
 
-const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity,deflate,gzip' };
+/** ":status: 200", content-type and the encodings accepted: every answer's headers. */
+const RESPONSE_HEADERS = Buffer.concat([
+  hpackIndexed(STATUS_200),
+  hpackLiteralIndexedName(CONTENT_TYPE, 'application/grpc'),
+  hpackLiteral('grpc-accept-encoding', 'identity,deflate,gzip'),
+]);
+const OK_TRAILERS = trailersOf({ code: grpc.status.OK, details: '' });
+const UNSUPPORTED_MEDIA_TYPE = hpackLiteralIndexedName(STATUS_200, '415');
 
 interface Method {
   readonly definition: grpc.MethodDefinition<unknown, unknown>;
@@ -62,10 +74,10 @@ interface Method {
 }
 
 /**
- * A gRPC server on node:http2 directly, for the store's client port: every request the apiserver
- * sends the store is a unary call, and grpc-js's server call stack (interceptors, metadata objects,
- * a Duplex per call, deadline timers) cost the store about as much CPU per call as the call's own
- * work (`@k8ts/etcdserver`'s README, Speed). The methods, their paths and (de)serializers come from
+ * A gRPC server on our own HTTP/2 connection (`h2/server_connection.ts`), for the store's client
+ * port: every request the apiserver sends the store is a unary call, and grpc-js's server call
+ * stack, then node:http2's, cost the store about as much CPU per call as the call's own work
+ * (`@k8ts/etcdserver`'s README, Speed). The methods, their paths and (de)serializers come from
  * grpc-js service definitions, as proto-loader makes them.
  *
  * As grpc-go (etcd's server), which the texts follow: an unknown method is UNIMPLEMENTED, a request
@@ -76,21 +88,11 @@ interface Method {
 export class GrpcServer {
   private readonly methods = new Map<string, Method>();
   private readonly services = new Set<string>();
-  private readonly sessions = new Set<http2.ServerHttp2Session>();
-  private readonly http2Server: http2.Http2Server;
+  private readonly connections = new Set<ServerConnection>();
   private readonly maxReceiveMessageLength: number;
 
   constructor(options: GrpcServerOptions = {}) {
     this.maxReceiveMessageLength = options.maxReceiveMessageLength ?? 4 * 1024 * 1024;
-    // grpc-js lifts node's session memory cap too: at it, node refuses new streams on a busy session.
-    this.http2Server = http2.createServer({ maxSessionMemory: Number.MAX_SAFE_INTEGER, maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER });
-    this.http2Server.on('session', (session) => {
-      this.sessions.add(session);
-      session.on('close', () => this.sessions.delete(session));
-      session.on('error', () => undefined);
-    });
-    this.http2Server.on('sessionError', () => undefined);
-    this.http2Server.on('stream', (stream, headers) => this.onStream(stream, headers));
   }
 
   addService(service: grpc.ServiceDefinition, implementation: ServiceImplementation): void {
@@ -104,149 +106,171 @@ export class GrpcServer {
 
   /** Serves an HTTP/2 connection whose first bytes (the preface) are still to be read from `socket`. */
   acceptConnection(socket: Socket): void {
-    this.http2Server.emit('connection', socket);
+    const connection = new ServerConnection(socket, (stream, headers) => this.onStream(stream, headers));
+    this.connections.add(connection);
+    socket.once('close', () => this.connections.delete(connection));
   }
 
   /** Drops every connection; calls in flight end as cancelled. */
   close(): void {
-    for (const session of this.sessions) session.destroy();
-    this.sessions.clear();
+    for (const connection of this.connections) connection.destroy();
+    this.connections.clear();
   }
 
-  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    stream.on('error', () => undefined);
-    const contentType = headers['content-type'];
-    if (headers[':method'] !== 'POST' || typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
-      respondOnce(stream, { ':status': 415 }, true);
-      return;
+  private onStream(stream: ServerStream, headers: ReadonlyArray<readonly [string, string]>): StreamListener {
+    let method = '';
+    let path = '';
+    let contentType = '';
+    let encoding = 'identity';
+    for (const [name, value] of headers) {
+      if (name === ':method') method = value;
+      else if (name === ':path') path = value;
+      else if (name === 'content-type') contentType = value;
+      else if (name === 'grpc-encoding') encoding = value;
     }
-    const path = headers[':path'] ?? '';
-    const method = this.methods.get(path);
-    if (method === undefined) {
+    if (method !== 'POST' || !contentType.startsWith('application/grpc')) {
+      stream.respond(UNSUPPORTED_MEDIA_TYPE, true);
+      return IGNORE;
+    }
+    const found = this.methods.get(path);
+    if (found === undefined) {
       sendStatus(stream, { code: grpc.status.UNIMPLEMENTED, details: unknownMethodText(path, this.services) });
-      return;
+      return IGNORE;
     }
-    const encoding = headers['grpc-encoding'];
-    const reader = new FrameReader(this.maxReceiveMessageLength, typeof encoding === 'string' ? encoding : 'identity');
-    if (method.unary) this.serveUnary(stream, method, reader);
-    else new StreamCall(stream, method, reader).start();
+    const reader = new FrameReader(this.maxReceiveMessageLength, encoding);
+    if (found.unary) return new UnaryCall(stream, found, reader);
+    const call = new StreamCall(stream, found, reader);
+    call.start();
+    return call;
+  }
+}
+
+/** A stream answered as soon as it opened: what the client still sends is dropped. */
+const IGNORE: StreamListener = { onData: () => undefined, onEnd: () => undefined, onReset: () => undefined };
+
+/** A unary call: the one request message in, then the handler's answer (or status) out. */
+class UnaryCall implements StreamListener {
+  private request: Buffer | undefined;
+  private count = 0;
+
+  constructor(
+    private readonly stream: ServerStream,
+    private readonly method: Method,
+    private readonly reader: FrameReader,
+  ) {}
+
+  onData(chunk: Buffer): void {
+    if (this.stream.closed) return;
+    const failure = this.reader.push(chunk, (bytes) => {
+      this.count++;
+      if (this.count === 1) this.request = bytes;
+    });
+    if (failure !== undefined) sendStatus(this.stream, failure);
   }
 
-  private serveUnary(stream: http2.ServerHttp2Stream, method: Method, reader: FrameReader): void {
-    let request: unknown;
-    let count = 0;
-    stream.on('data', (chunk: Buffer) => {
-      if (stream.closed || stream.headersSent) return;
-      const failure = reader.push(chunk, (bytes) => {
-        count++;
-        if (count === 1) request = bytes;
-      });
-      if (failure !== undefined) sendStatus(stream, failure);
-    });
-    stream.on('end', () => {
-      if (stream.closed || stream.headersSent) return;
-      if (count !== 1) {
-        sendStatus(stream, { code: grpc.status.INTERNAL, details: count === 0 ? 'grpc: unary call received no request message' : 'grpc: unary call received more than one request message' });
-        return;
-      }
-      let decoded: unknown;
-      try {
-        decoded = method.definition.requestDeserialize(request as Buffer);
-      } catch (error) {
-        sendStatus(stream, { code: grpc.status.INTERNAL, details: `grpc: error unmarshalling request: ${messageOf(error)}` });
-        return;
-      }
-      let answer: Promise<unknown>;
-      try {
-        answer = (method.handler as UnaryHandler)(decoded);
-      } catch (error) {
-        answer = Promise.reject(error);
-      }
-      answer.then(
-        (response) => {
-          if (stream.closed) return;
-          let frame: Buffer;
-          try {
-            frame = grpcFrame(method.definition.responseSerialize(response));
-          } catch (error) {
-            sendStatus(stream, { code: grpc.status.INTERNAL, details: `grpc: error while marshaling: ${messageOf(error)}` });
-            return;
-          }
-          if (!respondOnce(stream, RESPONSE_HEADERS, false)) return;
-          stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': '' }));
-          stream.end(frame);
-        },
-        (error: unknown) => sendStatus(stream, statusOf(error)),
-      )
-      // The stream went away between the checks and the answer (its session destroyed): drop it.
-      .catch(() => stream.destroy());
-    });
+  onEnd(): void {
+    const { stream, method } = this;
+    if (stream.closed) return;
+    if (this.count !== 1) {
+      sendStatus(stream, { code: grpc.status.INTERNAL, details: this.count === 0 ? 'grpc: unary call received no request message' : 'grpc: unary call received more than one request message' });
+      return;
+    }
+    let decoded: unknown;
+    try {
+      decoded = method.definition.requestDeserialize(this.request as Buffer);
+    } catch (error) {
+      sendStatus(stream, { code: grpc.status.INTERNAL, details: `grpc: error unmarshalling request: ${messageOf(error)}` });
+      return;
+    }
+    let answer: Promise<unknown>;
+    try {
+      answer = (method.handler as UnaryHandler)(decoded);
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    answer.then(
+      (response) => {
+        if (stream.closed) return;
+        let frame: Buffer;
+        try {
+          frame = grpcFrame(method.definition.responseSerialize(response));
+        } catch (error) {
+          sendStatus(stream, { code: grpc.status.INTERNAL, details: `grpc: error while marshaling: ${messageOf(error)}` });
+          return;
+        }
+        stream.answer(RESPONSE_HEADERS, frame, OK_TRAILERS);
+      },
+      (error: unknown) => sendStatus(stream, statusOf(error)),
+    );
+  }
+
+  onReset(): void {
+    // The client cancelled (or went away): the handler's answer, when it comes, is dropped.
   }
 }
 
 /** A streaming call: request messages are emitted as they arrive; responses written in order. */
-class StreamCall extends EventEmitter implements ServerStreamCall {
+class StreamCall extends EventEmitter implements ServerStreamCall, StreamListener {
   request: unknown = undefined;
   cancelled = false;
   private ended = false;
+  private firstMessage: Buffer | undefined;
 
   constructor(
-    private readonly stream: http2.ServerHttp2Stream,
+    private readonly stream: ServerStream,
     private readonly method: Method,
     private readonly reader: FrameReader,
   ) {
     super();
   }
 
+  /** Client streaming: the handler starts at once; server streaming: when the one request is in (`onEnd`). */
   start(): void {
-    const { stream, method } = this;
-    stream.on('close', () => {
-      if (!this.ended) {
-        this.ended = true;
-        this.cancelled = true;
-        this.emit('cancelled');
+    if (this.method.definition.requestStream) this.run();
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.ended) return;
+    const failure = this.reader.push(chunk, (bytes) => {
+      if (this.ended) return;
+      if (!this.method.definition.requestStream) {
+        this.firstMessage ??= bytes;
+        return;
       }
-      this.emit('close');
+      let message: unknown;
+      try {
+        message = this.method.definition.requestDeserialize(bytes);
+      } catch (error) {
+        this.fail({ code: grpc.status.INTERNAL, details: `grpc: failed to unmarshal the received message ${messageOf(error)}` });
+        return;
+      }
+      this.emit('data', message);
     });
-    if (!method.definition.requestStream) {
-      // Server streaming: the handler starts once the one request message is in.
-      let request: Buffer | undefined;
-      stream.on('data', (chunk: Buffer) => {
-        if (this.ended) return;
-        const failure = this.reader.push(chunk, (bytes) => (request ??= bytes));
-        if (failure !== undefined) this.fail(failure);
-      });
-      stream.on('end', () => {
-        if (this.ended) return;
-        if (request === undefined) return this.fail({ code: grpc.status.INTERNAL, details: 'grpc: server streaming call received no request message' });
-        try {
-          this.request = method.definition.requestDeserialize(request);
-        } catch (error) {
-          return this.fail({ code: grpc.status.INTERNAL, details: `grpc: error unmarshalling request: ${messageOf(error)}` });
-        }
-        this.run();
-      });
+    if (failure !== undefined) this.fail(failure);
+  }
+
+  onEnd(): void {
+    if (this.ended) return;
+    if (this.method.definition.requestStream) {
+      this.emit('end');
       return;
     }
-    stream.on('data', (chunk: Buffer) => {
-      if (this.ended) return;
-      const failure = this.reader.push(chunk, (bytes) => {
-        if (this.ended) return;
-        let message: unknown;
-        try {
-          message = method.definition.requestDeserialize(bytes);
-        } catch (error) {
-          this.fail({ code: grpc.status.INTERNAL, details: `grpc: failed to unmarshal the received message ${messageOf(error)}` });
-          return;
-        }
-        this.emit('data', message);
-      });
-      if (failure !== undefined) this.fail(failure);
-    });
-    stream.on('end', () => {
-      if (!this.ended) this.emit('end');
-    });
+    if (this.firstMessage === undefined) return this.fail({ code: grpc.status.INTERNAL, details: 'grpc: server streaming call received no request message' });
+    try {
+      this.request = this.method.definition.requestDeserialize(this.firstMessage);
+    } catch (error) {
+      return this.fail({ code: grpc.status.INTERNAL, details: `grpc: error unmarshalling request: ${messageOf(error)}` });
+    }
     this.run();
+  }
+
+  onReset(): void {
+    if (!this.ended) {
+      this.ended = true;
+      this.cancelled = true;
+      this.emit('cancelled');
+    }
+    this.emit('close');
   }
 
   write(message: unknown, sent?: () => void): void {
@@ -258,8 +282,8 @@ class StreamCall extends EventEmitter implements ServerStreamCall {
       this.fail({ code: grpc.status.INTERNAL, details: `grpc: error while marshaling: ${messageOf(error)}` });
       return;
     }
-    respondOnce(this.stream, RESPONSE_HEADERS, false);
-    this.stream.write(frame, sent === undefined ? undefined : () => sent());
+    this.stream.respond(RESPONSE_HEADERS, false);
+    this.stream.write(frame, sent);
   }
 
   end(): void {
@@ -274,6 +298,8 @@ class StreamCall extends EventEmitter implements ServerStreamCall {
     if (this.ended) return;
     this.ended = true;
     sendStatus(this.stream, status);
+    // As a node:http2 stream's 'close': on a later tick, once the call is over.
+    process.nextTick(() => this.emit('close'));
   }
 
   private run(): void {
@@ -317,7 +343,9 @@ class FrameReader {
           return { code: grpc.status.RESOURCE_EXHAUSTED, details: `grpc: received message after decompression larger than max (${message.length} vs. ${this.maxLength})` };
         }
       }
-      onMessage(message);
+      // A copy: a view would keep the socket's whole read (other calls' bytes too) alive as long
+      // as any value decoded from it.
+      onMessage(compressed ? message : Buffer.from(message));
     }
     if (bytes.length > 0) this.pending = bytes;
     return undefined;
@@ -338,26 +366,19 @@ class FrameReader {
   }
 }
 
-/** Sends the response headers unless they went out already; false when the stream is gone. */
-function respondOnce(stream: http2.ServerHttp2Stream, headers: http2.OutgoingHttpHeaders, endStream: boolean): boolean {
-  if (stream.closed || stream.destroyed) return false;
-  if (!stream.headersSent) stream.respond(headers, { endStream, waitForTrailers: !endStream });
-  return true;
-}
-
 /**
  * Ends the call with `status`: in the trailers after the data sent, or as a trailers-only answer
  * when nothing was sent yet.
  */
-function sendStatus(stream: http2.ServerHttp2Stream, status: GrpcStatus): void {
-  if (stream.closed || stream.destroyed || stream.writableEnded) return;
-  const trailers = { 'grpc-status': String(status.code), 'grpc-message': encodeGrpcMessage(status.details) };
-  if (!stream.headersSent) {
-    stream.respond({ ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
-    return;
-  }
-  stream.once('wantTrailers', () => stream.sendTrailers(trailers));
-  stream.end();
+function sendStatus(stream: ServerStream, status: GrpcStatus): void {
+  if (stream.closed) return;
+  const trailers = status.code === grpc.status.OK && status.details === '' ? OK_TRAILERS : trailersOf(status);
+  if (!stream.headersSent) stream.respond(Buffer.concat([RESPONSE_HEADERS, trailers]), true);
+  else stream.end(trailers);
+}
+
+function trailersOf(status: GrpcStatus): Buffer {
+  return Buffer.concat([hpackLiteral('grpc-status', String(status.code)), hpackLiteral('grpc-message', encodeGrpcMessage(status.details))]);
 }
 
 /** grpc-message is percent-encoded: bytes outside printable ASCII, and '%' itself (gRPC over HTTP/2). */
