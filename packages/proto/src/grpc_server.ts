@@ -14,6 +14,8 @@ const CONTENT_TYPE = 31;
 export interface GrpcStatus {
   readonly code: number;
   readonly details: string;
+  /** Sent with the status in the trailers (the apiserver's Status rides there). */
+  readonly metadata?: grpc.Metadata;
 }
 
 /** A call ended with a status other than OK; a handler throws (or rejects with) one. */
@@ -21,10 +23,12 @@ export class GrpcStatusError extends Error implements GrpcStatus {
   override readonly name = 'GrpcStatusError';
   readonly code: number;
   readonly details: string;
+  readonly metadata?: grpc.Metadata;
   constructor(status: GrpcStatus) {
     super(status.details);
     this.code = status.code;
     this.details = status.details;
+    if (status.metadata !== undefined) this.metadata = status.metadata;
   }
 }
 
@@ -115,6 +119,11 @@ export class GrpcServer {
   close(): void {
     for (const connection of this.connections) connection.destroy();
     this.connections.clear();
+  }
+
+  /** Tells every connection to go away (GOAWAY): new calls are refused, and this resolves once the calls in flight are over. */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.connections].map((connection) => connection.goAway()));
   }
 
   private onStream(stream: ServerStream, headers: ReadonlyArray<readonly [string, string]>): StreamListener {
@@ -372,13 +381,18 @@ class FrameReader {
  */
 function sendStatus(stream: ServerStream, status: GrpcStatus): void {
   if (stream.closed) return;
-  const trailers = status.code === grpc.status.OK && status.details === '' ? OK_TRAILERS : trailersOf(status);
+  const trailers = status.code === grpc.status.OK && status.details === '' && status.metadata === undefined ? OK_TRAILERS : trailersOf(status);
   if (!stream.headersSent) stream.respond(Buffer.concat([RESPONSE_HEADERS, trailers]), true);
   else stream.end(trailers);
 }
 
 function trailersOf(status: GrpcStatus): Buffer {
-  return Buffer.concat([hpackLiteral('grpc-status', String(status.code)), hpackLiteral('grpc-message', encodeGrpcMessage(status.details))]);
+  const fields = [hpackLiteral('grpc-status', String(status.code)), hpackLiteral('grpc-message', encodeGrpcMessage(status.details))];
+  for (const [key, values] of Object.entries(status.metadata?.toJSON() ?? {})) {
+    // Binary values ("-bin" keys) go base64-encoded (gRPC over HTTP/2); keys are lower-case already.
+    for (const value of values) fields.push(hpackLiteral(key, typeof value === 'string' ? value : Buffer.from(value).toString('base64')));
+  }
+  return Buffer.concat(fields);
 }
 
 /** grpc-message is percent-encoded: bytes outside printable ASCII, and '%' itself (gRPC over HTTP/2). */
@@ -394,7 +408,8 @@ function encodeGrpcMessage(message: string): string {
 
 function statusOf(error: unknown): GrpcStatus {
   if (typeof error === 'object' && error !== null && typeof (error as GrpcStatus).code === 'number' && typeof (error as GrpcStatus).details === 'string') {
-    return { code: (error as GrpcStatus).code, details: (error as GrpcStatus).details };
+    const { code, details, metadata } = error as GrpcStatus;
+    return metadata instanceof grpc.Metadata ? { code, details, metadata } : { code, details };
   }
   return { code: grpc.status.UNKNOWN, details: messageOf(error) };
 }

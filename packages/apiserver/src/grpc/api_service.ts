@@ -1,4 +1,3 @@
-import * as grpc from '@grpc/grpc-js';
 import { apiErrors, apiVersionOf, createdStatus } from '@k8ts/apimachinery';
 import {
   loadApiService,
@@ -13,8 +12,9 @@ import {
   type ApiObjectResponse,
   type ApiPatchRequest,
   type ApiUpdateRequest,
-  type ApiWatchEvent,
-  type ApiWatchRequest,
+  type GrpcServer,
+  type ServerStreamCall,
+  type UnaryHandler,
 } from '@k8ts/proto';
 import type { ApiServer } from '../api_server.js';
 import type { ResourceService } from '../resource_service.js';
@@ -35,14 +35,14 @@ const PODS_REF = { group: '', version: 'v1', resource: 'pods' };
  * Serves proto/k8ts/apiserver.proto's Api on `server` from one ApiServer replica: every verb goes
  * through the same ResourceService and watch caches as REST, so both APIs behave the same.
  */
-export function registerApiService(server: grpc.Server, api: ApiServer, options: ApiServiceOptions = {}): void {
+export function registerApiService(server: GrpcServer, api: ApiServer, options: ApiServiceOptions = {}): void {
   const { Api } = loadApiService();
   const service = api.service;
   const watchOptions = { caches: api.caches, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000 };
   server.addService(Api.service, {
     Get: unary((request: ApiGetRequest) => get(service, request)),
     List: unary((request: ApiListRequest) => list(service, request)),
-    Watch: (call: grpc.ServerWritableStream<ApiWatchRequest, ApiWatchEvent>) => void serveWatch(call, watchOptions),
+    Watch: (call: ServerStreamCall) => void serveWatch(call, watchOptions),
     Create: unary((request: ApiCreateRequest) => create(service, request)),
     Update: unary((request: ApiUpdateRequest) => update(service, request, undefined)),
     UpdateStatus: unary((request: ApiUpdateRequest) => update(service, request, 'status')),
@@ -55,13 +55,11 @@ export function registerApiService(server: grpc.Server, api: ApiServer, options:
 }
 
 /** A unary handler from an async function; a thrown error becomes its Status as a gRPC error. */
-function unary<Request, Response>(handle: (request: Request) => Promise<Response>): grpc.handleUnaryCall<Request, Response> {
-  return (call, callback) => {
-    handle(call.request).then(
-      (response) => callback(null, response),
-      (error: unknown) => callback(toServiceError(error)),
-    );
-  };
+function unary<Request, Response>(handle: (request: Request) => Promise<Response>): UnaryHandler {
+  return (request) =>
+    handle(request as Request).catch((error: unknown) => {
+      throw toServiceError(error);
+    });
 }
 
 async function get(service: ResourceService, request: ApiGetRequest): Promise<ApiObjectResponse> {

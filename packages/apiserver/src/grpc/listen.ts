@@ -1,4 +1,5 @@
-import * as grpc from '@grpc/grpc-js';
+import { createServer, type AddressInfo } from 'node:net';
+import { GrpcServer } from '@k8ts/proto';
 import type { ApiServer } from '../api_server.js';
 import { registerApiService, type ApiServiceOptions } from './api_service.js';
 
@@ -11,25 +12,38 @@ export interface GrpcApiListener {
   forceShutdown(): void;
 }
 
-/** A gRPC server with only the Api service, for processes and tests that need nothing more. */
+/** Watch streams never end by themselves: graceful shutdown gets this long, then calls are cut. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+/**
+ * A gRPC server with only the Api service, for processes and tests that need nothing more. It is
+ * `@k8ts/proto`'s GrpcServer (HTTP/2 framed by hand), as the store's client port: grpc-js's server
+ * call stack cost about as much CPU as a call's own work, and the scheduler's bindings and the
+ * components' writes all come through here (`@k8ts/apiserver`'s README, Speed).
+ */
 export async function listenGrpcApi(api: ApiServer, options: ApiServiceOptions & { host?: string; port?: number } = {}): Promise<GrpcApiListener> {
-  const server = new grpc.Server();
+  const server = new GrpcServer();
   registerApiService(server, api, options.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: options.bookmarkIntervalMs });
   const host = options.host ?? '127.0.0.1';
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
+  // Nagle off, as Go's net and grpc-js have it: an answer written in pieces must not wait for a delayed ACK.
+  const listener = createServer({ noDelay: true }, (socket) => server.acceptConnection(socket));
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(options.port ?? 0, host, () => resolve());
+  });
+  listener.on('error', () => undefined);
+  const port = (listener.address() as AddressInfo).port;
   return {
     address: `${host}:${port}`,
-    // Watch streams never end by themselves: give graceful shutdown a bound, then force.
-    shutdown: () =>
-      new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.forceShutdown(), 2000);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      }),
-    forceShutdown: () => server.forceShutdown(),
+    shutdown: async () => {
+      listener.close();
+      const force = setTimeout(() => server.close(), SHUTDOWN_GRACE_MS);
+      await server.shutdown();
+      clearTimeout(force);
+    },
+    forceShutdown: () => {
+      listener.close();
+      server.close();
+    },
   };
 }

@@ -1,13 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Status } from '@k8ts/apimachinery';
-import { API_STATUS_METADATA_KEY } from '@k8ts/proto';
+import { API_STATUS_METADATA_KEY, type GrpcStatus } from '@k8ts/proto';
 import { statusOf } from '../rest/http_io.js';
 
 /**
  * A refused call as a gRPC error: a code that follows the Status (so generic gRPC tooling reads it
  * right) and the Status itself in the trailing metadata (so our client rebuilds the exact ApiError).
  */
-export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
+export function toServiceError(error: unknown): GrpcStatus {
   const status = statusOf(error);
   const metadata = new grpc.Metadata();
   metadata.set(API_STATUS_METADATA_KEY, Buffer.from(JSON.stringify(status)));

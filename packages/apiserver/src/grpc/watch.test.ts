@@ -16,7 +16,6 @@ const configMaps = findResource('', 'v1', 'configmaps') as ResourceType;
 class FakeCall extends EventEmitter {
   readonly written: ApiWatchEvent[] = [];
   ended = false;
-  writableLength = 0;
   constructor(
     readonly request: ApiWatchRequest,
     private readonly failWrites = false,
@@ -29,6 +28,9 @@ class FakeCall extends EventEmitter {
     return true;
   }
   end(): void {
+    this.ended = true;
+  }
+  fail(): void {
     this.ended = true;
   }
 }

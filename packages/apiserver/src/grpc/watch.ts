@@ -1,6 +1,5 @@
-import type * as grpc from '@grpc/grpc-js';
 import { apiErrors, apiVersionOf } from '@k8ts/apimachinery';
-import type { ApiWatchEvent, ApiWatchRequest } from '@k8ts/proto';
+import type { ApiWatchEvent, ApiWatchRequest, ServerStreamCall } from '@k8ts/proto';
 import { selectorFilter } from '../rules.js';
 import type { KubeObject } from '../object_store.js';
 import type { CachedEvent, ResourceWatchCache } from '../watch_cache.js';
@@ -15,8 +14,6 @@ export interface WatchServeOptions {
   readonly caches: ReadonlyMap<unknown, ResourceWatchCache>;
   readonly bookmarkIntervalMs: number;
 }
-
-type WatchCall = grpc.ServerWritableStream<ApiWatchRequest, ApiWatchEvent>;
 
 /**
  * An object's JSON, encoded once for all the gRPC watches an event goes to (kube-apiserver's
@@ -41,30 +38,33 @@ function encodedObject(object: KubeObject): Buffer {
  * end, periodic BOOKMARKs when asked, and the end at timeout_seconds. Never rejects: whatever
  * fails (the store, a write on a closed call) ends the call with a Status, not the process.
  */
-export async function serveWatch(call: WatchCall, options: WatchServeOptions): Promise<void> {
+export async function serveWatch(call: ServerStreamCall, options: WatchServeOptions): Promise<void> {
   try {
     await serve(call, options);
   } catch (error) {
     try {
-      call.emit('error', toServiceError(error));
+      call.fail(toServiceError(error));
     } catch {
       // The call is already over.
     }
   }
 }
 
-async function serve(call: WatchCall, options: WatchServeOptions): Promise<void> {
+async function serve(call: ServerStreamCall, options: WatchServeOptions): Promise<void> {
+  const watchRequest = call.request as ApiWatchRequest;
   let request;
   try {
-    request = parseWatch(call.request);
+    request = parseWatch(watchRequest);
   } catch (error) {
-    call.emit('error', toServiceError(error));
+    call.fail(toServiceError(error));
     return;
   }
   const { type, namespace, filter, fromRevision } = request;
   const cache = options.caches.get(type);
-  if (cache === undefined) return void call.emit('error', toServiceError(apiErrors.methodNotSupported(type, 'watch')));
+  if (cache === undefined) return call.fail(toServiceError(apiErrors.methodNotSupported(type, 'watch')));
   let closed = false;
+  /** Events written and not yet handed to the connection (the client reads slower than they come). */
+  let unsent = 0;
   let watcher: { close(): void } | undefined;
   const timers: NodeJS.Timeout[] = [];
   // Any error, an ApiError or not (a store failure), ends the watch with its Status as kube does.
@@ -83,12 +83,13 @@ async function serve(call: WatchCall, options: WatchServeOptions): Promise<void>
   const send = (event: ApiWatchEvent): void => {
     if (closed) return;
     try {
-      call.write(event);
+      unsent++;
+      call.write(event, () => unsent--);
     } catch (error) {
       finish(error);
       return;
     }
-    if (call.writableLength > MAX_PENDING_EVENTS) finish();
+    if (unsent > MAX_PENDING_EVENTS) finish();
   };
   call.on('cancelled', () => finish());
   // The cache never repeats what a client listed at fromRevision (ResourceWatchCache.watch).
@@ -102,9 +103,9 @@ async function serve(call: WatchCall, options: WatchServeOptions): Promise<void>
     return;
   }
   if (closed) return void watcher.close();
-  const timeoutSeconds = Number(call.request.timeout_seconds);
+  const timeoutSeconds = Number(watchRequest.timeout_seconds);
   if (timeoutSeconds > 0) timers.push(setTimeout(() => finish(), timeoutSeconds * 1000));
-  if (call.request.allow_bookmarks) {
+  if (watchRequest.allow_bookmarks) {
     const bookmark = (): void => {
       const revision = Math.max(cache.currentRevision(), fromRevision ?? 0);
       send({ type: 'BOOKMARK', object: Buffer.from(JSON.stringify({ kind: type.kind, apiVersion: apiVersionOf(type), metadata: { resourceVersion: String(revision) } })) });

@@ -135,6 +135,8 @@ export class ServerConnection {
   private receivedUnacknowledged = 0;
   private corked = false;
   private closed = false;
+  /** Set by `goAway`: called once no stream is left open. */
+  private drained: (() => void) | undefined;
   private readonly uncork = (): void => {
     this.corked = false;
     this.socket.uncork();
@@ -155,6 +157,21 @@ export class ServerConnection {
   /** Drops the connection; open streams hear `onReset`. */
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /**
+   * A graceful end: GOAWAY(NO_ERROR) tells the client to open no more streams here (ones it opens
+   * anyway are refused, so it may retry them elsewhere); the streams open finish, then the
+   * connection closes. Resolves when it has.
+   */
+  goAway(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.closed) return resolve();
+      this.socket.once('close', () => resolve());
+      if (this.drained === undefined) this.out(goawayFrame(this.lastStreamId, ErrorCode.NO_ERROR));
+      this.drained = () => this.socket.end();
+      if (this.streams.size === 0) this.drained();
+    });
   }
 
   // ---- receiving ----
@@ -270,6 +287,10 @@ export class ServerConnection {
     if (streamId % 2 === 0) return this.fail(ErrorCode.PROTOCOL_ERROR, 'a client stream with an even id');
     if (streamId <= this.lastStreamId) {
       this.out(rstStreamFrame(streamId, ErrorCode.STREAM_CLOSED));
+      return;
+    }
+    if (this.drained !== undefined) {
+      this.out(rstStreamFrame(streamId, ErrorCode.REFUSED_STREAM));
       return;
     }
     this.lastStreamId = streamId;
@@ -491,5 +512,6 @@ export class ServerConnection {
     stream.queue.length = 0;
     this.streams.delete(stream.id);
     this.blocked.delete(stream);
+    if (this.drained !== undefined && this.streams.size === 0) this.drained();
   }
 }
