@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { grpcFrame } from './grpc_frame.js';
 import { hpackIndexed, hpackLiteral, hpackLiteralIndexedName } from './h2/hpack.js';
-import { ServerConnection, type ServerStream, type StreamListener } from './h2/server_connection.js';
+import { Http2Connection, type H2Stream, type StreamListener } from './h2/connection.js';
 
 /** Static table entries (RFC 7541 Appendix A): 8 is ":status: 200", 31 the name "content-type". */
 const STATUS_200 = 8;
@@ -78,7 +78,7 @@ interface Method {
 }
 
 /**
- * A gRPC server on our own HTTP/2 connection (`h2/server_connection.ts`), for the store's client
+ * A gRPC server on our own HTTP/2 connection (`h2/connection.ts`), for the store's client
  * port: every request the apiserver sends the store is a unary call, and grpc-js's server call
  * stack, then node:http2's, cost the store about as much CPU per call as the call's own work
  * (`@k8ts/etcdserver`'s README, Speed). The methods, their paths and (de)serializers come from
@@ -92,7 +92,7 @@ interface Method {
 export class GrpcServer {
   private readonly methods = new Map<string, Method>();
   private readonly services = new Set<string>();
-  private readonly connections = new Set<ServerConnection>();
+  private readonly connections = new Set<Http2Connection>();
   private readonly maxReceiveMessageLength: number;
 
   constructor(options: GrpcServerOptions = {}) {
@@ -110,7 +110,7 @@ export class GrpcServer {
 
   /** Serves an HTTP/2 connection whose first bytes (the preface) are still to be read from `socket`. */
   acceptConnection(socket: Socket): void {
-    const connection = new ServerConnection(socket, (stream, headers) => this.onStream(stream, headers));
+    const connection = Http2Connection.serve(socket, (stream, headers) => this.onStream(stream, headers));
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
   }
@@ -126,7 +126,7 @@ export class GrpcServer {
     await Promise.all([...this.connections].map((connection) => connection.goAway()));
   }
 
-  private onStream(stream: ServerStream, headers: ReadonlyArray<readonly [string, string]>): StreamListener {
+  private onStream(stream: H2Stream, headers: ReadonlyArray<readonly [string, string]>): StreamListener {
     let method = '';
     let path = '';
     let contentType = '';
@@ -163,7 +163,7 @@ class UnaryCall implements StreamListener {
   private count = 0;
 
   constructor(
-    private readonly stream: ServerStream,
+    private readonly stream: H2Stream,
     private readonly method: Method,
     private readonly reader: FrameReader,
   ) {}
@@ -226,7 +226,7 @@ class StreamCall extends EventEmitter implements ServerStreamCall, StreamListene
   private firstMessage: Buffer | undefined;
 
   constructor(
-    private readonly stream: ServerStream,
+    private readonly stream: H2Stream,
     private readonly method: Method,
     private readonly reader: FrameReader,
   ) {
@@ -379,7 +379,7 @@ class FrameReader {
  * Ends the call with `status`: in the trailers after the data sent, or as a trailers-only answer
  * when nothing was sent yet.
  */
-function sendStatus(stream: ServerStream, status: GrpcStatus): void {
+function sendStatus(stream: H2Stream, status: GrpcStatus): void {
   if (stream.closed) return;
   const trailers = status.code === grpc.status.OK && status.details === '' && status.metadata === undefined ? OK_TRAILERS : trailersOf(status);
   if (!stream.headersSent) stream.respond(Buffer.concat([RESPONSE_HEADERS, trailers]), true);

@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ServerConnection, type ServerStream, type StreamListener } from './server_connection.js';
+import { Http2Connection, type H2Stream, type StreamListener } from './connection.js';
 
 /**
  * The server connection against node:http2's client (nghttp2: an implementation that shares nothing
@@ -15,7 +15,7 @@ afterEach(() => {
 });
 
 interface Opened {
-  readonly stream: ServerStream;
+  readonly stream: H2Stream;
   readonly headers: Map<string, string>;
   readonly received: Buffer[];
   ended: boolean;
@@ -26,7 +26,7 @@ interface Opened {
 async function echoServer(options: { echo?: boolean } = {}): Promise<{ port: number; opened: Opened[] }> {
   const opened: Opened[] = [];
   const listener = createServer((socket) => {
-    const connection = new ServerConnection(socket, (stream, headers): StreamListener => {
+    const connection = Http2Connection.serve(socket, (stream, headers): StreamListener => {
       const entry: Opened = { stream, headers: new Map(headers), received: [], ended: false, reset: false };
       opened.push(entry);
       stream.respond(Buffer.from([0x88]), false);
@@ -80,7 +80,7 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
 }
 
-describe('ServerConnection with an HTTP/2 client', () => {
+describe('Http2Connection as a server with an HTTP/2 client', () => {
   it('decodes each stream\'s headers and answers streams one after another and many at once', async () => {
     const { port, opened } = await echoServer();
     const session = await h2client(port);
@@ -193,7 +193,7 @@ async function rawClient(port: number, preface = true): Promise<{ socket: Socket
 const GOAWAY = 7;
 const RST_STREAM = 3;
 
-describe('ServerConnection with frames written by hand', () => {
+describe('Http2Connection as a server with frames written by hand', () => {
   it('opens with its SETTINGS and a connection WINDOW_UPDATE, and acknowledges the client\'s SETTINGS', async () => {
     const { port } = await echoServer();
     const { frames } = await rawClient(port);
@@ -280,5 +280,111 @@ describe('ServerConnection with frames written by hand', () => {
     const { socket, closed } = await rawClient(port, false);
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     await until(closed);
+  });
+});
+
+// ---- the client end, against node:http2's server ----
+
+/** A node:http2 server that echoes each request body after ":status 200", with trailers "x-end: 1"; `hold` paths wait. */
+async function nodeServer(): Promise<{ port: number; sessions: http2.ServerHttp2Session[]; held: http2.ServerHttp2Stream[] }> {
+  const server = http2.createServer();
+  const sessions: http2.ServerHttp2Session[] = [];
+  const held: http2.ServerHttp2Stream[] = [];
+  server.on('session', (session) => sessions.push(session));
+  server.on('stream', (stream, headers) => {
+    stream.on('error', () => undefined);
+    if (headers[':path'] === '/hold') {
+      held.push(stream);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => {
+      stream.respond({ ':status': 200, 'x-path': String(headers[':path']) }, { waitForTrailers: true });
+      stream.once('wantTrailers', () => stream.sendTrailers({ 'x-end': '1' }));
+      stream.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => {
+    for (const session of sessions) session.destroy();
+    server.close();
+  });
+  return { port: (server.address() as AddressInfo).port, sessions, held };
+}
+
+interface Answer {
+  headers: [string, string][][];
+  body: Buffer[];
+  ended: boolean;
+  reset: number | 'connection' | undefined;
+}
+
+function clientOf(port: number): Http2Connection {
+  const connection = Http2Connection.connectClient(connect(port, '127.0.0.1'), { streamWindow: 4 << 20 });
+  cleanups.push(() => connection.destroy());
+  return connection;
+}
+
+function send(connection: Http2Connection, path: string, body: Buffer): Answer {
+  const answer: Answer = { headers: [], body: [], ended: false, reset: undefined };
+  const stream = connection.openStream({
+    onHeaders: (headers) => answer.headers.push(headers),
+    onData: (chunk) => answer.body.push(Buffer.from(chunk)),
+    onEnd: () => (answer.ended = true),
+    onReset: (code) => (answer.reset = code ?? 'connection'),
+  });
+  stream.request(Buffer.concat([Buffer.from([0x83, 0x86]), literal(':path', path), literal(':authority', 'localhost')]), body);
+  return answer;
+}
+
+describe('Http2Connection as a client', () => {
+  it('sends requests on streams of its own and reads headers, data and trailers; 5 MiB each way', async () => {
+    const { port } = await nodeServer();
+    const connection = clientOf(port);
+    const small = send(connection, '/small', Buffer.from('hello'));
+    const body = Buffer.alloc(5 * 1024 * 1024);
+    for (let index = 0; index < body.length; index++) body[index] = (index * 13) & 0xff;
+    const large = send(connection, '/large', body);
+    await until(() => small.ended && large.ended);
+    expect(small.headers[0]).toEqual(expect.arrayContaining([[':status', '200'], ['x-path', '/small']]));
+    expect(small.headers[1]).toEqual([['x-end', '1']]);
+    expect(Buffer.concat(small.body).toString()).toBe('hello');
+    expect(Buffer.concat(large.body).equals(body)).toBe(true);
+    expect(connection.usable).toBe(true);
+  });
+
+  it('hears PING answers', async () => {
+    const { port } = await nodeServer();
+    const connection = clientOf(port);
+    let answered = 0;
+    connection.ping(() => answered++);
+    connection.ping(() => answered++);
+    await until(() => answered === 2);
+  });
+
+  it('on GOAWAY, resets the streams the server did not take (REFUSED_STREAM) and is no longer usable', async () => {
+    const { port, sessions, held } = await nodeServer();
+    const connection = clientOf(port);
+    const first = send(connection, '/hold', Buffer.from('a'));
+    const second = send(connection, '/hold', Buffer.from('b'));
+    await until(() => held.length === 2);
+    sessions[0]?.goaway(http2.constants.NGHTTP2_NO_ERROR, 1);
+    await until(() => second.reset !== undefined);
+    expect(second.reset).toBe(0x7);
+    expect(first.reset).toBeUndefined();
+    expect(connection.usable).toBe(false);
+    held[0]?.respond({ ':status': 200 }, { endStream: true });
+    await until(() => first.ended);
+  });
+
+  it('tells every open stream when the connection is lost', async () => {
+    const { port, sessions, held } = await nodeServer();
+    const connection = clientOf(port);
+    const waiting = send(connection, '/hold', Buffer.from('a'));
+    await until(() => held.length === 1);
+    sessions[0]?.destroy();
+    await until(() => waiting.reset !== undefined);
+    expect(waiting.reset).toBe('connection');
   });
 });

@@ -20,23 +20,31 @@ import { HpackDecoder, HpackError } from './hpack.js';
 
 /** What a stream tells its owner. After `onReset` nothing more is delivered and nothing can be sent. */
 export interface StreamListener {
+  /** A header block after the one that opened the stream: a response's headers, or trailers. */
+  onHeaders?(headers: [string, string][]): void;
   /** A DATA frame's payload, padding removed. */
   onData(chunk: Buffer): void;
-  /** The client half-closed the stream. */
+  /** The peer half-closed the stream. */
   onEnd(): void;
-  /** The client reset the stream, or the connection went away, before the server ended it. */
-  onReset(): void;
+  /** The peer reset the stream (`code`), or the connection went away (no code), before it ended. */
+  onReset(code?: number): void;
 }
 
 /** Called for each new stream with its decoded request headers (names lower-case, as HTTP/2 sends them). */
-export type StreamOpener = (stream: ServerStream, headers: ReadonlyArray<readonly [string, string]>) => StreamListener;
+export type StreamOpener = (stream: H2Stream, headers: ReadonlyArray<readonly [string, string]>) => StreamListener;
 
-/** The receive windows we offer: per stream (in our SETTINGS) and for the whole connection. */
-const STREAM_WINDOW = 1 << 20;
+export interface ConnectionOptions {
+  /** The receive windows offered: per stream (in the SETTINGS) and for the whole connection. */
+  readonly streamWindow?: number;
+  readonly connectionWindow?: number;
+}
+
+const SERVER_STREAM_WINDOW = 1 << 20;
 const CONNECTION_WINDOW = 16 << 20;
 /** A header block (HEADERS and its CONTINUATIONs) past this ends the connection. */
 const MAX_HEADER_BLOCK_BYTES = 1 << 20;
 const EMPTY = Buffer.alloc(0);
+const END_STREAM = Symbol('END_STREAM');
 
 interface Pending {
   readonly bytes: Buffer;
@@ -45,28 +53,32 @@ interface Pending {
 }
 
 /**
- * One HTTP/2 stream of a server connection. The server answers with `respond` (a HEADERS frame),
- * `write` (DATA, held while the peer's flow-control windows are shut) and `end` (trailers, after
- * the data written before them).
+ * One HTTP/2 stream. A server answers with `respond` (a HEADERS frame), `write` (DATA, held while
+ * the peer's flow-control windows are shut) and `end` (trailers, after the data written before
+ * them); a client sends its request with `request`.
  */
-export class ServerStream {
+export class H2Stream {
   headersSent = false;
-  /** Nothing more can be sent: the server ended the stream, or it was reset. */
+  /** Nothing more can be sent or will be heard: both sides ended the stream, or it was reset. */
   closed = false;
+  localEnded = false;
   remoteEnded = false;
   sendWindow: number;
-  receiveWindow = STREAM_WINDOW;
+  receiveWindow: number;
   receivedUnacknowledged = 0;
   readonly queue: Pending[] = [];
-  pendingTrailers: Buffer | undefined;
+  /** Trailers to send once the queue is out, or `END_STREAM` alone (an empty DATA frame ends it). */
+  pendingEnd: Buffer | typeof END_STREAM | undefined;
   listener: StreamListener | undefined;
 
   constructor(
-    private readonly connection: ServerConnection,
+    private readonly connection: Http2Connection,
     readonly id: number,
     sendWindow: number,
+    receiveWindow: number,
   ) {
     this.sendWindow = sendWindow;
+    this.receiveWindow = receiveWindow;
   }
 
   /** Sends the response headers (an encoded HPACK block); `endStream` makes it a trailers-only answer. */
@@ -79,15 +91,27 @@ export class ServerStream {
 
   /** Queues `bytes` as DATA; `sent` once they are handed to the socket. */
   write(bytes: Buffer, sent?: () => void): void {
-    if (this.closed || this.pendingTrailers !== undefined) return;
+    if (this.closed || this.pendingEnd !== undefined) return;
     this.queue.push({ bytes, offset: 0, sent });
     this.connection.pump(this);
   }
 
-  /** Ends the stream with trailers (an encoded HPACK block) after the data queued. */
+  /** Ends this side of the stream with trailers (an encoded HPACK block) after the data queued. */
   end(trailers: Buffer): void {
-    if (this.closed || this.pendingTrailers !== undefined) return;
-    this.pendingTrailers = trailers;
+    if (this.closed || this.pendingEnd !== undefined) return;
+    this.pendingEnd = trailers;
+    this.connection.pump(this);
+  }
+
+  /** A client's whole request: the headers, then `body` as DATA ending the stream (one write when the windows allow). */
+  request(headers: Buffer, body: Buffer): void {
+    if (this.closed || this.headersSent) return;
+    this.headersSent = true;
+    if (this.connection.requestAtOnce(this, headers, body)) return;
+    this.connection.sendHeaders(this.id, headers, false);
+    this.write(body);
+    if (this.closed) return;
+    this.pendingEnd = END_STREAM;
     this.connection.pump(this);
   }
 
@@ -112,26 +136,35 @@ export class ServerStream {
 }
 
 /**
- * The server side of one HTTP/2 connection (RFC 9113) over a socket whose first bytes are the
- * client's preface: frames, HPACK-decoded request headers, flow control both ways, SETTINGS, PING,
- * RST_STREAM and GOAWAY. Written for the store's gRPC port: node:http2 (nghttp2 behind a C++/JS
- * boundary per frame and per stream, and the trailers deferred to a later turn, so a unary answer
- * took two socket writes) cost more CPU per call than the call's own work (`@k8ts/etcdserver`'s
- * README, Speed). Everything written in one turn of the event loop goes out in one `writev`.
+ * One HTTP/2 connection (RFC 9113), either end: frames, HPACK-decoded headers, flow control both
+ * ways, SETTINGS, PING, RST_STREAM and GOAWAY. A server (`serve`) reads the client's preface and
+ * opens a stream for each new HEADERS; a client (`connectClient`) writes the preface and opens
+ * streams with `openStream`. Written for gRPC's hot paths: node:http2 (nghttp2 behind a C++/JS
+ * boundary per frame and per stream, and a server's trailers deferred to a later turn, so a unary
+ * answer took two socket writes) cost more CPU per call than the call's own work
+ * (`@k8ts/etcdserver`'s README, Speed). Everything written in one turn of the event loop goes out
+ * in one `writev`.
  */
-export class ServerConnection {
-  private readonly streams = new Map<number, ServerStream>();
+export class Http2Connection {
+  private readonly streams = new Map<number, H2Stream>();
   private readonly decoder = new HpackDecoder();
   /** Streams with data queued behind a shut window. */
-  private readonly blocked = new Set<ServerStream>();
+  private readonly blocked = new Set<H2Stream>();
+  private readonly streamWindow: number;
+  private readonly connectionWindow: number;
   private buffered: Buffer = EMPTY;
-  private prefaceSeen = false;
+  private prefaceSeen: boolean;
+  /** The highest stream id opened: by the client on a server, by us on a client. */
   private lastStreamId = 0;
+  /** A client's pings awaiting their ACK, oldest first. */
+  private readonly pings: (() => void)[] = [];
+  /** A client told GOAWAY: streams above this id were not processed, and no new one may open. */
+  goneAway = false;
   private continuation: { streamId: number; flags: number; blocks: Buffer[]; size: number } | undefined;
   private sendWindow = DEFAULT_WINDOW;
   private peerInitialWindow = DEFAULT_WINDOW;
   private peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
-  private receiveWindow = CONNECTION_WINDOW;
+  private receiveWindow: number;
   private receivedUnacknowledged = 0;
   private corked = false;
   private closed = false;
@@ -142,16 +175,54 @@ export class ServerConnection {
     this.socket.uncork();
   };
 
-  constructor(
+  private constructor(
     private readonly socket: Socket,
-    private readonly openStream: StreamOpener,
+    private readonly opener: StreamOpener | undefined,
+    options: ConnectionOptions,
   ) {
+    this.streamWindow = options.streamWindow ?? SERVER_STREAM_WINDOW;
+    this.connectionWindow = options.connectionWindow ?? CONNECTION_WINDOW;
+    this.receiveWindow = this.connectionWindow;
+    this.prefaceSeen = opener === undefined;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.onClose());
-    this.out(settingsFrame([[Setting.INITIAL_WINDOW_SIZE, STREAM_WINDOW]]));
-    this.out(windowUpdateFrame(0, CONNECTION_WINDOW - DEFAULT_WINDOW));
+    if (opener === undefined) this.out(CLIENT_PREFACE);
+    const settings: [number, number][] = [[Setting.INITIAL_WINDOW_SIZE, this.streamWindow]];
+    if (opener === undefined) settings.push([Setting.ENABLE_PUSH, 0]);
+    this.out(settingsFrame(settings));
+    this.out(windowUpdateFrame(0, this.connectionWindow - DEFAULT_WINDOW));
     socket.resume();
+  }
+
+  /** Serves HTTP/2 on `socket`, whose first bytes (the client's preface) are still to be read. */
+  static serve(socket: Socket, opener: StreamOpener, options: ConnectionOptions = {}): Http2Connection {
+    return new Http2Connection(socket, opener, options);
+  }
+
+  /** The client end on `socket` (connected or still connecting: writes wait for it). */
+  static connectClient(socket: Socket, options: ConnectionOptions = {}): Http2Connection {
+    return new Http2Connection(socket, undefined, options);
+  }
+
+  /** False once the connection closed, failed or was told to go away: open no more streams on it. */
+  get usable(): boolean {
+    return !this.closed && !this.goneAway && this.drained === undefined && !this.socket.destroyed;
+  }
+
+  /** A client's new stream (the next odd id); send on it with `request`. */
+  openStream(listener: StreamListener): H2Stream {
+    this.lastStreamId = this.lastStreamId === 0 ? 1 : this.lastStreamId + 2;
+    const stream = new H2Stream(this, this.lastStreamId, this.peerInitialWindow, this.streamWindow);
+    stream.listener = listener;
+    this.streams.set(stream.id, stream);
+    return stream;
+  }
+
+  /** Sends a PING; `answered` when its ACK comes back (never, if the connection goes first). */
+  ping(answered: () => void): void {
+    this.pings.push(answered);
+    this.out(frame(FrameType.PING, 0, 0, Buffer.alloc(8)));
   }
 
   /** Drops the connection; open streams hear `onReset`. */
@@ -219,7 +290,7 @@ export class ServerConnection {
       case FrameType.RST_STREAM:
         if (streamId === 0 || streamId > this.lastStreamId) return this.fail(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
         if (payload.length !== 4) return this.fail(ErrorCode.FRAME_SIZE_ERROR, 'RST_STREAM of the wrong size');
-        return this.onReset(streamId);
+        return this.onReset(streamId, payload.readUInt32BE(0));
       case FrameType.SETTINGS:
         return this.onSettings(flags, streamId, payload);
       case FrameType.PUSH_PROMISE:
@@ -228,11 +299,12 @@ export class ServerConnection {
         if (streamId !== 0) return this.fail(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
         if (payload.length !== 8) return this.fail(ErrorCode.FRAME_SIZE_ERROR, 'PING of the wrong size');
         if ((flags & Flag.ACK) === 0) this.out(frame(FrameType.PING, Flag.ACK, 0, payload));
+        else this.pings.shift()?.();
         return;
       case FrameType.GOAWAY:
-        // The client opens no more streams; the ones open finish, then it closes the connection.
         if (streamId !== 0) return this.fail(ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream');
-        return;
+        if (payload.length < 8) return this.fail(ErrorCode.FRAME_SIZE_ERROR, 'GOAWAY too short');
+        return this.onGoAway(payload.readUInt32BE(0) & 0x7fffffff);
       case FrameType.WINDOW_UPDATE:
         return this.onWindowUpdate(streamId, payload);
       case FrameType.CONTINUATION:
@@ -269,6 +341,22 @@ export class ServerConnection {
     this.onHeaderBlock(continuation.flags, streamId, Buffer.concat(continuation.blocks, continuation.size));
   }
 
+  /**
+   * A client told GOAWAY: streams above `lastProcessed` never reached the server (so they may be
+   * tried again elsewhere) and are reset here; the rest finish. A server ignores a client's: the
+   * client opens no more streams and closes the connection when it is done.
+   */
+  private onGoAway(lastProcessed: number): void {
+    if (this.opener !== undefined) return;
+    this.goneAway = true;
+    for (const stream of [...this.streams.values()]) {
+      if (stream.id <= lastProcessed) continue;
+      this.close(stream);
+      stream.listener?.onReset(ErrorCode.REFUSED_STREAM);
+    }
+    if (this.streams.size === 0) this.socket.end();
+  }
+
   private onHeaderBlock(flags: number, streamId: number, block: Buffer): void {
     let headers: [string, string][];
     try {
@@ -280,9 +368,17 @@ export class ServerConnection {
     const endStream = (flags & Flag.END_STREAM) !== 0;
     const open = this.streams.get(streamId);
     if (open !== undefined) {
-      // Trailers from the client: they must end its side.
-      if (!endStream || open.remoteEnded) return open.reset(ErrorCode.PROTOCOL_ERROR);
-      return this.remoteEnd(open);
+      if (open.remoteEnded) return open.reset(ErrorCode.STREAM_CLOSED);
+      // From a client: trailers, which must end its side. From a server: the response's headers or trailers.
+      if (this.opener !== undefined && !endStream) return open.reset(ErrorCode.PROTOCOL_ERROR);
+      open.listener?.onHeaders?.(headers);
+      if (endStream && !open.closed) this.remoteEnd(open);
+      return;
+    }
+    if (this.opener === undefined) {
+      // A client: HEADERS only come on its own streams; late ones for a stream it reset are dropped.
+      if (streamId > this.lastStreamId || streamId % 2 === 0) this.fail(ErrorCode.PROTOCOL_ERROR, 'HEADERS on a stream the client did not open');
+      return;
     }
     if (streamId % 2 === 0) return this.fail(ErrorCode.PROTOCOL_ERROR, 'a client stream with an even id');
     if (streamId <= this.lastStreamId) {
@@ -294,9 +390,9 @@ export class ServerConnection {
       return;
     }
     this.lastStreamId = streamId;
-    const stream = new ServerStream(this, streamId, this.peerInitialWindow);
+    const stream = new H2Stream(this, streamId, this.peerInitialWindow, this.streamWindow);
     this.streams.set(streamId, stream);
-    stream.listener = this.openStream(stream, headers);
+    stream.listener = this.opener(stream, headers);
     if (endStream && !stream.closed) this.remoteEnd(stream);
   }
 
@@ -306,7 +402,7 @@ export class ServerConnection {
     this.receiveWindow -= payload.length;
     if (this.receiveWindow < 0) return this.fail(ErrorCode.FLOW_CONTROL_ERROR, 'connection window exceeded');
     this.receivedUnacknowledged += payload.length;
-    if (this.receivedUnacknowledged >= CONNECTION_WINDOW / 2) {
+    if (this.receivedUnacknowledged >= this.connectionWindow / 2) {
       this.receiveWindow += this.receivedUnacknowledged;
       this.out(windowUpdateFrame(0, this.receivedUnacknowledged));
       this.receivedUnacknowledged = 0;
@@ -325,23 +421,25 @@ export class ServerConnection {
     if (stream.closed) return;
     if ((flags & Flag.END_STREAM) !== 0) return this.remoteEnd(stream);
     stream.receivedUnacknowledged += payload.length;
-    if (stream.receivedUnacknowledged >= STREAM_WINDOW / 2) {
+    if (stream.receivedUnacknowledged >= this.streamWindow / 2) {
       stream.receiveWindow += stream.receivedUnacknowledged;
       this.out(windowUpdateFrame(streamId, stream.receivedUnacknowledged));
       stream.receivedUnacknowledged = 0;
     }
   }
 
-  private remoteEnd(stream: ServerStream): void {
+  private remoteEnd(stream: H2Stream): void {
     stream.remoteEnded = true;
+    // A stream both sides ended is over (a server's stays open until it answers).
+    if (stream.localEnded) this.close(stream);
     stream.listener?.onEnd();
   }
 
-  private onReset(streamId: number): void {
+  private onReset(streamId: number, code: number): void {
     const stream = this.streams.get(streamId);
     if (stream === undefined) return;
     this.close(stream);
-    stream.listener?.onReset();
+    stream.listener?.onReset(code);
   }
 
   private onSettings(flags: number, streamId: number, payload: Buffer): void {
@@ -396,6 +494,7 @@ export class ServerConnection {
     const open = [...this.streams.values()];
     this.streams.clear();
     this.blocked.clear();
+    this.pings.length = 0;
     for (const stream of open) {
       stream.closed = true;
       stream.listener?.onReset();
@@ -440,7 +539,22 @@ export class ServerConnection {
     }
   }
 
-  answerAtOnce(stream: ServerStream, headers: Buffer, body: Buffer, trailers: Buffer): boolean {
+  requestAtOnce(stream: H2Stream, headers: Buffer, body: Buffer): boolean {
+    const limit = this.peerMaxFrameSize;
+    if (body.length > Math.min(this.sendWindow, stream.sendWindow, limit) || headers.length > limit) return false;
+    const bytes = Buffer.allocUnsafe(2 * FRAME_HEADER_BYTES + headers.length + body.length);
+    writeFrameHeader(bytes, 0, headers.length, FrameType.HEADERS, Flag.END_HEADERS, stream.id);
+    const offset = FRAME_HEADER_BYTES + headers.copy(bytes, FRAME_HEADER_BYTES);
+    writeFrameHeader(bytes, offset, body.length, FrameType.DATA, Flag.END_STREAM, stream.id);
+    body.copy(bytes, offset + FRAME_HEADER_BYTES);
+    this.sendWindow -= body.length;
+    stream.sendWindow -= body.length;
+    this.out(bytes);
+    this.ended(stream);
+    return true;
+  }
+
+  answerAtOnce(stream: H2Stream, headers: Buffer, body: Buffer, trailers: Buffer): boolean {
     const limit = this.peerMaxFrameSize;
     if (body.length > Math.min(this.sendWindow, stream.sendWindow, limit) || headers.length > limit || trailers.length > limit) return false;
     const bytes = Buffer.allocUnsafe(3 * FRAME_HEADER_BYTES + headers.length + body.length + trailers.length);
@@ -460,7 +574,7 @@ export class ServerConnection {
   }
 
   /** Sends what `stream` has queued as far as the windows allow, then its trailers once the queue is empty. */
-  pump(stream: ServerStream): void {
+  pump(stream: H2Stream): void {
     const queue = stream.queue;
     while (queue.length > 0) {
       const pending = queue[0]!;
@@ -481,11 +595,11 @@ export class ServerConnection {
       if (last) queue.shift();
     }
     this.blocked.delete(stream);
-    const trailers = stream.pendingTrailers;
-    if (trailers !== undefined && !stream.closed) {
-      this.sendHeaders(stream.id, trailers, true);
-      this.ended(stream);
-    }
+    const end = stream.pendingEnd;
+    if (end === undefined || stream.closed || stream.localEnded) return;
+    if (end === END_STREAM) this.out(frame(FrameType.DATA, Flag.END_STREAM, stream.id));
+    else this.sendHeaders(stream.id, end, true);
+    this.ended(stream);
   }
 
   private pumpBlocked(): void {
@@ -495,19 +609,27 @@ export class ServerConnection {
     }
   }
 
-  /** The server sent END_STREAM: the stream is done here; a client still sending is told to stop (as grpc-go does). */
-  ended(stream: ServerStream): void {
+  /**
+   * This side sent END_STREAM. A server is then done with the stream, and tells a client still
+   * sending to stop (RST_STREAM NO_ERROR, as grpc-go does); a client waits for the answer.
+   */
+  ended(stream: H2Stream): void {
+    stream.localEnded = true;
+    if (this.opener === undefined) {
+      if (stream.remoteEnded) this.close(stream);
+      return;
+    }
     if (!stream.remoteEnded) this.out(rstStreamFrame(stream.id, ErrorCode.NO_ERROR));
     this.close(stream);
   }
 
-  resetStream(stream: ServerStream, code: number): void {
+  resetStream(stream: H2Stream, code: number): void {
     this.out(rstStreamFrame(stream.id, code));
     this.close(stream);
     stream.listener?.onReset();
   }
 
-  private close(stream: ServerStream): void {
+  private close(stream: H2Stream): void {
     stream.closed = true;
     stream.queue.length = 0;
     this.streams.delete(stream.id);
