@@ -1,7 +1,9 @@
-import http2 from 'node:http2';
 import { connect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { grpcFrame } from './grpc_frame.js';
+import { Http2Connection } from './h2/connection.js';
+import { ErrorCode } from './h2/frame.js';
+import { hpackIndexed, hpackLiteral, hpackLiteralIndexedName } from './h2/hpack.js';
 
 /**
  * What a failed call reports: a gRPC status code and message, as grpc-js's ServiceError does, and
@@ -25,26 +27,46 @@ export interface UnaryChannelOptions {
 }
 
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+/** Large list responses should not stall on the 64 KiB default window. */
+const STREAM_WINDOW = 4 * 1024 * 1024;
+const CONNECTION_WINDOW = 16 * 1024 * 1024;
+/** Static table entries (RFC 7541 Appendix A). */
+const AUTHORITY = 1;
+const METHOD_POST = 3;
+const PATH = 4;
+const SCHEME_HTTP = 6;
+const CONTENT_TYPE = 31;
 
 /**
- * gRPC unary calls over one HTTP/2 connection to one endpoint, with node:http2 directly: the
- * request framed as gRPC frames it, the status read from the trailers (or a trailers-only answer).
- * The apiserver's every store request and the components' every API call is a unary call, and
- * grpc-js's call stack (resolver, load balancer, retry and interceptor layers, channelz) doubled
- * what each cost the caller — in the apiserver ~0.6 ms of CPU per call against ~0.6 ms for the
- * call itself. Streams (watch) stay on grpc-js.
+ * gRPC unary calls over one HTTP/2 connection to one endpoint, on our own HTTP/2 client
+ * (`h2/connection.ts`): the request framed as gRPC frames it, its HEADERS and DATA in one write,
+ * the status read from the trailers (or a trailers-only answer). The apiserver's every store
+ * request and the components' every API call is a unary call: grpc-js's call stack (resolver, load
+ * balancer, retry and interceptor layers, channelz) doubled what each cost the caller, and
+ * node:http2 after it still cost a share of its own (an AsyncResource bound per request, nghttp2
+ * behind a C++ boundary per frame). Streams (watch) stay on grpc-js.
  *
- * The connection is opened on first use and again after it fails; a call on a broken or refused
- * connection fails UNAVAILABLE at once, so the caller can move to another endpoint.
+ * The connection is opened on first use and again after it fails or the server sends GOAWAY; a
+ * call on a broken or refused connection fails UNAVAILABLE, so the caller can move to another
+ * endpoint.
  */
 export class UnaryChannel {
-  private session: http2.ClientHttp2Session | undefined;
+  private connection: Http2Connection | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private pingWaiting: { readonly connection: Http2Connection; readonly silent: NodeJS.Timeout } | undefined;
   private inFlight = 0;
+  /** The request headers every call shares: the pseudo-headers before `:path`, the rest after it (pseudo-headers come first). */
+  private readonly pseudoHeaders: Buffer;
+  private readonly otherHeaders: Buffer;
+  private readonly pathHeaders = new Map<string, Buffer>();
 
   constructor(
     private readonly authority: string,
     private readonly options: UnaryChannelOptions = {},
-  ) {}
+  ) {
+    this.pseudoHeaders = Buffer.concat([hpackIndexed(METHOD_POST), hpackIndexed(SCHEME_HTTP), hpackLiteralIndexedName(AUTHORITY, authority)]);
+    this.otherHeaders = Buffer.concat([hpackLiteralIndexedName(CONTENT_TYPE, 'application/grpc'), hpackLiteral('te', 'trailers')]);
+  }
 
   call<Request, Response>(method: grpc.MethodDefinition<Request, Response>, request: Request, timeoutMs: number): Promise<Response> {
     return new Promise<Response>((resolve, reject) => {
@@ -58,21 +80,8 @@ export class UnaryChannel {
         return;
       }
       const frame = grpcFrame(body);
+      const connection = this.open();
 
-      let stream: http2.ClientHttp2Stream;
-      try {
-        stream = this.connection().request({
-          ':method': 'POST',
-          ':path': method.path,
-          'content-type': 'application/grpc',
-          te: 'trailers',
-          'grpc-timeout': `${Math.max(1, Math.ceil(timeoutMs))}m`,
-        });
-      } catch (error) {
-        this.session = undefined;
-        fail(grpc.status.UNAVAILABLE, `connection to ${this.authority} failed: ${String(error)}`);
-        return;
-      }
       let settled = false;
       this.inFlight++;
       const finish = (outcome: () => void): void => {
@@ -82,123 +91,132 @@ export class UnaryChannel {
         clearTimeout(timer);
         outcome();
       };
-      const timer = setTimeout(() => {
-        finish(() => fail(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded'));
-        stream.close(http2.constants.NGHTTP2_CANCEL);
-      }, timeoutMs);
-
       const chunks: Buffer[] = [];
       let received = 0;
       let status: string | undefined;
       let message = '';
-      const readStatus = (headers: http2.IncomingHttpHeaders): void => {
-        const code = headers['grpc-status'];
-        if (typeof code === 'string') {
-          status = code;
-          message = decodeGrpcMessage(headers['grpc-message']);
-          metadata = grpc.Metadata.fromHttp2Headers(headers);
-        }
-      };
-      stream.on('response', (headers) => {
-        const httpStatus = headers[':status'];
-        if (httpStatus !== 200) {
-          finish(() => fail(grpc.status.UNKNOWN, `the server answered HTTP ${String(httpStatus)}`));
-          stream.close(http2.constants.NGHTTP2_CANCEL);
-          return;
-        }
-        readStatus(headers); // a trailers-only answer (an error) carries its status here
-      });
-      stream.on('trailers', readStatus);
-      stream.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > MAX_RESPONSE_BYTES) {
-          finish(() => fail(grpc.status.RESOURCE_EXHAUSTED, `response larger than ${MAX_RESPONSE_BYTES} bytes`));
-          stream.close(http2.constants.NGHTTP2_CANCEL);
-          return;
-        }
-        chunks.push(chunk);
-      });
-      stream.on('end', () =>
-        finish(() => {
-          if (status === undefined) {
-            // The connection dropped under the call (the server died, a cut network): node ends the
-            // stream with an RST code and no status. UNAVAILABLE, as grpc-js says "Connection
-            // dropped", so callers move to another endpoint; only a clean end without one is UNKNOWN.
-            if ((stream.rstCode ?? http2.constants.NGHTTP2_NO_ERROR) !== http2.constants.NGHTTP2_NO_ERROR || stream.session?.destroyed !== false) {
-              return fail(grpc.status.UNAVAILABLE, `${this.authority}: connection dropped`);
+      let headersSeen = false;
+      const stream = connection.openStream({
+        onHeaders: (headers) => {
+          const fields = headersObject(headers);
+          if (!headersSeen) {
+            headersSeen = true;
+            const httpStatus = fields[':status'];
+            if (httpStatus !== '200') {
+              finish(() => fail(grpc.status.UNKNOWN, `the server answered HTTP ${String(httpStatus)}`));
+              stream.reset(ErrorCode.CANCEL);
+              return;
             }
-            return fail(grpc.status.UNKNOWN, 'the server ended the call without a status');
           }
-          if (status !== '0') return fail(Number(status) as grpc.status, message);
-          const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-          if (bytes.length < 5 || bytes[0] !== 0 || bytes.readUInt32BE(1) !== bytes.length - 5) {
-            return fail(grpc.status.INTERNAL, 'the response is not one uncompressed gRPC message');
+          // The trailers, or a trailers-only answer (an error), carry the status.
+          const code = fields['grpc-status'];
+          if (typeof code === 'string') {
+            status = code;
+            message = decodeGrpcMessage(fields['grpc-message']);
+            metadata = grpc.Metadata.fromHttp2Headers(fields);
           }
-          try {
-            resolve(method.responseDeserialize(bytes.subarray(5)));
-          } catch (error) {
-            fail(grpc.status.INTERNAL, `response message parsing failure: ${String(error)}`);
+        },
+        onData: (chunk) => {
+          received += chunk.length;
+          if (received > MAX_RESPONSE_BYTES) {
+            finish(() => fail(grpc.status.RESOURCE_EXHAUSTED, `response larger than ${MAX_RESPONSE_BYTES} bytes`));
+            stream.reset(ErrorCode.CANCEL);
+            return;
           }
-        }),
-      );
-      stream.on('error', (error: Error) => finish(() => fail(grpc.status.UNAVAILABLE, `${this.authority}: ${error.message}`)));
-      stream.on('close', () => finish(() => fail(grpc.status.UNAVAILABLE, `${this.authority}: the stream closed before the call ended`)));
-      stream.end(frame);
+          chunks.push(Buffer.from(chunk));
+        },
+        onEnd: () =>
+          finish(() => {
+            if (status === undefined) return fail(grpc.status.UNKNOWN, 'the server ended the call without a status');
+            if (status !== '0') return fail(Number(status) as grpc.status, message);
+            const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+            if (bytes.length < 5 || bytes[0] !== 0 || bytes.readUInt32BE(1) !== bytes.length - 5) {
+              return fail(grpc.status.INTERNAL, 'the response is not one uncompressed gRPC message');
+            }
+            try {
+              resolve(method.responseDeserialize(bytes.subarray(5)));
+            } catch (error) {
+              fail(grpc.status.INTERNAL, `response message parsing failure: ${String(error)}`);
+            }
+          }),
+        // The connection dropped under the call (the server died, a cut network, a refused
+        // connection) or the server reset the stream: UNAVAILABLE, as grpc-js says "Connection
+        // dropped", so callers move to another endpoint and the apiserver tries an uncertain write again.
+        onReset: (code) =>
+          finish(() => fail(grpc.status.UNAVAILABLE, code === undefined ? `${this.authority}: connection dropped` : `${this.authority}: the stream was reset (HTTP/2 error ${code})`)),
+      });
+      const timer = setTimeout(() => {
+        finish(() => fail(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded'));
+        stream.reset(ErrorCode.CANCEL);
+      }, timeoutMs);
+      stream.request(Buffer.concat([this.pseudoHeaders, this.pathHeader(method.path), this.otherHeaders, hpackLiteral('grpc-timeout', `${Math.max(1, Math.ceil(timeoutMs))}m`)]), frame);
     });
   }
 
   close(): void {
-    this.session?.close();
-    this.session = undefined;
+    clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+    this.connection?.destroy();
+    this.connection = undefined;
   }
 
-  private connection(): http2.ClientHttp2Session {
-    if (this.session !== undefined && !this.session.closed && !this.session.destroyed) return this.session;
-    const session = http2.connect(`http://${this.authority}`, {
-      // Large list responses should not stall on the 64 KiB default window.
-      settings: { initialWindowSize: 4 * 1024 * 1024 },
-      // Nagle off, as grpc-js has it: a request written in pieces must not wait for a delayed ACK.
-      createConnection: (authority: URL) => connect({ host: authority.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(authority.port), noDelay: true }),
+  private pathHeader(path: string): Buffer {
+    let block = this.pathHeaders.get(path);
+    if (block === undefined) {
+      block = hpackLiteralIndexedName(PATH, path);
+      this.pathHeaders.set(path, block);
+    }
+    return block;
+  }
+
+  private open(): Http2Connection {
+    if (this.connection?.usable === true) return this.connection;
+    const { hostname, port } = new URL(`http://${this.authority}`);
+    // Nagle off, as grpc-js has it: a request written in pieces must not wait for a delayed ACK.
+    const socket = connect({ host: hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(port), noDelay: true });
+    const connection = Http2Connection.connectClient(socket, { streamWindow: STREAM_WINDOW, connectionWindow: CONNECTION_WINDOW });
+    this.connection = connection;
+    socket.once('close', () => {
+      if (this.connection === connection) this.connection = undefined;
+      this.pingAnswered(connection);
     });
-    session.on('connect', () => session.setLocalWindowSize(16 * 1024 * 1024));
-    const keepalive = this.keepalive(session);
-    const forget = (): void => {
-      clearInterval(keepalive);
-      if (this.session === session) this.session = undefined;
-    };
-    session.on('error', forget);
-    session.on('goaway', forget);
-    session.on('close', forget);
-    this.session = session;
-    return session;
+    this.keepalive();
+    return connection;
   }
 
-  /** Pings `session` while calls are in flight; a ping not answered in time destroys it. */
-  private keepalive(session: http2.ClientHttp2Session): NodeJS.Timeout {
+  /**
+   * While calls are in flight, pings the connection; one not answered in time destroys it (failing
+   * its calls UNAVAILABLE). A connection still being made gets the same time to come up.
+   */
+  private keepalive(): void {
+    if (this.keepaliveTimer !== undefined) return;
     const timeoutMs = this.options.keepaliveTimeoutMs ?? 5_000;
-    let waiting = false;
-    const timer = setInterval(() => {
-      if (waiting || this.inFlight === 0 || session.destroyed) return;
-      waiting = true;
-      const silent = setTimeout(() => session.destroy(new Error(`no answer to a keepalive ping within ${timeoutMs} ms`)), timeoutMs);
-      const answered = (): void => {
-        waiting = false;
-        clearTimeout(silent);
-      };
-      // A connection still being made is given the same time to come up as a ping to be answered.
-      if (session.connecting) {
-        session.once('connect', answered);
-        return;
-      }
-      try {
-        if (!session.ping(answered)) answered(); // refused: too many pings outstanding (never ours alone)
-      } catch {
-        answered(); // the session is closing: its own end fails the calls
-      }
+    this.keepaliveTimer = setInterval(() => {
+      const connection = this.connection;
+      if (this.pingWaiting !== undefined || this.inFlight === 0 || connection === undefined) return;
+      const silent = setTimeout(() => connection.destroy(), timeoutMs);
+      this.pingWaiting = { connection, silent };
+      connection.ping(() => this.pingAnswered(connection));
     }, this.options.keepaliveMs ?? 10_000);
-    timer.unref();
-    return timer;
+    this.keepaliveTimer.unref();
   }
+
+  /** The ping on `connection` was answered, or the connection closed (so none will be). */
+  private pingAnswered(connection: Http2Connection): void {
+    if (this.pingWaiting?.connection !== connection) return;
+    clearTimeout(this.pingWaiting.silent);
+    this.pingWaiting = undefined;
+  }
+}
+
+/** A decoded header list as node's headers object (repeated names joined into arrays), for grpc-js's Metadata. */
+function headersObject(headers: readonly (readonly [string, string])[]): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  for (const [name, value] of headers) {
+    const seen = fields[name];
+    fields[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return fields;
 }
 
 /** grpc-message is percent-encoded (gRPC over HTTP/2 spec). */
