@@ -40,6 +40,8 @@ export interface ConnectionOptions {
 }
 
 const SERVER_STREAM_WINDOW = 1 << 20;
+/** Stream ids are 31 bits: a client that has used them up needs a new connection. */
+const MAX_STREAM_ID = 2 ** 31 - 1;
 const CONNECTION_WINDOW = 16 << 20;
 /** A header block (HEADERS and its CONTINUATIONs) past this ends the connection. */
 const MAX_HEADER_BLOCK_BYTES = 1 << 20;
@@ -205,9 +207,9 @@ export class Http2Connection {
     return new Http2Connection(socket, undefined, options);
   }
 
-  /** False once the connection closed, failed or was told to go away: open no more streams on it. */
+  /** False once the connection closed, failed, was told to go away or ran out of stream ids: open no more streams on it. */
   get usable(): boolean {
-    return !this.closed && !this.goneAway && this.drained === undefined && !this.socket.destroyed;
+    return !this.closed && !this.goneAway && this.drained === undefined && !this.socket.destroyed && this.lastStreamId < MAX_STREAM_ID - 2;
   }
 
   /** A client's new stream (the next odd id); send on it with `request`. */
@@ -354,7 +356,9 @@ export class Http2Connection {
       this.close(stream);
       stream.listener?.onReset(ErrorCode.REFUSED_STREAM);
     }
-    if (this.streams.size === 0) this.socket.end();
+    // Once the streams it took are answered, the connection is done.
+    this.drained ??= () => this.socket.end();
+    if (this.streams.size === 0) this.drained();
   }
 
   private onHeaderBlock(flags: number, streamId: number, block: Buffer): void {
