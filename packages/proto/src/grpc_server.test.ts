@@ -18,8 +18,9 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-async function serve(services: [grpc.ServiceDefinition, ServiceImplementation][], maxReceiveMessageLength?: number): Promise<number> {
+async function serve(services: [grpc.ServiceDefinition, ServiceImplementation][], maxReceiveMessageLength?: number, made?: (server: GrpcServer) => void): Promise<number> {
   const server = new GrpcServer(maxReceiveMessageLength === undefined ? {} : { maxReceiveMessageLength });
+  made?.(server);
   for (const [service, implementation] of services) server.addService(service, implementation);
   const listener = createServer((socket) => server.acceptConnection(socket));
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
@@ -124,6 +125,43 @@ describe('GrpcServer', () => {
     snapshot.on('data', () => undefined);
     const status = await new Promise<grpc.ServiceError>((resolve) => snapshot.on('error', resolve));
     expect({ code: status.code, details: status.details }).toEqual({ code: grpc.status.UNIMPLEMENTED, details: 'no snapshot (object)' });
+  });
+
+  it('sends the metadata a failure carries in its trailers (a "-bin" value base64-encoded)', async () => {
+    const metadata = new grpc.Metadata();
+    metadata.set('x-text', 'plain');
+    metadata.set('x-status-bin', Buffer.from([0, 1, 2, 250]));
+    const port = await serve([rangeOf(() => Promise.reject(new GrpcStatusError({ code: grpc.status.NOT_FOUND, details: 'gone', metadata })))]);
+    const kv = client(api.KV, port);
+    const received = await new Promise<grpc.ServiceError>((resolve) => {
+      (kv as unknown as { Range(request: Wire, callback: (error: grpc.ServiceError | null) => void): void }).Range({ key: Buffer.from('k') }, (error) => resolve(error as grpc.ServiceError));
+    });
+    expect(received.code).toBe(grpc.status.NOT_FOUND);
+    expect(received.metadata.get('x-text')).toEqual(['plain']);
+    expect(received.metadata.get('x-status-bin')).toEqual([Buffer.from([0, 1, 2, 250])]);
+  });
+
+  it('shuts down gracefully: the call in flight is answered, then the server takes no call', async () => {
+    let answer!: () => void;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    let server!: GrpcServer;
+    const port = await serve(
+      [rangeOf(() => new Promise((resolve) => {
+        started();
+        answer = () => resolve({ header, kvs: [], more: false, count: '7' });
+      }))],
+      undefined,
+      (made) => (server = made),
+    );
+    const kv = client(api.KV, port);
+    const inFlight = unaryCall(kv, 'Range', { key: Buffer.from('k') });
+    await running;
+    const down = server.shutdown();
+    answer();
+    expect((await inFlight)['count']).toBe('7');
+    await down;
+    expect((await failure(unaryCall(kv, 'Range', { key: Buffer.from('k') }))).code).toBe(grpc.status.UNAVAILABLE);
   });
 
   it('tells a stream whose client went away: cancelled, then close', async () => {

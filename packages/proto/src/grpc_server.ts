@@ -94,6 +94,7 @@ export class GrpcServer {
   private readonly services = new Set<string>();
   private readonly connections = new Set<Http2Connection>();
   private readonly maxReceiveMessageLength: number;
+  private shuttingDown = false;
 
   constructor(options: GrpcServerOptions = {}) {
     this.maxReceiveMessageLength = options.maxReceiveMessageLength ?? 4 * 1024 * 1024;
@@ -110,6 +111,10 @@ export class GrpcServer {
 
   /** Serves an HTTP/2 connection whose first bytes (the preface) are still to be read from `socket`. */
   acceptConnection(socket: Socket): void {
+    if (this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
     const connection = Http2Connection.serve(socket, (stream, headers) => this.onStream(stream, headers));
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
@@ -121,8 +126,9 @@ export class GrpcServer {
     this.connections.clear();
   }
 
-  /** Tells every connection to go away (GOAWAY): new calls are refused, and this resolves once the calls in flight are over. */
+  /** Tells every connection to go away (GOAWAY) and takes no new one: new calls are refused, and this resolves once the calls in flight are over. */
   async shutdown(): Promise<void> {
+    this.shuttingDown = true;
     await Promise.all([...this.connections].map((connection) => connection.goAway()));
   }
 

@@ -69,6 +69,21 @@ describe('UnaryChannel', () => {
     });
   });
 
+  it('lets the calls in flight finish when closed, as grpc-js does, and opens a new connection for a call after', async () => {
+    const waiting: grpc.sendUnaryData<unknown>[] = [];
+    const port = await kvServer((_call, callback) => waiting.push(callback));
+    const client = channel(port);
+    const inFlight = client.call(range, { key: Buffer.from('k') }, 5000);
+    while (waiting.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    client.close();
+    waiting[0]?.(null, { header, kvs: [], more: false, count: '0' });
+    expect((await inFlight).count).toBe('0');
+    const after = client.call(range, { key: Buffer.from('k') }, 5000);
+    while (waiting.length === 1) await new Promise((resolve) => setImmediate(resolve));
+    waiting[1]?.(null, { header, kvs: [], more: false, count: '1' });
+    expect((await after).count).toBe('1');
+  });
+
   it('gives up at the deadline with DEADLINE_EXCEEDED', async () => {
     const port = await kvServer(() => undefined);
     expect(await failure(channel(port).call(range, { key: Buffer.from('k') }, 300))).toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' });

@@ -153,10 +153,11 @@ export class UnaryChannel {
     });
   }
 
+  /** As grpc-js's `close`: no new calls on the connection, and the calls in flight finish first. */
   close(): void {
     clearInterval(this.keepaliveTimer);
     this.keepaliveTimer = undefined;
-    this.connection?.destroy();
+    this.connection?.closeWhenIdle();
     this.connection = undefined;
   }
 

@@ -232,6 +232,17 @@ export class Http2Connection {
     this.socket.destroy();
   }
 
+  /** Opens no more streams; the connection closes once the open ones are over. */
+  closeWhenIdle(): void {
+    this.drained ??= () => this.endSocket();
+    if (this.streams.size === 0) this.drained();
+  }
+
+  private endSocket(): void {
+    this.socket.end();
+    this.socket.once('finish', () => this.socket.destroy());
+  }
+
   /**
    * A graceful end: GOAWAY(NO_ERROR) tells the client to open no more streams here (ones it opens
    * anyway are refused, so it may retry them elsewhere); the streams open finish, then the
@@ -242,8 +253,7 @@ export class Http2Connection {
       if (this.closed) return resolve();
       this.socket.once('close', () => resolve());
       if (this.drained === undefined) this.out(goawayFrame(this.lastStreamId, ErrorCode.NO_ERROR));
-      this.drained = () => this.socket.end();
-      if (this.streams.size === 0) this.drained();
+      this.closeWhenIdle();
     });
   }
 
@@ -357,8 +367,7 @@ export class Http2Connection {
       stream.listener?.onReset(ErrorCode.REFUSED_STREAM);
     }
     // Once the streams it took are answered, the connection is done.
-    this.drained ??= () => this.socket.end();
-    if (this.streams.size === 0) this.drained();
+    this.closeWhenIdle();
   }
 
   private onHeaderBlock(flags: number, streamId: number, block: Buffer): void {
@@ -510,8 +519,7 @@ export class Http2Connection {
     if (this.closed) return;
     this.out(goawayFrame(this.lastStreamId, code, reason));
     this.closed = true;
-    this.socket.end();
-    this.socket.once('finish', () => this.socket.destroy());
+    this.endSocket();
   }
 
   // ---- sending ----
