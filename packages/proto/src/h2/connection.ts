@@ -160,8 +160,8 @@ export class Http2Connection {
   private lastStreamId = 0;
   /** A client's pings awaiting their ACK, oldest first. */
   private readonly pings: (() => void)[] = [];
-  /** A client told GOAWAY: streams above this id were not processed, and no new one may open. */
-  goneAway = false;
+  /** A client told GOAWAY: no new stream may open. */
+  private goneAway = false;
   private continuation: { streamId: number; flags: number; blocks: Buffer[]; size: number } | undefined;
   private sendWindow = DEFAULT_WINDOW;
   private peerInitialWindow = DEFAULT_WINDOW;
@@ -170,7 +170,7 @@ export class Http2Connection {
   private receivedUnacknowledged = 0;
   private corked = false;
   private closed = false;
-  /** Set by `goAway`: called once no stream is left open. */
+  /** Set by `goAway`, `closeWhenIdle` or a GOAWAY heard: called once no stream is left open. */
   private drained: (() => void) | undefined;
   private readonly uncork = (): void => {
     this.corked = false;
