@@ -3,12 +3,8 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { grpcFrame } from './grpc_frame.js';
-import { hpackIndexed, hpackLiteral, hpackLiteralIndexedName } from './h2/hpack.js';
+import { StaticIndex, hpackIndexed, hpackLiteral, hpackLiteralIndexedName } from './h2/hpack.js';
 import { Http2Connection, type H2Stream, type StreamListener } from './h2/connection.js';
-
-/** Static table entries (RFC 7541 Appendix A): 8 is ":status: 200", 31 the name "content-type". */
-const STATUS_200 = 8;
-const CONTENT_TYPE = 31;
 
 /** A call's outcome other than OK: a gRPC status code and its message. */
 export interface GrpcStatus {
@@ -64,12 +60,12 @@ export interface GrpcServerOptions {
 
 /** ":status: 200", content-type and the encodings accepted: every answer's headers. */
 const RESPONSE_HEADERS = Buffer.concat([
-  hpackIndexed(STATUS_200),
-  hpackLiteralIndexedName(CONTENT_TYPE, 'application/grpc'),
+  hpackIndexed(StaticIndex.STATUS_200),
+  hpackLiteralIndexedName(StaticIndex.CONTENT_TYPE, 'application/grpc'),
   hpackLiteral('grpc-accept-encoding', 'identity,deflate,gzip'),
 ]);
 const OK_TRAILERS = trailersOf({ code: grpc.status.OK, details: '' });
-const UNSUPPORTED_MEDIA_TYPE = hpackLiteralIndexedName(STATUS_200, '415');
+const UNSUPPORTED_MEDIA_TYPE = hpackLiteralIndexedName(StaticIndex.STATUS_200, '415');
 
 interface Method {
   readonly definition: grpc.MethodDefinition<unknown, unknown>;

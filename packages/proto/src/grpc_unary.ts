@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { grpcFrame } from './grpc_frame.js';
 import { Http2Connection } from './h2/connection.js';
 import { ErrorCode } from './h2/frame.js';
-import { hpackIndexed, hpackLiteral, hpackLiteralIndexedName } from './h2/hpack.js';
+import { StaticIndex, hpackIndexed, hpackLiteral, hpackLiteralIndexedName } from './h2/hpack.js';
 
 /**
  * What a failed call reports: a gRPC status code and message, as grpc-js's ServiceError does, and
@@ -30,12 +30,6 @@ const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** Large list responses should not stall on the 64 KiB default window. */
 const STREAM_WINDOW = 4 * 1024 * 1024;
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
-/** Static table entries (RFC 7541 Appendix A). */
-const AUTHORITY = 1;
-const METHOD_POST = 3;
-const PATH = 4;
-const SCHEME_HTTP = 6;
-const CONTENT_TYPE = 31;
 
 /**
  * gRPC unary calls over one HTTP/2 connection to one endpoint, on our own HTTP/2 client
@@ -64,8 +58,8 @@ export class UnaryChannel {
     private readonly authority: string,
     private readonly options: UnaryChannelOptions = {},
   ) {
-    this.pseudoHeaders = Buffer.concat([hpackIndexed(METHOD_POST), hpackIndexed(SCHEME_HTTP), hpackLiteralIndexedName(AUTHORITY, authority)]);
-    this.otherHeaders = Buffer.concat([hpackLiteralIndexedName(CONTENT_TYPE, 'application/grpc'), hpackLiteral('te', 'trailers')]);
+    this.pseudoHeaders = Buffer.concat([hpackIndexed(StaticIndex.METHOD_POST), hpackIndexed(StaticIndex.SCHEME_HTTP), hpackLiteralIndexedName(StaticIndex.AUTHORITY, authority)]);
+    this.otherHeaders = Buffer.concat([hpackLiteralIndexedName(StaticIndex.CONTENT_TYPE, 'application/grpc'), hpackLiteral('te', 'trailers')]);
   }
 
   call<Request, Response>(method: grpc.MethodDefinition<Request, Response>, request: Request, timeoutMs: number): Promise<Response> {
@@ -164,7 +158,7 @@ export class UnaryChannel {
   private pathHeader(path: string): Buffer {
     let block = this.pathHeaders.get(path);
     if (block === undefined) {
-      block = hpackLiteralIndexedName(PATH, path);
+      block = hpackLiteralIndexedName(StaticIndex.PATH, path);
       this.pathHeaders.set(path, block);
     }
     return block;

@@ -160,8 +160,6 @@ export class Http2Connection {
   private lastStreamId = 0;
   /** A client's pings awaiting their ACK, oldest first. */
   private readonly pings: (() => void)[] = [];
-  /** A client told GOAWAY: no new stream may open. */
-  private goneAway = false;
   private continuation: { streamId: number; flags: number; blocks: Buffer[]; size: number } | undefined;
   private sendWindow = DEFAULT_WINDOW;
   private peerInitialWindow = DEFAULT_WINDOW;
@@ -209,7 +207,7 @@ export class Http2Connection {
 
   /** False once the connection closed, failed, was told to go away or ran out of stream ids: open no more streams on it. */
   get usable(): boolean {
-    return !this.closed && !this.goneAway && this.drained === undefined && !this.socket.destroyed && this.lastStreamId < MAX_STREAM_ID - 2;
+    return !this.closed && this.drained === undefined && !this.socket.destroyed && this.lastStreamId < MAX_STREAM_ID - 2;
   }
 
   /** A client's new stream (the next odd id); send on it with `request`. */
@@ -360,7 +358,6 @@ export class Http2Connection {
    */
   private onGoAway(lastProcessed: number): void {
     if (this.opener !== undefined) return;
-    this.goneAway = true;
     for (const stream of [...this.streams.values()]) {
       if (stream.id <= lastProcessed) continue;
       this.close(stream);

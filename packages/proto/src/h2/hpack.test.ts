@@ -6,6 +6,7 @@ import {
   hpackLiteral,
   hpackLiteralIndexedName,
   STATIC_TABLE,
+  StaticIndex,
 } from './hpack.js';
 import { EOS, huffmanCode, huffmanDecode, huffmanEncode, huffmanEncodedLength } from './huffman.js';
 
@@ -583,5 +584,14 @@ describe('encoder helpers', () => {
     expect(() => hpackIndexed(62)).toThrow(RangeError);
     expect(() => hpackLiteralIndexedName(0, 'x')).toThrow(RangeError);
     expect(() => hpackLiteralIndexedName(1.5, 'x')).toThrow(RangeError);
+  });
+
+  test('the named static indices are the entries Appendix A gives them', () => {
+    expect(STATIC_TABLE[StaticIndex.AUTHORITY - 1]).toEqual([':authority', '']);
+    expect(STATIC_TABLE[StaticIndex.METHOD_POST - 1]).toEqual([':method', 'POST']);
+    expect(STATIC_TABLE[StaticIndex.PATH - 1]).toEqual([':path', '/']);
+    expect(STATIC_TABLE[StaticIndex.SCHEME_HTTP - 1]).toEqual([':scheme', 'http']);
+    expect(STATIC_TABLE[StaticIndex.STATUS_200 - 1]).toEqual([':status', '200']);
+    expect(STATIC_TABLE[StaticIndex.CONTENT_TYPE - 1]).toEqual(['content-type', '']);
   });
 });

@@ -7,6 +7,16 @@ import { HpackError, huffmanDecodeInto, huffmanMaxDecodedLength } from './huffma
 export { HpackError };
 
 /** Appendix A; index i of HPACK is entry i - 1. */
+/** The static table entries our encoders name (Appendix A's indices). */
+export const StaticIndex = {
+  AUTHORITY: 1,
+  METHOD_POST: 3,
+  PATH: 4,
+  SCHEME_HTTP: 6,
+  STATUS_200: 8,
+  CONTENT_TYPE: 31,
+} as const;
+
 export const STATIC_TABLE: ReadonlyArray<readonly [string, string]> = [
   [':authority', ''],
   [':method', 'GET'],
