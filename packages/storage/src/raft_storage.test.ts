@@ -1,5 +1,5 @@
 import { EntryType, encodeMembership, membershipOf } from '@k8ts/raft';
-import { rm, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { RaftStorage, StorageError, StorageInvariantError, type RaftStorageOptions } from './index.js';
@@ -30,6 +30,10 @@ function quiet(options: RaftStorageOptions = {}): RaftStorageOptions {
 
 async function reopen(dir: string, options: RaftStorageOptions = {}): Promise<RaftStorage> {
   return RaftStorage.open(dir, quiet(options));
+}
+
+async function segmentBytes(dir: string): Promise<Buffer[]> {
+  return Promise.all((await walSegmentNames(dir)).map((name) => readFile(join(dir, 'wal', name))));
 }
 
 describe('round trip', () => {
@@ -158,6 +162,50 @@ describe('segments', () => {
     expect(reopened.load().entries).toEqual(entries(1, 60, 1, 100));
     expect(reopened.load().hardState.commit).toBe(59);
     await reopened.close();
+  });
+
+  test('the newest segment is preallocated to full size; older ones hold records to their last byte', async () => {
+    const dir = await freshDir();
+    const storage = await reopen(dir, small);
+    expect((await segmentBytes(dir)).map((bytes) => bytes.length)).toEqual([1024]);
+    for (let index = 1; index <= 30; index += 1) await storage.save({ entries: [entry(index, 1, 100)] });
+
+    const segments = await segmentBytes(dir);
+    expect(segments.length).toBeGreaterThan(2);
+    const newest = segments.pop() ?? Buffer.alloc(0);
+    expect(newest.length).toBe(1024);
+    expect(newest.at(-1)).toBe(0);
+    for (const older of segments) {
+      // Records run to the last byte: the frames' lengths, none zero, add up to the file's size.
+      let offset = 0;
+      while (offset < older.length) {
+        const length = older.readUInt32LE(offset);
+        expect(length).toBeGreaterThan(0);
+        offset += 8 + Math.ceil(length / 8) * 8;
+      }
+      expect(offset).toBe(older.length);
+      expect(older.length).toBeGreaterThanOrEqual(1024);
+    }
+    await storage.close();
+
+    // The zeroes after the newest segment's records are its clean end: no warning, nothing cut.
+    const { logger, lines } = capturingLogger();
+    const reopened = await RaftStorage.open(dir, { logger, ...small });
+    expect(lines.filter((line) => line.level >= 40)).toEqual([]);
+    expect(reopened.load().entries).toEqual(entries(1, 30, 1, 100));
+    expect((await segmentBytes(dir)).at(-1)?.length).toBe(1024);
+    await reopened.close();
+  });
+
+  test('a segment that is not the newest must not end in zeroes', async () => {
+    const dir = await freshDir();
+    const storage = await reopen(dir, small);
+    for (let index = 1; index <= 30; index += 1) await storage.save({ entries: [entry(index, 1, 100)] });
+    await storage.close();
+    const [oldest] = await walSegmentNames(dir);
+    await appendFile(join(dir, 'wal', oldest ?? ''), Buffer.alloc(64));
+
+    await expect(reopen(dir, small)).rejects.toThrow(/zero record length in a segment that is not the last/);
   });
 
   test('a rewrite reaching back into an older segment still replaces the suffix', async () => {

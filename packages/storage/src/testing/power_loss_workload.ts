@@ -129,19 +129,22 @@ export class PowerLossRun {
   private step(): Promise<void> {
     const choice = this.random();
     const { hardState, lastIndex } = this.called;
+    // A save torn after its entries keeps them without the hard state written after them, so the log
+    // can hold a term above the hard state's. A member only ever appends at or above the log's term.
+    const logTerm = Math.max(hardState.term, this.called.log.get(lastIndex)?.term ?? 0);
     if (choice < 0.05 && hardState.commit > this.snapshotIndex && hardState.commit <= lastIndex) {
       return this.compact(hardState.commit);
     }
     if (choice < 0.08) {
       // A snapshot from the leader, past the end of the log: it replaces the whole log.
-      const term = hardState.term + 1;
+      const term = logTerm + 1;
       const index = lastIndex + 1 + this.int(5);
       const snapshot = snapshotAt(index, term);
       return this.save({ snapshot, entries: [], hardState: { term, vote: 0, commit: index } });
     }
     if (choice < 0.15) {
       // A new term: a vote, maybe a truncation of the uncommitted tail by a new leader's entries.
-      const term = hardState.term + 1;
+      const term = logTerm + 1;
       const from = Math.max(this.snapshotIndex, hardState.commit) + 1 + this.int(Math.max(1, lastIndex - hardState.commit));
       const first = Math.min(from, lastIndex + 1);
       const entries = Array.from({ length: this.int(3) }, (_, offset) => this.entry(first + offset, term));
@@ -151,7 +154,7 @@ export class PowerLossRun {
       // Only the commit index moved: no fdatasync of its own (etcd's MustSync is false then).
       return this.save({ entries: [], hardState: { ...hardState, commit: hardState.commit + 1 + this.int(lastIndex - hardState.commit) }, sync: false });
     }
-    const term = Math.max(hardState.term, 1);
+    const term = Math.max(logTerm, 1);
     const entries = Array.from({ length: 1 + this.int(4) }, (_, offset) => this.entry(lastIndex + 1 + offset, term));
     const newLast = lastIndex + entries.length;
     const commit = Math.min(newLast, hardState.commit + this.int(4));

@@ -19,6 +19,8 @@ export interface SegmentScan {
 
 /**
  * Reads one segment's bytes, applying etcd's rule for damage:
+ * - in the LAST segment, zeroes from a record boundary to the end are its preallocated space: a clean
+ *   end, not damage;
  * - in the LAST segment, a bad record (short header, length past the end, CRC mismatch) followed only
  *   by bytes in which no valid record starts is a write the crash interrupted: it never was
  *   acknowledged, so it is reported as a torn tail for the caller to truncate;
@@ -36,7 +38,10 @@ export function scanSegment(file: string, bytes: Buffer, expected: SegmentId, is
       // Segments get their name only after their header is durable, so a bad header is never torn.
       if (offset === 0) throw new WalCorruptionError(file, 0, `unreadable segment header: ${frame.reason}`);
       if (!isLast) throw new WalCorruptionError(file, offset, `${frame.reason} in a segment that is not the last`);
-      const later = findValidFrameAfter(bytes, offset);
+      const dataEnd = endOfNonZeroBytes(bytes);
+      // The newest segment is preallocated: zeroes from here on are where the next record will go.
+      if (dataEnd <= offset) return { records, validBytes: offset };
+      const later = findValidFrameAfter(bytes, offset, dataEnd);
       if (later !== undefined) {
         throw new WalCorruptionError(file, offset, `${frame.reason}, yet a valid record follows at offset ${later}`);
       }
@@ -76,10 +81,27 @@ function checkPlacement(file: string, offset: number, record: WalRecord, expecte
   }
 }
 
-/** The first aligned offset after `offset` where a record with a matching CRC starts, if any. */
-function findValidFrameAfter(bytes: Buffer, offset: number): number | undefined {
-  for (let at = offset + FRAME_ALIGN_BYTES; at + FRAME_HEADER_BYTES <= bytes.length; at += FRAME_ALIGN_BYTES) {
+/**
+ * The first aligned offset after `offset` where a record with a matching CRC starts, if any. A record
+ * starts with its non-zero length, so none starts at or after `dataEnd`.
+ */
+function findValidFrameAfter(bytes: Buffer, offset: number, dataEnd: number): number | undefined {
+  for (let at = offset + FRAME_ALIGN_BYTES; at < dataEnd && at + FRAME_HEADER_BYTES <= bytes.length; at += FRAME_ALIGN_BYTES) {
     if (readFrame(bytes, at).ok) return at;
   }
   return undefined;
+}
+
+const ZERO_CHUNK = Buffer.alloc(64 * 1024);
+
+/** The offset just past the last non-zero byte (0 when all are zero); compares chunks from the end. */
+export function endOfNonZeroBytes(bytes: Buffer): number {
+  let end = bytes.length;
+  while (end > 0) {
+    const start = Math.max(0, end - ZERO_CHUNK.length);
+    if (bytes.compare(ZERO_CHUNK, 0, end - start, start, end) !== 0) break;
+    end = start;
+  }
+  while (end > 0 && bytes[end - 1] === 0) end -= 1;
+  return end;
 }

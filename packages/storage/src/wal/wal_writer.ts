@@ -58,9 +58,11 @@ interface PendingAppend {
  * wait in the queue, and the next round writes and syncs all of them at once, so N concurrent callers
  * cost about two syncs, not N. Each append resolves only once its records are durable.
  *
- * Segments are not preallocated: Node has no fallocate, and writing 64 MiB of zeroes per segment
- * costs more than the file-size update fdatasync then has to flush. Recovery treats zeroes and short
- * files alike.
+ * Segments are preallocated, as etcd's are: a new segment is extended to its full size (sparsely, by
+ * ftruncate: Node has no fallocate) before it is named, so an append does not change the file's size
+ * and its fdatasync has no size update to journal. The zeroes after the last record are the clean end
+ * of the newest segment; a segment is cut only once its records reach its size, so an older segment
+ * has none.
  *
  * After any failed write or sync the writer refuses all further work: once fsync has failed, what the
  * page cache holds is unknown (PostgreSQL's "fsyncgate"), so the only safe move is to restart and
@@ -91,7 +93,7 @@ export class WalWriter {
   /** Starts a WAL in an empty directory with its first segment. */
   static async create(dir: string, lastIndex: number, hardState: HardState, options: WalWriterOptions): Promise<WalWriter> {
     const id = { sequence: 0, firstIndex: lastIndex + 1 };
-    const { handle, sizeBytes } = await createSegment(options.fs, dir, id, hardState);
+    const { handle, sizeBytes } = await createSegment(options.fs, dir, id, hardState, options.segmentSizeBytes);
     return new WalWriter(dir, [id], handle, sizeBytes, lastIndex, hardState, options);
   }
 
@@ -107,6 +109,17 @@ export class WalWriter {
     const newest = segments[segments.length - 1];
     invariant(newest !== undefined, 'resuming a WAL without segments');
     const handle = await options.fs.open(join(dir, segmentFileName(newest)), 'r+');
+    try {
+      // Recovery left it at its records' end or preallocated (zeroes after them); either way it is
+      // extended to full size again before anything is appended.
+      if (sizeBytes < options.segmentSizeBytes) {
+        await handle.truncate(options.segmentSizeBytes);
+        await handle.datasync();
+      }
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
     return new WalWriter(dir, [...segments], handle, sizeBytes, lastIndex, hardState, options);
   }
 
@@ -251,7 +264,9 @@ export class WalWriter {
     const previous = this.segments[this.segments.length - 1];
     invariant(previous !== undefined, 'cutting a WAL without segments');
     const id = { sequence: previous.sequence + 1, firstIndex: this.lastIndex + 1 };
-    const { handle, sizeBytes } = await createSegment(this.options.fs, this.dir, id, this.hardState);
+    // Recovery reads an older segment as records only: its preallocated zeroes must all be written over.
+    invariant(this.sizeBytes >= this.options.segmentSizeBytes, 'cutting a WAL segment before it is full');
+    const { handle, sizeBytes } = await createSegment(this.options.fs, this.dir, id, this.hardState, this.options.segmentSizeBytes);
     await this.handle.close();
     this.handle = handle;
     this.sizeBytes = sizeBytes;
@@ -269,14 +284,16 @@ export class WalWriter {
 }
 
 /**
- * A new segment gets its header and the current hard state under a temporary name, is synced, and only
- * then renamed into place (and the directory synced): a segment with a real name always has a header.
+ * A new segment gets its header and the current hard state under a temporary name, is extended to
+ * `segmentSizeBytes` and synced, and only then renamed into place (and the directory synced): a
+ * segment with a real name always has a header and its full size.
  */
 async function createSegment(
   fs: StorageFs,
   dir: string,
   id: SegmentId,
   hardState: HardState,
+  segmentSizeBytes: number,
 ): Promise<{ handle: StorageFile; sizeBytes: number }> {
   const name = segmentFileName(id);
   const temporary = join(dir, name + TEMP_SUFFIX);
@@ -287,6 +304,7 @@ async function createSegment(
   const handle = await fs.open(temporary, 'wx');
   try {
     await writeFully(handle, head, 0);
+    if (head.length < segmentSizeBytes) await handle.truncate(segmentSizeBytes);
     await handle.sync();
     await fs.rename(temporary, join(dir, name));
     await fs.fsyncDirectory(dir);
