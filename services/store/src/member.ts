@@ -42,6 +42,11 @@ export interface StoreMemberOptions {
   readonly onFatal: (error: unknown) => void;
   /** The file system under the data dir: node:fs unless a test passes a twin. */
   readonly fs?: StorageFs;
+  /**
+   * WAL segment size (default 64 MiB, etcd's). Segments are preallocated to it, so a test over an
+   * in-memory twin, which copies a file on every sync, passes a small one.
+   */
+  readonly walSegmentSizeBytes?: number;
 }
 
 export interface StoreMember {
@@ -71,6 +76,7 @@ export async function startStoreMember(config: StoreConfig, options: StoreMember
     // A lone writer's fdatasyncs skip the thread pool's two wake-ups (wal/sync_thread_gate.ts).
     syncThread: loneWriterGate(),
     ...(options.fs === undefined ? {} : { fs: options.fs }),
+    ...(options.walSegmentSizeBytes === undefined ? {} : { segmentSizeBytes: options.walSegmentSizeBytes }),
   });
   const persisted = await initialState(storage, config, member.members, logger);
   const electionTicks = Math.max(2, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs));
