@@ -109,6 +109,9 @@ describe('a torn write at the end of the last segment is cut off', () => {
     expect(storage.load()).toEqual(survivors);
     const warning = warnings(lines).find((line) => line.msg === 'truncating a torn write at the end of the WAL');
     expect(warning).toMatchObject({ file: path.split('/').at(-1), offset: last });
+    // What it drops is the damaged bytes, not the preallocated zeroes after them.
+    expect(warning?.['droppedBytes']).toBeGreaterThan(0);
+    expect(warning?.['droppedBytes']).toBeLessThan(2048);
     // Cut off, then preallocated again: zeroes from the last good record on.
     expect(onlyZeroesFrom(await readFile(path), last)).toBe(true);
 
