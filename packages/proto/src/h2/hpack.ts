@@ -6,7 +6,6 @@ import { HpackError, huffmanDecodeInto, huffmanMaxDecodedLength } from './huffma
 
 export { HpackError };
 
-/** Appendix A; index i of HPACK is entry i - 1. */
 /** The static table entries our encoders name (Appendix A's indices). */
 export const StaticIndex = {
   AUTHORITY: 1,
@@ -17,6 +16,7 @@ export const StaticIndex = {
   CONTENT_TYPE: 31,
 } as const;
 
+/** Appendix A; index i of HPACK is entry i - 1. */
 export const STATIC_TABLE: ReadonlyArray<readonly [string, string]> = [
   [':authority', ''],
   [':method', 'GET'],

@@ -4,7 +4,7 @@ import { removeTemporaryFiles } from '../durable_fs.js';
 import { WalCorruptionError } from '../errors.js';
 import { nodeFs, type StorageFs } from '../storage_fs.js';
 import { LogReplay, type ReplayedLog } from './log_replay.js';
-import { endOfNonZeroBytes, scanSegment } from './segment_scan.js';
+import { scanSegment } from './segment_scan.js';
 import { parseSegmentFileName, segmentFileName, type SegmentId } from './segment_name.js';
 
 export interface ReadWal {
@@ -40,8 +40,7 @@ export async function readWal(dir: string, logger: Logger, fs: StorageFs = nodeF
     if (isNewest) {
       newestValidBytes = scan.validBytes;
       if (scan.tornTail !== undefined) {
-        // Counted to the last non-zero byte: the preallocated zeroes after it were never written.
-        torn = { file, ...scan.tornTail, droppedBytes: Math.max(0, endOfNonZeroBytes(bytes) - scan.validBytes) };
+        torn = { file, ...scan.tornTail };
       }
     }
   }

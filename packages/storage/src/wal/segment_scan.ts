@@ -13,8 +13,11 @@ export interface SegmentScan {
   readonly records: readonly ScannedRecord[];
   /** Bytes from the start of the file to the end of the last good record. */
   readonly validBytes: number;
-  /** Set when the segment ends in a torn write, which recovery cuts off at `offset`. */
-  readonly tornTail?: { readonly offset: number; readonly reason: string };
+  /**
+   * Set when the segment ends in a torn write, which recovery cuts off at `offset`; `droppedBytes`
+   * counts to the last non-zero byte, not through the preallocated zeroes after it.
+   */
+  readonly tornTail?: { readonly offset: number; readonly reason: string; readonly droppedBytes: number };
 }
 
 /**
@@ -45,7 +48,7 @@ export function scanSegment(file: string, bytes: Buffer, expected: SegmentId, is
       if (later !== undefined) {
         throw new WalCorruptionError(file, offset, `${frame.reason}, yet a valid record follows at offset ${later}`);
       }
-      return { records, validBytes: offset, tornTail: { offset, reason: frame.reason } };
+      return { records, validBytes: offset, tornTail: { offset, reason: frame.reason, droppedBytes: dataEnd - offset } };
     }
     const record = decodeAt(file, offset, frame.body);
     checkPlacement(file, offset, record, expected);
@@ -95,7 +98,7 @@ function findValidFrameAfter(bytes: Buffer, offset: number, dataEnd: number): nu
 const ZERO_CHUNK = Buffer.alloc(64 * 1024);
 
 /** The offset just past the last non-zero byte (0 when all are zero); compares chunks from the end. */
-export function endOfNonZeroBytes(bytes: Buffer): number {
+function endOfNonZeroBytes(bytes: Buffer): number {
   let end = bytes.length;
   while (end > 0) {
     const start = Math.max(0, end - ZERO_CHUNK.length);
